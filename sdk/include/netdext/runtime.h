@@ -1,0 +1,59 @@
+/*
+ * netdext/runtime.h — process-wide settings of the DriverKit runtime, for hosts and test benches.
+ * Drivers never include this; it is how "the system" configures the process a driver runs in.
+ */
+#ifndef _NETDEXT_RUNTIME_H
+#define _NETDEXT_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <functional>
+
+namespace netdext {
+
+/* ---- boot-args (IOParseBootArgNumber / IOParseBootArgString read these) ---- */
+/* Replaces the boot-args, e.g. "ndks-enable=1 ndks-debug -v". Until called, NETDEXT_BOOT_ARGS. */
+void set_boot_args(const std::string &boot_args);
+std::string boot_args();
+
+/* ---- logging (IOLog, os_log) ---- */
+enum class LogLevel : uint8_t { fault, error, notice, info, debug };
+struct LogRecord {
+    LogLevel level;
+    const char *subsystem; /* os_log_create subsystem, or "" */
+    const char *category;  /* os_log_create category, or "" */
+    const char *message;   /* formatted, no trailing newline */
+};
+using LogSink = std::function<void(const LogRecord &)>;
+/* Replaces where log lines go (default: standard error, "<identity>: <message>"). nullptr resets. */
+void set_log_sink(LogSink sink);
+/* The identity prefixed to log lines by the default sink (a bundle ID; default "netdext"). */
+void set_log_identity(const std::string &identity);
+const std::string &log_identity();
+/* Whether os_log shows %{private} / unannotated string arguments (default: redacted, as Apple). */
+void set_log_show_private(bool show);
+/* Sends a formatted line through the sink (used by the runtime itself). */
+void log_line(LogLevel level, const char *message);
+void log_linef(LogLevel level, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- dispatch ---- */
+struct RuntimeStats {
+    std::atomic<uint64_t> sync_onto_self{0};   /* DispatchSync onto the caller's own queue */
+    std::atomic<uint64_t> unhandled_messages{0}; /* SUPERDISPATCH/action with no implementation */
+    std::atomic<uint64_t> live_objects{0};     /* OSObjects allocated and not yet freed */
+    std::atomic<uint64_t> live_queues{0};      /* IODispatchQueue threads alive */
+};
+RuntimeStats &runtime_stats();
+
+/*
+ * Waits until every dispatch queue of the process is idle (no block queued or running) or the
+ * timeout passes; returns whether it became idle.
+ */
+bool wait_until_idle(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+} // namespace netdext
+
+#endif

@@ -1,0 +1,242 @@
+// IOService: the lifecycle methods every driver overrides, with their dispatchable entry points.
+
+#include <DriverKit/IOService.h>
+#include <netdext/iig_support.h>
+#include <netdext/service_observer.h>
+
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <string>
+
+#include "internal.h"
+
+struct IOService_IVars {
+    std::mutex mutex;
+    std::string name;
+    IOService *provider = nullptr; // not retained: the provider outlives its clients
+    uint64_t registry_id = 0;
+    uint32_t power_state = kIOServicePowerCapabilityOff;
+    bool started = false;
+    bool registered = false;
+};
+
+namespace {
+std::atomic<uint64_t> g_next_registry_id{0x100000100ull};
+std::atomic<netdext::ServiceObserver *> g_observer{nullptr};
+} // namespace
+
+netdext::ServiceObserver *netdext::set_service_observer(ServiceObserver *observer) {
+    return g_observer.exchange(observer);
+}
+
+NETDEXT_DEFINE_CLASS(IOService, OSObject, nullptr, 0)
+
+kern_return_t IOService::_Dispatch(OSMetaClassBase *object, const IORPC rpc) {
+    IOService *self = static_cast<IOService *>(object);
+    switch (rpc.message->msgid) {
+    case IOService_Start_ID:
+        if (netdext::dispatch_to(rpc, [self](IOService *provider) {
+                return self->IOService::Start_Impl(provider);
+            }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_Stop_ID:
+        if (netdext::dispatch_to(rpc, [self](IOService *provider) {
+                return self->IOService::Stop_Impl(provider);
+            }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_SetPowerState_ID:
+        if (netdext::dispatch_to(rpc, [self](uint32_t powerFlags) {
+                return self->IOService::SetPowerState_Impl(powerFlags);
+            }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_ChangePowerState_ID:
+        if (netdext::dispatch_to(rpc, [self](uint32_t powerFlags) {
+                return self->IOService::ChangePowerState_Impl(powerFlags);
+            }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_RegisterService_ID:
+        if (netdext::dispatch_to(rpc, [self]() { return self->IOService::RegisterService_Impl(); }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_Terminate_ID:
+        if (netdext::dispatch_to(rpc, [self](uint64_t options) {
+                return self->IOService::Terminate_Impl(options);
+            }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_GetRegistryEntryID_ID:
+        if (netdext::dispatch_to(rpc, [self](uint64_t *id) {
+                return self->IOService::GetRegistryEntryID_Impl(id);
+            }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_SetName_ID:
+        if (netdext::dispatch_to(rpc, [self](const char *name) {
+                return self->IOService::SetName_Impl(name);
+            }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_CreateDefaultDispatchQueue_ID:
+        if (netdext::dispatch_to(rpc, [self](IODispatchQueue **queue) {
+                return self->IOService::CreateDefaultDispatchQueue_Impl(queue);
+            }))
+            return kIOReturnSuccess;
+        break;
+    }
+    return OSObject::_Dispatch(object, rpc);
+}
+
+bool IOService::init() {
+    if (!OSObject::init())
+        return false;
+    ivars = new IOService_IVars;
+    ivars->registry_id = g_next_registry_id.fetch_add(1);
+    return true;
+}
+
+void IOService::free() {
+    delete ivars;
+    ivars = nullptr;
+    OSObject::free();
+}
+
+// ---- entry points: NULL supermethod → most-derived override; else the base through dispatch --
+
+kern_return_t IOService::Start(IOService *provider, OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return Start_Impl(provider);
+    return netdext::call_super<kern_return_t, IOService *>(this, IOService_Start_ID, supermethod,
+                                                           provider);
+}
+
+kern_return_t IOService::Stop(IOService *provider, OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return Stop_Impl(provider);
+    return netdext::call_super<kern_return_t, IOService *>(this, IOService_Stop_ID, supermethod,
+                                                           provider);
+}
+
+kern_return_t IOService::SetPowerState(uint32_t powerFlags, OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return SetPowerState_Impl(powerFlags);
+    return netdext::call_super<kern_return_t, uint32_t>(this, IOService_SetPowerState_ID,
+                                                        supermethod, powerFlags);
+}
+
+kern_return_t IOService::ChangePowerState(uint32_t powerFlags, OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return ChangePowerState_Impl(powerFlags);
+    return netdext::call_super<kern_return_t, uint32_t>(this, IOService_ChangePowerState_ID,
+                                                        supermethod, powerFlags);
+}
+
+kern_return_t IOService::RegisterService(OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return RegisterService_Impl();
+    return netdext::call_super<kern_return_t>(this, IOService_RegisterService_ID, supermethod);
+}
+
+kern_return_t IOService::Terminate(uint64_t options, OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return Terminate_Impl(options);
+    return netdext::call_super<kern_return_t, uint64_t>(this, IOService_Terminate_ID, supermethod,
+                                                        options);
+}
+
+kern_return_t IOService::GetRegistryEntryID(uint64_t *registryEntryID,
+                                            OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return GetRegistryEntryID_Impl(registryEntryID);
+    return netdext::call_super<kern_return_t, uint64_t *>(this, IOService_GetRegistryEntryID_ID,
+                                                          supermethod, registryEntryID);
+}
+
+kern_return_t IOService::SetName(const IOServiceName name, OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return SetName_Impl(name);
+    return netdext::call_super<kern_return_t, const char *>(this, IOService_SetName_ID,
+                                                            supermethod, name);
+}
+
+kern_return_t IOService::CreateDefaultDispatchQueue(IODispatchQueue **queue,
+                                                    OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return CreateDefaultDispatchQueue_Impl(queue);
+    return netdext::call_super<kern_return_t, IODispatchQueue **>(
+        this, IOService_CreateDefaultDispatchQueue_ID, supermethod, queue);
+}
+
+// ---- base implementations --------------------------------------------------------------------
+
+kern_return_t IOService::Start_Impl(IOService *provider) {
+    std::lock_guard lock(ivars->mutex);
+    ivars->provider = provider;
+    ivars->started = true;
+    ivars->power_state = kIOServicePowerCapabilityOn;
+    return kIOReturnSuccess;
+}
+
+kern_return_t IOService::Stop_Impl(IOService *) {
+    std::lock_guard lock(ivars->mutex);
+    ivars->started = false;
+    return kIOReturnSuccess;
+}
+
+kern_return_t IOService::SetPowerState_Impl(uint32_t powerFlags) {
+    std::lock_guard lock(ivars->mutex);
+    ivars->power_state = powerFlags;
+    return kIOReturnSuccess;
+}
+
+kern_return_t IOService::ChangePowerState_Impl(uint32_t powerFlags) {
+    return SetPowerState(powerFlags);
+}
+
+kern_return_t IOService::RegisterService_Impl() {
+    {
+        std::lock_guard lock(ivars->mutex);
+        ivars->registered = true;
+    }
+    if (netdext::ServiceObserver *observer = g_observer.load())
+        observer->service_registered(this);
+    return kIOReturnSuccess;
+}
+
+kern_return_t IOService::Terminate_Impl(uint64_t options) {
+    if (netdext::ServiceObserver *observer = g_observer.load())
+        return observer->service_terminate_requested(this, options);
+    return kIOReturnSuccess;
+}
+
+kern_return_t IOService::GetRegistryEntryID_Impl(uint64_t *registryEntryID) {
+    if (registryEntryID == nullptr)
+        return kIOReturnBadArgument;
+    *registryEntryID = ivars->registry_id;
+    return kIOReturnSuccess;
+}
+
+kern_return_t IOService::SetName_Impl(const char *name) {
+    if (name == nullptr)
+        return kIOReturnBadArgument;
+    std::lock_guard lock(ivars->mutex);
+    ivars->name.assign(name, strnlen(name, sizeof(IOServiceName)));
+    return kIOReturnSuccess;
+}
+
+kern_return_t IOService::CreateDefaultDispatchQueue_Impl(IODispatchQueue **queue) {
+    return CopyDispatchQueue(kIOServiceDefaultQueueName, queue);
+}
+
+IOService *IOService::GetProvider() const { return ivars->provider; }
+
+const char *IOService::netdext_name() const {
+    return ivars->name.empty() ? GetClassName() : ivars->name.c_str();
+}
+bool IOService::netdext_registered() const { return ivars->registered; }
+bool IOService::netdext_started() const { return ivars->started; }
+uint32_t IOService::netdext_power_state() const { return ivars->power_state; }
