@@ -1,0 +1,30 @@
+# Install rules and the NetDext CMake package: headers, libdriverkit, the tools, and
+# netdext_add_dext(), so that an out-of-tree project can do find_package(NetDext).
+include(CMakePackageConfigHelpers)
+
+set(NETDEXT_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/NetDext)
+
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/sdk/include/
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/netdext)
+
+# Every target a component marked for installation (set_property(GLOBAL APPEND PROPERTY
+# NETDEXT_EXPORTED_TARGETS …)) goes into one export set.
+get_property(netdext_exported GLOBAL PROPERTY NETDEXT_EXPORTED_TARGETS)
+install(TARGETS driverkit ${netdext_exported}
+        EXPORT NetDextTargets
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/netdext)
+install(EXPORT NetDextTargets NAMESPACE NetDext:: DESTINATION ${NETDEXT_CMAKE_DIR})
+
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/NetDextConfig.cmake.in
+    ${PROJECT_BINARY_DIR}/NetDextConfig.cmake INSTALL_DESTINATION ${NETDEXT_CMAKE_DIR})
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/NetDextConfigVersion.cmake
+    VERSION ${PROJECT_VERSION} COMPATIBILITY SameMajorVersion)
+set(netdext_package_files ${PROJECT_BINARY_DIR}/NetDextConfig.cmake
+    ${PROJECT_BINARY_DIR}/NetDextConfigVersion.cmake)
+if(EXISTS ${PROJECT_SOURCE_DIR}/sdk/cmake/NetDextAddDext.cmake)
+    list(APPEND netdext_package_files ${PROJECT_SOURCE_DIR}/sdk/cmake/NetDextAddDext.cmake)
+endif()
+install(FILES ${netdext_package_files} DESTINATION ${NETDEXT_CMAKE_DIR})
