@@ -69,10 +69,20 @@ bool VirtualClock::pop_due(uint64_t limit, Armed &out, uint64_t &deadline) {
     return false;
 }
 
-static void settle() {
-    if (!wait_until_idle(std::chrono::seconds(30)))
-        log_line(LogLevel::fault, "netdext: VirtualClock: dispatch queues still busy after 30 s "
-                                  "(a block is blocked?); continuing");
+void VirtualClock::set_settle_hook(std::function<void()> hook) { m_settle_hook = std::move(hook); }
+
+void VirtualClock::settle() {
+    for (int round = 0; round < 1000; ++round) {
+        if (!wait_until_idle(std::chrono::seconds(30)))
+            log_line(LogLevel::fault, "netdext: VirtualClock: dispatch queues still busy after 30 s "
+                                      "(a block is blocked?); continuing");
+        if (!m_settle_hook)
+            return;
+        m_settle_hook();
+        // The hook may have queued work (e.g. handing packets to a driver): settle that too.
+        if (wait_until_idle(std::chrono::milliseconds(0)))
+            return;
+    }
 }
 
 size_t VirtualClock::advance_to(uint64_t target) {

@@ -54,7 +54,7 @@ protected:
     void netdext_revive();
     kern_return_t netdext_set_enable(bool enable, IODispatchSourceCancelHandler handler);
     /* Hook for subclasses: called on every change of the enabled state. */
-    virtual void netdext_enable_changed(bool enabled) {}
+    virtual void netdext_enable_changed(bool /*enabled*/) {}
 
 private:
     IODispatchSource_IVars *ivars = nullptr;

@@ -15,8 +15,8 @@ namespace netdext {
 class ServiceObserver {
 public:
     virtual ~ServiceObserver() = default;
-    virtual void service_registered(IOService *service) {}
-    virtual kern_return_t service_terminate_requested(IOService *service, uint64_t options) {
+    virtual void service_registered(IOService * /*service*/) {}
+    virtual kern_return_t service_terminate_requested(IOService * /*service*/, uint64_t /*options*/) {
         return kIOReturnSuccess;
     }
 };

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <netdext/time_source.h>
@@ -42,6 +43,12 @@ public:
 
     /* Installs this clock as the process time source until it is destroyed. */
     void install();
+    /*
+     * Called on the advancing thread each time the queues have settled after a timer fired (and
+     * once at the start of every advance): the driver test bench plays the network stack here, so
+     * that what a timer handler produced is seen at that handler's time.
+     */
+    void set_settle_hook(std::function<void()> hook);
 
 private:
     struct Armed {
@@ -50,12 +57,14 @@ private:
     };
     using Key = std::pair<uint64_t, uint64_t>; /* deadline, arming sequence */
     bool pop_due(uint64_t limit, Armed &out, uint64_t &deadline);
+    void settle();
 
     std::mutex m_mutex;
     uint64_t m_now;
     uint64_t m_sequence = 0;
     std::map<Key, Armed> m_armed;
     std::map<IOTimerDispatchSource *, Key> m_by_timer;
+    std::function<void()> m_settle_hook;
     TimeSource *m_previous = nullptr;
     bool m_installed = false;
 };

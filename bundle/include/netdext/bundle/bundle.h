@@ -1,0 +1,58 @@
+// Reading a .dext bundle (DESIGN.md §6): Info.plist, the driver's shared object, the entitlements.
+//
+//   NAME.dext/Info.plist          XML plist: CFBundleIdentifier, CFBundleExecutable, versions,
+//                                 IOKitPersonalities
+//   NAME.dext/<CFBundleExecutable> the driver's shared object
+//   NAME.dext/Entitlements.plist  the entitlements plist
+//
+// Everything read from a bundle is untrusted input: every value is type-checked and a bundle that
+// does not have what is needed is refused with a message naming the file and the key.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace netdext::bundle {
+
+// One IOKitPersonalities entry (the keys netdext matches on).
+struct Personality {
+    std::string name;           // the dictionary key
+    std::string io_class;       // IOClass
+    std::string user_class;     // IOUserClass: the driver class to instantiate
+    std::string server_name;    // IOUserServerName (the bundle ID by convention)
+    std::string provider_class; // IOProviderClass
+    std::string resource_match; // IOResourceMatch (software drivers: "IOKit")
+    int64_t probe_score = 0;    // IOProbeScore
+    std::map<std::string, std::string> properties; // other string/number/bool keys, as text
+};
+
+struct Bundle {
+    std::string path;            // the .dext directory
+    std::string bundle_id;       // CFBundleIdentifier
+    std::string executable;      // CFBundleExecutable
+    std::string executable_path; // path/executable
+    std::string name;            // CFBundleName, else the directory name without .dext
+    std::string version;         // CFBundleVersion
+    std::string short_version;   // CFBundleShortVersionString
+    std::vector<Personality> personalities;
+    std::map<std::string, bool> entitlements; // boolean entitlements; others count as present
+};
+
+struct LoadError {
+    std::string message;
+};
+
+// Reads and validates a bundle directory; on failure `error` says why and nullopt is returned.
+std::optional<Bundle> read_bundle(const std::string &path, LoadError &error);
+
+// Whether the bundle has entitlement `key` set to true.
+bool has_entitlement(const Bundle &bundle, const std::string &key);
+
+inline constexpr const char *kDriverKitEntitlement = "com.apple.developer.driverkit";
+inline constexpr const char *kNetworkingEntitlement =
+    "com.apple.developer.driverkit.family.networking";
+
+} // namespace netdext::bundle

@@ -1,0 +1,231 @@
+// .dext bundle reader on libplist (Debian's libplist: the Apple plist formats, XML and binary).
+
+#include <netdext/bundle/bundle.h>
+
+#include <plist/plist.h>
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+namespace netdext::bundle {
+namespace {
+
+struct PlistDeleter {
+    void operator()(plist_t node) const { plist_free(node); }
+};
+using PlistPtr = std::unique_ptr<void, PlistDeleter>;
+
+bool read_file(const std::string &path, std::string &out) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return false;
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    out = buffer.str();
+    return true;
+}
+
+PlistPtr parse_plist(const std::string &path, LoadError &error) {
+    std::string data;
+    if (!read_file(path, data)) {
+        error.message = path + ": cannot read";
+        return nullptr;
+    }
+    if (data.size() > (16u << 20)) {
+        error.message = path + ": larger than 16 MiB";
+        return nullptr;
+    }
+    plist_t root = nullptr;
+    plist_from_memory(data.data(), uint32_t(data.size()), &root);
+    if (root == nullptr) {
+        error.message = path + ": not a valid property list";
+        return nullptr;
+    }
+    PlistPtr owned(root);
+    if (plist_get_node_type(root) != PLIST_DICT) {
+        error.message = path + ": the top level is not a dictionary";
+        return nullptr;
+    }
+    return owned;
+}
+
+std::optional<std::string> string_value(plist_t node) {
+    if (node == nullptr || plist_get_node_type(node) != PLIST_STRING)
+        return std::nullopt;
+    char *value = nullptr;
+    plist_get_string_val(node, &value);
+    std::string out = value ? value : "";
+    free(value);
+    return out;
+}
+
+std::optional<std::string> scalar_text(plist_t node) {
+    if (node == nullptr)
+        return std::nullopt;
+    switch (plist_get_node_type(node)) {
+    case PLIST_STRING:
+        return string_value(node);
+    case PLIST_BOOLEAN: {
+        uint8_t b = 0;
+        plist_get_bool_val(node, &b);
+        return std::string(b ? "true" : "false");
+    }
+    case PLIST_UINT: {
+        uint64_t v = 0;
+        plist_get_uint_val(node, &v);
+        return std::to_string(v);
+    }
+    default:
+        return std::nullopt;
+    }
+}
+
+bool required_string(plist_t dict, const char *key, const std::string &file, std::string &out,
+                     LoadError &error) {
+    auto value = string_value(plist_dict_get_item(dict, key));
+    if (!value || value->empty()) {
+        error.message = file + ": " + key + " is missing or not a non-empty string";
+        return false;
+    }
+    out = *value;
+    return true;
+}
+
+bool read_personalities(plist_t info, const std::string &file, Bundle &bundle, LoadError &error) {
+    plist_t personalities = plist_dict_get_item(info, "IOKitPersonalities");
+    if (personalities == nullptr)
+        return true; // a bundle without personalities is a library; callers decide
+    if (plist_get_node_type(personalities) != PLIST_DICT) {
+        error.message = file + ": IOKitPersonalities is not a dictionary";
+        return false;
+    }
+    plist_dict_iter it = nullptr;
+    plist_dict_new_iter(personalities, &it);
+    for (;;) {
+        char *key = nullptr;
+        plist_t value = nullptr;
+        plist_dict_next_item(personalities, it, &key, &value);
+        if (key == nullptr)
+            break;
+        std::string name = key;
+        free(key);
+        if (plist_get_node_type(value) != PLIST_DICT) {
+            error.message = file + ": personality " + name + " is not a dictionary";
+            free(it);
+            return false;
+        }
+        Personality p;
+        p.name = name;
+        p.io_class = string_value(plist_dict_get_item(value, "IOClass")).value_or("");
+        p.user_class = string_value(plist_dict_get_item(value, "IOUserClass")).value_or("");
+        p.server_name = string_value(plist_dict_get_item(value, "IOUserServerName")).value_or("");
+        p.provider_class = string_value(plist_dict_get_item(value, "IOProviderClass")).value_or("");
+        p.resource_match = string_value(plist_dict_get_item(value, "IOResourceMatch")).value_or("");
+        plist_t score = plist_dict_get_item(value, "IOProbeScore");
+        if (score != nullptr && plist_get_node_type(score) == PLIST_UINT) {
+            uint64_t v = 0;
+            plist_get_uint_val(score, &v);
+            p.probe_score = int64_t(v > INT64_MAX ? INT64_MAX : v);
+        }
+        plist_dict_iter pit = nullptr;
+        plist_dict_new_iter(value, &pit);
+        for (;;) {
+            char *pkey = nullptr;
+            plist_t pvalue = nullptr;
+            plist_dict_next_item(value, pit, &pkey, &pvalue);
+            if (pkey == nullptr)
+                break;
+            if (auto text = scalar_text(pvalue))
+                p.properties[pkey] = *text;
+            free(pkey);
+        }
+        free(pit);
+        if (p.user_class.empty()) {
+            error.message = file + ": personality " + name + " has no IOUserClass";
+            free(it);
+            return false;
+        }
+        bundle.personalities.push_back(std::move(p));
+    }
+    free(it);
+    return true;
+}
+
+} // namespace
+
+std::optional<Bundle> read_bundle(const std::string &path_in, LoadError &error) {
+    std::string path = path_in;
+    while (path.size() > 1 && path.back() == '/')
+        path.pop_back();
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        error.message = path + ": not a bundle directory";
+        return std::nullopt;
+    }
+    Bundle bundle;
+    bundle.path = path;
+    const std::string info_path = path + "/Info.plist";
+    PlistPtr info = parse_plist(info_path, error);
+    if (!info)
+        return std::nullopt;
+    if (!required_string(info.get(), "CFBundleIdentifier", info_path, bundle.bundle_id, error) ||
+        !required_string(info.get(), "CFBundleExecutable", info_path, bundle.executable, error))
+        return std::nullopt;
+    if (bundle.executable.find('/') != std::string::npos || bundle.executable == "." ||
+        bundle.executable == "..") {
+        error.message = info_path + ": CFBundleExecutable must be a file name";
+        return std::nullopt;
+    }
+    bundle.executable_path = path + "/" + bundle.executable;
+    std::string dir = path.substr(path.find_last_of('/') + 1);
+    if (dir.size() > 5 && dir.compare(dir.size() - 5, 5, ".dext") == 0)
+        dir.resize(dir.size() - 5);
+    bundle.name = string_value(plist_dict_get_item(info.get(), "CFBundleName")).value_or(dir);
+    bundle.version = string_value(plist_dict_get_item(info.get(), "CFBundleVersion")).value_or("1");
+    bundle.short_version =
+        string_value(plist_dict_get_item(info.get(), "CFBundleShortVersionString")).value_or("1.0");
+    if (!read_personalities(info.get(), info_path, bundle, error))
+        return std::nullopt;
+    struct stat exe {};
+    if (stat(bundle.executable_path.c_str(), &exe) != 0 || !S_ISREG(exe.st_mode)) {
+        error.message = bundle.executable_path + ": the bundle's executable is missing";
+        return std::nullopt;
+    }
+    const std::string entitlements_path = path + "/Entitlements.plist";
+    struct stat ent {};
+    if (stat(entitlements_path.c_str(), &ent) == 0) {
+        PlistPtr entitlements = parse_plist(entitlements_path, error);
+        if (!entitlements)
+            return std::nullopt;
+        plist_dict_iter it = nullptr;
+        plist_dict_new_iter(entitlements.get(), &it);
+        for (;;) {
+            char *key = nullptr;
+            plist_t value = nullptr;
+            plist_dict_next_item(entitlements.get(), it, &key, &value);
+            if (key == nullptr)
+                break;
+            bool enabled = true;
+            if (plist_get_node_type(value) == PLIST_BOOLEAN) {
+                uint8_t b = 0;
+                plist_get_bool_val(value, &b);
+                enabled = b != 0;
+            }
+            bundle.entitlements[key] = enabled;
+            free(key);
+        }
+        free(it);
+    }
+    return bundle;
+}
+
+bool has_entitlement(const Bundle &bundle, const std::string &key) {
+    auto it = bundle.entitlements.find(key);
+    return it != bundle.entitlements.end() && it->second;
+}
+
+} // namespace netdext::bundle

@@ -1,0 +1,26 @@
+/*
+ * netdext/system_calls.h — how "the system" (netdext-host, the driver test bench) calls into a
+ * driver: on the dispatch queue that serves the method (its QUEUENAME, else "Default"), waiting
+ * for the result, as the kernel's RPC does on macOS.
+ */
+#ifndef _NETDEXT_SYSTEM_CALLS_H
+#define _NETDEXT_SYSTEM_CALLS_H
+
+#include <DriverKit/IOService.h>
+#include <netdext/block.h>
+
+namespace netdext {
+
+/*
+ * Runs `call` on the queue of `target` that serves method `msgid` and returns its result; inline
+ * when the caller already runs on that queue. kIOReturnNotReady if the target has no such queue.
+ */
+kern_return_t call_on_method_queue(OSObject *target, uint64_t msgid,
+                                   Block<kern_return_t()> call);
+
+/* The provider of software drivers (IOProviderClass IOUserResources), created on first use. */
+IOService *user_resources();
+
+} // namespace netdext
+
+#endif

@@ -1,0 +1,91 @@
+// Driver-side state behind the NetworkingDriverKit classes (libdriverkit-private).
+//
+// Ownership: a PoolState belongs to its IOUserNetworkPacketBufferPool and owns one
+// IOUserNetworkPacket per packet index. An InterfaceState belongs to its IOUserNetworkEthernet and
+// owns the DriverEndpoint over the pool and rings regions the family granted. Queues point at the
+// interface's endpoint once attached (QueueAttachment).
+#pragma once
+
+#include <NetworkingDriverKit/NetworkingDriverKit.h>
+#include <netdext/family_port.h>
+#include <netdext/shm/driver_endpoint.h>
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace netdext {
+
+struct PoolState;
+class InterfaceState;
+
+// One packet: where its descriptor and buffer are, and whether the driver holds it.
+struct PacketState {
+    uint32_t index = 0;
+    shm::PacketDescriptor *descriptor = nullptr; // in shared memory
+    std::byte *buffer = nullptr;                 // buffer base (getDataVirtualAddress)
+    uint32_t buffer_size = 0;
+    PoolState *pool = nullptr;
+    std::atomic<bool> held{false}; // between Dequeue/Allocate and Enqueue/Deallocate
+    // NDK 2.x per-packet metadata that has no place in the shared descriptor.
+    uint16_t rx_checksum_value = 0;
+    uint8_t lro_segments = 0;
+};
+
+struct PoolState {
+    IOUserNetworkPacketBufferPool *pool = nullptr; // not retained (it owns this state)
+    IOService *owner_device = nullptr;
+    std::string name;
+    PoolGrant grant;
+    std::vector<PacketState> packets;              // packet_count entries
+    std::vector<IOUserNetworkPacket *> objects;    // retained; same indices
+    std::atomic<InterfaceState *> interface{nullptr};
+    std::mutex free_ring_mutex; // DeallocatePacket may come from several queues' threads
+
+    uint32_t packet_count() const { return uint32_t(packets.size()); }
+    IOUserNetworkPacket *object(uint32_t index) const {
+        return index < objects.size() ? objects[index] : nullptr;
+    }
+};
+
+// What a queue needs to reach its ring.
+struct QueueAttachment {
+    shm::DriverEndpoint *endpoint = nullptr;
+    shm::RingId ring = shm::RingId::TxSubmission;
+    PoolState *pool = nullptr;
+    InterfaceState *interface = nullptr;
+};
+
+class InterfaceState {
+public:
+    IOUserNetworkEthernet *driver = nullptr; // not retained (it owns this state)
+    _IOUserNetworkEthernetInterfaceDescriptor descriptor{};
+    bool software_vlan = false;
+    bool registered = false;
+    std::vector<uint32_t> media_types;
+    uint32_t link_status = kIOUserNetworkLinkStatusInvalid;
+    uint32_t active_media = 0;
+    std::string bsd_name;
+    std::string bsd_prefix = "en";
+    int32_t unit = -1;
+    uint32_t hardware_assists = 0;
+
+    PoolState *pool = nullptr;
+    IOUserNetworkPacketBufferPool *pool_object = nullptr;   // retained while registered
+    std::array<IOUserNetworkPacketQueue *, 4> queues{};      // retained while registered
+    InterfaceGrant grant;
+    std::optional<shm::DriverEndpoint> endpoint;
+    std::array<QueueAttachment, 4> attachments{};
+    std::mutex mutex;
+};
+
+// Reports a misuse to the family (and logs it).
+void report_misuse(const OSObject *object, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+// Checks that the driver holds `packet` and gives it up; reports misuse otherwise.
+bool take_from_driver(IOUserNetworkPacket *packet, const char *operation);
+
+} // namespace netdext

@@ -1,0 +1,57 @@
+// Calls from the system into a driver, and the IOUserResources provider.
+
+#include <DriverKit/IODispatchQueue.h>
+#include <netdext/iig_support.h>
+#include <netdext/system_calls.h>
+
+#include <mutex>
+
+namespace netdext {
+
+kern_return_t call_on_method_queue(OSObject *target, uint64_t msgid,
+                                   Block<kern_return_t()> call) {
+    if (target == nullptr)
+        return kIOReturnBadArgument;
+    const char *queue_name = target->getMetaClass()->queueNameForMethod(msgid);
+    IODispatchQueue *queue = nullptr;
+    kern_return_t kr = target->CopyDispatchQueue(queue_name, &queue);
+    if (kr != kIOReturnSuccess || queue == nullptr)
+        return kIOReturnNotReady;
+    kern_return_t result = kIOReturnAborted;
+    if (queue->OnQueue())
+        result = call();
+    else
+        queue->DispatchSync([&] { result = call(); });
+    queue->release();
+    return result;
+}
+
+} // namespace netdext
+
+// DriverKit: software drivers match on IOUserResources (IOResourceMatch IOKit).
+class IOUserResources : public IOService {
+public:
+    NETDEXT_CLASS_MEMBERS(IOUserResources, IOService)
+};
+extern OSMetaClass *gIOUserResourcesMetaClass;
+NETDEXT_DEFINE_CLASS(IOUserResources, IOService, nullptr, 0)
+
+kern_return_t IOUserResources::_Dispatch(OSMetaClassBase *object, const IORPC rpc) {
+    return IOService::_Dispatch(object, rpc);
+}
+
+IOService *netdext::user_resources() {
+    static std::once_flag once;
+    static IOService *resources = nullptr; // lives for the process
+    std::call_once(once, [] {
+        auto *created = new IOUserResources;
+        if (created->init()) {
+            created->SetName("IOUserResources");
+            created->Start(nullptr);
+            resources = created;
+        } else {
+            created->release();
+        }
+    });
+    return resources;
+}

@@ -1,0 +1,323 @@
+// DriverBench: runs a driver class as the system would, against FakeFamily and a virtual clock.
+
+#include <netdext/testing/driver_bench.h>
+
+#include <netdext/bundle/bundle.h>
+#include <netdext/iig_support.h>
+#include <netdext/runtime.h>
+#include <netdext/system_calls.h>
+
+#include <dlfcn.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "../../sdk/runtime/networking/state.h"
+#include "fake_family.h"
+
+namespace netdext::testing {
+
+DriverBench::DriverBench(BenchOptions options)
+    : m_options(std::move(options)), m_family(std::make_unique<FakeFamily>()) {
+    set_boot_args(m_options.boot_args);
+    m_family->set_auto_restock(m_options.auto_restock_rx);
+    FakeFamily *family = m_family.get();
+    bool echo = m_options.echo_logs;
+    set_log_sink([family, echo](const LogRecord &record) {
+        {
+            std::lock_guard lock(family->mutex);
+            family->logs.emplace_back(record.message);
+        }
+        if (echo)
+            std::fprintf(stderr, "[bench] %s\n", record.message);
+    });
+    m_sync_onto_self_start = runtime_stats().sync_onto_self.load();
+}
+
+DriverBench::~DriverBench() {
+    if (m_service != nullptr)
+        stop();
+    wait_until_idle();
+    set_log_sink(nullptr);
+    m_family.reset();
+    // The image stays loaded: classes it registered may still be referenced by the runtime.
+}
+
+bool DriverBench::load_bundle(const std::string &dext_path, std::string *error) {
+    bundle::LoadError load_error;
+    auto bundle = bundle::read_bundle(dext_path, load_error);
+    auto fail = [&](const std::string &message) {
+        if (error != nullptr)
+            *error = message;
+        log_linef(LogLevel::error, "DriverBench: %s", message.c_str());
+        return false;
+    };
+    if (!bundle)
+        return fail(load_error.message);
+    if (bundle->personalities.empty())
+        return fail(dext_path + ": Info.plist has no IOKitPersonalities");
+    m_image = dlopen(bundle->executable_path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (m_image == nullptr)
+        return fail(std::string("dlopen: ") + dlerror());
+    m_bundle_id = bundle->bundle_id;
+    m_class_name = bundle->personalities.front().user_class;
+    if (OSMetaClass::find(m_class_name.c_str()) == nullptr)
+        return fail(dext_path + ": class " + m_class_name + " (IOUserClass) is not in " +
+                    bundle->executable);
+    set_log_identity(m_bundle_id);
+    return true;
+}
+
+void DriverBench::use_class(const std::string &class_name) { m_class_name = class_name; }
+
+IOUserNetworkEthernet *DriverBench::ethernet() const {
+    return OSDynamicCast(IOUserNetworkEthernet, m_service);
+}
+
+kern_return_t DriverBench::start() {
+    if (m_service != nullptr)
+        return kIOReturnBusy;
+    const OSMetaClass *meta = OSMetaClass::find(m_class_name.c_str());
+    if (meta == nullptr) {
+        m_family->report_misuse(nullptr, "no driver class named \"" + m_class_name + "\"");
+        return kIOReturnNotFound;
+    }
+    OSObject *object = meta->alloc();
+    IOService *service = OSDynamicCast(IOService, object);
+    if (service == nullptr) {
+        if (object != nullptr)
+            object->release();
+        return kIOReturnUnsupported;
+    }
+    if (!service->init()) {
+        service->release();
+        return kIOReturnNoMemory;
+    }
+    IOService *provider = user_resources();
+    kern_return_t kr = call_on_method_queue(service, IOService_Start_ID, [service, provider] {
+        return service->Start(provider);
+    });
+    {
+        std::lock_guard lock(m_family->mutex);
+        m_family->note_call("Start -> " + std::to_string(kr));
+    }
+    settle();
+    if (kr != kIOReturnSuccess) {
+        service->release();
+        settle();
+        return kr;
+    }
+    m_service = service;
+    return kIOReturnSuccess;
+}
+
+kern_return_t DriverBench::stop() {
+    if (m_service == nullptr)
+        return kIOReturnNotReady;
+    if (m_enabled)
+        set_interface_enable(false);
+    IOService *service = m_service;
+    IOService *provider = user_resources();
+    kern_return_t kr = call_on_method_queue(service, IOService_Stop_ID, [service, provider] {
+        return service->Stop(provider);
+    });
+    settle();
+    // Packets the driver still holds after Stop are leaked (it must give back all it took).
+    if (IOUserNetworkEthernet *eth = ethernet()) {
+        if (InterfaceState *iface = eth->netdext_interface(); iface && iface->pool) {
+            uint32_t held = 0;
+            for (const PacketState &packet : iface->pool->packets)
+                held += packet.held.load() ? 1 : 0;
+            if (held > 0)
+                m_family->report_misuse(eth, std::to_string(held) +
+                                                 " packet(s) still held by the driver after Stop "
+                                                 "(leaked: never enqueued or deallocated)");
+        }
+    }
+    m_service = nullptr;
+    service->release();
+    settle();
+    return kr;
+}
+
+kern_return_t DriverBench::call_driver(uint64_t msgid, const char *what,
+                                       netdext::Block<kern_return_t()> fn) {
+    if (ethernet() == nullptr)
+        return kIOReturnNotReady;
+    kern_return_t kr = call_on_method_queue(m_service, msgid, fn);
+    {
+        std::lock_guard lock(m_family->mutex);
+        char text[32];
+        std::snprintf(text, sizeof text, " -> 0x%x", unsigned(kr));
+        m_family->note_call(std::string(what) + text);
+    }
+    settle();
+    return kr;
+}
+
+kern_return_t DriverBench::set_interface_enable(bool enable) {
+    IOUserNetworkEthernet *eth = ethernet();
+    kern_return_t kr = call_driver(IOUserNetworkEthernet_SetInterfaceEnable_ID,
+                                   enable ? "SetInterfaceEnable(true)" : "SetInterfaceEnable(false)",
+                                   [eth, enable] { return eth->SetInterfaceEnable(enable); });
+    if (kr == kIOReturnSuccess)
+        m_enabled = enable;
+    return kr;
+}
+
+uint32_t DriverBench::max_transfer_unit() {
+    IOUserNetworkEthernet *eth = ethernet();
+    uint32_t mtu = 0;
+    if (call_driver(IOUserNetworkEthernet_GetMaxTransferUnit_ID, "GetMaxTransferUnit",
+                    [eth, &mtu] { return eth->GetMaxTransferUnit(&mtu); }) != kIOReturnSuccess)
+        return 0;
+    return mtu;
+}
+
+kern_return_t DriverBench::set_mtu(uint32_t mtu) {
+    // netdextd: an MTU above the driver's maximum (or below Ethernet's minimum) never reaches it.
+    uint32_t max = max_transfer_unit();
+    if (mtu < 68 || (max != 0 && mtu > max))
+        return kIOReturnBadArgument;
+    IOUserNetworkEthernet *eth = ethernet();
+    kern_return_t kr = call_driver(IOUserNetworkEthernet_SetMTU_ID, "SetMTU",
+                                   [eth, mtu] { return eth->SetMTU(mtu); });
+    if (kr == kIOReturnSuccess)
+        m_mtu = mtu;
+    return kr;
+}
+
+kern_return_t DriverBench::set_promiscuous(bool enable) {
+    IOUserNetworkEthernet *eth = ethernet();
+    return call_driver(IOUserNetworkEthernet_SetPromiscuousModeEnable_ID,
+                       enable ? "SetPromiscuousModeEnable(true)" : "SetPromiscuousModeEnable(false)",
+                       [eth, enable] { return eth->SetPromiscuousModeEnable(enable); });
+}
+
+kern_return_t DriverBench::set_all_multicast(bool enable) {
+    IOUserNetworkEthernet *eth = ethernet();
+    return call_driver(IOUserNetworkEthernet_SetAllMulticastModeEnable_ID,
+                       enable ? "SetAllMulticastModeEnable(true)"
+                              : "SetAllMulticastModeEnable(false)",
+                       [eth, enable] { return eth->SetAllMulticastModeEnable(enable); });
+}
+
+kern_return_t DriverBench::set_multicast_list(const std::vector<ether_addr_t> &addresses) {
+    IOUserNetworkEthernet *eth = ethernet();
+    std::vector<IOUserNetworkMACAddress> legacy(addresses.size());
+    for (size_t i = 0; i < addresses.size(); ++i)
+        std::memcpy(legacy[i].octet, addresses[i].octet, 6);
+    return call_driver(IOUserNetworkEthernet_SetMulticastAddresses_ID, "SetMulticastAddresses",
+                       [eth, &legacy, &addresses] {
+                           kern_return_t kr = eth->SetMulticastAddresses(
+                               legacy.data(), uint32_t(legacy.size()));
+                           // NDK 2.x drivers implement the lower-case form instead.
+                           kern_return_t lower = eth->setMulticastAddresses(
+                               addresses.data(), uint32_t(addresses.size()));
+                           return kr == kIOReturnSuccess || lower == kIOReturnSuccess
+                                      ? kIOReturnSuccess
+                                      : kr;
+                       });
+}
+
+kern_return_t DriverBench::select_media(uint32_t media) {
+    IOUserNetworkEthernet *eth = ethernet();
+    return call_driver(IOUserNetworkEthernet_SelectMediaType_ID, "SelectMediaType",
+                       [eth, media] { return eth->SelectMediaType(media); });
+}
+
+kern_return_t DriverBench::set_wake_on_magic_packet(bool enable) {
+    IOUserNetworkEthernet *eth = ethernet();
+    return call_driver(IOUserNetworkEthernet_SetWakeOnMagicPacketEnable_ID,
+                       "SetWakeOnMagicPacketEnable",
+                       [eth, enable] { return eth->SetWakeOnMagicPacketEnable(enable); });
+}
+
+kern_return_t DriverBench::set_hardware_assists(uint32_t assists) {
+    IOUserNetworkEthernet *eth = ethernet();
+    return call_driver(IOUserNetworkEthernet_SetHardwareAssists_ID, "SetHardwareAssists",
+                       [eth, assists] { return eth->SetHardwareAssists(assists); });
+}
+
+bool DriverBench::transmit(std::span<const uint8_t> frame) {
+    IOUserNetworkPacketQueue *notify = nullptr;
+    if (!m_family->transmit(frame, &notify))
+        return false;
+    if (notify != nullptr)
+        notify->netdext_packets_available();
+    settle();
+    return true;
+}
+
+size_t DriverBench::advance(std::chrono::nanoseconds delta) {
+    return m_family->clock().advance(delta);
+}
+
+void DriverBench::settle() { m_family->clock().run_due(); }
+
+uint64_t DriverBench::now_ns() const { return m_family->clock().now_ns(ClockDomain::uptime); }
+
+std::vector<Frame> DriverBench::take_received() {
+    std::lock_guard lock(m_family->mutex);
+    std::vector<Frame> out;
+    out.swap(m_family->received);
+    return out;
+}
+
+const std::vector<Frame> &DriverBench::received() const { return m_family->received; }
+
+uint64_t DriverBench::tx_submitted() const {
+    std::lock_guard lock(m_family->mutex);
+    return m_family->tx_submitted;
+}
+
+uint64_t DriverBench::tx_completed() const {
+    std::lock_guard lock(m_family->mutex);
+    return m_family->tx_completed;
+}
+
+#define NETDEXT_INTERFACE_FIELD(expr, fallback)                                                   \
+    std::lock_guard lock(m_family->mutex);                                                        \
+    const FakeFamily::Interface *iface = m_family->interface();                                   \
+    return iface ? (expr) : (fallback);
+
+bool DriverBench::registered() const { NETDEXT_INTERFACE_FIELD(true, false) }
+std::string DriverBench::interface_name() const { NETDEXT_INTERFACE_FIELD(iface->name, std::string()) }
+ether_addr_t DriverBench::mac() const { NETDEXT_INTERFACE_FIELD(iface->mac, ether_addr_t{}) }
+uint32_t DriverBench::link_status() const { NETDEXT_INTERFACE_FIELD(iface->link_status, 0u) }
+uint32_t DriverBench::active_media() const { NETDEXT_INTERFACE_FIELD(iface->active_media, 0u) }
+std::vector<uint32_t> DriverBench::media_types() const {
+    NETDEXT_INTERFACE_FIELD(iface->media_types, std::vector<uint32_t>())
+}
+bool DriverBench::queue_enabled(QueueKind kind) const {
+    NETDEXT_INTERFACE_FIELD(iface->enabled[size_t(kind)], false)
+}
+#undef NETDEXT_INTERFACE_FIELD
+
+std::map<std::string, uint64_t> DriverBench::drops() const { return m_family->drops(); }
+
+std::vector<std::string> DriverBench::misuses() const {
+    std::lock_guard lock(m_family->mutex);
+    std::vector<std::string> out = m_family->misuses;
+    uint64_t sync = runtime_stats().sync_onto_self.load() - m_sync_onto_self_start;
+    if (sync > 0)
+        out.push_back(std::to_string(sync) +
+                      " DispatchSync onto the caller's own queue (deadlocks on macOS)");
+    return out;
+}
+
+std::vector<CallRecord> DriverBench::calls() const {
+    std::lock_guard lock(m_family->mutex);
+    return m_family->calls;
+}
+
+std::vector<std::string> DriverBench::logs() const {
+    std::lock_guard lock(m_family->mutex);
+    return m_family->logs;
+}
+
+uint64_t DriverBench::sync_onto_self() const {
+    return runtime_stats().sync_onto_self.load() - m_sync_onto_self_start;
+}
+
+} // namespace netdext::testing

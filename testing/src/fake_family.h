@@ -1,0 +1,93 @@
+// The driver test bench's in-process network family: the FamilyPort a driver talks to, plus the
+// "stack" half (a DaemonEndpoint per interface) that the bench drives from the test thread.
+#pragma once
+
+#include <netdext/family_port.h>
+#include <netdext/runtime.h>
+#include <netdext/shm/daemon_endpoint.h>
+#include <netdext/shm/shared_region.h>
+#include <netdext/shm/sys/event_fd.h>
+#include <netdext/testing/driver_bench.h>
+#include <netdext/virtual_clock.h>
+
+#include <map>
+#include <mutex>
+#include <optional>
+
+namespace netdext::testing {
+
+struct BenchInterface {
+    IOUserNetworkEthernet *driver = nullptr;
+    std::string name;
+    ether_addr_t mac{};
+    uint32_t link_status = 0;
+    uint32_t active_media = 0;
+    std::vector<uint32_t> media_types;
+    std::array<bool, 4> enabled{};
+    std::array<IOUserNetworkPacketQueue *, 4> queues{}; // not retained
+    std::optional<shm::SharedRegion> rings;
+    std::optional<shm::DaemonEndpoint> endpoint;
+    uint32_t rx_capacity = 0;
+    shm::DropCounters reported_drops{};
+};
+
+class FakeFamily final : public FamilyPort {
+public:
+    FakeFamily();
+    ~FakeFamily() override;
+
+    // ---- FamilyPort (driver threads) ----
+    kern_return_t create_pool(const PoolRequest &request, PoolGrant &grant) override;
+    void release_pool(uint64_t pool_id) override;
+    kern_return_t register_interface(const InterfaceRequest &request,
+                                     InterfaceGrant &grant) override;
+    void unregister_interface(IOUserNetworkEthernet *driver) override;
+    void report_link_status(IOUserNetworkEthernet *driver, uint32_t status,
+                            uint32_t media) override;
+    void report_media_types(IOUserNetworkEthernet *driver,
+                            std::span<const uint32_t> media) override;
+    void report_link_quality(IOUserNetworkEthernet *driver, int32_t quality) override;
+    void report_data_bandwidths(IOUserNetworkEthernet *driver, uint64_t max_in, uint64_t max_out,
+                                uint64_t effective_in, uint64_t effective_out) override;
+    void queue_enable_changed(IOUserNetworkEthernet *driver, QueueKind kind, bool enabled) override;
+    void report_misuse(const OSObject *object, const std::string &what) override;
+
+    // ---- the stack (test thread) ----
+    VirtualClock &clock() { return m_clock; }
+    // Reaps completions, collects RX frames, restocks RX submission. Safe to call any time.
+    void process_rings();
+    bool transmit(std::span<const uint8_t> frame, IOUserNetworkPacketQueue **notify);
+    void set_auto_restock(bool on) { m_auto_restock = on; }
+
+    // ---- observations ----
+    mutable std::mutex mutex;
+    std::vector<Frame> received;
+    std::vector<std::string> misuses;
+    std::vector<CallRecord> calls;
+    std::vector<std::string> logs;
+    uint64_t tx_submitted = 0;
+    uint64_t tx_completed = 0;
+
+    using Interface = BenchInterface;
+    const Interface *interface() const { return m_interface ? &*m_interface : nullptr; }
+    std::map<std::string, uint64_t> drops() const;
+    // Packets the driver still holds according to the runtime (for the leak check at Stop).
+    void note_call(const std::string &call);
+
+private:
+    struct Pool {
+        std::optional<shm::SharedRegion> region;
+        shm::PoolLayout layout;
+    };
+    void check_drops_locked();
+
+    VirtualClock m_clock;
+    std::map<uint64_t, Pool> m_pools;
+    uint64_t m_next_pool_id = 1;
+    std::optional<Interface> m_interface; // the bench runs one interface
+    std::optional<shm::EventFd> m_doorbell;
+    bool m_auto_restock = true;
+    FamilyPort *m_previous_port = nullptr;
+};
+
+} // namespace netdext::testing
