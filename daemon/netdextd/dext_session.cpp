@@ -1,0 +1,507 @@
+// DextSession (see dext_session.h).
+
+#include "dext_session.h"
+
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+
+namespace netdext::daemon {
+
+using namespace netdext::protocol;
+namespace ipc = netdext::shm::ipc;
+
+namespace {
+
+// A NUL-terminated copy of a fixed-size char array from an untrusted message.
+template <size_t N> std::string bounded(const char (&text)[N]) {
+    return std::string(text, strnlen(text, N));
+}
+
+// Keeps printable ASCII (and tabs); replaces anything else, so a driver cannot forge log lines.
+std::string printable(std::string text) {
+    for (char &c : text)
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            c = '?';
+    return text;
+}
+
+const char *level_name(uint8_t level) {
+    static const char *names[] = {"fault", "error", "notice", "info", "debug"};
+    return level < 5 ? names[level] : "notice";
+}
+
+} // namespace
+
+DextSession::DextSession(const SessionOptions &options, const bundle::Bundle &bundle,
+                         netlink::LinkWatcher &watcher, netlink::RouteSocket &route)
+    : m_options(options), m_bundle(bundle), m_watcher(watcher), m_route(route) {}
+
+std::unique_ptr<DextSession> DextSession::launch(const SessionOptions &options,
+                                                 const bundle::Bundle &bundle,
+                                                 netlink::LinkWatcher &watcher,
+                                                 netlink::RouteSocket &route, std::string &error) {
+    std::unique_ptr<DextSession> session(new DextSession(options, bundle, watcher, route));
+    session->m_fault_fd = UniqueFd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    auto pair = ipc::Channel::create_pair(kProtocol);
+    if (!pair) {
+        error = "creating the control channel: " + pair.error().describe();
+        return nullptr;
+    }
+    auto [daemon_end, host_end] = pair.release_value();
+    HostOptions host;
+    host.host_binary = options.host_binary;
+    host.bundle_path = bundle.path;
+    host.class_name = bundle.personalities.empty() ? "" : bundle.personalities.front().user_class;
+    host.boot_args = options.boot_args;
+    host.sandbox = options.sandbox;
+    auto process = HostProcess::spawn(host, host_end.fd());
+    if (!process) {
+        error = "starting netdext-host: " + process.error().describe();
+        return nullptr;
+    }
+    session->m_host.emplace(process.release_value());
+    session->m_channel.emplace(std::move(daemon_end));
+    session->log("started netdext-host, pid %d", int(session->m_host->pid()));
+    return session;
+}
+
+DextSession::~DextSession() {
+    if (m_interface)
+        m_interface->stop();
+}
+
+const char *DextSession::state_name() const {
+    switch (m_state) {
+    case State::starting: return "starting";
+    case State::running: return "running";
+    case State::stopping: return "stopping";
+    case State::exited: return "exited";
+    case State::crashed: return "crashed";
+    case State::stopped_for_misbehaviour: return "stopped (misbehaviour)";
+    }
+    return "?";
+}
+
+bool DextSession::finished() const {
+    return m_state == State::exited || m_state == State::crashed ||
+           m_state == State::stopped_for_misbehaviour;
+}
+
+void DextSession::log(const char *format, ...) const {
+    char text[1200];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(text, sizeof text, format, args);
+    va_end(args);
+    std::string line = "[" + m_bundle.bundle_id + "] " + text + "\n";
+    (void)!write(STDERR_FILENO, line.data(), line.size());
+}
+
+template <class M>
+void DextSession::send(const M &message, std::span<const int> fds, uint64_t reply_to) {
+    if (!m_channel)
+        return;
+    auto sent = m_channel->send(message, fds, reply_to ? ipc::kMessageFlagReply : 0, reply_to);
+    if (!sent)
+        log("netdextd: sending %s failed: %s", M::kName, sent.error().describe().c_str());
+}
+
+void DextSession::call(Call which, uint32_t arg, ReplyHandler on_reply) {
+    if (!m_channel || !m_host || !m_host->running())
+        return;
+    auto sent = m_channel->send(DriverCall{uint32_t(which), arg});
+    if (!sent) {
+        log("netdextd: sending a driver call failed: %s", sent.error().describe().c_str());
+        return;
+    }
+    if (on_reply)
+        m_pending[sent.value()] = std::move(on_reply);
+}
+
+void DextSession::protocol_error(const std::string &what) {
+    ++m_protocol_errors;
+    log("netdextd: protocol error from netdext-host: %s", what.c_str());
+    if (m_protocol_errors > m_options.protocol_error_limit)
+        stop_for("too many protocol errors from its host (" + what + ")");
+}
+
+void DextSession::stop_for(const std::string &reason) {
+    if (finished())
+        return;
+    log("netdextd: stopping the dext: %s", reason.c_str());
+    m_state = State::stopped_for_misbehaviour;
+    m_reason = reason;
+    set_carrier(false);
+    if (m_interface)
+        m_interface->stop();
+    if (m_host)
+        m_host->kill();
+}
+
+void DextSession::set_carrier(bool on) {
+    m_carrier = on;
+    if (m_interface)
+        if (auto r = m_interface->tap().set_carrier(on); !r)
+            log("netdextd: setting carrier on %s: %s", m_interface->name().c_str(),
+                r.error().describe().c_str());
+}
+
+void DextSession::on_channel_readable() {
+    if (!m_channel)
+        return;
+    for (int budget = 0; budget < 256; ++budget) {
+        auto received = m_channel->receive();
+        if (!received) {
+            const shm::Error &e = received.error();
+            if (e.code() == shm::ErrorCode::WouldBlock)
+                return;
+            if (e.code() == shm::ErrorCode::PeerClosed) {
+                m_channel.reset(); // the host exits; its pidfd tells us how
+                return;
+            }
+            protocol_error(e.describe());
+            if (finished())
+                return;
+            continue;
+        }
+        handle(received.value());
+        if (finished())
+            return;
+    }
+}
+
+void DextSession::handle(ipc::ReceivedMessage &message) {
+    switch (message.type()) {
+    case Hello::kType: {
+        auto hello = message.as<Hello>();
+        if (!hello || hello.value().protocol_version != kProtocolVersion) {
+            stop_for("its host speaks another protocol version");
+            return;
+        }
+        m_hello = true;
+        return;
+    }
+    case StartResult::kType: {
+        auto result = message.as<StartResult>();
+        if (!result)
+            return protocol_error("StartResult");
+        if (result.value().status == 0) {
+            m_state = State::running;
+            log("netdextd: Start succeeded");
+        } else {
+            m_reason = "Start failed (0x" + [&] {
+                char hex[16];
+                std::snprintf(hex, sizeof hex, "%08x", unsigned(result.value().status));
+                return std::string(hex);
+            }() + ")";
+            log("netdextd: %s", m_reason.c_str());
+        }
+        return;
+    }
+    case CreatePool::kType:
+        return create_pool(message);
+    case RegisterInterface::kType:
+        return register_interface(message);
+    case ReleasePool::kType: {
+        auto release = message.as<ReleasePool>();
+        if (!release)
+            return protocol_error("ReleasePool");
+        // A registered interface keeps using its pool's memory until it is unregistered.
+        auto pool = m_pools.find(release.value().pool_id);
+        if (pool != m_pools.end())
+            m_pools.erase(pool);
+        return;
+    }
+    case UnregisterInterface::kType:
+        return drop_interface();
+    case LinkStatus::kType: {
+        auto status = message.as<LinkStatus>();
+        if (!status)
+            return protocol_error("LinkStatus");
+        const uint32_t active = 0x3; // kIOUserNetworkLinkStatusActive
+        set_carrier((status.value().status & active) == active);
+        return;
+    }
+    case MediaTypes::kType:
+    case LinkQuality::kType:
+    case DataBandwidths::kType:
+        return; // recorded by the registry in a later version; nothing to do for the TAP
+    case QueueEnable::kType: {
+        auto enable = message.as<QueueEnable>();
+        if (!enable || enable.value().kind > 3)
+            return protocol_error("QueueEnable");
+        if (m_interface)
+            m_interface->set_queue_enabled(enable.value().kind, enable.value().enabled != 0);
+        return;
+    }
+    case Misuse::kType: {
+        auto misuse = message.as<Misuse>();
+        if (!misuse)
+            return protocol_error("Misuse");
+        std::string text = printable(bounded(misuse.value().text));
+        log("API misuse: %s", text.c_str());
+        if (m_misuses.size() < 64)
+            m_misuses.push_back(text);
+        return;
+    }
+    case Log::kType: {
+        auto line = message.as<Log>();
+        if (!line)
+            return protocol_error("Log");
+        if (!m_options.dext_logs)
+            return;
+        std::string text = printable(bounded(line.value().text));
+        if (line.value().level <= 1)
+            log("%s: %s", level_name(line.value().level), text.c_str());
+        else
+            log("%s", text.c_str());
+        return;
+    }
+    case DriverCallReply::kType: {
+        auto reply = message.as<DriverCallReply>();
+        if (!reply || !(message.header().flags & ipc::kMessageFlagReply))
+            return protocol_error("DriverCallReply");
+        auto pending = m_pending.find(message.header().sequence);
+        if (pending == m_pending.end())
+            return; // a reply nobody waits for (e.g. a call without a handler)
+        ReplyHandler handler = std::move(pending->second);
+        m_pending.erase(pending);
+        handler(reply.value().status, reply.value().value);
+        return;
+    }
+    default:
+        return protocol_error(std::string("unexpected message type ") +
+                              std::to_string(message.type()));
+    }
+}
+
+void DextSession::create_pool(const ipc::ReceivedMessage &message) {
+    auto request = message.as<CreatePool>();
+    if (!request)
+        return protocol_error("CreatePool");
+    const CreatePool &r = request.value();
+    PoolCreated reply{};
+    auto layout = shm::PoolLayout::compute(r.packet_count, r.buffer_count, r.buffer_size);
+    if (!layout || m_pools.size() >= 16) {
+        reply.status = int32_t(0xE00002C2); // kIOReturnBadArgument
+        log("netdextd: refused pool \"%s\" (%u packets, %u x %u bytes)%s",
+            printable(bounded(r.name)).c_str(), r.packet_count, r.buffer_count, r.buffer_size,
+            layout ? ": too many pools" : "");
+        send(reply, {}, message.header().sequence);
+        return;
+    }
+    auto region = shm::SharedRegion::create("netdext-pool", layout.value().total_size);
+    if (!region) {
+        reply.status = int32_t(0xE00002BD); // kIOReturnNoMemory
+        send(reply, {}, message.header().sequence);
+        return;
+    }
+    uint64_t id = m_next_pool_id++;
+    Pool &pool = m_pools[id];
+    pool.layout = layout.value();
+    pool.region = std::make_shared<shm::SharedRegion>(region.release_value());
+    pool.layout.initialize(pool.region->bytes());
+    reply.status = 0;
+    reply.pool_id = id;
+    reply.total_size = pool.layout.total_size;
+    reply.packet_count = pool.layout.packet_count;
+    reply.buffer_count = pool.layout.buffer_count;
+    reply.buffer_size = pool.layout.buffer_size;
+    int fd = pool.region->memfd().fd();
+    send(reply, std::span<const int>(&fd, 1), message.header().sequence);
+}
+
+void DextSession::register_interface(const ipc::ReceivedMessage &message) {
+    auto request = message.as<RegisterInterface>();
+    if (!request)
+        return protocol_error("RegisterInterface");
+    const RegisterInterface &r = request.value();
+    InterfaceRegistered reply{};
+    reply.status = int32_t(0xE00002C2); // kIOReturnBadArgument unless all goes well
+    reply.unit = -1;
+    auto pool = m_pools.find(r.pool_id);
+    MacAddress mac;
+    std::memcpy(mac.bytes.data(), r.mac, 6);
+    if (m_interface) {
+        log("netdextd: refused a second interface (one per dext)");
+        reply.status = int32_t(0xE00002D5); // kIOReturnBusy
+    } else if (pool == m_pools.end()) {
+        protocol_error("RegisterInterface names an unknown pool");
+    } else if (mac.is_multicast() || mac.bytes == std::array<uint8_t, 6>{}) {
+        log("netdextd: refused MAC %s (multicast or zero)", mac.to_string().c_str());
+    } else if (!bundle::has_entitlement(m_bundle, bundle::kNetworkingEntitlement)) {
+        log("netdextd: refused: the bundle lacks the entitlement %s",
+            bundle::kNetworkingEntitlement);
+        reply.status = int32_t(0xE00002C1); // kIOReturnNotPrivileged
+    } else {
+        InterfaceConfig config;
+        config.name_pattern = m_options.name_pattern;
+        config.capture_dir = m_options.capture_dir;
+        config.mac = mac;
+        config.pool_region = pool->second.region;
+        config.pool_layout = pool->second.layout;
+        for (size_t i = 0; i < 6; ++i)
+            config.capacities[i] = r.capacities[i];
+        std::string error;
+        auto iface = NetInterface::create(config, error);
+        if (!iface) {
+            log("netdextd: creating the interface failed: %s", error.c_str());
+            reply.status = int32_t(0xE00002BE); // kIOReturnNoResources
+        } else {
+            m_interface = iface.release_value();
+            reply.status = 0;
+            reply.unit = m_interface->unit();
+            reply.rings_size = m_interface->rings_layout().total_size;
+            std::snprintf(reply.name, sizeof reply.name, "%s", m_interface->name().c_str());
+        }
+    }
+    if (reply.status != 0) {
+        send(reply, {}, message.header().sequence);
+        return;
+    }
+    int fds[3] = {m_interface->rings_region().memfd().fd(), m_interface->daemon_doorbell().fd(),
+                  m_interface->host_doorbell().fd()};
+    send(reply, std::span<const int>(fds, 3), message.header().sequence);
+    log("netdextd: interface %s registered, MAC %s", m_interface->name().c_str(),
+        mac.to_string().c_str());
+    int fault_fd = m_fault_fd.get();
+    std::string *fault_text = &m_fault_text;
+    m_interface->start(
+        [fault_fd, fault_text](const std::string &reason) {
+            *fault_text = reason; // read by the main thread after the eventfd wakes it
+            uint64_t one = 1;
+            (void)!write(fault_fd, &one, sizeof one);
+        },
+        m_options.drop_limit);
+    if (auto watched = m_watcher.watch(m_interface->ifindex()); !watched)
+        log("netdextd: watching %s failed: %s", m_interface->name().c_str(),
+            watched.error().describe().c_str());
+    call(Call::GetMaxTransferUnit, 0, [this](int32_t status, uint32_t value) {
+        if (status == 0 && value >= 68) {
+            m_max_mtu = value;
+            log("netdextd: %s maximum MTU %u", m_interface ? m_interface->name().c_str() : "?",
+                value);
+        }
+    });
+}
+
+void DextSession::drop_interface() {
+    if (!m_interface)
+        return;
+    m_watcher.unwatch(m_interface->ifindex());
+    log("netdextd: interface %s unregistered", m_interface->name().c_str());
+    m_interface.reset(); // stops the mover; closing the TAP deletes the interface
+}
+
+void DextSession::on_fault() {
+    uint64_t value = 0;
+    (void)!read(m_fault_fd.get(), &value, sizeof value);
+    stop_for(m_fault_text.empty() ? std::string("the frame mover reported a fault")
+                                  : m_fault_text);
+}
+
+void DextSession::on_host_exit() {
+    if (!m_host)
+        return;
+    int status = 0;
+    if (!m_host->try_reap(status))
+        return;
+    std::string how = describe_wait_status(status);
+    // DESIGN §7: the interface (and its addresses) survive the host; only the carrier drops.
+    set_carrier(false);
+    if (m_interface)
+        m_interface->stop();
+    m_channel.reset();
+    m_pending.clear();
+    if (m_state == State::stopped_for_misbehaviour) {
+        log("netdextd: netdext-host %s", how.c_str());
+        return;
+    }
+    bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    m_state = clean && (m_state == State::stopping || m_state == State::running) ? State::exited
+              : clean                                                           ? State::exited
+                                                                                : State::crashed;
+    if (m_reason.empty() || m_state == State::crashed)
+        m_reason = "netdext-host " + how;
+    log("netdextd: netdext-host %s%s", how.c_str(),
+        m_state == State::crashed ? "; carrier dropped, the interface stays" : "");
+}
+
+void DextSession::on_link_event(const netlink::LinkEvent &event) {
+    if (!m_interface || event.ifindex != m_interface->ifindex() || finished())
+        return;
+    std::visit(
+        [&](const auto &change) {
+            using T = std::decay_t<decltype(change)>;
+            if constexpr (std::is_same_v<T, netlink::AdminStateChanged>) {
+                log("netdextd: %s %s → SetInterfaceEnable(%s)", m_interface->name().c_str(),
+                    change.up ? "up" : "down", change.up ? "true" : "false");
+                call(Call::SetInterfaceEnable, change.up ? 1 : 0, [this](int32_t status, uint32_t) {
+                    if (status != 0)
+                        log("netdextd: SetInterfaceEnable failed (0x%08x)", unsigned(status));
+                });
+            } else if constexpr (std::is_same_v<T, netlink::MtuChanged>) {
+                if (change.new_mtu == m_driver_mtu)
+                    return; // our own revert, or no change for the driver
+                if (m_max_mtu != 0 && change.new_mtu > m_max_mtu) {
+                    log("netdextd: MTU %u refused (the driver's maximum is %u); putting back %u",
+                        change.new_mtu, m_max_mtu, m_driver_mtu);
+                    revert_mtu();
+                    return;
+                }
+                uint32_t mtu = change.new_mtu;
+                call(Call::SetMTU, mtu, [this, mtu](int32_t status, uint32_t) {
+                    if (status == 0) {
+                        m_driver_mtu = mtu;
+                        log("netdextd: SetMTU(%u) accepted", mtu);
+                    } else {
+                        log("netdextd: the driver refused MTU %u (0x%08x); putting back %u", mtu,
+                            unsigned(status), m_driver_mtu);
+                        revert_mtu();
+                    }
+                });
+            } else if constexpr (std::is_same_v<T, netlink::PromiscuousChanged>) {
+                log("netdextd: promiscuous %s", change.enabled ? "on" : "off");
+                call(Call::SetPromiscuousModeEnable, change.enabled ? 1 : 0);
+            } else if constexpr (std::is_same_v<T, netlink::AllMulticastChanged>) {
+                log("netdextd: all-multicast %s", change.enabled ? "on" : "off");
+                call(Call::SetAllMulticastModeEnable, change.enabled ? 1 : 0);
+            } else if constexpr (std::is_same_v<T, netlink::MulticastListChanged>) {
+                SetMulticastList list{};
+                list.count = uint32_t(std::min<size_t>(change.addresses.size(),
+                                                       SetMulticastList::kMaxAddresses));
+                for (uint32_t i = 0; i < list.count; ++i)
+                    std::memcpy(list.addresses[i], change.addresses[i].bytes.data(), 6);
+                log("netdextd: %u multicast address(es)", list.count);
+                auto sent = m_channel ? m_channel->send(list) : shm::Result<uint64_t>(uint64_t(0));
+                (void)sent;
+            } else if constexpr (std::is_same_v<T, netlink::LinkDeleted>) {
+                log("netdextd: %s was deleted; stopping the dext", m_interface->name().c_str());
+                terminate();
+            }
+        },
+        event.change);
+}
+
+void DextSession::revert_mtu() {
+    if (!m_interface)
+        return;
+    if (auto r = m_route.set_mtu(m_interface->ifindex(), m_driver_mtu); !r)
+        log("netdextd: putting back MTU %u failed: %s", m_driver_mtu, r.error().describe().c_str());
+}
+
+void DextSession::terminate() {
+    if (finished())
+        return;
+    m_state = State::stopping;
+    if (m_channel)
+        send(Terminate{});
+}
+
+} // namespace netdext::daemon

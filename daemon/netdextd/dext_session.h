@@ -1,0 +1,130 @@
+// DextSession: one running dext — its netdext-host process, the control channel, the pools and
+// the interface it registered — and the translation between the host's messages, the Linux
+// stack's link events and driver calls (DESIGN.md §1, §5).
+//
+// Everything from the host is untrusted (it runs third-party driver code): every message is size-
+// and type-checked by the channel, every field is bounded here, and a host that keeps sending
+// nonsense, breaks the ring protocol or hands back invalid packets is stopped.
+//
+// Threads: the daemon's main thread calls everything, except that the frame mover reports faults
+// through fault_fd() (an eventfd the main thread polls).
+#pragma once
+
+#include "host_process.h"
+#include "net_interface.h"
+#include "netlink/link_watcher.h"
+#include "netlink/route_socket.h"
+
+#include <netdext/bundle/bundle.h>
+#include <netdext/protocol/host_protocol.h>
+#include <netdext/shm/ipc/channel.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace netdext::daemon {
+
+struct SessionOptions {
+    std::string bundle_path;
+    std::string boot_args;
+    std::string host_binary;
+    std::string name_pattern = "en%d";
+    std::string capture_dir; // pcaps of what crosses the driver boundary
+    bool sandbox = true;
+    bool dext_logs = true;            // copy the dext's log lines to standard error
+    uint64_t drop_limit = 64;         // invalid packets tolerated before the dext is stopped
+    uint32_t protocol_error_limit = 8; // malformed messages tolerated
+};
+
+class DextSession {
+public:
+    enum class State { starting, running, stopping, exited, crashed, stopped_for_misbehaviour };
+
+    static std::unique_ptr<DextSession> launch(const SessionOptions &options,
+                                               const bundle::Bundle &bundle,
+                                               netlink::LinkWatcher &watcher,
+                                               netlink::RouteSocket &route, std::string &error);
+    ~DextSession();
+
+    // ---- main-thread events ----
+    [[nodiscard]] int channel_fd() const { return m_channel ? m_channel->fd() : -1; }
+    [[nodiscard]] int pidfd() const { return m_host ? m_host->pidfd() : -1; }
+    [[nodiscard]] int fault_fd() const { return m_fault_fd.get(); }
+    void on_channel_readable();
+    void on_host_exit();
+    void on_fault();
+    void on_link_event(const netlink::LinkEvent &event);
+    // Asks the driver to stop (Terminate) and the host to exit.
+    void terminate();
+    // SIGKILL to the host (shutdown after the grace period).
+    void kill_host() {
+        if (m_host)
+            m_host->kill();
+    }
+    [[nodiscard]] bool pidfd_running() const { return m_host && m_host->running(); }
+
+    // ---- state ----
+    [[nodiscard]] const std::string &bundle_id() const { return m_bundle.bundle_id; }
+    [[nodiscard]] State state() const { return m_state; }
+    [[nodiscard]] const char *state_name() const;
+    [[nodiscard]] const std::string &state_reason() const { return m_reason; }
+    [[nodiscard]] pid_t host_pid() const { return m_host ? m_host->pid() : -1; }
+    [[nodiscard]] NetInterface *interface() const { return m_interface.get(); }
+    [[nodiscard]] bool carrier() const { return m_carrier; }
+    [[nodiscard]] uint32_t driver_mtu() const { return m_driver_mtu; }
+    [[nodiscard]] uint32_t max_mtu() const { return m_max_mtu; }
+    [[nodiscard]] uint64_t protocol_errors() const { return m_protocol_errors; }
+    [[nodiscard]] const std::vector<std::string> &misuses() const { return m_misuses; }
+    [[nodiscard]] bool finished() const;
+
+    // Writes a line "[bundle id] text" to the daemon's standard error.
+    void log(const char *format, ...) const __attribute__((format(printf, 2, 3)));
+
+private:
+    DextSession(const SessionOptions &options, const bundle::Bundle &bundle,
+                netlink::LinkWatcher &watcher, netlink::RouteSocket &route);
+    void handle(shm::ipc::ReceivedMessage &message);
+    void protocol_error(const std::string &what);
+    void stop_for(const std::string &reason);
+    using ReplyHandler = std::function<void(int32_t status, uint32_t value)>;
+    void call(protocol::Call call, uint32_t arg, ReplyHandler on_reply = {});
+    template <class M> void send(const M &message, std::span<const int> fds = {},
+                                 uint64_t reply_to = 0);
+    void create_pool(const shm::ipc::ReceivedMessage &message);
+    void register_interface(const shm::ipc::ReceivedMessage &message);
+    void drop_interface();
+    void set_carrier(bool on);
+    void revert_mtu();
+
+    SessionOptions m_options;
+    bundle::Bundle m_bundle;
+    netlink::LinkWatcher &m_watcher;
+    netlink::RouteSocket &m_route;
+    std::optional<HostProcess> m_host;
+    std::optional<shm::ipc::Channel> m_channel;
+    UniqueFd m_fault_fd; // eventfd: the mover saw a fault
+    std::string m_fault_text;
+
+    struct Pool {
+        std::shared_ptr<shm::SharedRegion> region;
+        shm::PoolLayout layout;
+    };
+    std::map<uint64_t, Pool> m_pools;
+    uint64_t m_next_pool_id = 1;
+    std::unique_ptr<NetInterface> m_interface;
+    std::map<uint64_t, ReplyHandler> m_pending; // by request sequence
+
+    State m_state = State::starting;
+    std::string m_reason;
+    bool m_hello = false;
+    bool m_carrier = false;
+    uint32_t m_driver_mtu = 1500;
+    uint32_t m_max_mtu = 0;
+    uint64_t m_protocol_errors = 0;
+    std::vector<std::string> m_misuses;
+};
+
+} // namespace netdext::daemon

@@ -1,0 +1,223 @@
+// TapDevice: the /dev/net/tun wrapper. See tap_device.h for the contract.
+#include "tap/tap_device.h"
+
+#include "netlink/route_socket.h"
+
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace netdext::tap {
+namespace {
+
+// Single-writer counter: a plain load and store, no locked read-modify-write on the hot path.
+void bump(std::atomic<uint64_t> &counter) {
+    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+bool is_name_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
+}
+
+// Errors after which the frame is gone but the device is fine (tun_get_user()).
+bool is_per_frame_write_error(int code) {
+    return code == EINVAL || code == EIO || code == ENOMEM || code == ENOBUFS || code == EMSGSIZE;
+}
+
+} // namespace
+
+Result<void> TapDevice::validate_name_pattern(std::string_view pattern) {
+    // dev_valid_name() and dev_alloc_name(): < IFNAMSIZ, not "." or "..", no '/', ':' or
+    // whitespace, at most one '%' and it must be "%d". We are stricter about the character set.
+    if (pattern.empty() || pattern.size() >= IFNAMSIZ)
+        return Error::from_errno(EINVAL, "TAP name pattern: empty or longer than IFNAMSIZ - 1");
+    if (pattern == "." || pattern == "..")
+        return Error::from_errno(EINVAL, "TAP name pattern: \".\" and \"..\" are not names");
+    size_t units = 0;
+    for (size_t i = 0; i < pattern.size(); ++i) {
+        if (pattern[i] == '%') {
+            if (i + 1 == pattern.size() || pattern[i + 1] != 'd' || ++units > 1)
+                return Error::from_errno(EINVAL, "TAP name pattern: only one \"%d\" allowed");
+            ++i;
+            continue;
+        }
+        if (!is_name_char(pattern[i]))
+            return Error::from_errno(EINVAL, "TAP name pattern: character outside [A-Za-z0-9_.-]");
+    }
+    if (units == 1 && pattern.size() == 2)
+        return Error::from_errno(EINVAL, "TAP name pattern: \"%d\" needs a prefix");
+    return {};
+}
+
+TapDevice::TapDevice(UniqueFd tap, UniqueFd control, int ifindex, std::string name)
+    : m_tap(std::move(tap)), m_control(std::move(control)), m_ifindex(ifindex),
+      m_name(std::move(name)), m_counters(std::make_unique<TapCounters>()) {}
+
+TapDevice::TapDevice(TapDevice &&) noexcept = default;
+TapDevice &TapDevice::operator=(TapDevice &&) noexcept = default;
+
+Result<TapDevice> TapDevice::create(std::string_view name_pattern, Options options) {
+    NETDEXT_TRY(validate_name_pattern(name_pattern));
+    UniqueFd tap(::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC));
+    if (!tap.is_valid())
+        return Error::from_errno("open(/dev/net/tun)");
+
+    ifreq request{};
+    // tun/tap: IFF_NO_PI — no 4-byte packet-information prefix; IFF_TUN_EXCL — fail instead of
+    // attaching to an existing interface of that name. No IFF_VNET_HDR: no offload header.
+    request.ifr_flags =
+        static_cast<short>(IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL); // 0x9002: bit 15 set
+    std::memcpy(request.ifr_name, name_pattern.data(), name_pattern.size());
+    if (::ioctl(tap.get(), TUNSETIFF, &request) < 0)
+        return Error::from_errno("TUNSETIFF");
+    // The kernel wrote back the name it allocated ("en%d" → "en0").
+    std::string name(request.ifr_name, ::strnlen(request.ifr_name, IFNAMSIZ));
+
+    if (options.persistent && ::ioctl(tap.get(), TUNSETPERSIST, 1) < 0)
+        return Error::from_errno("TUNSETPERSIST");
+
+    UniqueFd control(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!control.is_valid())
+        return Error::from_errno("socket(AF_INET) for SIOCSIF*");
+    ifreq index{};
+    std::memcpy(index.ifr_name, name.data(), name.size());
+    if (::ioctl(control.get(), SIOCGIFINDEX, &index) < 0)
+        return Error::from_errno("SIOCGIFINDEX");
+    return TapDevice(std::move(tap), std::move(control), index.ifr_ifindex, std::move(name));
+}
+
+Result<void> TapDevice::current_name(char (&name)[IFNAMSIZ]) const {
+    ifreq request{};
+    if (::ioctl(m_tap.get(), TUNGETIFF, &request) < 0)
+        return Error::from_errno("TUNGETIFF");
+    std::memcpy(name, request.ifr_name, IFNAMSIZ);
+    name[IFNAMSIZ - 1] = '\0';
+    return {};
+}
+
+Result<void> TapDevice::control_ioctl(unsigned long request, void *ifreq_buffer,
+                                      const char *context) const {
+    auto *request_data = static_cast<ifreq *>(ifreq_buffer);
+    NETDEXT_TRY(current_name(request_data->ifr_name));
+    if (::ioctl(m_control.get(), request, request_data) < 0)
+        return Error::from_errno(context);
+    return {};
+}
+
+Result<void> TapDevice::set_mac(const MacAddress &mac) {
+    ifreq request{};
+    request.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+    std::memcpy(request.ifr_hwaddr.sa_data, mac.bytes.data(), mac.bytes.size());
+    // tun handles SIOCSIFHWADDR on its own fd (no name lookup involved).
+    if (::ioctl(m_tap.get(), SIOCSIFHWADDR, &request) < 0)
+        return Error::from_errno("SIOCSIFHWADDR");
+    return {};
+}
+
+Result<void> TapDevice::set_mtu(uint32_t mtu) {
+    ifreq request{};
+    if (mtu > INT32_MAX)
+        return Error::from_errno(EINVAL, "SIOCSIFMTU");
+    request.ifr_mtu = static_cast<int>(mtu);
+    return control_ioctl(SIOCSIFMTU, &request, "SIOCSIFMTU");
+}
+
+Result<void> TapDevice::set_txqueuelen(uint32_t length) {
+    ifreq request{};
+    if (length > INT32_MAX)
+        return Error::from_errno(EINVAL, "SIOCSIFTXQLEN");
+    request.ifr_qlen = static_cast<int>(length);
+    return control_ioctl(SIOCSIFTXQLEN, &request, "SIOCSIFTXQLEN");
+}
+
+Result<void> TapDevice::set_carrier(bool on) {
+    int value = on ? 1 : 0;
+    if (::ioctl(m_tap.get(), TUNSETCARRIER, &value) < 0)
+        return Error::from_errno("TUNSETCARRIER (Linux 4.20+)");
+    return {};
+}
+
+Result<size_t> TapDevice::read_frame(std::span<std::byte> buffer) {
+    // tun copies min(frame, buffer) bytes and drops the rest silently; a one-byte spill iovec
+    // tells a frame that fit exactly from one that was cut.
+    iovec vectors[2] = {{buffer.data(), buffer.size()}, {&m_overflow, 1}};
+    for (;;) {
+        ssize_t got = ::readv(m_tap.get(), vectors, 2);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            return Error::from_errno("read(TAP)");
+        }
+        if (static_cast<size_t>(got) > buffer.size()) {
+            bump(m_counters->rx_truncated);
+            return Error::from_errno(EMSGSIZE, "read(TAP): frame larger than the buffer");
+        }
+        return static_cast<size_t>(got);
+    }
+}
+
+Result<void> TapDevice::write_frame(std::span<const std::byte> frame) {
+    for (;;) {
+        ssize_t put = ::write(m_tap.get(), frame.data(), frame.size());
+        if (put < 0) {
+            if (errno == EINTR)
+                continue;
+            return Error::from_errno("write(TAP)");
+        }
+        return {}; // tun takes a frame whole or not at all
+    }
+}
+
+Result<size_t> TapDevice::read_frames(std::span<FrameSlot> slots) {
+    size_t filled = 0;
+    while (filled < slots.size()) {
+        FrameSlot &slot = slots[filled];
+        auto got = read_frame(std::span(slot.data, slot.capacity));
+        if (got.is_error()) {
+            if (got.error().is(EMSGSIZE))
+                continue; // counted and dropped; the slot is reused for the next frame
+            if (got.error().would_block() || filled > 0)
+                break; // a hard error repeats on the next call; report the frames we have
+            return got.release_error();
+        }
+        slot.length = static_cast<uint32_t>(got.value());
+        ++filled;
+    }
+    return filled;
+}
+
+Result<size_t> TapDevice::write_frames(std::span<const ConstFrame> frames) {
+    size_t consumed = 0;
+    for (const ConstFrame &frame : frames) {
+        auto put = write_frame(std::span(frame.data, frame.length));
+        if (put.is_error()) {
+            if (put.error().would_block())
+                break;
+            if (!is_per_frame_write_error(put.error().code())) {
+                if (consumed > 0)
+                    break;
+                return put.release_error();
+            }
+            bump(m_counters->tx_rejected);
+        }
+        ++consumed;
+    }
+    return consumed;
+}
+
+Result<netlink::LinkStats> TapDevice::read_stats(netlink::RouteSocket &route) const {
+    auto state = NETDEXT_TRY(route.get_link(m_ifindex));
+    if (!state.stats)
+        return Error::from_errno(ENODATA, "RTM_GETLINK: no IFLA_STATS64");
+    return *state.stats;
+}
+
+} // namespace netdext::tap

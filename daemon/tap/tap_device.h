@@ -1,0 +1,144 @@
+// TapDevice: one TAP interface (drivers/net/tun.c in IFF_TAP mode) — the Linux end of a dext's
+// Ethernet interface (DESIGN.md §5). Frames the stack sends out of the interface are read from
+// the fd; frames written to the fd are received by the stack as if from the wire.
+//
+// Emulates: DriverKit's IOUserNetworkEthernet registration → a TAP named en<N>, MAC and MTU set,
+// carrier from ReportLinkStatus (TUNSETCARRIER).
+//
+// Setup: IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL, no IFF_VNET_HDR (no offloads: one frame per
+// read/write, exactly as on the wire), non-blocking, close-on-exec, not persistent unless asked:
+// closing the device deletes the interface.
+//
+// Namespaces: the interface is created in the network namespace of the thread calling create(),
+// together with the control socket used for SIOCSIF* ioctls. Afterwards any thread may use the
+// object. Ioctls go by the interface's *current* name (asked from the fd), so a rename by the
+// administrator does not break them.
+//
+// Threads: one reader thread may call read_frame()/read_frames() while one writer thread calls
+// write_frame()/write_frames(); the configuration calls (set_*) belong to one control thread.
+// counters() may be read from any thread (relaxed atomics, single writer each).
+//
+// Hot path: read_frames()/write_frames() take caller-owned buffers, allocate nothing and take no
+// lock. The TAP character device has no batched read or write: each frame is one syscall.
+// FIXME: Amortise the per-frame syscall (io_uring, or IFF_VNET_HDR with GSO to move 64 KB
+// super-frames) once the framework path is measured against the raw floor (bench/tap).
+// FIXME: IFF_MULTI_QUEUE (one fd per queue) when drivers get more than one queue pair.
+#pragma once
+
+#include "common/mac_address.h"
+#include "common/result.h"
+#include "common/unique_fd.h"
+#include "netlink/link_state.h"
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace netdext::netlink {
+class RouteSocket;
+}
+
+namespace netdext::tap {
+
+// One caller-owned receive buffer. read_frames() sets `length`; `data` stays the caller's.
+struct FrameSlot {
+    std::byte *data = nullptr;
+    uint32_t capacity = 0;
+    uint32_t length = 0;
+};
+
+// One caller-owned frame to transmit into the stack: a complete Ethernet frame, no FCS.
+struct ConstFrame {
+    const std::byte *data = nullptr;
+    uint32_t length = 0;
+};
+
+// Named drop counters (DESIGN.md §5: every drop has a named counter). Each is written only by the
+// reader or only by the writer thread.
+struct TapCounters {
+    std::atomic<uint64_t> rx_truncated{0}; // reader: frame larger than its slot, dropped
+    std::atomic<uint64_t> tx_rejected{0};  // writer: kernel refused the frame (EINVAL: shorter
+                                           // than an Ethernet header; EIO: interface down…)
+};
+
+class TapDevice {
+public:
+    struct Options {
+        bool persistent = false; // TUNSETPERSIST: the interface outlives the fd
+    };
+
+    // `name_pattern` is a full name ("en3") or a name with one "%d" ("en%d"), for which the
+    // kernel (dev_alloc_name) picks the lowest unit not in use in the namespace. The prefix is
+    // free (letters, digits, '_', '-', '.'); the expanded name must fit IFNAMSIZ - 1. EINVAL for a
+    // bad pattern, EBUSY if a full name is already taken (IFF_TUN_EXCL: never attach to someone
+    // else's persistent TAP).
+    static Result<TapDevice> create(std::string_view name_pattern, Options options);
+    static Result<TapDevice> create(std::string_view name_pattern) {
+        return create(name_pattern, Options{});
+    }
+    // The checks create() applies to a pattern before asking the kernel.
+    static Result<void> validate_name_pattern(std::string_view name_pattern);
+
+    TapDevice(TapDevice &&) noexcept;
+    TapDevice &operator=(TapDevice &&) noexcept;
+    TapDevice(const TapDevice &) = delete;
+    TapDevice &operator=(const TapDevice &) = delete;
+    ~TapDevice() = default;
+
+    [[nodiscard]] int fd() const { return m_tap.get(); } // poll for EPOLLIN / EPOLLOUT
+    [[nodiscard]] int ifindex() const { return m_ifindex; }
+    // The name the kernel gave at creation.
+    [[nodiscard]] const std::string &name() const { return m_name; }
+
+    // SIOCSIFHWADDR (sa_family ARPHRD_ETHER) on the TAP fd. EADDRNOTAVAIL for a multicast or
+    // all-zero address.
+    Result<void> set_mac(const MacAddress &mac);
+    Result<void> set_mtu(uint32_t mtu);           // SIOCSIFMTU; TAP accepts 68…65535
+    Result<void> set_txqueuelen(uint32_t length); // SIOCSIFTXQLEN
+    // TUNSETCARRIER (Linux 4.20+; older kernels answer EINVAL). A freshly attached TAP has
+    // carrier on; the family sets it from the driver's ReportLinkStatus.
+    Result<void> set_carrier(bool on);
+
+    // One frame the stack sent out of the interface, into `buffer`. Returns its length;
+    // EAGAIN when none is pending; EMSGSIZE (frame dropped, rx_truncated counted) when it did
+    // not fit — a buffer of MTU + 18 bytes (Ethernet header + one VLAN tag) always fits.
+    Result<size_t> read_frame(std::span<std::byte> buffer);
+    // One frame for the stack to receive. EAGAIN, EINVAL (shorter than 14 bytes), EIO (down).
+    Result<void> write_frame(std::span<const std::byte> frame);
+
+    // Reads frames into `slots` in order until all are filled or none is pending. Returns how
+    // many slots were filled (0: nothing pending). Truncated frames are dropped and counted,
+    // not returned.
+    Result<size_t> read_frames(std::span<FrameSlot> slots);
+    // Writes `frames` in order. Frames the kernel refuses are dropped and counted (tx_rejected).
+    // Stops early only on EAGAIN; returns how many frames were consumed (written or dropped), so
+    // the caller retries the rest when the fd is writable.
+    Result<size_t> write_frames(std::span<const ConstFrame> frames);
+
+    [[nodiscard]] const TapCounters &counters() const { return *m_counters; }
+
+    // The interface's `ip -s link` counters (rtnetlink IFLA_STATS64), through a RouteSocket of
+    // the TAP's namespace. For tests and diagnostics.
+    Result<netlink::LinkStats> read_stats(netlink::RouteSocket &route) const;
+
+private:
+    TapDevice(UniqueFd tap, UniqueFd control, int ifindex, std::string name);
+
+    // Fills ifr_name with the interface's current name (TUNGETIFF).
+    Result<void> current_name(char (&name)[IFNAMSIZ]) const;
+    Result<void> control_ioctl(unsigned long request, void *ifreq, const char *context) const;
+
+    UniqueFd m_tap;
+    UniqueFd m_control; // AF_INET datagram socket in the TAP's namespace, for SIOCSIF*
+    int m_ifindex = 0;
+    std::string m_name;
+    // Heap-held so the device stays movable while counters are atomics.
+    std::unique_ptr<TapCounters> m_counters;
+    std::byte m_overflow{}; // readv's spill byte: a frame reaching it did not fit its buffer
+};
+
+} // namespace netdext::tap

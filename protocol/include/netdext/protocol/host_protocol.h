@@ -1,0 +1,242 @@
+// The control protocol between netdextd and netdext-host (one SOCK_SEQPACKET channel per dext).
+//
+// Every message is a fixed-size POD (shm/ipc/message.h checks size, type and fd count before a
+// byte is read). Requests that need an answer get a reply of the named type with
+// kMessageFlagReply and the request's sequence. Strings are NUL-terminated within their arrays;
+// the receiver never trusts that and bounds every read.
+//
+//   host → daemon                          daemon → host
+//   Hello                                  (after Hello) DriverCall / SetMulticastList / Terminate
+//   CreatePool ──────── reply ──────────── PoolCreated + [pool memfd]
+//   RegisterInterface ─ reply ──────────── InterfaceRegistered + [rings memfd, daemon doorbell,
+//                                                                 host doorbell]
+//   ReleasePool, UnregisterInterface, LinkStatus, MediaTypes, LinkQuality, DataBandwidths,
+//   QueueEnable, Misuse, Log, StartResult  (no reply)
+//   DriverCallReply ◄── reply ──────────── DriverCall, SetMulticastList
+//
+// Doorbells: the "daemon doorbell" is the eventfd the daemon sleeps on (the host rings it when it
+// produces TX/RX completions or frees packets and the daemon asked to be woken); the "host
+// doorbell" is the eventfd the host's doorbell thread sleeps on (the daemon rings it when it
+// produces TX submissions and the driver asked to be woken).
+#pragma once
+
+#include <netdext/shm/ipc/message.h>
+
+#include <cstdint>
+
+namespace netdext::protocol {
+
+inline constexpr uint16_t kProtocolVersion = 1;
+
+// ---- host → daemon -----------------------------------------------------------------------------
+
+struct Hello {
+    static constexpr uint16_t kType = 1;
+    static constexpr const char *kName = "Hello";
+    static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
+    uint32_t protocol_version;
+    uint32_t pid;
+    char bundle_id[128];
+    char class_name[128];
+};
+
+struct StartResult { // Start() returned on the driver's Default queue
+    static constexpr uint16_t kType = 2;
+    static constexpr const char *kName = "StartResult";
+    static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
+    int32_t status;
+    uint32_t reserved;
+};
+
+struct CreatePool {
+    static constexpr uint16_t kType = 3;
+    static constexpr const char *kName = "CreatePool";
+    static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
+    uint32_t packet_count;
+    uint32_t buffer_count;
+    uint32_t buffer_size;
+    uint32_t pool_flags;
+    char name[64];
+};
+
+struct PoolCreated { // reply to CreatePool; one fd (the sealed pool memfd) on success
+    static constexpr uint16_t kType = 4;
+    static constexpr const char *kName = "PoolCreated";
+    static constexpr uint8_t kMinFds = 0, kMaxFds = 1;
+    int32_t status;
+    uint32_t reserved;
+    uint64_t pool_id;
+    uint64_t total_size;
+    uint32_t packet_count;
+    uint32_t buffer_count;
+    uint32_t buffer_size;
+    uint32_t reserved2;
+};
+
+struct ReleasePool {
+    static constexpr uint16_t kType = 5;
+    static constexpr const char *kName = "ReleasePool";
+    static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
+    uint64_t pool_id;
+};
+
+struct RegisterInterface {
+    static constexpr uint16_t kType = 6;
+    static constexpr const char *kName = "RegisterInterface";
+    static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
+    uint64_t pool_id;
+    uint8_t mac[6];
+    uint16_t tx_headroom;
+    uint16_t tx_tailroom;
+    uint16_t reserved;
+    uint32_t feature_flags;
+    uint32_t capacities[6]; // by shm::ring_slot(RingId)
+};
+
+// Reply to RegisterInterface; on success three fds: rings memfd, daemon doorbell, host doorbell.
+struct InterfaceRegistered {
+    static constexpr uint16_t kType = 7;
+    static constexpr const char *kName = "InterfaceRegistered";
+    static constexpr uint8_t kMinFds = 0, kMaxFds = 3;
+    int32_t status;
+    int32_t unit;
+    uint64_t rings_size;
+    char name[16];
+};
+
+struct UnregisterInterface {
+    static constexpr uint16_t kType = 8;
+    static constexpr const char *kName = "UnregisterInterface";
+    static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
+    uint32_t reserved;
+};
+
+struct LinkStatus {
+    static constexpr uint16_t kType = 9;
+    static constexpr const char *kName = "LinkStatus";
+    static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
+    uint32_t status;
+    uint32_t media;
+};
+
+struct MediaTypes {
+    static constexpr uint16_t kType = 10;
+    static constexpr const char *kName = "MediaTypes";
+    static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
+    static constexpr uint32_t kMaxMedia = 64;
+    uint32_t count; // entries of media[] in use (≤ kMaxMedia; the receiver clamps)
+    uint32_t media[kMaxMedia];
+};
+
+struct LinkQuality {
+    static constexpr uint16_t kType = 11;
+    static constexpr const char *kName = "LinkQuality";
+    static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
+    int32_t quality;
+};
+
+struct DataBandwidths {
+    static constexpr uint16_t kType = 12;
+    static constexpr const char *kName = "DataBandwidths";
+    static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
+    uint64_t max_input;
+    uint64_t max_output;
+    uint64_t effective_input;
+    uint64_t effective_output;
+};
+
+struct QueueEnable {
+    static constexpr uint16_t kType = 13;
+    static constexpr const char *kName = "QueueEnable";
+    static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
+    uint8_t kind; // netdext::QueueKind
+    uint8_t enabled;
+    uint16_t reserved;
+};
+
+struct Misuse {
+    static constexpr uint16_t kType = 14;
+    static constexpr const char *kName = "Misuse";
+    static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
+    static constexpr uint32_t kMinPayload = 1;
+    char text[512];
+};
+
+struct Log {
+    static constexpr uint16_t kType = 15;
+    static constexpr const char *kName = "Log";
+    static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
+    static constexpr uint32_t kMinPayload = 4;
+    uint8_t level; // netdext::LogLevel
+    uint8_t reserved[3];
+    char text[1100];
+};
+
+struct DriverCallReply { // reply to DriverCall / SetMulticastList
+    static constexpr uint16_t kType = 16;
+    static constexpr const char *kName = "DriverCallReply";
+    static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
+    int32_t status;
+    uint32_t value; // GetMaxTransferUnit / GetHardwareAssists
+};
+
+// ---- daemon → host -----------------------------------------------------------------------------
+
+enum class Call : uint32_t {
+    SetInterfaceEnable = 1, // arg: 0/1
+    SetMTU = 2,             // arg: mtu
+    GetMaxTransferUnit = 3,
+    SetPromiscuousModeEnable = 4,
+    SetAllMulticastModeEnable = 5,
+    SelectMediaType = 6,
+    SetWakeOnMagicPacketEnable = 7,
+    SetHardwareAssists = 8,
+    GetHardwareAssists = 9,
+    Stop = 10, // Stop(provider) then release: the host exits after replying
+};
+
+struct DriverCall {
+    static constexpr uint16_t kType = 32;
+    static constexpr const char *kName = "DriverCall";
+    static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
+    uint32_t call; // Call
+    uint32_t arg;
+};
+
+struct SetMulticastList {
+    static constexpr uint16_t kType = 33;
+    static constexpr const char *kName = "SetMulticastList";
+    static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
+    static constexpr uint32_t kMaxAddresses = 128;
+    static constexpr uint32_t kMinPayload = 4;
+    uint32_t count;
+    uint8_t addresses[kMaxAddresses][6];
+};
+
+struct Terminate { // the host stops its driver (as DriverCall Stop) and exits; no reply
+    static constexpr uint16_t kType = 34;
+    static constexpr const char *kName = "Terminate";
+    static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
+    uint32_t reserved;
+};
+
+static_assert(sizeof(Hello) == 264);
+static_assert(sizeof(PoolCreated) == 40);
+static_assert(sizeof(RegisterInterface) == 48);
+static_assert(sizeof(InterfaceRegistered) == 32);
+static_assert(sizeof(MediaTypes) == 260);
+static_assert(sizeof(Log) == 1104);
+static_assert(sizeof(SetMulticastList) == 772);
+
+inline constexpr auto kProtocolTable =
+    shm::ipc::make_protocol<Hello, StartResult, CreatePool, PoolCreated, ReleasePool,
+                            RegisterInterface, InterfaceRegistered, UnregisterInterface,
+                            LinkStatus, MediaTypes, LinkQuality, DataBandwidths, QueueEnable,
+                            Misuse, Log, DriverCallReply, DriverCall, SetMulticastList,
+                            Terminate>(kProtocolVersion);
+inline constexpr shm::ipc::Protocol kProtocol = kProtocolTable.view();
+
+// The control socket's fd number in netdext-host (netdextd passes it there across exec).
+inline constexpr int kHostControlFd = 3;
+
+} // namespace netdext::protocol
