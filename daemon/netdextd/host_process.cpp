@@ -120,6 +120,11 @@ bool HostProcess::try_reap(int &status) {
         m_reaped = true;
         return true;
     }
+    if (got < 0 && errno == ECHILD) { // reaped elsewhere (SIGCHLD ignored): status unknown
+        m_reaped = true;
+        status = 0;
+        return true;
+    }
     return false;
 }
 

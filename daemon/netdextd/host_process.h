@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace netdext::daemon {
@@ -33,8 +34,10 @@ public:
     // Spawns the host with `control_fd` as its fd 3 (the caller keeps its own copy open).
     static Result<HostProcess> spawn(const HostOptions &options, int control_fd);
 
-    HostProcess(HostProcess &&) noexcept = default;
-    HostProcess &operator=(HostProcess &&) noexcept = default;
+    HostProcess(HostProcess &&other) noexcept
+        : m_pid(std::exchange(other.m_pid, -1)), m_pidfd(std::move(other.m_pidfd)),
+          m_reaped(other.m_reaped) {}
+    HostProcess &operator=(HostProcess &&) = delete;
     ~HostProcess(); // kills and reaps a child still running
 
     [[nodiscard]] pid_t pid() const { return m_pid; }

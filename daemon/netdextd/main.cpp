@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -51,6 +52,7 @@ int main(int argc, char **argv) {
     if (geteuid() != 0)
         std::fprintf(stderr, "netdextd: warning: not running as root; creating TAPs will fail\n");
 
+    signal(SIGCHLD, SIG_DFL); // netdext-host exit statuses are reaped through their pidfds
     std::string error;
     auto daemon = netdext::daemon::Daemon::create(options, error);
     if (!daemon) {
