@@ -10,7 +10,7 @@ packages=(
     libcli11-dev nlohmann-json3-dev                    # command lines, --json
     libplist-dev libsodium-dev libseccomp-dev          # bundles, signatures, sandboxing
     libmnl-dev libpcap-dev                             # rtnetlink, capture files
-    iproute2 tshark                                    # namespaces/TAPs in tests, pcap decoding
+    iproute2 tshark python3                            # namespaces/TAPs in tests, pcap decoding
 )
 
 missing=()
