@@ -213,8 +213,13 @@ void FakeFamily::process_rings() {
             break;
     }
     endpoint.reap_free_ring(UINT32_MAX);
-    if (m_auto_restock && m_interface->enabled[size_t(QueueKind::rx_submission)])
-        endpoint.restock_rx(m_interface->rx_capacity);
+    if (m_auto_restock && m_interface->enabled[size_t(QueueKind::rx_submission)] &&
+        endpoint.restock_rx(m_interface->rx_capacity) > 0) {
+        // Drivers that wait for empty buffers (a DataAvailable handler on RX submission) hear
+        // about them, as netdextd's doorbell would tell them.
+        if (IOUserNetworkPacketQueue *rxs = m_interface->queues[size_t(QueueKind::rx_submission)])
+            rxs->netdext_packets_available();
+    }
     check_drops_locked();
 }
 

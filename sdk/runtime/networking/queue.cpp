@@ -229,8 +229,7 @@ uint32_t IOUserNetworkPacketQueue::DequeuePackets(IOUserNetworkPacket **packets,
         return 0;
     netdext::shm::DriverEndpoint &endpoint = *attachment->endpoint;
     netdext::PoolState &pool = *attachment->pool;
-    if (ivars->kind == QueueKind::tx_submission)
-        endpoint.finish_sleep(attachment->ring);
+    endpoint.finish_sleep(attachment->ring);
     uint32_t total = 0;
     uint32_t ids[kBatch];
     while (total < maxDequeueCount) {
@@ -250,12 +249,11 @@ uint32_t IOUserNetworkPacketQueue::DequeuePackets(IOUserNetworkPacket **packets,
         if (got < want)
             break;
     }
-    if (ivars->kind == QueueKind::tx_submission) {
-        // DriverKit drivers dequeue a fixed number per DataAvailable: call again while packets
-        // remain; once empty, ask the system to ring the doorbell on the next packet.
-        if (endpoint.available(attachment->ring) > 0 || !endpoint.prepare_to_sleep(attachment->ring))
-            netdext_packets_available();
-    }
+    // DriverKit drivers dequeue a fixed number per DataAvailable: call again while packets
+    // remain; once empty, ask the system to ring the doorbell on the next packet. (On RX
+    // submission this notifies only drivers that installed a DataAvailable handler there.)
+    if (endpoint.available(attachment->ring) > 0 || !endpoint.prepare_to_sleep(attachment->ring))
+        netdext_packets_available();
     return total;
 }
 
