@@ -232,6 +232,13 @@ kern_return_t IOUserNetworkEthernet::RegisterEthernetInterface(ether_addr_t macA
         if (by_kind[i]->netdext_enabled())
             port->queue_enable_changed(this, QueueKind(i), true);
     }
+    // The submission queues start empty and waiting: ask the system to ring the doorbell on the
+    // first packet (afterwards DequeuePackets re-arms whenever it empties a ring).
+    for (QueueKind kind : {QueueKind::tx_submission, QueueKind::rx_submission}) {
+        RingId ring = state.attachments[size_t(kind)].ring;
+        if (!state.endpoint->prepare_to_sleep(ring))
+            by_kind[size_t(kind)]->netdext_packets_available();
+    }
     if (!state.media_types.empty())
         port->report_media_types(this, state.media_types);
     return kIOReturnSuccess;

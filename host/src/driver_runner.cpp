@@ -1,0 +1,208 @@
+// DriverRunner: Start, driver calls and Stop on one worker thread (see driver_runner.h).
+
+#include "driver_runner.h"
+
+#include "control_loop.h"
+
+#include <NetworkingDriverKit/NetworkingDriverKit.h>
+#include <netdext/runtime.h>
+#include <netdext/system_calls.h>
+
+#include <dlfcn.h>
+
+#include <cstring>
+
+namespace netdext::host {
+
+using protocol::Call;
+using protocol::DriverCallReply;
+using protocol::StartResult;
+
+DriverRunner::DriverRunner(ControlLink &link, ExitLatch &exit)
+    : m_link(link), m_exit(exit), m_worker([this] { run_worker(); }) {}
+
+DriverRunner::~DriverRunner() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_quit = true;
+    }
+    m_jobs_changed.notify_all();
+    m_worker.join();
+}
+
+void DriverRunner::post(std::function<void()> job) {
+    {
+        std::lock_guard lock(m_mutex);
+        m_jobs.push_back(std::move(job));
+    }
+    m_jobs_changed.notify_all();
+}
+
+void DriverRunner::run_worker() {
+    for (;;) {
+        std::function<void()> job;
+        {
+            std::unique_lock lock(m_mutex);
+            m_jobs_changed.wait(lock, [this] { return m_quit || !m_jobs.empty(); });
+            if (m_jobs.empty())
+                return; // quit, with nothing left to answer
+            job = std::move(m_jobs.front());
+            m_jobs.pop_front();
+        }
+        job();
+    }
+}
+
+void DriverRunner::post_start(bundle::Bundle bundle, std::string class_name) {
+    post([this, bundle = std::move(bundle), class_name = std::move(class_name)] {
+        start(bundle, class_name);
+    });
+}
+
+void DriverRunner::post_call(Call call, uint32_t arg, uint64_t sequence) {
+    post([this, call, arg, sequence] {
+        uint32_t value = 0;
+        kern_return_t kr = this->call(call, arg, value);
+        reply(sequence, kr, value);
+    });
+}
+
+void DriverRunner::post_multicast(std::vector<ether_addr_t> addresses, uint64_t sequence) {
+    post([this, addresses = std::move(addresses), sequence] {
+        reply(sequence, set_multicast(addresses));
+    });
+}
+
+void DriverRunner::post_stop(std::optional<uint64_t> reply_to) {
+    post([this, reply_to] { stop(reply_to); });
+}
+
+void DriverRunner::reply(uint64_t sequence, kern_return_t status, uint32_t value) {
+    (void)m_link.reply(DriverCallReply{status, value}, sequence);
+}
+
+// ---- Start / Stop -------------------------------------------------------------------------------
+
+void DriverRunner::start_failed(kern_return_t status) {
+    (void)m_link.send(StartResult{status, 0});
+    m_exit.request(kExitStartFailed);
+}
+
+void DriverRunner::start(const bundle::Bundle &bundle, const std::string &class_name) {
+    // The image stays loaded for the life of the process: the runtime keeps its classes.
+    m_image = dlopen(bundle.executable_path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (m_image == nullptr) {
+        log_linef(LogLevel::error, "netdext-host: dlopen %s: %s", bundle.executable_path.c_str(),
+                  dlerror());
+        return start_failed(kIOReturnNotFound);
+    }
+    const OSMetaClass *meta = OSMetaClass::find(class_name.c_str());
+    if (meta == nullptr) {
+        log_linef(LogLevel::error, "netdext-host: %s: no class %s (IOUserClass) in %s",
+                  bundle.path.c_str(), class_name.c_str(), bundle.executable.c_str());
+        return start_failed(kIOReturnNotFound);
+    }
+    OSObject *object = meta->alloc();
+    IOService *service = OSDynamicCast(IOService, object);
+    if (service == nullptr) {
+        log_linef(LogLevel::error, "netdext-host: %s is not an IOService", class_name.c_str());
+        if (object != nullptr)
+            object->release();
+        return start_failed(kIOReturnUnsupported);
+    }
+    if (!service->init()) {
+        log_linef(LogLevel::error, "netdext-host: %s::init() failed", class_name.c_str());
+        service->release();
+        return start_failed(kIOReturnNoMemory);
+    }
+    // DriverKit: the kernel calls Start on the driver's Default queue with its provider.
+    IOService *provider = user_resources();
+    kern_return_t kr = call_on_method_queue(
+        service, IOService_Start_ID, [service, provider] { return service->Start(provider); });
+    if (kr != kIOReturnSuccess) {
+        log_linef(LogLevel::error, "netdext-host: %s::Start failed 0x%08x", class_name.c_str(),
+                  unsigned(kr));
+        service->release();
+        (void)wait_until_idle(kIdleTimeout);
+        return start_failed(kr);
+    }
+    m_service = service;
+    (void)m_link.send(StartResult{kIOReturnSuccess, 0});
+}
+
+void DriverRunner::stop(std::optional<uint64_t> reply_to) {
+    kern_return_t kr = kIOReturnNotReady; // never started (or already stopped)
+    if (IOService *service = m_service) {
+        m_service = nullptr;
+        IOService *provider = user_resources();
+        kr = call_on_method_queue(service, IOService_Stop_ID,
+                                  [service, provider] { return service->Stop(provider); });
+        service->release();
+        if (!wait_until_idle(kIdleTimeout))
+            log_line(LogLevel::error, "netdext-host: the driver's queues are still busy after "
+                                      "Stop; exiting anyway");
+    }
+    if (reply_to)
+        reply(*reply_to, kr);
+    m_exit.request(kExitStopped);
+}
+
+// ---- calls ----------------------------------------------------------------------------------
+
+kern_return_t DriverRunner::call(Call call, uint32_t arg, uint32_t &value) {
+    IOUserNetworkEthernet *eth = OSDynamicCast(IOUserNetworkEthernet, m_service);
+    if (eth == nullptr)
+        return kIOReturnNotReady;
+    const bool on = arg != 0;
+    switch (call) {
+    case Call::SetInterfaceEnable:
+        return call_on_method_queue(eth, IOUserNetworkEthernet_SetInterfaceEnable_ID,
+                                    [eth, on] { return eth->SetInterfaceEnable(on); });
+    case Call::SetMTU:
+        return call_on_method_queue(eth, IOUserNetworkEthernet_SetMTU_ID,
+                                    [eth, arg] { return eth->SetMTU(arg); });
+    case Call::GetMaxTransferUnit:
+        return call_on_method_queue(eth, IOUserNetworkEthernet_GetMaxTransferUnit_ID,
+                                    [eth, &value] { return eth->GetMaxTransferUnit(&value); });
+    case Call::SetPromiscuousModeEnable:
+        return call_on_method_queue(eth, IOUserNetworkEthernet_SetPromiscuousModeEnable_ID,
+                                    [eth, on] { return eth->SetPromiscuousModeEnable(on); });
+    case Call::SetAllMulticastModeEnable:
+        return call_on_method_queue(eth, IOUserNetworkEthernet_SetAllMulticastModeEnable_ID,
+                                    [eth, on] { return eth->SetAllMulticastModeEnable(on); });
+    case Call::SelectMediaType:
+        return call_on_method_queue(eth, IOUserNetworkEthernet_SelectMediaType_ID,
+                                    [eth, arg] { return eth->SelectMediaType(arg); });
+    case Call::SetWakeOnMagicPacketEnable:
+        return call_on_method_queue(eth, IOUserNetworkEthernet_SetWakeOnMagicPacketEnable_ID,
+                                    [eth, on] { return eth->SetWakeOnMagicPacketEnable(on); });
+    case Call::SetHardwareAssists:
+        return call_on_method_queue(eth, IOUserNetworkEthernet_SetHardwareAssists_ID,
+                                    [eth, arg] { return eth->SetHardwareAssists(arg); });
+    case Call::GetHardwareAssists:
+        return call_on_method_queue(eth, IOUserNetworkEthernet_GetHardwareAssists_ID,
+                                    [eth, &value] { return eth->GetHardwareAssists(&value); });
+    case Call::Stop:
+        break; // handled by stop()
+    }
+    return kIOReturnBadArgument;
+}
+
+kern_return_t DriverRunner::set_multicast(const std::vector<ether_addr_t> &addresses) {
+    IOUserNetworkEthernet *eth = OSDynamicCast(IOUserNetworkEthernet, m_service);
+    if (eth == nullptr)
+        return kIOReturnNotReady;
+    std::vector<IOUserNetworkMACAddress> legacy(addresses.size());
+    for (size_t i = 0; i < addresses.size(); ++i)
+        std::memcpy(legacy[i].octet, addresses[i].octet, 6);
+    return call_on_method_queue(
+        eth, IOUserNetworkEthernet_SetMulticastAddresses_ID, [eth, &legacy, &addresses] {
+            kern_return_t kr = eth->SetMulticastAddresses(legacy.data(), uint32_t(legacy.size()));
+            // NDK 2.x drivers implement the lower-case form instead.
+            kern_return_t lower =
+                eth->setMulticastAddresses(addresses.data(), uint32_t(addresses.size()));
+            return kr == kIOReturnSuccess || lower == kIOReturnSuccess ? kIOReturnSuccess : kr;
+        });
+}
+
+} // namespace netdext::host
