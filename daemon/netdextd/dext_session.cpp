@@ -355,6 +355,7 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
             reply.status = int32_t(0xE00002BE); // kIOReturnNoResources
         } else {
             m_interface = iface.release_value();
+            set_carrier(m_carrier); // a ReportLinkStatus may have come before the registration
             reply.status = 0;
             reply.unit = m_interface->unit();
             reply.rings_size = m_interface->rings_layout().total_size;
