@@ -1,0 +1,176 @@
+# NetDextAddDext.cmake — building a DriverKit driver into a .dext bundle, as Xcode does.
+#
+#   netdext_add_dext(NAME
+#       BUNDLE_ID com.example.MyDriver
+#       IIG MyDriver.iig …                   interface files, run through netdext-iig
+#       SOURCES MyDriver.cpp …               the driver's own sources
+#       INFO_PLIST Info.plist                with Xcode's $(VARIABLE) build settings
+#       ENTITLEMENTS MyDriver.entitlements
+#       [VERSION 1]                          CURRENT_PROJECT_VERSION (CFBundleVersion)
+#       [SHORT_VERSION 1.0]                  MARKETING_VERSION (CFBundleShortVersionString)
+#       [VARIABLES KEY=VALUE …]              more build settings for $(KEY), overriding defaults
+#       [IIG_FLAGS flag …])                  extra netdext-iig arguments
+#
+# Creates the target NAME: a MODULE library (NAME.so, no "lib" prefix) compiled against the SDK
+# (NetDext::driverkit brings -fblocks and the BlocksRuntime under Clang), with the headers
+# generated from the .iig files in ${CMAKE_CURRENT_BINARY_DIR}/NAME.iig.d on its include path.
+# Building NAME also assembles ${CMAKE_CURRENT_BINARY_DIR}/NAME.dext/ (DESIGN.md §6):
+#     NAME.dext/Info.plist           $(VARIABLES) substituted, validated, written as XML
+#     NAME.dext/<CFBundleExecutable> the driver's shared object
+#     NAME.dext/Entitlements.plist
+# The bundle is rebuilt when the sources, the .iig files, the plists or the settings change, and
+# a plist that is not a valid property list after substitution fails the build.
+# The bundle directory is the target property NETDEXT_BUNDLE_DIR and the variable NAME_DEXT_BUNDLE
+# in the caller's scope.
+#
+# Build settings defined for the plists (Xcode's names): PRODUCT_BUNDLE_IDENTIFIER (BUNDLE_ID),
+# EXECUTABLE_NAME, PRODUCT_NAME, PRODUCT_MODULE_NAME, TARGET_NAME (all NAME),
+# DEVELOPMENT_LANGUAGE (en), MARKETING_VERSION, CURRENT_PROJECT_VERSION,
+# PRODUCT_BUNDLE_PACKAGE_TYPE (DEXT). Modifiers such as $(PRODUCT_NAME:rfc1034identifier) work.
+#
+#   netdext_target_iig(TARGET IIG a.iig … [OUTPUT_DIR dir] [IIG_FLAGS flag …])
+#
+# Adds generated code from .iig files to any existing target (netdext_add_dext uses it).
+#
+# Works in the netdext source tree and from an installed package (find_package(NetDext)): it
+# needs only the targets NetDext::netdext-iig, NetDext::netdext-bundle and NetDext::driverkit.
+include_guard(GLOBAL)
+
+# Makes `target` depend on the tool behind `tool` when the tool is built in this project.
+function(_netdext_depend_on_tool target tool)
+    get_target_property(imported ${tool} IMPORTED)
+    if(imported)
+        return()
+    endif()
+    get_target_property(real ${tool} ALIASED_TARGET)
+    if(NOT real)
+        set(real ${tool})
+    endif()
+    add_dependencies(${target} ${real})
+endfunction()
+
+function(_netdext_require_targets caller)
+    foreach(tool IN ITEMS ${ARGN})
+        if(NOT TARGET ${tool})
+            message(FATAL_ERROR "${caller}: target ${tool} does not exist; call "
+                                "find_package(NetDext REQUIRED) first (or build inside the "
+                                "netdext source tree)")
+        endif()
+    endforeach()
+endfunction()
+
+function(netdext_target_iig target)
+    cmake_parse_arguments(PARSE_ARGV 1 ARG "" "OUTPUT_DIR" "IIG;IIG_FLAGS")
+    if(ARG_UNPARSED_ARGUMENTS)
+        message(FATAL_ERROR "netdext_target_iig(${target}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
+    endif()
+    _netdext_require_targets("netdext_target_iig(${target})" NetDext::netdext-iig)
+    if(NOT ARG_OUTPUT_DIR)
+        set(ARG_OUTPUT_DIR ${CMAKE_CURRENT_BINARY_DIR}/${target}.iig.d)
+    endif()
+    file(MAKE_DIRECTORY ${ARG_OUTPUT_DIR})
+    set(source_dirs)
+    foreach(iig IN LISTS ARG_IIG)
+        get_filename_component(iig_path ${iig} ABSOLUTE BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR})
+        get_filename_component(stem ${iig_path} NAME_WLE)
+        get_filename_component(iig_dir ${iig_path} DIRECTORY)
+        list(APPEND source_dirs ${iig_dir})
+        set(header ${ARG_OUTPUT_DIR}/${stem}.h)
+        set(impl ${ARG_OUTPUT_DIR}/${stem}.iig.cpp)
+        add_custom_command(
+            OUTPUT ${header} ${impl}
+            COMMAND NetDext::netdext-iig ${iig_path} --header ${header} --impl ${impl}
+                    ${ARG_IIG_FLAGS}
+            DEPENDS ${iig_path} NetDext::netdext-iig
+            COMMENT "netdext-iig ${iig}"
+            VERBATIM)
+        target_sources(${target} PRIVATE ${header} ${impl})
+    endforeach()
+    # Generated headers first, then the .iig directories (for the driver's own headers).
+    list(REMOVE_DUPLICATES source_dirs)
+    target_include_directories(${target} PRIVATE ${ARG_OUTPUT_DIR} ${source_dirs})
+    _netdext_depend_on_tool(${target} NetDext::netdext-iig)
+endfunction()
+
+function(netdext_add_dext name)
+    cmake_parse_arguments(PARSE_ARGV 1 ARG ""
+        "BUNDLE_ID;INFO_PLIST;ENTITLEMENTS;VERSION;SHORT_VERSION"
+        "IIG;SOURCES;VARIABLES;IIG_FLAGS")
+    set(caller "netdext_add_dext(${name})")
+    if(ARG_UNPARSED_ARGUMENTS)
+        message(FATAL_ERROR "${caller}: unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
+    endif()
+    foreach(required BUNDLE_ID INFO_PLIST ENTITLEMENTS)
+        if(NOT ARG_${required})
+            message(FATAL_ERROR "${caller}: ${required} is required")
+        endif()
+    endforeach()
+    if(NOT ARG_IIG AND NOT ARG_SOURCES)
+        message(FATAL_ERROR "${caller}: give the driver's IIG and SOURCES files")
+    endif()
+    _netdext_require_targets("${caller}" NetDext::netdext-iig NetDext::netdext-bundle
+                             NetDext::driverkit)
+    if(NOT DEFINED ARG_VERSION)
+        set(ARG_VERSION 1)
+    endif()
+    if(NOT DEFINED ARG_SHORT_VERSION)
+        set(ARG_SHORT_VERSION 1.0)
+    endif()
+    get_filename_component(info_plist ${ARG_INFO_PLIST} ABSOLUTE
+                           BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR})
+    get_filename_component(entitlements ${ARG_ENTITLEMENTS} ABSOLUTE
+                           BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR})
+    foreach(file IN ITEMS ${info_plist} ${entitlements})
+        if(NOT EXISTS ${file})
+            message(FATAL_ERROR "${caller}: ${file} does not exist")
+        endif()
+    endforeach()
+
+    # The driver: a shared object the host loads with dlopen.
+    add_library(${name} MODULE ${ARG_SOURCES})
+    set_target_properties(${name} PROPERTIES PREFIX "")
+    target_link_libraries(${name} PRIVATE NetDext::driverkit)
+    target_include_directories(${name} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+    if(ARG_IIG)
+        netdext_target_iig(${name} IIG ${ARG_IIG} IIG_FLAGS ${ARG_IIG_FLAGS}
+                           OUTPUT_DIR ${CMAKE_CURRENT_BINARY_DIR}/${name}.iig.d)
+    endif()
+
+    # The bundle, assembled after every link of the driver. The plists are link dependencies,
+    # so that editing one re-runs the assembly; the settings are on the command line, which
+    # the build tool also watches.
+    set(bundle ${CMAKE_CURRENT_BINARY_DIR}/${name}.dext)
+    set(settings
+        PRODUCT_BUNDLE_IDENTIFIER=${ARG_BUNDLE_ID}
+        EXECUTABLE_NAME=${name}
+        PRODUCT_NAME=${name}
+        PRODUCT_MODULE_NAME=${name}
+        TARGET_NAME=${name}
+        DEVELOPMENT_LANGUAGE=en
+        MARKETING_VERSION=${ARG_SHORT_VERSION}
+        CURRENT_PROJECT_VERSION=${ARG_VERSION}
+        PRODUCT_BUNDLE_PACKAGE_TYPE=DEXT
+        ${ARG_VARIABLES})
+    set(setting_args)
+    foreach(setting IN LISTS settings)
+        if(NOT setting MATCHES "^[A-Za-z_][A-Za-z0-9_]*=")
+            message(FATAL_ERROR "${caller}: VARIABLES entries are KEY=VALUE, got '${setting}'")
+        endif()
+        list(APPEND setting_args --var ${setting})
+    endforeach()
+    add_custom_command(TARGET ${name} POST_BUILD
+        COMMAND NetDext::netdext-bundle
+                --info-plist ${info_plist}
+                --entitlements ${entitlements}
+                --executable $<TARGET_FILE:${name}>
+                --output ${bundle}
+                ${setting_args}
+        COMMENT "Assembling ${name}.dext"
+        VERBATIM)
+    set_property(TARGET ${name} APPEND PROPERTY LINK_DEPENDS ${info_plist} ${entitlements})
+    _netdext_depend_on_tool(${name} NetDext::netdext-bundle)
+    set_target_properties(${name} PROPERTIES
+        NETDEXT_BUNDLE_DIR ${bundle}
+        NETDEXT_BUNDLE_ID ${ARG_BUNDLE_ID})
+    set(${name}_DEXT_BUNDLE ${bundle} PARENT_SCOPE)
+endfunction()

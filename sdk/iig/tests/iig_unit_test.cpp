@@ -1,0 +1,251 @@
+/* Unit tests of the pieces of netdext-iig: lexer, __IIG resolution, parameters, rewriting. */
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include <netdext/method_id.h>
+
+#include "class_plan.h"
+#include "conditionals.h"
+#include "generator.h"
+#include "lexer.h"
+#include "parser.h"
+
+using namespace netdext::iig;
+
+namespace {
+
+std::vector<Token> lex(std::string_view source) {
+    auto tokens = Lexer(source).tokenize();
+    EXPECT_TRUE(tokens.ok()) << (tokens.ok() ? "" : tokens.error().message);
+    return tokens.ok() ? tokens.take() : std::vector<Token>{};
+}
+
+std::string resolve(std::string_view source) {
+    std::vector<Token> tokens = lex(source);
+    auto resolved = ConditionalResolver::resolve(source, tokens);
+    EXPECT_TRUE(resolved.ok()) << (resolved.ok() ? "" : resolved.error().message);
+    return resolved.ok() ? resolved.take() : std::string();
+}
+
+/* Parses `members` as the body of `class T : public IOService`. */
+ClassDecl parse_class(const std::string &members) {
+    std::string source = "class T : public IOService\n{\npublic:\n" + members + "\n};\n";
+    std::vector<Token> tokens = lex(source);
+    auto file = Parser(source, tokens).parse();
+    EXPECT_TRUE(file.ok()) << (file.ok() ? "" : file.error().message);
+    if (!file.ok() || file.value().classes.empty())
+        return ClassDecl{};
+    return file.value().classes.front();
+}
+
+Diagnostic parse_error(const std::string &source) {
+    auto generated = generate(source, GeneratorOptions{"t.iig", "t.h", "test"});
+    EXPECT_FALSE(generated.ok());
+    return generated.ok() ? Diagnostic{} : generated.error();
+}
+
+TEST(Lexer, KeepsCommentsAndDirectivesAsSingleTokens) {
+    std::vector<Token> tokens = lex("/* a */ #define X \\\n  1\nint x; // end\n");
+    ASSERT_EQ(tokens.size(), 7u);
+    EXPECT_EQ(tokens[0].kind, TokenKind::comment);
+    EXPECT_EQ(tokens[1].kind, TokenKind::directive); // a comment before '#' is whitespace
+    EXPECT_EQ(tokens[1].text, "#define X \\\n  1");
+    EXPECT_EQ(tokens[2].text, "int");
+    EXPECT_EQ(tokens[2].location.line, 3u);
+    EXPECT_EQ(tokens[4].text, ";");
+    EXPECT_EQ(tokens[5].kind, TokenKind::comment);
+}
+
+TEST(Lexer, HashInsideALineIsNotADirective) {
+    std::vector<Token> tokens = lex("int a # b\n");
+    EXPECT_EQ(tokens[2].kind, TokenKind::punct);
+}
+
+TEST(Lexer, RawStringsAndPrefixes) {
+    std::vector<Token> tokens = lex("R\"x(a)\" )x\" u8\"s\" L'c' 1'000ull 0x1p-3");
+    ASSERT_GE(tokens.size(), 5u);
+    EXPECT_EQ(tokens[0].kind, TokenKind::string);
+    EXPECT_EQ(tokens[0].text, "R\"x(a)\" )x\"");
+    EXPECT_EQ(tokens[1].text, "u8\"s\"");
+    EXPECT_EQ(tokens[2].kind, TokenKind::character);
+    EXPECT_EQ(tokens[3].text, "1'000ull");
+    EXPECT_EQ(tokens[4].text, "0x1p-3");
+}
+
+TEST(Lexer, CrLfLineEndings) {
+    std::vector<Token> tokens = lex("#define A 1\r\nint b;\r\n");
+    EXPECT_EQ(tokens[0].text, "#define A 1");
+    EXPECT_EQ(tokens[1].location.line, 2u);
+    EXPECT_EQ(tokens[1].location.column, 1u);
+}
+
+TEST(Lexer, ReportsUnterminatedLiteralsWithTheirLocation) {
+    auto tokens = Lexer("int x;\n  \"abc\n").tokenize();
+    ASSERT_FALSE(tokens.ok());
+    EXPECT_EQ(tokens.error().location.line, 2u);
+    EXPECT_EQ(tokens.error().location.column, 3u);
+}
+
+TEST(Conditionals, KeepsTheIigBranchAndPreservesLineStructure) {
+    std::string in = "#if __IIG\nA\n#else\nB\n#endif\nC\n";
+    std::string out = resolve(in);
+    EXPECT_EQ(out.size(), in.size());
+    EXPECT_EQ(out, "         \nA\n     \n \n      \nC\n");
+}
+
+TEST(Conditionals, AllSpellings) {
+    EXPECT_EQ(resolve("#ifdef __IIG\nA\n#endif\n"), "            \nA\n      \n");
+    EXPECT_EQ(resolve("#ifndef __IIG\nA\n#endif\n"), "             \n \n      \n");
+    EXPECT_EQ(resolve("#if !__IIG\nA\n#endif\n"), "          \n \n      \n");
+    EXPECT_EQ(resolve("#if defined(__IIG) // c\nA\n#endif\n"),
+              "                       \nA\n      \n");
+    EXPECT_EQ(resolve("# if defined __IIG\nA\n#endif\n"), "                  \nA\n      \n");
+}
+
+TEST(Conditionals, ElifChains) {
+    // `#if !__IIG … #elif X` keeps `#if X`.
+    EXPECT_EQ(resolve("#if !__IIG\nA\n#elif X\nB\n#else\nC\n#endif\n"),
+              "          \n \n#if   X\nB\n#else\nC\n#endif\n");
+    // `#if X … #elif __IIG … #else …` keeps the __IIG branch as the #else.
+    EXPECT_EQ(resolve("#if X\nA\n#elif __IIG\nB\n#else\nC\n#endif\n"),
+              "#if X\nA\n#else      \nB\n     \n \n#endif\n");
+    // Other conditionals pass through untouched.
+    std::string other = "#if FOO && __IIG\nA\n#else\nB\n#endif\n";
+    EXPECT_EQ(resolve(other), other);
+}
+
+TEST(Conditionals, NestedInsideARemovedBranchAreRemoved) {
+    EXPECT_EQ(resolve("#ifndef __IIG\n#if X\nA\n#endif\n#endif\nB\n"),
+              "             \n     \n \n      \n      \nB\n");
+}
+
+TEST(Conditionals, UnbalancedIsAnError) {
+    std::vector<Token> tokens = lex("#if __IIG\n");
+    EXPECT_FALSE(ConditionalResolver::resolve("#if __IIG\n", tokens).ok());
+    tokens = lex("#else\n");
+    EXPECT_FALSE(ConditionalResolver::resolve("#else\n", tokens).ok());
+}
+
+TEST(Directives, IigIncludesBecomeHeaders) {
+    EXPECT_EQ(Parser::rewrite_directive("#include <DriverKit/IOService.iig>"),
+              "#include <DriverKit/IOService.h> /* .iig include */");
+    EXPECT_EQ(Parser::rewrite_directive("#  include \"Mine.iig\" // x"),
+              "#  include \"Mine.h\" // x /* .iig include */");
+    EXPECT_EQ(Parser::rewrite_directive("#include <DriverKit/IOLib.h>"),
+              "#include <DriverKit/IOLib.h>");
+    EXPECT_EQ(Parser::rewrite_directive("#define X <a.iig>"), "#define X <a.iig>");
+}
+
+TEST(Parameters, NamesTypesAndDefaults) {
+    ClassDecl c = parse_class(
+        "virtual kern_return_t M(const IODispatchQueueName name, IOService * /* p */, "
+        "uint32_t count = 4, unsigned int, unsigned long long value, struct foo *f, "
+        "IOAddressSegment segments[32], IOAddressSegment [8], void (*cb)(int), void (^)(void), "
+        "OSAction *action TYPE(DataAvailable), OSAction *target TARGET) LOCAL;");
+    ASSERT_EQ(c.methods.size(), 1u);
+    const std::vector<Parameter> &p = c.methods[0].parameters;
+    ASSERT_EQ(p.size(), 12u);
+    EXPECT_EQ(p[0].declaration, "const IODispatchQueueName name");
+    EXPECT_EQ(p[0].type, "const IODispatchQueueName");
+    EXPECT_EQ(p[1].declaration, "IOService * arg1");
+    EXPECT_EQ(p[1].type, "IOService *");
+    EXPECT_EQ(p[2].declaration, "uint32_t count");
+    EXPECT_EQ(p[2].default_value, "4");
+    EXPECT_EQ(p[3].declaration, "unsigned int arg3");
+    EXPECT_EQ(p[4].name, "value");
+    EXPECT_EQ(p[4].type, "unsigned long long");
+    EXPECT_EQ(p[5].name, "f");
+    EXPECT_EQ(p[6].declaration, "IOAddressSegment segments[32]");
+    EXPECT_EQ(p[6].type, "IOAddressSegment[32]");
+    EXPECT_EQ(p[7].declaration, "IOAddressSegment arg7 [8]");
+    EXPECT_EQ(p[8].name, "cb");
+    EXPECT_EQ(p[8].type, "void (*)(int)");
+    EXPECT_EQ(p[9].declaration, "void (^ arg9)(void)");
+    EXPECT_EQ(p[10].declaration, "OSAction *action");
+    EXPECT_EQ(p[11].declaration, "OSAction *target");
+}
+
+TEST(Parameters, VoidListAndInventedNamesAvoidWrittenOnes) {
+    ClassDecl c = parse_class("virtual kern_return_t A(void) LOCAL;\n"
+                              "virtual kern_return_t B(int, int arg0) LOCAL;");
+    ASSERT_EQ(c.methods.size(), 2u);
+    EXPECT_TRUE(c.methods[0].parameters.empty());
+    EXPECT_EQ(c.methods[1].parameters[0].name, "arg0_");
+}
+
+TEST(Methods, KindsAndAnnotations) {
+    ClassDecl c = parse_class(
+        "virtual bool init() override;\n"
+        "virtual kern_return_t Start(IOService * provider) override;\n"
+        "virtual void Tick(OSAction *a, uint64_t t) TYPE(IOTimerDispatchSource::TimerOccurred) "
+        "QUEUENAME(Poll);\n"
+        "static kern_return_t Make(T ** out);\n"
+        "virtual kern_return_t setInterfaceEnable(bool e) override;\n"
+        "virtual kern_return_t Pure(int x) = 0;\n"
+        "int m_field;\n"
+        "typedef int Handle;");
+    ASSERT_EQ(c.methods.size(), 6u);
+    EXPECT_TRUE(c.methods[0].is_local_only);
+    EXPECT_EQ(c.methods[0].plain_declaration, "virtual bool init() override");
+    EXPECT_TRUE(c.methods[1].is_dispatchable());
+    EXPECT_TRUE(c.methods[1].is_override);
+    EXPECT_EQ(c.methods[2].type_class, "IOTimerDispatchSource");
+    EXPECT_EQ(c.methods[2].type_method, "TimerOccurred");
+    EXPECT_EQ(c.methods[2].queue_name, "Poll");
+    EXPECT_TRUE(c.methods[3].is_local_only);
+    EXPECT_TRUE(c.methods[4].is_local_only); // NDK 2.x lower-case override
+    EXPECT_TRUE(c.methods[5].is_pure);
+    ASSERT_EQ(c.passthrough.size(), 2u);
+    EXPECT_EQ(c.passthrough[0].text, "int m_field;");
+}
+
+TEST(Methods, InitGetsOverrideEvenIfTheIigOmitsIt) {
+    ClassDecl c = parse_class("virtual bool init();\nvirtual void free() LOCALONLY;");
+    ASSERT_EQ(c.methods.size(), 2u);
+    EXPECT_EQ(c.methods[0].plain_declaration, "virtual bool init() override");
+    EXPECT_EQ(c.methods[1].plain_declaration, "virtual void free() override");
+}
+
+TEST(MethodIds, AreTheRuntimesHash) {
+    char expected[32];
+    std::snprintf(expected, sizeof expected, "0x%016llxULL",
+                  static_cast<unsigned long long>(netdext::method_id("Start")));
+    EXPECT_EQ(id_literal("Start"), expected);
+    static_assert(netdext::method_id("") == 0xcbf29ce484222325ull);
+}
+
+TEST(Diagnostics, PointAtTheOriginalLineAndColumn) {
+    Diagnostic d = parse_error("#if __IIG\n#endif\nclass A : public B\n{\n  virtual ~A();\n};\n");
+    EXPECT_EQ(d.location.line, 5u);
+    EXPECT_EQ(d.location.column, 12u);
+    EXPECT_EQ(format_diagnostic("x.iig", d).rfind("x.iig:5:12: error: ", 0), 0u);
+}
+
+TEST(Warnings, QueueNameOnLocalOnlyMethod) {
+    auto generated = generate("class A : public B { public: void f() LOCALONLY QUEUENAME(Q); };",
+                              GeneratorOptions{"a.iig", "a.h", "test"});
+    ASSERT_TRUE(generated.ok());
+    ASSERT_EQ(generated.value().warnings.size(), 1u);
+    EXPECT_NE(generated.value().warnings[0].message.find("QUEUENAME"), std::string::npos);
+}
+
+TEST(Generate, CrLfInputProducesTheSameClass) {
+    std::string lf = "#include <DriverKit/IOService.iig>\nclass A : public IOService\n{\npublic:\n"
+                     "    virtual kern_return_t Start(IOService * provider) override;\n};\n";
+    std::string crlf;
+    for (char c : lf) {
+        if (c == '\n')
+            crlf += '\r';
+        crlf += c;
+    }
+    auto a = generate(lf, GeneratorOptions{"a.iig", "a.h", "test"});
+    auto b = generate(crlf, GeneratorOptions{"a.iig", "a.h", "test"});
+    ASSERT_TRUE(a.ok());
+    ASSERT_TRUE(b.ok());
+    EXPECT_EQ(a.value().implementation, b.value().implementation);
+    EXPECT_NE(b.value().header.find("#define A_Start_Args IOService * provider\n"),
+              std::string::npos);
+}
+
+} // namespace

@@ -1,0 +1,111 @@
+#include "bundle_assembler.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include "property_list.h"
+
+namespace fs = std::filesystem;
+
+namespace netdext::bundle {
+namespace {
+
+Result<std::string> read_file(const std::string &path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return Result<std::string>::failure(path + ": error: cannot read: " + std::strerror(errno));
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    return buffer.str();
+}
+
+Result<bool> write_file(const fs::path &path, const std::string &text) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out.flush())
+        return Result<bool>::failure(path.string() + ": error: cannot write: " +
+                                     std::strerror(errno));
+    return true;
+}
+
+} // namespace
+
+Result<std::string> BundleAssembler::process_plist(const std::string &path,
+                                                   bool is_info_plist) const {
+    Result<std::string> text = read_file(path);
+    if (!text.ok())
+        return text;
+    Result<std::string> expanded =
+        m_inputs.settings.expand(text.value(), path, looks_like_xml(text.value()));
+    if (!expanded.ok())
+        return expanded;
+    Result<PropertyList> plist = PropertyList::parse(expanded.value());
+    if (!plist.ok())
+        return Result<std::string>::failure(
+            path + ": error: not a valid property list after substitution: " + plist.error());
+    if (!plist.value().is_dictionary())
+        return Result<std::string>::failure(path + ": error: the top level is not a <dict>");
+    if (is_info_plist) {
+        for (const char *key : {"CFBundleIdentifier", "CFBundleExecutable"}) {
+            if (plist.value().string_value(key).empty())
+                return Result<std::string>::failure(path + ": error: Info.plist has no " + key +
+                                                    " string");
+        }
+        std::string executable = plist.value().string_value("CFBundleExecutable");
+        if (executable.find('/') != std::string::npos || executable == "." || executable == "..")
+            return Result<std::string>::failure(path + ": error: CFBundleExecutable '" +
+                                                executable + "' is not a plain file name");
+    }
+    return plist.value().to_xml();
+}
+
+Result<bool> BundleAssembler::assemble() const {
+    Result<std::string> info = process_plist(m_inputs.info_plist, true);
+    if (!info.ok())
+        return Result<bool>::failure(info.error());
+    Result<std::string> entitlements = process_plist(m_inputs.entitlements, false);
+    if (!entitlements.ok())
+        return Result<bool>::failure(entitlements.error());
+    Result<PropertyList> parsed = PropertyList::parse(info.value());
+    if (!parsed.ok())
+        return Result<bool>::failure(m_inputs.info_plist + ": error: " + parsed.error());
+    std::string executable_name = parsed.value().string_value("CFBundleExecutable");
+
+    fs::path output(m_inputs.output);
+    fs::path staging = output;
+    staging += ".tmp-" + std::to_string(getpid());
+    std::error_code ec;
+    fs::remove_all(staging, ec);
+    fs::create_directories(staging, ec);
+    if (ec)
+        return Result<bool>::failure(staging.string() + ": error: cannot create: " + ec.message());
+    auto fail = [&staging](std::string message) {
+        std::error_code ignored;
+        fs::remove_all(staging, ignored);
+        return Result<bool>::failure(std::move(message));
+    };
+    Result<bool> written = write_file(staging / "Info.plist", info.value());
+    if (!written.ok())
+        return fail(written.error());
+    written = write_file(staging / "Entitlements.plist", entitlements.value());
+    if (!written.ok())
+        return fail(written.error());
+    fs::copy_file(m_inputs.executable, staging / executable_name,
+                  fs::copy_options::overwrite_existing, ec);
+    if (ec)
+        return fail(m_inputs.executable + ": error: cannot copy into the bundle: " + ec.message());
+    fs::permissions(staging / executable_name, fs::perms(0755), ec);
+    fs::remove_all(output, ec);
+    if (ec)
+        return fail(output.string() + ": error: cannot replace: " + ec.message());
+    fs::rename(staging, output, ec);
+    if (ec)
+        return fail(output.string() + ": error: cannot create: " + ec.message());
+    return true;
+}
+
+} // namespace netdext::bundle

@@ -1,0 +1,44 @@
+/*
+ * bundle_assembler.h — writes NAME.dext/ from a driver's shared object and its plists.
+ *
+ * The bundle (DESIGN.md §6):
+ *     NAME.dext/Info.plist           build settings expanded, validated, written as XML
+ *     NAME.dext/<CFBundleExecutable> the driver's shared object (mode 0755)
+ *     NAME.dext/Entitlements.plist   build settings expanded, validated, written as XML
+ * The bundle is built next to the target in a temporary directory and then replaces the old one,
+ * so a failed run leaves no half-written bundle. Errors read `file[:line]: error: …`.
+ */
+#ifndef NETDEXT_BUNDLE_BUNDLE_ASSEMBLER_H
+#define NETDEXT_BUNDLE_BUNDLE_ASSEMBLER_H
+
+#include <string>
+
+#include "build_settings.h"
+
+namespace netdext::bundle {
+
+struct BundleInputs {
+    std::string info_plist;   /* path of the Info.plist template */
+    std::string entitlements; /* path of the .entitlements template */
+    std::string executable;   /* path of the driver's shared object */
+    std::string output;       /* the NAME.dext directory to create */
+    BuildSettings settings;
+};
+
+class BundleAssembler {
+public:
+    explicit BundleAssembler(BundleInputs inputs) : m_inputs(std::move(inputs)) {}
+
+    /* Writes the bundle; on failure returns the message to print. */
+    Result<bool> assemble() const;
+
+    /* Reads, expands and validates a plist template; returns its XML form. */
+    Result<std::string> process_plist(const std::string &path, bool is_info_plist) const;
+
+private:
+    BundleInputs m_inputs;
+};
+
+} // namespace netdext::bundle
+
+#endif

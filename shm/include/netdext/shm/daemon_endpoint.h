@@ -1,0 +1,153 @@
+// netdextd's end of one interface's shared memory: the pool, the six rings, the daemon-private
+// ownership table and free list, and the validation of everything the driver hands back.
+//
+// Caller: the interface's frame mover, on one daemon thread; nothing here is thread-safe, nothing
+// allocates after create(), and the only syscalls are doorbell writes the driver asked for.
+// Lifetime: the two regions (normally SharedRegion mappings) must outlive the endpoint.
+//
+// Typical loop (docs/shm.md has the full picture):
+//   TX  n = take_free(ids); copy a TAP frame into buffer(id) each; submit_tx(frames);
+//       reap_tx_completions(max)              — validated, straight back to the free list
+//   RX  restock_rx(limit);
+//       n = poll_rx_completions(frames);      — validated; write frame_bytes(f) to the TAP
+//       release(ids)                          — back to the free list
+//   restock_allocation(limit); reap_free_ring(max)
+//   if (prepare_to_sleep()) { wait on the daemon's eventfd; finish_sleep(); }
+//
+// A restarted host gets fresh regions and a fresh endpoint: the packets a dead driver held are
+// not worth recovering one by one.
+// FIXME: Rate-limit doorbells; a driver that keeps its wants_wakeup flags set costs the daemon one
+// eventfd write per published batch (bounded by that interface's traffic, but not free).
+#pragma once
+
+#include <netdext/shm/ownership.h>
+#include <netdext/shm/pool_layout.h>
+#include <netdext/shm/ring.h>
+#include <netdext/shm/rings_layout.h>
+#include <netdext/shm/validation.h>
+
+#include <array>
+#include <cstdint>
+#include <span>
+
+namespace netdext::shm {
+
+// For each ring (indexed by ring_slot), the eventfd that wakes the *peer's* end of that ring;
+// nullptr leaves the doorbell disconnected (it still counts). The same eventfd may serve several.
+struct RingDoorbells {
+    std::array<const EventFd *, kRingCount> peer{};
+};
+
+// A frame the daemon filled and hands to the driver (TX submission).
+struct TxFrame {
+    uint32_t packet = 0;
+    uint32_t data_length = 0;
+    uint16_t data_offset = 0;
+    uint8_t link_header_length = 0;
+};
+
+// A validated frame the driver received (RX completion). The fields are the daemon's private copy,
+// read once from the descriptor; the packet is DaemonHeld until release().
+struct RxFrame {
+    uint32_t packet = 0;
+    uint32_t data_length = 0;
+    uint16_t data_offset = 0;
+    uint8_t link_header_length = 0;
+};
+
+struct RingCounters {
+    uint64_t packets = 0; // entries moved through the ring (produced or consumed)
+    uint64_t batches = 0; // non-empty ring operations
+};
+
+class DaemonEndpoint {
+public:
+    // Batches larger than this are split; it sizes the private scratch array.
+    static constexpr uint32_t kScratchBatch = 256;
+
+    // The daemon creates both regions, so this initialises them: pool header and descriptors,
+    // rings header and controls (indices at start_index). Every usable packet starts DaemonFree.
+    [[nodiscard]] static Result<DaemonEndpoint>
+    create(std::span<std::byte> pool_region, const PoolLayout &pool,
+           std::span<std::byte> rings_region, const RingsLayout &rings,
+           const RingDoorbells &doorbells = {}, uint32_t start_index = 0);
+
+    // ---- TX: the stack → the driver -----------------------------------------------------------
+    // Takes up to out.size() packets off the free list (now DaemonHeld); returns how many.
+    [[nodiscard]] uint32_t take_free(std::span<uint32_t> out);
+    // The whole buffer of a packet the daemon holds (buffer_size bytes).
+    [[nodiscard]] std::span<std::byte> buffer(uint32_t packet);
+    // Writes each frame's descriptor and publishes the frames on TX submission in order. Returns
+    // how many were published; the rest (ring full or faulted) stay DaemonHeld for the caller.
+    [[nodiscard]] uint32_t submit_tx(std::span<const TxFrame> frames);
+    // Takes back up to `max` TX completions; valid ones return to the free list. Returns how many
+    // were valid.
+    uint32_t reap_tx_completions(uint32_t max);
+
+    // ---- RX: the driver → the stack -----------------------------------------------------------
+    // Publishes free packets on RX submission until the driver holds `outstanding_limit` RX
+    // packets, the ring is full or the free list is empty. Returns how many were published.
+    uint32_t restock_rx(uint32_t outstanding_limit);
+    // Takes back RX completions until `out` is full or the ring is empty; fills `out` with the
+    // valid frames (now DaemonHeld) and returns their number. Invalid ones are counted and freed.
+    [[nodiscard]] uint32_t poll_rx_completions(std::span<RxFrame> out);
+    // The frame bytes of a validated RxFrame, bounded by the daemon's own layout.
+    [[nodiscard]] std::span<const std::byte> frame_bytes(const RxFrame &frame) const;
+
+    // ---- driver-side allocation and deallocation ----------------------------------------------
+    // Keeps up to `outstanding_limit` packets on offer to (or allocated by) the driver.
+    uint32_t restock_allocation(uint32_t outstanding_limit);
+    // Takes back up to `max` packets the driver deallocated. Returns how many were valid.
+    uint32_t reap_free_ring(uint32_t max);
+    // Returns DaemonHeld packets to the free list.
+    void release(std::span<const uint32_t> packets);
+
+    // ---- sleeping -----------------------------------------------------------------------------
+    // Arms the wakeup flags of the three driver → daemon rings. True when all three are still
+    // empty: block on the daemon's eventfd, then call finish_sleep(). False: work arrived.
+    [[nodiscard]] bool prepare_to_sleep();
+    void finish_sleep();
+
+    // ---- state --------------------------------------------------------------------------------
+    [[nodiscard]] const DropCounters &drops() const { return m_drops; }
+    [[nodiscard]] RingFault fault(RingId ring) const;
+    // True once any ring faulted: the driver broke the protocol; the daemon should stop it.
+    [[nodiscard]] bool faulted() const { return m_drops.ring_faults != 0; }
+    [[nodiscard]] const OwnershipTable &ownership() const { return m_owners; }
+    [[nodiscard]] uint32_t free_packets() const { return m_free.size(); }
+    // Free slots on a daemon-produced ring (0 for the others), after re-reading its consumer index.
+    [[nodiscard]] uint32_t free_space(RingId ring);
+    [[nodiscard]] const RingCounters &counters(RingId ring) const {
+        return m_counters[ring_slot(ring)];
+    }
+    [[nodiscard]] uint64_t doorbells_rung(RingId ring) const;
+    [[nodiscard]] const PoolLayout &pool_layout() const { return m_pool; }
+
+private:
+    DaemonEndpoint(std::span<std::byte> pool_region, const PoolLayout &pool, OwnershipTable owners,
+                   FreeList free);
+
+    PacketDescriptor &descriptor(uint32_t packet) const;
+    void reclaim(uint32_t packet);
+    // Rules 1-3 of validation.h; counts the drop. True when the entry passed them.
+    bool accept_return(uint32_t packet, RingId ring);
+    bool check_rx_descriptor(uint32_t packet, RxFrame &frame);
+    uint32_t consume(RingId ring, std::span<uint32_t> out);
+    uint32_t produce(RingId ring, std::span<const uint32_t> packets);
+    uint32_t restock(RingId ring, PacketState state, uint32_t limit);
+    uint32_t reap(RingId ring, uint32_t max);
+    void note_fault(RingId ring, RingFault fault);
+
+    std::span<std::byte> m_pool_region;
+    PoolLayout m_pool;
+    OwnershipTable m_owners;
+    FreeList m_free;
+    std::array<RingProducer, kRingCount> m_producers;          // daemon-produced rings only
+    std::array<UntrustedRingConsumer, kRingCount> m_consumers; // driver-produced rings only
+    std::array<RingCounters, kRingCount> m_counters{};
+    std::array<bool, kRingCount> m_fault_counted{};
+    DropCounters m_drops;
+    std::array<uint32_t, kScratchBatch> m_scratch{};
+};
+
+} // namespace netdext::shm

@@ -1,0 +1,335 @@
+#include <netdext/shm/daemon_endpoint.h>
+
+#include <algorithm>
+#include <atomic>
+
+namespace netdext::shm {
+
+namespace {
+
+// One read of a driver-writable field. The relaxed atomic load compiles to a plain move; it exists
+// so the compiler can never fetch the field a second time after it was checked.
+template <class T> T load_once(T &field) {
+    return std::atomic_ref<T>(field).load(std::memory_order_relaxed);
+}
+
+} // namespace
+
+Result<DaemonEndpoint>
+DaemonEndpoint::create(std::span<std::byte> pool_region, const PoolLayout &pool,
+                       std::span<std::byte> rings_region, const RingsLayout &rings,
+                       const RingDoorbells &doorbells, uint32_t start_index) {
+    if (pool_region.size() != pool.total_size)
+        return Error::from_code(ErrorCode::LayoutMismatch, "pool region size");
+    if (rings_region.size() != rings.total_size)
+        return Error::from_code(ErrorCode::LayoutMismatch, "rings region size");
+    pool.initialize(pool_region);
+    rings.initialize(rings_region, start_index);
+
+    auto owners = SHM_TRY(OwnershipTable::create(pool.packet_count, pool.usable_packet_count()));
+    auto free = SHM_TRY(FreeList::create(pool.usable_packet_count()));
+    // Highest index pushed first, so the LIFO hands out packet 0 first.
+    for (uint32_t packet = pool.usable_packet_count(); packet-- > 0;)
+        free.push(packet);
+
+    DaemonEndpoint endpoint(pool_region, pool, std::move(owners), std::move(free));
+    for (RingId id : kAllRings) {
+        size_t slot = ring_slot(id);
+        Doorbell peer(doorbells.peer[slot]);
+        if (daemon_produces(id))
+            endpoint.m_producers[slot] =
+                RingProducer(rings.view(rings_region, id), start_index, peer);
+        else
+            endpoint.m_consumers[slot] =
+                UntrustedRingConsumer(rings.view(rings_region, id), start_index, peer);
+    }
+    return endpoint;
+}
+
+DaemonEndpoint::DaemonEndpoint(std::span<std::byte> pool_region, const PoolLayout &pool,
+                               OwnershipTable owners, FreeList free)
+    : m_pool_region(pool_region), m_pool(pool), m_owners(std::move(owners)),
+      m_free(std::move(free)) {}
+
+PacketDescriptor &DaemonEndpoint::descriptor(uint32_t packet) const {
+    SHM_VERIFY(packet < m_pool.packet_count);
+    return *reinterpret_cast<PacketDescriptor *>(m_pool_region.data() +
+                                                 m_pool.descriptor_offset_of(packet));
+}
+
+void DaemonEndpoint::reclaim(uint32_t packet) {
+    m_owners.set(packet, PacketState::DaemonFree);
+    m_free.push(packet);
+}
+
+void DaemonEndpoint::note_fault(RingId ring, RingFault fault) {
+    size_t slot = ring_slot(ring);
+    if (fault == RingFault::None || m_fault_counted[slot])
+        return;
+    m_fault_counted[slot] = true;
+    ++m_drops.ring_faults;
+}
+
+RingFault DaemonEndpoint::fault(RingId ring) const {
+    size_t slot = ring_slot(ring);
+    return daemon_produces(ring) ? m_producers[slot].fault() : m_consumers[slot].fault();
+}
+
+uint64_t DaemonEndpoint::doorbells_rung(RingId ring) const {
+    size_t slot = ring_slot(ring);
+    return daemon_produces(ring) ? m_producers[slot].doorbell().rings()
+                                 : m_consumers[slot].doorbell().rings();
+}
+
+uint32_t DaemonEndpoint::consume(RingId ring, std::span<uint32_t> out) {
+    UntrustedRingConsumer &consumer = m_consumers[ring_slot(ring)];
+    uint32_t count = consumer.consume(out);
+    if (count != 0) {
+        m_counters[ring_slot(ring)].packets += count;
+        ++m_counters[ring_slot(ring)].batches;
+    } else {
+        note_fault(ring, consumer.fault());
+    }
+    return count;
+}
+
+uint32_t DaemonEndpoint::produce(RingId ring, std::span<const uint32_t> packets) {
+    RingProducer &producer = m_producers[ring_slot(ring)];
+    uint32_t count = producer.produce(packets);
+    if (count != 0) {
+        m_counters[ring_slot(ring)].packets += count;
+        ++m_counters[ring_slot(ring)].batches;
+    }
+    note_fault(ring, producer.fault());
+    return count;
+}
+
+// ---- validation (rules in validation.h) --------------------------------------------------------
+
+bool DaemonEndpoint::accept_return(uint32_t packet, RingId ring) {
+    if (packet >= m_pool.packet_count) {
+        m_drops.count(DropReason::IndexOutOfRange);
+        return false;
+    }
+    PacketState state = m_owners.state(packet);
+    if (!driver_owns(state)) {
+        m_drops.count(DropReason::NotOwnedByDriver);
+        return false;
+    }
+    if (!returns_through(state, ring)) {
+        m_drops.count(DropReason::WrongQueue);
+        reclaim(packet);
+        return false;
+    }
+    return true;
+}
+
+bool DaemonEndpoint::check_rx_descriptor(uint32_t packet, RxFrame &frame) {
+    PacketDescriptor &shared = descriptor(packet);
+    uint32_t buffer_index = load_once(shared.buffer_index);
+    frame.packet = packet;
+    frame.data_length = load_once(shared.data_length);
+    frame.data_offset = load_once(shared.data_offset);
+    frame.link_header_length = load_once(shared.link_header_length);
+
+    DropReason reason;
+    if (buffer_index != packet) // packet i owns buffer i (pool_layout.h)
+        reason = DropReason::BufferMismatch;
+    else if (frame.data_length == 0)
+        reason = DropReason::ZeroLengthRx;
+    else if (uint64_t{frame.data_offset} + frame.data_length > m_pool.buffer_size)
+        reason = DropReason::OffsetLengthOutOfBounds;
+    else
+        return true;
+    m_drops.count(reason);
+    reclaim(packet);
+    return false;
+}
+
+// ---- TX ----------------------------------------------------------------------------------------
+
+uint32_t DaemonEndpoint::take_free(std::span<uint32_t> out) {
+    uint32_t count = m_free.pop(out);
+    for (uint32_t i = 0; i < count; ++i)
+        m_owners.set(out[i], PacketState::DaemonHeld);
+    return count;
+}
+
+std::span<std::byte> DaemonEndpoint::buffer(uint32_t packet) {
+    SHM_VERIFY(packet < m_pool.packet_count && m_owners.state(packet) == PacketState::DaemonHeld);
+    return m_pool_region.subspan(m_pool.buffer_offset_of(packet), m_pool.buffer_size);
+}
+
+uint32_t DaemonEndpoint::submit_tx(std::span<const TxFrame> frames) {
+    uint32_t published = 0;
+    while (published < frames.size()) {
+        auto chunk = frames.subspan(published).first(
+            std::min<size_t>(frames.size() - published, kScratchBatch));
+        for (size_t i = 0; i < chunk.size(); ++i) {
+            const TxFrame &frame = chunk[i];
+            SHM_VERIFY(frame.packet < m_pool.packet_count &&
+                       m_owners.state(frame.packet) == PacketState::DaemonHeld);
+            SHM_VERIFY(uint64_t{frame.data_offset} + frame.data_length <= m_pool.buffer_size);
+            PacketDescriptor &shared = descriptor(frame.packet);
+            shared.buffer_index = frame.packet;
+            shared.data_length = frame.data_length;
+            shared.data_offset = frame.data_offset;
+            shared.link_header_length = frame.link_header_length;
+            shared.direction = static_cast<uint8_t>(PacketDirection::Tx);
+            shared.flags = 0;
+            m_scratch[i] = frame.packet;
+        }
+        uint32_t count = produce(RingId::TxSubmission, std::span(m_scratch).first(chunk.size()));
+        for (uint32_t i = 0; i < count; ++i)
+            m_owners.set(m_scratch[i], PacketState::DriverTx);
+        published += count;
+        if (count < chunk.size())
+            break;
+    }
+    return published;
+}
+
+uint32_t DaemonEndpoint::reap(RingId ring, uint32_t max) {
+    uint32_t accepted = 0;
+    for (uint32_t seen = 0; seen < max;) {
+        uint32_t count =
+            consume(ring, std::span(m_scratch).first(std::min(max - seen, kScratchBatch)));
+        if (count == 0)
+            break;
+        seen += count;
+        for (uint32_t i = 0; i < count; ++i) {
+            if (accept_return(m_scratch[i], ring)) {
+                reclaim(m_scratch[i]);
+                ++accepted;
+            }
+        }
+    }
+    return accepted;
+}
+
+uint32_t DaemonEndpoint::reap_tx_completions(uint32_t max) {
+    return reap(RingId::TxCompletion, max);
+}
+
+uint32_t DaemonEndpoint::reap_free_ring(uint32_t max) {
+    return reap(RingId::Free, max);
+}
+
+// ---- RX ----------------------------------------------------------------------------------------
+
+uint32_t DaemonEndpoint::restock(RingId ring, PacketState state, uint32_t limit) {
+    RingProducer &producer = m_producers[ring_slot(ring)];
+    uint32_t published = 0;
+    for (;;) {
+        uint32_t outstanding = m_owners.count(state);
+        if (outstanding >= limit)
+            break;
+        uint32_t want = std::min({limit - outstanding, m_free.size(), kScratchBatch});
+        // Re-read the driver's consumer index only when the cached view says there is no room.
+        uint32_t space = producer.cached_free_space();
+        if (space < want) {
+            space = producer.free_space();
+            note_fault(ring, producer.fault());
+        }
+        want = std::min(want, space);
+        if (want == 0)
+            break;
+        // The descriptors are left as they are: the driver end presents every packet it dequeues
+        // from RX submission or allocation as fresh (DriverEndpoint::dequeue), and the daemon
+        // reads nothing back without validating it. Sparing the write keeps each descriptor's
+        // cache line moving once per use instead of twice.
+        uint32_t taken = m_free.pop(std::span(m_scratch).first(want));
+        uint32_t count = produce(ring, std::span(m_scratch).first(taken));
+        for (uint32_t i = 0; i < count; ++i)
+            m_owners.set(m_scratch[i], state);
+        // Whatever did not go out (only possible if the ring faulted) goes back, still DaemonFree.
+        for (uint32_t i = taken; i-- > count;)
+            m_free.push(m_scratch[i]);
+        published += count;
+        if (count < taken)
+            break;
+    }
+    return published;
+}
+
+uint32_t DaemonEndpoint::restock_rx(uint32_t outstanding_limit) {
+    return restock(RingId::RxSubmission, PacketState::DriverRx, outstanding_limit);
+}
+
+uint32_t DaemonEndpoint::restock_allocation(uint32_t outstanding_limit) {
+    return restock(RingId::Allocation, PacketState::DriverAllocated, outstanding_limit);
+}
+
+uint32_t DaemonEndpoint::poll_rx_completions(std::span<RxFrame> out) {
+    uint32_t accepted = 0;
+    while (accepted < out.size()) {
+        uint32_t want =
+            static_cast<uint32_t>(std::min<size_t>(out.size() - accepted, kScratchBatch));
+        uint32_t count = consume(RingId::RxCompletion, std::span(m_scratch).first(want));
+        if (count == 0)
+            break;
+        // Start every descriptor's cache-line transfer from the driver's core before the checks.
+        for (uint32_t i = 0; i < count; ++i)
+            if (m_scratch[i] < m_pool.packet_count)
+                __builtin_prefetch(&descriptor(m_scratch[i]));
+        for (uint32_t i = 0; i < count; ++i) {
+            uint32_t packet = m_scratch[i];
+            if (!accept_return(packet, RingId::RxCompletion))
+                continue;
+            if (!check_rx_descriptor(packet, out[accepted]))
+                continue;
+            m_owners.set(packet, PacketState::DaemonHeld);
+            ++accepted;
+        }
+    }
+    return accepted;
+}
+
+std::span<const std::byte> DaemonEndpoint::frame_bytes(const RxFrame &frame) const {
+    SHM_VERIFY(frame.packet < m_pool.packet_count &&
+               m_owners.state(frame.packet) == PacketState::DaemonHeld);
+    SHM_VERIFY(uint64_t{frame.data_offset} + frame.data_length <= m_pool.buffer_size);
+    return std::span<const std::byte>(m_pool_region)
+        .subspan(m_pool.buffer_offset_of(frame.packet) + frame.data_offset, frame.data_length);
+}
+
+void DaemonEndpoint::release(std::span<const uint32_t> packets) {
+    for (uint32_t packet : packets) {
+        SHM_VERIFY(packet < m_pool.packet_count &&
+                   m_owners.state(packet) == PacketState::DaemonHeld);
+        reclaim(packet);
+    }
+}
+
+// ---- sleeping ----------------------------------------------------------------------------------
+
+namespace {
+constexpr std::array<RingId, 3> kDriverProduced = {RingId::TxCompletion, RingId::RxCompletion,
+                                                   RingId::Free};
+}
+
+bool DaemonEndpoint::prepare_to_sleep() {
+    for (size_t armed = 0; armed < kDriverProduced.size(); ++armed) {
+        UntrustedRingConsumer &consumer = m_consumers[ring_slot(kDriverProduced[armed])];
+        if (consumer.fault() != RingFault::None)
+            continue; // a dead ring brings no work; faulted() tells the caller to stop the driver
+        if (!consumer.prepare_to_sleep()) {
+            note_fault(kDriverProduced[armed], consumer.fault());
+            for (size_t i = 0; i < armed; ++i)
+                m_consumers[ring_slot(kDriverProduced[i])].finish_sleep();
+            return false;
+        }
+    }
+    return true;
+}
+
+void DaemonEndpoint::finish_sleep() {
+    for (RingId ring : kDriverProduced)
+        m_consumers[ring_slot(ring)].finish_sleep();
+}
+
+uint32_t DaemonEndpoint::free_space(RingId ring) {
+    return daemon_produces(ring) ? m_producers[ring_slot(ring)].free_space() : 0;
+}
+
+} // namespace netdext::shm

@@ -1,0 +1,13 @@
+#include <netdext/shm/sys/unique_fd.h>
+
+#include <unistd.h>
+
+namespace netdext::shm {
+
+void UniqueFd::reset(int fd) {
+    if (m_fd >= 0)
+        ::close(m_fd); // Linux always releases the descriptor, even on EINTR.
+    m_fd = fd;
+}
+
+} // namespace netdext::shm
