@@ -46,49 +46,69 @@ struct Pair {
     double raw = 0, framework = 0;
 };
 
-Pair stack_to_driver(milliseconds duration, std::string &error) {
-    Pair result;
-    // The floor: a bare TAP and a tight read loop.
-    {
-        auto netns = testing::ScopedNetns::create("ndxb");
-        if (!netns) {
-            error = "netns: " + netns.error().describe();
-            return result;
-        }
-        auto tap = netns.value().run([] { return tap::TapDevice::create("bench%d"); });
-        if (!tap) {
-            error = "tap: " + tap.error().describe();
-            return result;
-        }
-        MacAddress mac{{0x02, 0x00, 0x00, 0x00, 0xbe, 0x02}};
-        (void)tap.value().set_mac(mac);
-        bench::FloorLink link{&netns.value(), tap.value().name(), mac};
-        if (auto r = bench::prepare_link(link); !r) {
-            error = "prepare: " + r.error().describe();
-            return result;
-        }
-        std::vector<std::byte> storage(64 * 2048);
-        std::vector<tap::FrameSlot> slots(64);
-        for (size_t i = 0; i < slots.size(); ++i)
-            slots[i] = tap::FrameSlot{storage.data() + i * 2048, 2048, 0};
-        result.raw = bench::measure_stack_to_tap(link, 18, duration, [&] {
-                         return bench::raw_tap_read_batch(tap.value(), slots);
-                     }).frames_per_second();
+const MacAddress kDriverMac{{0x02, 0x00, 0x00, 0x00, 0xbe, 0x02}}; // BenchNic's MAC
+
+// The floor's set-up: a bare TAP with the driver's MAC in a namespace of its own, prepared by the
+// harness; runs `measure` on it.
+template <class Measure> double raw_floor(Measure measure, std::string &error) {
+    auto netns = testing::ScopedNetns::create("ndxb");
+    if (!netns) {
+        error = "netns: " + netns.error().describe();
+        return 0;
     }
-    // The framework: netdextd + BenchNic completing every frame.
-    testing::DaemonFixture daemon;
-    if (!daemon.start(testing::DaemonRun{BENCH_DEXT_PATH, "", {"--quiet-dexts"}}, error))
-        return result;
-    int ifindex = daemon.dext()["interface"].value("ifindex", 0);
-    bench::FloorLink link{&daemon.netns(), "en0", MacAddress{{0x02, 0x00, 0x00, 0x00, 0xbe, 0x02}}};
+    auto tap = netns.value().run([] { return tap::TapDevice::create("bench%d"); });
+    if (!tap) {
+        error = "tap: " + tap.error().describe();
+        return 0;
+    }
+    (void)tap.value().set_mac(kDriverMac);
+    bench::FloorLink link{&netns.value(), tap.value().name(), kDriverMac};
+    if (auto r = bench::prepare_link(link); !r) {
+        error = "prepare: " + r.error().describe();
+        return 0;
+    }
+    return measure(link, tap.value());
+}
+
+// netdextd running BenchNic (with `boot_args`) in a namespace, en0 prepared by the harness.
+bool framework_link(testing::DaemonFixture &daemon, const std::string &boot_args,
+                    bench::FloorLink &link, int &ifindex, std::string &error) {
+    if (!daemon.start(testing::DaemonRun{BENCH_DEXT_PATH, boot_args, {"--quiet-dexts"}}, error))
+        return false;
+    ifindex = daemon.dext()["interface"].value("ifindex", 0);
+    link = bench::FloorLink{&daemon.netns(), "en0", kDriverMac};
     if (auto r = bench::prepare_link(link); !r) {
         error = "prepare en0: " + r.error().describe();
-        return result;
+        return false;
     }
+    return true;
+}
+
+Pair stack_to_driver(milliseconds duration, std::string &error) {
+    Pair result;
+    // The floor: a tight read loop on a bare TAP.
+    result.raw = raw_floor(
+        [&](const bench::FloorLink &link, tap::TapDevice &tap) {
+            std::vector<std::byte> storage(64 * 2048);
+            std::vector<tap::FrameSlot> slots(64);
+            for (size_t i = 0; i < slots.size(); ++i)
+                slots[i] = tap::FrameSlot{storage.data() + i * 2048, 2048, 0};
+            return bench::measure_stack_to_tap(link, 18, duration, [&] {
+                       return bench::raw_tap_read_batch(tap, slots);
+                   }).frames_per_second();
+        },
+        error);
+    // The framework: netdextd + BenchNic completing every frame. The sink only reads the
+    // kernel's count of frames sent into en0 (netdextd takes them off the TAP).
+    testing::DaemonFixture daemon;
+    bench::FloorLink link;
+    int ifindex = 0;
+    if (!error.empty() || !framework_link(daemon, "", link, ifindex, error))
+        return result;
     LinkCounters counters(daemon.netns(), ifindex);
     uint64_t last = counters.read().tx_packets;
     auto measured = bench::measure_stack_to_tap(link, 18, duration, [&]() -> uint64_t {
-        usleep(5000); // the frames are taken by netdextd; this only reads the kernel's count
+        usleep(5000);
         uint64_t now = counters.read().tx_packets;
         uint64_t delta = now - last;
         last = now;
@@ -104,43 +124,28 @@ Pair stack_to_driver(milliseconds duration, std::string &error) {
 
 Pair driver_to_stack(milliseconds duration, std::string &error) {
     Pair result;
-    {
-        auto netns = testing::ScopedNetns::create("ndxb");
-        if (!netns) {
-            error = "netns: " + netns.error().describe();
-            return result;
-        }
-        auto tap = netns.value().run([] { return tap::TapDevice::create("bench%d"); });
-        if (!tap) {
-            error = "tap: " + tap.error().describe();
-            return result;
-        }
-        MacAddress mac{{0x02, 0x00, 0x00, 0x00, 0xbe, 0x02}};
-        (void)tap.value().set_mac(mac);
-        bench::FloorLink link{&netns.value(), tap.value().name(), mac};
-        if (auto r = bench::prepare_link(link); !r) {
-            error = "prepare: " + r.error().describe();
-            return result;
-        }
-        std::vector<std::byte> frame = bench::make_inbound_udp_frame(link, 18);
-        std::vector<tap::ConstFrame> batch(64, tap::ConstFrame{frame.data(), uint32_t(frame.size())});
-        result.raw = bench::measure_tap_to_stack(link, duration, [&] {
-                         return bench::raw_tap_write_batch(tap.value(), batch);
-                     }).frames_per_second();
-    }
+    // The floor: a tight write loop on a bare TAP.
+    result.raw = raw_floor(
+        [&](const bench::FloorLink &link, tap::TapDevice &tap) {
+            std::vector<std::byte> frame = bench::make_inbound_udp_frame(link, 18);
+            std::vector<tap::ConstFrame> batch(64,
+                                               tap::ConstFrame{frame.data(), uint32_t(frame.size())});
+            return bench::measure_tap_to_stack(link, duration, [&] {
+                       return bench::raw_tap_write_batch(tap, batch);
+                   }).frames_per_second();
+        },
+        error);
+    // The framework: BenchNic fills every RX buffer it gets; the source only reads the kernel's
+    // count of frames en0 received, the harness counts the datagrams that reach the socket.
     testing::DaemonFixture daemon;
-    if (!daemon.start(testing::DaemonRun{BENCH_DEXT_PATH, "benchrx=1", {"--quiet-dexts"}}, error))
+    bench::FloorLink link;
+    int ifindex = 0;
+    if (!error.empty() || !framework_link(daemon, "benchrx=1", link, ifindex, error))
         return result;
-    int ifindex = daemon.dext()["interface"].value("ifindex", 0);
-    bench::FloorLink link{&daemon.netns(), "en0", MacAddress{{0x02, 0x00, 0x00, 0x00, 0xbe, 0x02}}};
-    if (auto r = bench::prepare_link(link); !r) {
-        error = "prepare en0: " + r.error().describe();
-        return result;
-    }
     LinkCounters counters(daemon.netns(), ifindex);
     uint64_t last = counters.read().rx_packets;
     result.framework = bench::measure_tap_to_stack(link, duration, [&]() -> uint64_t {
-                           usleep(5000); // BenchNic produces on its own; count what arrived
+                           usleep(5000);
                            uint64_t now = counters.read().rx_packets;
                            uint64_t delta = now - last;
                            last = now;

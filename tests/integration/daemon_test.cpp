@@ -2,6 +2,7 @@
 // (issue 5), as root inside namespaces the tests create. Real time: the sample's timer fires 1 s
 // after up and every 5 s after; tests wait for those events with deadlines.
 
+#include "inet_checksum.h"
 #include <gtest/gtest.h>
 
 #include "daemon_fixture.h"
@@ -42,16 +43,7 @@ std::vector<Bytes> pcap_frames(const std::string &path) {
     return frames;
 }
 
-uint16_t checksum(const uint8_t *data, size_t length) {
-    uint32_t sum = 0;
-    for (size_t i = 0; i + 1 < length; i += 2)
-        sum += uint32_t(data[i]) << 8 | data[i + 1];
-    if (length % 2)
-        sum += uint32_t(data[length - 1]) << 8;
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return uint16_t(~sum);
-}
+using netdext::testing::inet_checksum;
 
 struct Icmp {
     bool ok = false;
@@ -67,11 +59,11 @@ Icmp parse_icmp(const Bytes &frame) {
     const uint8_t *ip = frame.data() + 14;
     size_t ihl = (ip[0] & 0x0f) * 4;
     uint16_t total = uint16_t(ip[2] << 8 | ip[3]);
-    if (ip[9] != 1 || total + 14 > frame.size() || checksum(ip, ihl) != 0)
+    if (ip[9] != 1 || total + 14 > frame.size() || inet_checksum(ip, ihl) != 0)
         return out;
     const uint8_t *icmp = ip + ihl;
     size_t icmp_len = total - ihl;
-    if (checksum(icmp, icmp_len) != 0)
+    if (inet_checksum(icmp, icmp_len) != 0)
         return out;
     char text[INET_ADDRSTRLEN];
     out.src = inet_ntop(AF_INET, ip + 12, text, sizeof text);

@@ -1,6 +1,7 @@
 // The seed's sample driver under the driver test bench: exact timing in virtual time, the frames
 // it delivers, TX completion, interface down/up, Stop, and boot-args.
 
+#include "inet_checksum.h"
 #include <gtest/gtest.h>
 
 #include <netdext/runtime.h>
@@ -19,16 +20,7 @@ namespace {
 
 constexpr uint64_t kSecond = 1'000'000'000ull;
 
-uint16_t checksum(const uint8_t *data, size_t length) {
-    uint32_t sum = 0;
-    for (size_t i = 0; i + 1 < length; i += 2)
-        sum += uint32_t(data[i]) << 8 | data[i + 1];
-    if (length % 2)
-        sum += uint32_t(data[length - 1]) << 8;
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return uint16_t(~sum);
-}
+using netdext::testing::inet_checksum;
 
 // An Ethernet/IPv4/ICMP echo request 17.192.170.19 → 17.192.170.17 with valid checksums.
 void expect_echo_request(const Frame &frame) {
@@ -40,13 +32,13 @@ void expect_echo_request(const Frame &frame) {
     EXPECT_EQ(f[13], 0x00);
     const uint8_t *ip = f + 14;
     EXPECT_EQ(ip[9], 1); // ICMP
-    EXPECT_EQ(checksum(ip, 20), 0) << "IPv4 header checksum";
+    EXPECT_EQ(inet_checksum(ip, 20), 0) << "IPv4 header checksum";
     const uint8_t src[4] = {17, 192, 170, 19}, dst[4] = {17, 192, 170, 17};
     EXPECT_TRUE(std::equal(src, src + 4, ip + 12));
     EXPECT_TRUE(std::equal(dst, dst + 4, ip + 16));
     const uint8_t *icmp = ip + 20;
     EXPECT_EQ(icmp[0], 8); // echo request
-    EXPECT_EQ(checksum(icmp, 98 - 34), 0) << "ICMP checksum";
+    EXPECT_EQ(inet_checksum(icmp, 98 - 34), 0) << "ICMP checksum";
 }
 
 struct SampleBench : public ::testing::Test {
