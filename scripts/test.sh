@@ -24,7 +24,7 @@ build() { # name, cmake args…
 
 started=$(date +%s)
 echo "== GCC build =="
-build gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++
+build gcc -DCMAKE_BUILD_TYPE= -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++
 echo "== Clang build (ASan + UBSan, -fblocks) =="
 build clang-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
       -DNETDEXT_SANITIZE=ON

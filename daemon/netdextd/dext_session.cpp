@@ -425,11 +425,8 @@ void DextSession::on_host_exit() {
         return;
     }
     bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    m_state = clean && (m_state == State::stopping || m_state == State::running) ? State::exited
-              : clean                                                           ? State::exited
-                                                                                : State::crashed;
-    if (m_reason.empty() || m_state == State::crashed)
-        m_reason = "netdext-host " + how;
+    m_state = clean ? State::exited : State::crashed;
+    m_reason = m_reason.empty() ? "netdext-host " + how : m_reason + "; netdext-host " + how;
     log("netdextd: netdext-host %s%s", how.c_str(),
         m_state == State::crashed ? "; carrier dropped, the interface stays" : "");
 }
