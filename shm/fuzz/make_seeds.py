@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Writes the seed corpus for shm_fuzz (format: see the comment at the top of shm_fuzz.cpp).
 
-Run from anywhere: python3 shm/fuzz/make_seeds.py — it rewrites shm/fuzz/corpus/.
+Run from anywhere: python3 shm/fuzz/make_seeds.py — it rewrites the seeds below in
+shm/fuzz/corpus/ and leaves the other files there alone: those (regression-*) are inputs the fuzzer
+once crashed on, kept so every build replays them.
 """
 import os
 import struct

@@ -40,6 +40,8 @@ uint32_t DriverEndpoint::dequeue(RingId ring, std::span<uint32_t> out) {
     auto direction = static_cast<uint8_t>(ring == RingId::RxSubmission ? PacketDirection::Rx
                                                                        : PacketDirection::None);
     for (uint32_t i = 0; i < count; ++i) {
+        if (out[i] >= m_pool.packet_count)
+            continue; // not a packet: passed through for the caller to reject and log
         PacketDescriptor &fresh = descriptor(out[i]);
         fresh.buffer_index = out[i];
         fresh.data_length = 0;

@@ -297,6 +297,17 @@ TEST(Endpoint, PacketsWithoutBuffersNeverCirculate) {
     EXPECT_EQ(p->daemon->drops().not_owned_by_driver, 1u);
 }
 
+TEST(Endpoint, DriverPassesOutOfRangeIndicesThroughUntouched) {
+    auto p = make_plumbing(16, 16, 256, uniform_capacities(8));
+    EXPECT_EQ(p->daemon->restock_rx(1), 1u);
+    // Corrupt the entry after the fact, as a buggy daemon (or a fuzzer) might.
+    RingView view = p->rings.view(p->daemon_rings->bytes(), RingId::RxSubmission);
+    view.entries[0] = 4000;
+    std::vector<uint32_t> ids(4);
+    ASSERT_EQ(p->driver->dequeue(RingId::RxSubmission, ids), 1u);
+    EXPECT_EQ(ids[0], 4000u) << "the caller (the SDK queue) skips and logs it";
+}
+
 TEST(Endpoint, DriverRefusesRegionsOfAnotherLayout) {
     auto p = make_plumbing(16, 16, 256, uniform_capacities(16));
     RingsLayout other = must(RingsLayout::compute(uniform_capacities(32)));

@@ -67,6 +67,8 @@ public:
 
     // The daemon creates both regions, so this initialises them: pool header and descriptors,
     // rings header and controls (indices at start_index). Every usable packet starts DaemonFree.
+    // Call it before the host attaches the rings (it clears the wakeup flags); the pool may already
+    // be mapped by the host, which holds no packet until the endpoint exists.
     [[nodiscard]] static Result<DaemonEndpoint>
     create(std::span<std::byte> pool_region, const PoolLayout &pool,
            std::span<std::byte> rings_region, const RingsLayout &rings,

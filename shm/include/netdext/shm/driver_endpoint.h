@@ -33,6 +33,7 @@ public:
     // Daemon-produced rings only (TxSubmission, RxSubmission, Allocation). Returns how many.
     // Packets from RxSubmission/Allocation come with a reset descriptor (offset 0, length 0, link
     // header 0, direction Rx/None); TxSubmission descriptors are as the daemon wrote them.
+    // Indices are not range-checked (the daemon is trusted); callers skip any >= packet_count.
     [[nodiscard]] uint32_t dequeue(RingId ring, std::span<uint32_t> out);
     // Driver-produced rings only (TxCompletion, RxCompletion, Free). Returns how many were taken;
     // DriverKit: on a short count the caller deallocates the rest (EnqueuePacket failure path).
