@@ -59,23 +59,24 @@ std::string xml_plist(const std::string &body) {
 std::string entry(const std::string &key, const std::string &value_xml) {
     return "<key>" + key + "</key>" + value_xml + "\n";
 }
-std::string str(const std::string &value) { return "<string>" + value + "</string>"; }
+std::string str(const std::string &value) {
+    return "<string>" + value + "</string>";
+}
 
-const std::string kPersonality =
-    entry("IOKitPersonalities",
-          "<dict>" +
-              entry("MyNic",
-                    "<dict>" + entry("CFBundleIdentifier", str("com.example.MyNic")) +
-                        entry("IOClass", str("IOUserNetworkEthernet")) +
-                        entry("IOUserClass", str("MyNic")) +
-                        entry("IOUserServerName", str("com.example.MyNic")) +
-                        entry("IOProviderClass", str("IOUserResources")) +
-                        entry("IOResourceMatch", str("IOKit")) +
-                        entry("IOProbeScore", "<integer>100000</integer>") +
-                        entry("IOMatchDefer", "<true/>") +
-                        entry("IOUserClientClass", str("MyNicUserClient")) +
-                        entry("SomeArray", "<array><string>x</string></array>") + "</dict>") +
-              "</dict>");
+const std::string kPersonality = entry(
+    "IOKitPersonalities",
+    "<dict>" +
+        entry("MyNic", "<dict>" + entry("CFBundleIdentifier", str("com.example.MyNic")) +
+                           entry("IOClass", str("IOUserNetworkEthernet")) +
+                           entry("IOUserClass", str("MyNic")) +
+                           entry("IOUserServerName", str("com.example.MyNic")) +
+                           entry("IOProviderClass", str("IOUserResources")) +
+                           entry("IOResourceMatch", str("IOKit")) +
+                           entry("IOProbeScore", "<integer>100000</integer>") +
+                           entry("IOMatchDefer", "<true/>") +
+                           entry("IOUserClientClass", str("MyNicUserClient")) +
+                           entry("SomeArray", "<array><string>x</string></array>") + "</dict>") +
+        "</dict>");
 
 struct BundleReader : public ::testing::Test {
     TempDir dir;
@@ -86,7 +87,8 @@ struct BundleReader : public ::testing::Test {
         write_file(dext / "Info.plist", xml_plist("<dict>\n" + entries + "</dict>"));
     }
     void executable(const std::string &name = "MyNic") {
-        write_file(dext / name, "\x7f" "ELF (not really)");
+        write_file(dext / name, "\x7f"
+                                "ELF (not really)");
     }
     void entitlements(const std::string &entries) {
         write_file(dext / "Entitlements.plist", xml_plist("<dict>\n" + entries + "</dict>"));
@@ -114,8 +116,8 @@ struct BundleReader : public ::testing::Test {
 ::testing::AssertionResult Contains(const std::string &haystack, const std::string &needle) {
     if (haystack.find(needle) != std::string::npos)
         return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << "\"" << haystack << "\" does not contain \"" << needle
-                                         << "\"";
+    return ::testing::AssertionFailure()
+           << "\"" << haystack << "\" does not contain \"" << needle << "\"";
 }
 #define EXPECT_CONTAINS(haystack, needle) EXPECT_TRUE(Contains((haystack), (needle)))
 
@@ -155,8 +157,7 @@ TEST_F(BundleReader, AGoodBundle) {
     EXPECT_EQ(p.properties.at("IOUserClientClass"), "MyNicUserClient");
     EXPECT_EQ(p.properties.count("SomeArray"), 0u);
     EXPECT_TRUE(netdext::bundle::has_entitlement(bundle, netdext::bundle::kDriverKitEntitlement));
-    EXPECT_TRUE(
-        netdext::bundle::has_entitlement(bundle, netdext::bundle::kNetworkingEntitlement));
+    EXPECT_TRUE(netdext::bundle::has_entitlement(bundle, netdext::bundle::kNetworkingEntitlement));
 }
 
 TEST_F(BundleReader, DefaultsForOptionalKeys) {
@@ -186,12 +187,12 @@ TEST_F(BundleReader, ABundleWithoutPersonalitiesIsALibrary) {
 }
 
 TEST_F(BundleReader, SeveralPersonalities) {
-    std::string two = entry(
-        "IOKitPersonalities",
-        "<dict>" + entry("A", "<dict>" + entry("IOUserClass", str("DriverA")) + "</dict>") +
-            entry("B", "<dict>" + entry("IOUserClass", str("DriverB")) +
-                           entry("IOProbeScore", "<integer>7</integer>") + "</dict>") +
-            "</dict>");
+    std::string two =
+        entry("IOKitPersonalities",
+              "<dict>" + entry("A", "<dict>" + entry("IOUserClass", str("DriverA")) + "</dict>") +
+                  entry("B", "<dict>" + entry("IOUserClass", str("DriverB")) +
+                                 entry("IOProbeScore", "<integer>7</integer>") + "</dict>") +
+                  "</dict>");
     info(standard_keys() + two);
     executable();
     Bundle bundle = accepted();
@@ -325,7 +326,8 @@ TEST_F(BundleReader, PersonalitiesThatAreAnArray) {
 }
 
 TEST_F(BundleReader, APersonalityThatIsAString) {
-    info(standard_keys() + entry("IOKitPersonalities", "<dict>" + entry("P", str("x")) + "</dict>"));
+    info(standard_keys() +
+         entry("IOKitPersonalities", "<dict>" + entry("P", str("x")) + "</dict>"));
     executable();
     EXPECT_CONTAINS(refusal(), "Info.plist: personality P is not a dictionary");
 }
@@ -333,8 +335,8 @@ TEST_F(BundleReader, APersonalityThatIsAString) {
 TEST_F(BundleReader, AnIOUserClassThatIsANumberCountsAsMissing) {
     info(standard_keys() +
          entry("IOKitPersonalities",
-               "<dict>" + entry("P", "<dict>" + entry("IOUserClass", "<integer>1</integer>") +
-                                         "</dict>") +
+               "<dict>" +
+                   entry("P", "<dict>" + entry("IOUserClass", "<integer>1</integer>") + "</dict>") +
                    "</dict>"));
     executable();
     EXPECT_CONTAINS(refusal(), "personality P has no IOUserClass");
@@ -344,9 +346,10 @@ TEST_F(BundleReader, OptionalKeysOfTheWrongTypeFallBackToTheirDefaults) {
     info(standard_keys() + entry("CFBundleName", "<integer>3</integer>") +
          entry("CFBundleVersion", "<true/>") +
          entry("IOKitPersonalities",
-               "<dict>" + entry("P", "<dict>" + entry("IOUserClass", str("MyNic")) +
-                                         entry("IOClass", "<integer>5</integer>") +
-                                         entry("IOProbeScore", str("high")) + "</dict>") +
+               "<dict>" +
+                   entry("P", "<dict>" + entry("IOUserClass", str("MyNic")) +
+                                  entry("IOClass", "<integer>5</integer>") +
+                                  entry("IOProbeScore", str("high")) + "</dict>") +
                    "</dict>"));
     executable();
     Bundle bundle = accepted();

@@ -168,10 +168,10 @@ int main(int argc, char **argv) {
     const bool registered = bench.registered();
     const std::string name = bench.interface_name();
     std::vector<netdext::testing::CallRecord> calls = bench.calls();
+    auto drops = bench.drops(); // before Stop: the counters go with the interface
     if (bench.running())
         bench.stop();
     std::vector<std::string> misuses = bench.misuses();
-    auto drops = bench.drops();
 
     if (!rx_pcap.empty() && !write_pcap(rx_pcap, received, origin, error)) {
         std::fprintf(stderr, "netdext-sim: %s\n", error.c_str());

@@ -30,7 +30,9 @@ struct LoadBundle : public ::testing::Test {
         EXPECT_EQ(ok, error.empty()) << error;
         return error;
     }
-    void write_plist(const std::string &text) { bench_fixture::write_file(dext / "Info.plist", text); }
+    void write_plist(const std::string &text) {
+        bench_fixture::write_file(dext / "Info.plist", text);
+    }
     void link_executable(const std::string &name) {
         fs::create_directories(dext);
         fs::create_symlink(bench_fixture::loadable_library(), dext / name);

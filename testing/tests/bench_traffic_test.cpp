@@ -31,8 +31,9 @@ bool has(const std::vector<std::string> &lines, const std::string &text) {
 }
 
 const std::map<std::string, uint64_t> kNoDrops = {
-    {"buffer_mismatch", 0}, {"index_out_of_range", 0}, {"not_owned_by_driver", 0},
-    {"offset_length_out_of_bounds", 0}, {"ring_faults", 0}, {"wrong_queue", 0},
+    {"buffer_mismatch", 0},     {"index_out_of_range", 0},
+    {"not_owned_by_driver", 0}, {"offset_length_out_of_bounds", 0},
+    {"ring_faults", 0},         {"wrong_queue", 0},
     {"zero_length_rx", 0},
 };
 
@@ -49,10 +50,12 @@ struct BenchTraffic : public ::testing::Test {
     void TearDown() override {
         if (!bench)
             return;
-        if (bench->running())
+        if (bench->running()) {
             EXPECT_EQ(bench->stop(), kIOReturnSuccess);
-        if (expect_clean)
+        }
+        if (expect_clean) {
             EXPECT_EQ(bench->misuses(), std::vector<std::string>{});
+        }
         bench.reset();
     }
 };
@@ -79,12 +82,12 @@ TEST_F(BenchTraffic, ARegisteredInterface) {
     EXPECT_EQ(bench->active_media(), uint32_t(kIOUserNetworkMediaEthernetAuto));
     EXPECT_EQ(bench->media_types(), std::vector<uint32_t>{kIOUserNetworkMediaEthernetAuto});
     EXPECT_EQ(bench->drops(), kNoDrops);
-    for (auto kind : {QueueKind::tx_submission, QueueKind::tx_completion,
-                      QueueKind::rx_submission, QueueKind::rx_completion})
+    for (auto kind : {QueueKind::tx_submission, QueueKind::tx_completion, QueueKind::rx_submission,
+                      QueueKind::rx_completion})
         EXPECT_FALSE(bench->queue_enabled(kind)) << int(kind);
     ASSERT_EQ(bench->set_interface_enable(true), kIOReturnSuccess);
-    for (auto kind : {QueueKind::tx_submission, QueueKind::tx_completion,
-                      QueueKind::rx_submission, QueueKind::rx_completion})
+    for (auto kind : {QueueKind::tx_submission, QueueKind::tx_completion, QueueKind::rx_submission,
+                      QueueKind::rx_completion})
         EXPECT_TRUE(bench->queue_enabled(kind)) << int(kind);
 }
 
@@ -149,7 +152,9 @@ TEST_F(BenchTraffic, RxBuffersAreRestockedAsTheStackDoes) {
 
 TEST_F(BenchTraffic, WithoutRestockingTheDriverGetsNoBuffers) {
     bench_probe::config().timers = {{.first_ns = 1 * kMs, .period_ns = 1 * kMs, .firings = 3}};
-    start(BenchOptions{.auto_restock_rx = false});
+    BenchOptions options;
+    options.auto_restock_rx = false;
+    start(options);
     ASSERT_EQ(bench->set_interface_enable(true), kIOReturnSuccess);
     bench->advance(10ms);
     EXPECT_EQ(bench_probe::events().size(), 3u);

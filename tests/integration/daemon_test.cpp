@@ -59,7 +59,7 @@ Icmp parse_icmp(const Bytes &frame) {
     const uint8_t *ip = frame.data() + 14;
     size_t ihl = (ip[0] & 0x0f) * 4;
     uint16_t total = uint16_t(ip[2] << 8 | ip[3]);
-    if (ip[9] != 1 || total + 14 > frame.size() || inet_checksum(ip, ihl) != 0)
+    if (ip[9] != 1 || size_t(total) + 14 > frame.size() || inet_checksum(ip, ihl) != 0)
         return out;
     const uint8_t *icmp = ip + ihl;
     size_t icmp_len = total - ihl;

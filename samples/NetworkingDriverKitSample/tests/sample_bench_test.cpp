@@ -61,8 +61,9 @@ struct SampleBench : public ::testing::Test {
     }
     void TearDown() override {
         if (bench) {
-            if (bench->running())
+            if (bench->running()) {
                 EXPECT_EQ(bench->stop(), kIOReturnSuccess);
+            }
             EXPECT_EQ(bench->misuses(), std::vector<std::string>{});
             bench.reset();
         }

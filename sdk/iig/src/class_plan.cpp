@@ -35,9 +35,8 @@ ClassPlan::ClassPlan(const ClassDecl &decl_) : decl(decl_) {
         if (!m.queue_name.empty() && !has_name(queues, m.name))
             queues.push_back(&m);
         if (!m.is_pure) {
-            auto group = std::find_if(cases.begin(), cases.end(), [&m](const auto &g) {
-                return g.front()->name == m.name;
-            });
+            auto group = std::find_if(cases.begin(), cases.end(),
+                                      [&m](const auto &g) { return g.front()->name == m.name; });
             if (group == cases.end())
                 cases.push_back({&m});
             else

@@ -29,7 +29,7 @@ struct ClassPlan {
     std::vector<const Method *> plain;         /* non-virtual LOCALONLY methods */
     std::vector<const Method *> plain_virtual; /* virtual LOCALONLY methods */
     std::vector<std::vector<const Method *>> cases; /* _Dispatch cases, grouped by name */
-    std::vector<const Method *> queues;        /* QUEUENAME'd dispatchable methods, by name */
+    std::vector<const Method *> queues;             /* QUEUENAME'd dispatchable methods, by name */
 
     /* Whether `m` is the method whose parameter names C_M_Args carries. */
     bool owns_args_macro(const Method &m) const;

@@ -16,15 +16,15 @@ enum class FrameMode : uint8_t {
 
 struct Frame {
     FrameMode mode;
-    bool branch_kept;   /* the current branch's text is kept */
-    bool taken;         /* iig: a branch was kept already */
-    bool rest_dropped;  /* other: an `#elif __IIG` became `#else`; later branches are removed */
+    bool branch_kept;  /* the current branch's text is kept */
+    bool taken;        /* iig: a branch was kept already */
+    bool rest_dropped; /* other: an `#elif __IIG` became `#else`; later branches are removed */
     SourceLocation opened_at;
 };
 
 bool is_word_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '$';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '$';
 }
 
 /* The condition's pieces, with comments, splices and whitespace removed. */
@@ -161,8 +161,8 @@ Result<std::string> ConditionalResolver::resolve(std::string_view source,
                 blank(out, token.offset, token.end_offset());
                 continue;
             }
-            Truth truth = kw == "if" ? evaluate_if(parts.rest)
-                                     : evaluate_ifdef(parts.rest, kw == "ifndef");
+            Truth truth =
+                kw == "if" ? evaluate_if(parts.rest) : evaluate_ifdef(parts.rest, kw == "ifndef");
             if (truth == Truth::unknown) {
                 stack.push_back({FrameMode::other, true, false, false, token.location});
                 continue;

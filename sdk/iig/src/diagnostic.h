@@ -69,11 +69,11 @@ inline Diagnostic make_error(SourceLocation location, std::string message) {
 } // namespace netdext::iig
 
 /* Propagates the error of a Status or Result expression to the caller. */
-#define IIG_TRY(expr)                                                                            \
-    do {                                                                                         \
-        auto &&iig_try_result_ = (expr);                                                         \
-        if (!iig_try_result_.ok())                                                               \
-            return iig_try_result_.error();                                                      \
+#define IIG_TRY(expr)                                                                              \
+    do {                                                                                           \
+        auto &&iig_try_result_ = (expr);                                                           \
+        if (!iig_try_result_.ok())                                                                 \
+            return iig_try_result_.error();                                                        \
     } while (0)
 
 #endif

@@ -11,7 +11,9 @@ const char *const kClassMembers[] = {
     "const OSMetaClass *getMetaClass() const override;",
 };
 
-std::string label(Access access) { return std::string(access_keyword(access)) + ":"; }
+std::string label(Access access) {
+    return std::string(access_keyword(access)) + ":";
+}
 
 /*
  * Verbatim text, except that lines of only whitespace (where __IIG lines were) become empty and
@@ -55,8 +57,8 @@ void append_with_labels(std::vector<std::string> &lines, const std::vector<const
 }
 
 std::string impl_declaration(const ClassPlan &plan, const Method &m) {
-    std::string params = plan.owns_args_macro(m) ? args_macro(plan.decl, m)
-                                                 : parameter_list(m, false);
+    std::string params =
+        plan.owns_args_macro(m) ? args_macro(plan.decl, m) : parameter_list(m, false);
     std::string out = m.is_override ? "" : "virtual ";
     out += m.return_type + " " + m.name + "_Impl(" + params + ")";
     if (m.is_override)

@@ -36,8 +36,8 @@ void ImplWriter::write_class(std::string &out, const ClassDecl &decl) const {
 
 void ImplWriter::write_dispatch(std::string &out, const ClassPlan &plan) const {
     const ClassDecl &decl = plan.decl;
-    out += "kern_return_t " + decl.name +
-           "::_Dispatch(OSMetaClassBase *object, const IORPC rpc)\n{\n";
+    out +=
+        "kern_return_t " + decl.name + "::_Dispatch(OSMetaClassBase *object, const IORPC rpc)\n{\n";
     if (!plan.cases.empty()) {
         // netdext_self, not self: a parameter may be called self, and a lambda parameter
         // cannot shadow a capture.
@@ -61,8 +61,7 @@ void ImplWriter::write_dispatch(std::string &out, const ClassPlan &plan) const {
     out += "    return " + decl.base + "::_Dispatch(object, rpc);\n}\n";
 }
 
-void ImplWriter::write_entry_point(std::string &out, const ClassDecl &decl,
-                                   const Method &m) const {
+void ImplWriter::write_entry_point(std::string &out, const ClassDecl &decl, const Method &m) const {
     std::string super = supermethod_name(m);
     std::string params = parameter_list(m, false);
     if (!params.empty())
@@ -71,17 +70,16 @@ void ImplWriter::write_entry_point(std::string &out, const ClassDecl &decl,
     std::string types = type_list(m);
     std::string args = argument_list(m);
     std::string call_super = "netdext::call_super<" + m.return_type +
-                             (types.empty() ? "" : ", " + types) + ">(this, " +
-                             id_macro(decl, m) + ", " + super + (args.empty() ? "" : ", " + args) +
-                             ")";
+                             (types.empty() ? "" : ", " + types) + ">(this, " + id_macro(decl, m) +
+                             ", " + super + (args.empty() ? "" : ", " + args) + ")";
     out += "\n" + m.return_type + " " + decl.name + "::" + m.name + "(" + params + ")\n{\n";
     if (m.returns_void()) {
         out += "    if (" + super + " == NULL) {\n        " + m.name + "_Impl(" + args +
                ");\n        return;\n    }\n";
         out += "    " + call_super + ";\n}\n";
     } else {
-        out += "    if (" + super + " == NULL)\n        return " + m.name + "_Impl(" + args +
-               ");\n";
+        out +=
+            "    if (" + super + " == NULL)\n        return " + m.name + "_Impl(" + args + ");\n";
         out += "    return " + call_super + ";\n}\n";
     }
 }

@@ -69,7 +69,8 @@ int main(int argc, char **argv) {
     app.add_option("input", input, "the .iig file")->required();
     app.add_option("--header", header, "the header to write (e.g. MyNic.h)")->required();
     app.add_option("--impl", impl, "the implementation to write (e.g. MyNic.iig.cpp)")->required();
-    app.add_option("-I", include_dirs, "include directory (accepted, unused)")->allow_extra_args(false);
+    app.add_option("-I", include_dirs, "include directory (accepted, unused)")
+        ->allow_extra_args(false);
     app.add_option("-D", defines, "macro definition (accepted, unused)")->allow_extra_args(false);
     app.set_version_flag("--version", std::string("netdext-iig ") + NETDEXT_VERSION);
     CLI11_PARSE(app, argc, argv);

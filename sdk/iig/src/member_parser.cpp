@@ -16,13 +16,32 @@ bool is_one_of(std::string_view word, std::initializer_list<std::string_view> wo
 
 /* Identifiers that take a parenthesised argument but never name a method. */
 bool is_attribute_macro(std::string_view word) {
-    return is_one_of(word, {"__attribute__", "__declspec", "alignas", "decltype", "typeof",
-                            "__typeof__", "sizeof", "noexcept", "throw", "API_AVAILABLE",
-                            "API_DEPRECATED", "API_DEPRECATED_WITH_REPLACEMENT", "API_UNAVAILABLE",
-                            "__API_AVAILABLE", "__API_DEPRECATED", "__API_UNAVAILABLE",
-                            "__DRIVERKIT_AVAILABLE", "__OSX_AVAILABLE", "__IOS_AVAILABLE",
-                            "__TVOS_AVAILABLE", "__WATCHOS_AVAILABLE", "__deprecated_msg",
-                            "__printflike", "EXTENDS", "TYPE", "QUEUENAME"});
+    return is_one_of(word, {"__attribute__",
+                            "__declspec",
+                            "alignas",
+                            "decltype",
+                            "typeof",
+                            "__typeof__",
+                            "sizeof",
+                            "noexcept",
+                            "throw",
+                            "API_AVAILABLE",
+                            "API_DEPRECATED",
+                            "API_DEPRECATED_WITH_REPLACEMENT",
+                            "API_UNAVAILABLE",
+                            "__API_AVAILABLE",
+                            "__API_DEPRECATED",
+                            "__API_UNAVAILABLE",
+                            "__DRIVERKIT_AVAILABLE",
+                            "__OSX_AVAILABLE",
+                            "__IOS_AVAILABLE",
+                            "__TVOS_AVAILABLE",
+                            "__WATCHOS_AVAILABLE",
+                            "__deprecated_msg",
+                            "__printflike",
+                            "EXTENDS",
+                            "TYPE",
+                            "QUEUENAME"});
 }
 
 /* Member declarations that are never methods, by their first word. */
@@ -32,9 +51,9 @@ bool starts_non_method(std::string_view word) {
 }
 
 bool is_builtin_type(std::string_view word) {
-    return is_one_of(word, {"void", "bool", "char", "wchar_t", "char8_t", "char16_t", "char32_t",
-                            "short", "int", "long", "signed", "unsigned", "float", "double",
-                            "auto"});
+    return is_one_of(word,
+                     {"void", "bool", "char", "wchar_t", "char8_t", "char16_t", "char32_t", "short",
+                      "int", "long", "signed", "unsigned", "float", "double", "auto"});
 }
 
 /* Words of a parameter that are not its type proper. */
@@ -43,13 +62,22 @@ bool is_type_qualifier(std::string_view word) {
                             "restrict", "__restrict", "__restrict__"});
 }
 
-/* Annotations that may follow a parameter (`OSAction *action TYPE(DataAvailable)`). */
+/*
+ * Annotations that may follow a parameter (`OSAction *action TYPE(DataAvailable)`), and the
+ * attribute-like macros that expand to nothing here; none is part of the parameter's text.
+ */
 bool is_parameter_annotation(std::string_view word) {
-    return is_one_of(word, {"TARGET", "TYPE", "PORTMAKESEND", "PORTCOPYSEND"});
+    return is_one_of(word, {"TARGET", "TYPE", "PORTMAKESEND", "PORTCOPYSEND", "DRIVERKIT_CONSUMED",
+                            "DRIVERKIT_RETURNS_RETAINED", "DRIVERKIT_RETURNS_NOT_RETAINED",
+                            "__unused", "__attribute__"});
 }
 
-bool is_open(const Token &t) { return t.is_punct("(") || t.is_punct("[") || t.is_punct("{"); }
-bool is_close(const Token &t) { return t.is_punct(")") || t.is_punct("]") || t.is_punct("}"); }
+bool is_open(const Token &t) {
+    return t.is_punct("(") || t.is_punct("[") || t.is_punct("{");
+}
+bool is_close(const Token &t) {
+    return t.is_punct(")") || t.is_punct("]") || t.is_punct("}");
+}
 
 std::string describe(const Token &t) {
     if (t.kind == TokenKind::end)
@@ -141,8 +169,8 @@ Result<std::optional<Method>> MemberParser::parse() {
     size_t open = name_index + 1;
     size_t close = matching_close(open, end);
     if (close == npos)
-        return make_error(at(open).location, "expected ')' to close the parameter list of '" +
-                                                 method.name + "'");
+        return make_error(at(open).location,
+                          "expected ')' to close the parameter list of '" + method.name + "'");
     IIG_TRY(parse_parameters(open + 1, close, method));
     bool has_body = false;
     IIG_TRY(parse_tail(close + 1, end, method, has_body));
@@ -210,8 +238,8 @@ Status MemberParser::parse_annotation(size_t &index, size_t limit, Method &metho
             args.push_back(&at(i));
     }
     if (word.is_identifier("QUEUENAME")) {
-        if (args.size() != 1 || (args[0]->kind != TokenKind::identifier &&
-                                 args[0]->kind != TokenKind::string))
+        if (args.size() != 1 ||
+            (args[0]->kind != TokenKind::identifier && args[0]->kind != TokenKind::string))
             return make_error(at(index + 1).location,
                               "QUEUENAME takes one queue name, e.g. QUEUENAME(Poll)");
         std::string_view name = args[0]->text;
@@ -283,10 +311,12 @@ Status MemberParser::parse_parameter(size_t begin, size_t end, size_t position,
         const Token &t = at(i);
         if (t.kind == TokenKind::identifier && is_parameter_annotation(t.text) && !in_default) {
             m_keep[i] = false;
-            if (t.is_identifier("TYPE") && at(i + 1).is_punct("(")) {
+            if ((t.is_identifier("TYPE") || t.is_identifier("__attribute__")) &&
+                at(i + 1).is_punct("(")) {
                 size_t close = matching_close(i + 1, end);
                 if (close == npos)
-                    return make_error(at(i + 1).location, "expected ')' after the argument of TYPE");
+                    return make_error(at(i + 1).location,
+                                      "expected ')' after the argument of " + std::string(t.text));
                 for (size_t k = i + 1; k <= close; ++k)
                     m_keep[k] = false;
                 i = close;
@@ -311,10 +341,10 @@ Status MemberParser::parse_parameter(size_t begin, size_t end, size_t position,
         return make_error(at(end).location, "expected a default argument after '='");
 
     // Where the name is, or where an invented one goes.
-    size_t name_at = npos;     // index into decl of the name
-    size_t insert_at = npos;   // index into decl before which a name is inserted
-    auto group = std::find_if(decl.begin(), decl.end(),
-                              [this](size_t i) { return at(i).is_punct("("); });
+    size_t name_at = npos;   // index into decl of the name
+    size_t insert_at = npos; // index into decl before which a name is inserted
+    auto group =
+        std::find_if(decl.begin(), decl.end(), [this](size_t i) { return at(i).is_punct("("); });
     if (group != decl.end() && group + 1 != decl.end() &&
         (at(*(group + 1)).is_punct("*") || at(*(group + 1)).is_punct("^") ||
          at(*(group + 1)).is_punct("&"))) {
@@ -446,8 +476,7 @@ Status MemberParser::parse_tail(size_t begin, size_t end, Method &method, bool &
             return make_error(t.location, "preprocessor line inside a declaration");
         } else {
             return make_error(t.location, "unexpected " + describe(t) +
-                                              " after the parameter list of '" + method.name +
-                                              "'");
+                                              " after the parameter list of '" + method.name + "'");
         }
     }
     return Status::success();

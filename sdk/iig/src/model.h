@@ -43,7 +43,8 @@ struct Method {
     std::string type_class;
     std::string type_method;
     std::string queue_name; /* QUEUENAME(name), "" if none */
-    /* For LOCALONLY methods: the declaration as written, annotations removed, on one line, no ';'. */
+    /* For LOCALONLY methods: the declaration as written, annotations removed, on one line, no ';'.
+     */
     std::string plain_declaration;
 
     bool is_type() const { return !type_method.empty(); }

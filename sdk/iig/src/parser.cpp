@@ -14,10 +14,16 @@ namespace {
 
 constexpr size_t npos = static_cast<size_t>(-1);
 
-bool is_open(const Token &t) { return t.is_punct("(") || t.is_punct("[") || t.is_punct("{"); }
-bool is_close(const Token &t) { return t.is_punct(")") || t.is_punct("]") || t.is_punct("}"); }
+bool is_open(const Token &t) {
+    return t.is_punct("(") || t.is_punct("[") || t.is_punct("{");
+}
+bool is_close(const Token &t) {
+    return t.is_punct(")") || t.is_punct("]") || t.is_punct("}");
+}
 
-std::string quoted(std::string_view text) { return "'" + std::string(text.substr(0, 40)) + "'"; }
+std::string quoted(std::string_view text) {
+    return "'" + std::string(text.substr(0, 40)) + "'";
+}
 
 } // namespace
 
@@ -39,8 +45,7 @@ const Token &Parser::sig(size_t index) const {
 
 std::string Parser::rewrite_directive(std::string_view directive) {
     DirectiveParts parts = split_directive(directive);
-    if (parts.keyword != "include" && parts.keyword != "import" &&
-        parts.keyword != "include_next")
+    if (parts.keyword != "include" && parts.keyword != "import" && parts.keyword != "include_next")
         return std::string(directive);
     size_t rest_offset = directive.size() - parts.rest.size();
     size_t open = directive.find_first_not_of(" \t", rest_offset);
@@ -185,8 +190,8 @@ Status Parser::parse_class(size_t &index, IigFile &file) {
     size_t begin_offset = sig(index).offset;
     IIG_TRY(parse_class_head(index, decl));
     IIG_TRY(parse_class_body(index, decl));
-    decl.original_text = std::string(m_source.substr(begin_offset, sig(index - 1).end_offset() -
-                                                                       begin_offset));
+    decl.original_text =
+        std::string(m_source.substr(begin_offset, sig(index - 1).end_offset() - begin_offset));
     IIG_TRY(check_class(decl));
     for (const Method &m : decl.methods) {
         if (!m.queue_name.empty() && m.is_local_only)
@@ -226,8 +231,7 @@ Status Parser::parse_class_head(size_t &index, ClassDecl &decl) {
     if (sig(j).is_identifier("virtual"))
         ++j;
     if (sig(j).is_identifier("private") || sig(j).is_identifier("protected"))
-        return make_error(sig(j).location,
-                          "the base class of '" + decl.name + "' must be public");
+        return make_error(sig(j).location, "the base class of '" + decl.name + "' must be public");
     if (!sig(j).is_identifier("public"))
         return make_error(sig(j).location,
                           "expected 'public' before the base class of '" + decl.name + "'");
@@ -235,8 +239,8 @@ Status Parser::parse_class_head(size_t &index, ClassDecl &decl) {
     if (sig(j).is_identifier("virtual"))
         ++j;
     if (sig(j).kind != TokenKind::identifier)
-        return make_error(sig(j).location, "expected the name of the base class of '" +
-                                               decl.name + "'");
+        return make_error(sig(j).location,
+                          "expected the name of the base class of '" + decl.name + "'");
     decl.base = std::string(sig(j).text);
     ++j;
     if (sig(j).is_punct(","))
@@ -275,8 +279,7 @@ Result<size_t> Parser::find_member_end(size_t begin, const ClassDecl &decl) cons
             size_t close = match_bracket(m_sig, j, &mismatch);
             if (close == npos) {
                 const Token &opener = sig(mismatch == npos ? j : mismatch);
-                return make_error(opener.location, "expected '" +
-                                                       std::string(closer_of(opener)) +
+                return make_error(opener.location, "expected '" + std::string(closer_of(opener)) +
                                                        "' to match this '" +
                                                        std::string(opener.text) + "'");
             }
@@ -313,11 +316,12 @@ Status Parser::parse_class_body(size_t &index, ClassDecl &decl) {
                 conditionals.push_back(t.location);
             } else if (kw == "endif") {
                 if (conditionals.empty())
-                    return make_error(t.location, "#endif without #if in class '" + decl.name + "'");
+                    return make_error(t.location,
+                                      "#endif without #if in class '" + decl.name + "'");
                 conditionals.pop_back();
             } else if ((kw == "else" || kw == "elif") && conditionals.empty()) {
-                return make_error(t.location,
-                                  "#" + std::string(kw) + " without #if in class '" + decl.name + "'");
+                return make_error(t.location, "#" + std::string(kw) + " without #if in class '" +
+                                                  decl.name + "'");
             }
             decl.passthrough.push_back({access, std::string(t.text)});
             ++index;

@@ -119,7 +119,9 @@ TEST_P(GoldenError, FailsWithExpectedDiagnostic) {
     expect_matches(kGoldenDir / "errors" / (name + ".err"), diagnostic);
 }
 
-std::string param_name(const testing::TestParamInfo<std::string> &info) { return info.param; }
+std::string param_name(const testing::TestParamInfo<std::string> &info) {
+    return info.param;
+}
 
 INSTANTIATE_TEST_SUITE_P(Golden, GoldenOutput, testing::ValuesIn(inputs(kGoldenDir)), param_name);
 INSTANTIATE_TEST_SUITE_P(Golden, GoldenError, testing::ValuesIn(inputs(kGoldenDir / "errors")),

@@ -166,6 +166,19 @@ TEST(Parameters, NamesTypesAndDefaults) {
     EXPECT_EQ(p[11].declaration, "OSAction *target");
 }
 
+TEST(Parameters, AttributeMacrosAreNotNames) {
+    ClassDecl c = parse_class("virtual kern_return_t M(OSData ** data DRIVERKIT_RETURNS_RETAINED, "
+                              "int x __attribute__((unused)), OSObject * o DRIVERKIT_CONSUMED, "
+                              "uint32_t __unused) LOCAL;");
+    ASSERT_EQ(c.methods.size(), 1u);
+    const std::vector<Parameter> &p = c.methods[0].parameters;
+    ASSERT_EQ(p.size(), 4u);
+    EXPECT_EQ(p[0].declaration, "OSData ** data");
+    EXPECT_EQ(p[1].declaration, "int x");
+    EXPECT_EQ(p[2].name, "o");
+    EXPECT_EQ(p[3].declaration, "uint32_t arg3");
+}
+
 TEST(Parameters, VoidListAndInventedNamesAvoidWrittenOnes) {
     ClassDecl c = parse_class("virtual kern_return_t A(void) LOCAL;\n"
                               "virtual kern_return_t B(int, int arg0) LOCAL;");

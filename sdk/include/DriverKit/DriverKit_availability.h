@@ -14,12 +14,6 @@
 #define __DRIVERKIT_25_0 250000
 #ifndef __DRIVERKIT_VERSION_MIN_REQUIRED
 #define __DRIVERKIT_VERSION_MIN_REQUIRED __DRIVERKIT_20_0
-/*
- * netdext: marks a declaration whose implementation only returns kIOReturnUnsupported (or the
- * documented "nothing" value). docs/api-coverage.md lists them; a test keeps the two in step.
- */
-#define NETDEXT_UNSUPPORTED
-
 #endif
 
 #define API_AVAILABLE(...)
@@ -39,39 +33,15 @@
 #define __DRIVERKIT_19_0_DEPRECATED
 #ifndef __deprecated
 #define __deprecated
-/*
- * netdext: marks a declaration whose implementation only returns kIOReturnUnsupported (or the
- * documented "nothing" value). docs/api-coverage.md lists them; a test keeps the two in step.
- */
-#define NETDEXT_UNSUPPORTED
-
 #endif
 #ifndef __deprecated_msg
 #define __deprecated_msg(msg)
-/*
- * netdext: marks a declaration whose implementation only returns kIOReturnUnsupported (or the
- * documented "nothing" value). docs/api-coverage.md lists them; a test keeps the two in step.
- */
-#define NETDEXT_UNSUPPORTED
-
 #endif
 #ifndef __unused
 #define __unused __attribute__((unused))
-/*
- * netdext: marks a declaration whose implementation only returns kIOReturnUnsupported (or the
- * documented "nothing" value). docs/api-coverage.md lists them; a test keeps the two in step.
- */
-#define NETDEXT_UNSUPPORTED
-
 #endif
 #ifndef __printflike
 #define __printflike(fmtarg, firstvararg) __attribute__((__format__(__printf__, fmtarg, firstvararg)))
-/*
- * netdext: marks a declaration whose implementation only returns kIOReturnUnsupported (or the
- * documented "nothing" value). docs/api-coverage.md lists them; a test keeps the two in step.
- */
-#define NETDEXT_UNSUPPORTED
-
 #endif
 
 /* NetworkingDriverKit availability markers (NDK 2.x headers use them on declarations). */

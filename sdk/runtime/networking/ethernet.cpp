@@ -83,6 +83,17 @@ static void unregister(IOUserNetworkEthernet *driver, InterfaceState &state) {
     if (!state.registered)
         return;
     state.registered = false;
+    // DriverKit: a driver gives back every packet it took before its interface goes away.
+    if (state.pool != nullptr) {
+        uint32_t held = 0;
+        for (const netdext::PacketState &packet : state.pool->packets)
+            held += packet.held.load(std::memory_order_acquire) ? 1 : 0;
+        if (held > 0)
+            netdext::report_misuse(driver,
+                                   "%u packet(s) still held by the driver when its interface was "
+                                   "unregistered (leaked: never enqueued or deallocated)",
+                                   held);
+    }
     for (IOUserNetworkPacketQueue *queue : state.queues)
         if (queue != nullptr)
             queue->netdext_detach();

@@ -82,10 +82,24 @@ uint64_t IOUserNetworkPacket::getMemorySegmentOffset() const {
     return uint64_t(m_state->buffer - m_state->pool->grant.region.data());
 }
 
-// Checks offset + length against the buffer; reports misuse when past it.
+// A packet may be changed only while the driver holds it; reports misuse otherwise.
+static bool held_for(const IOUserNetworkPacket *packet, PacketState *state, const char *operation) {
+    if (state == nullptr)
+        return false;
+    if (!state->held.load(std::memory_order_acquire)) {
+        netdext::report_misuse(packet,
+                               "%s on packet %u which the driver does not hold (changed after it "
+                               "was enqueued or deallocated)",
+                               operation, state->index);
+        return false;
+    }
+    return true;
+}
+
+// Checks that the driver holds the packet and offset + length against the buffer; reports misuse.
 static bool fits(const IOUserNetworkPacket *packet, PacketState *state, uint64_t offset,
                  uint64_t length, const char *operation) {
-    if (state == nullptr)
+    if (!held_for(packet, state, operation))
         return false;
     if (offset + length > state->buffer_size) {
         netdext::report_misuse(packet,
@@ -238,6 +252,8 @@ kern_return_t IOUserNetworkPacket::setRxChecksumInfo(IOUserNetworkPacketRxChecks
                                                      uint16_t value) {
     if (m_state == nullptr)
         return kIOReturnNotReady;
+    if (!held_for(this, m_state, "setRxChecksumInfo"))
+        return kIOReturnNotPermitted;
     m_state->descriptor->flags = (m_state->descriptor->flags & ~kCsumMask) | (flags & kCsumMask);
     m_state->rx_checksum_value = value;
     return kIOReturnSuccess;
@@ -255,6 +271,8 @@ kern_return_t IOUserNetworkPacket::getRxChecksumInfo(IOUserNetworkPacketRxChecks
 kern_return_t IOUserNetworkPacket::setLROInfo(IOUserNetworkPacketLROFlags flags, uint8_t segcount) {
     if (m_state == nullptr)
         return kIOReturnNotReady;
+    if (!held_for(this, m_state, "setLROInfo"))
+        return kIOReturnNotPermitted;
     m_state->descriptor->flags =
         (m_state->descriptor->flags & ~kLroMask) | ((flags << kLroShift) & kLroMask);
     m_state->lro_segments = segcount;
@@ -263,6 +281,8 @@ kern_return_t IOUserNetworkPacket::setLROInfo(IOUserNetworkPacketLROFlags flags,
 kern_return_t IOUserNetworkPacket::setLinkHeaderLength(uint8_t length) {
     if (m_state == nullptr)
         return kIOReturnNotReady;
+    if (!held_for(this, m_state, "setLinkHeaderLength"))
+        return kIOReturnNotPermitted;
     m_state->descriptor->link_header_length = length;
     return kIOReturnSuccess;
 }
@@ -283,6 +303,8 @@ kern_return_t IOUserNetworkPacket::setDataOffAndLen(size_t offset, size_t length
 kern_return_t IOUserNetworkPacket::setTimestamp(uint64_t timestamp) {
     if (m_state == nullptr)
         return kIOReturnNotReady;
+    if (!held_for(this, m_state, "setTimestamp"))
+        return kIOReturnNotPermitted;
     m_state->descriptor->timestamp = timestamp;
     return kIOReturnSuccess;
 }
@@ -323,6 +345,8 @@ bool IOUserNetworkPacket::isLinkMulticast() const {
 kern_return_t IOUserNetworkPacket::setIsLinkMulticast(bool multicast) {
     if (m_state == nullptr)
         return kIOReturnNotReady;
+    if (!held_for(this, m_state, "setIsLinkMulticast"))
+        return kIOReturnNotPermitted;
     if (multicast)
         m_state->descriptor->flags |= kLinkMulticast;
     else

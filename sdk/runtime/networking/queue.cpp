@@ -310,7 +310,11 @@ uint32_t IOUserNetworkPacketQueue::EnqueuePackets(IOUserNetworkPacket **packets,
 }
 
 kern_return_t IOUserNetworkPacketQueue::EnqueuePacket(IOUserNetworkPacket *packet) {
-    if (ivars->attachment.load(std::memory_order_acquire) == nullptr && !is_submission(ivars->kind))
+    if (is_submission(ivars->kind)) {
+        EnqueuePackets(&packet, 1); // reports the misuse
+        return kIOReturnBadArgument;
+    }
+    if (ivars->attachment.load(std::memory_order_acquire) == nullptr)
         return kIOReturnNotReady;
     if (packet == nullptr)
         return kIOReturnBadArgument;

@@ -57,8 +57,9 @@ std::vector<uint8_t> echo_of(const std::vector<uint8_t> &sent) {
 }
 
 bool contains(const std::vector<std::string> &lines, const std::string &text) {
-    return std::any_of(lines.begin(), lines.end(),
-                       [&](const std::string &line) { return line.find(text) != std::string::npos; });
+    return std::any_of(lines.begin(), lines.end(), [&](const std::string &line) {
+        return line.find(text) != std::string::npos;
+    });
 }
 
 size_t count_containing(const std::vector<std::string> &lines, const std::string &text) {
@@ -101,8 +102,9 @@ struct AppleStyleNicBench : public ::testing::Test {
     void TearDown() override {
         if (!bench)
             return;
-        if (bench->running())
+        if (bench->running()) {
             EXPECT_EQ(bench->stop(), kIOReturnSuccess);
+        }
         EXPECT_EQ(bench->misuses(), std::vector<std::string>{});
         bench.reset();
     }
@@ -128,15 +130,15 @@ TEST_F(AppleStyleNicBench, LinkIsDownUntilTheInterfaceIsEnabled) {
                                      kIOUserNetworkMediaEthernet100BaseTX | kFdx,
                                      kIOUserNetworkMediaEthernet1000BaseT | kFdx}));
     EXPECT_EQ(bench->link_status(), kLinkInactive);
-    for (auto kind : {QueueKind::tx_submission, QueueKind::tx_completion,
-                      QueueKind::rx_submission, QueueKind::rx_completion})
+    for (auto kind : {QueueKind::tx_submission, QueueKind::tx_completion, QueueKind::rx_submission,
+                      QueueKind::rx_completion})
         EXPECT_FALSE(bench->queue_enabled(kind));
 
     ASSERT_EQ(bench->set_interface_enable(true), kIOReturnSuccess);
     EXPECT_EQ(bench->link_status(), kLinkActive);
     EXPECT_EQ(bench->active_media(), uint32_t(kIOUserNetworkMediaEthernetAuto));
-    for (auto kind : {QueueKind::tx_submission, QueueKind::tx_completion,
-                      QueueKind::rx_submission, QueueKind::rx_completion})
+    for (auto kind : {QueueKind::tx_submission, QueueKind::tx_completion, QueueKind::rx_submission,
+                      QueueKind::rx_completion})
         EXPECT_TRUE(bench->queue_enabled(kind));
     auto calls = call_names(bench->calls());
     EXPECT_TRUE(contains(calls, "ReportDataBandwidths(1000000000, 1000000000, 1000000000, "
@@ -218,10 +220,10 @@ TEST_F(AppleStyleNicBench, TheMacFilterDecidesWhatIsReceived) {
     make();
     start_and_enable();
     // Echoes are addressed to the original sender.
-    send(make_frame(kPeerMac, kNicMac, 64, 1));    // → to the NIC: passes
-    send(make_frame(kNicMac, kBroadcast, 64, 2));  // → broadcast: passes
-    send(make_frame(kNicMac, kOtherMac, 64, 3));   // → another station: filtered
-    send(make_frame(kNicMac, kMdns, 64, 4));       // → a multicast group not joined: filtered
+    send(make_frame(kPeerMac, kNicMac, 64, 1));   // → to the NIC: passes
+    send(make_frame(kNicMac, kBroadcast, 64, 2)); // → broadcast: passes
+    send(make_frame(kNicMac, kOtherMac, 64, 3));  // → another station: filtered
+    send(make_frame(kNicMac, kMdns, 64, 4));      // → a multicast group not joined: filtered
     bench->advance(10ms);
     std::vector<Frame> got = bench->take_received();
     ASSERT_EQ(got.size(), 2u);
@@ -418,8 +420,8 @@ TEST_F(AppleStyleNicBench, RunsAreDeterministic) {
         make();
         start_and_enable();
         for (uint8_t i = 0; i < 12; ++i) {
-            ASSERT_TRUE(bench->transmit(make_frame(i % 3 ? kPeerMac : kBroadcast, kNicMac,
-                                                   64 + i, i)));
+            ASSERT_TRUE(
+                bench->transmit(make_frame(i % 3 ? kPeerMac : kBroadcast, kNicMac, 64 + i, i)));
             bench->advance(std::chrono::milliseconds(1 + i * 3));
         }
         ASSERT_EQ(bench->select_media(kIOUserNetworkMediaEthernet10BaseT | kFdx), kIOReturnSuccess);

@@ -87,7 +87,9 @@ struct Case {
     std::map<std::string, uint64_t> drops;
 };
 
-void PrintTo(const Case &c, std::ostream *os) { *os << "bad=" << c.bad << " (" << c.name << ")"; }
+void PrintTo(const Case &c, std::ostream *os) {
+    *os << "bad=" << c.bad << " (" << c.name << ")";
+}
 
 class MisbehavingNicBench : public ::testing::TestWithParam<Case> {};
 
@@ -112,8 +114,9 @@ TEST_P(MisbehavingNicBench, TheMisuseIsReportedClearly) {
         return l.find("misbehaving now") != std::string::npos;
     })) << "the driver never reached its misbehaviour";
     for (const std::string &text : c.expected) {
-        EXPECT_TRUE(std::any_of(outcome.misuses.begin(), outcome.misuses.end(),
-                                [&](const std::string &m) { return m.find(text) != std::string::npos; }))
+        EXPECT_TRUE(
+            std::any_of(outcome.misuses.begin(), outcome.misuses.end(),
+                        [&](const std::string &m) { return m.find(text) != std::string::npos; }))
             << "bad=" << c.bad << " (" << c.name << "): no misuse mentions \"" << text
             << "\"; misuses were:\n"
             << join(outcome.misuses);
@@ -150,23 +153,13 @@ INSTANTIATE_TEST_SUITE_P(EveryRule, MisbehavingNicBench, ::testing::Values(
     Case{kMisbehaviourOtherPoolPacket, "OtherPoolPacket",
          {"EnqueuePacket of a packet from another pool"}, {}},
     Case{kMisbehaviourDeallocateTwice, "DeallocateTwice",
-         {"DeallocatePacket of packet", "which the driver does not hold"}, {}}),
+         {"DeallocatePacket of packet", "which the driver does not hold"}, {}},
+    Case{kMisbehaviourLeakAtStop, "LeakAtStop",
+         {"2 packet(s) still held by the driver when its interface was unregistered"}, {}},
+    Case{kMisbehaviourTouchAfterEnqueue, "TouchAfterEnqueue",
+         {"setDataLength on packet", "which the driver does not hold"}, {}}),
     [](const ::testing::TestParamInfo<Case> &info) { return std::string(info.param.name); });
 
-// Misuse that goes unnoticed today. Enable these once the runtime/bench detects them:
-// FIXME: DriverBench::stop() looks for held packets through netdext_interface()->pool, but
-//   IOUserNetworkEthernet::Stop_Impl (super::Stop) has already unregistered the interface, which
-//   sets that pointer to NULL and releases the pool -- so packets leaked at Stop are never
-//   reported. The count has to be taken while the interface is torn down.
-// FIXME: IOUserNetworkPacket's setters (setDataLength, setDataOffset, setDataOffsetAndLength,
-//   SetLinkHeaderLength, ...) do not check that the driver holds the packet, so a driver can
-//   change a frame after handing it to the stack (the bench then receives the changed frame).
-INSTANTIATE_TEST_SUITE_P(DISABLED_NotYetDetected, MisbehavingNicBench, ::testing::Values(
-    Case{kMisbehaviourLeakAtStop, "LeakAtStop",
-         {"2 packet(s) still held by the driver after Stop"}, {}},
-    Case{kMisbehaviourTouchAfterEnqueue, "TouchAfterEnqueue",
-         {"setDataLength", "does not hold"}, {}}),
-    [](const ::testing::TestParamInfo<Case> &info) { return std::string(info.param.name); });
 // clang-format on
 
 // Every misbehaviour, one bench after another in one process, then a correct run: the bench

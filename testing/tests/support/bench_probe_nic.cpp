@@ -25,7 +25,9 @@ void reset() {
     g_transmitted.clear();
 }
 
-Config &config() { return g_config; }
+Config &config() {
+    return g_config;
+}
 
 std::vector<Event> events() {
     std::lock_guard lock(g_mutex);
@@ -89,8 +91,7 @@ kern_return_t BenchProbeNic::_Dispatch(OSMetaClassBase *object, const IORPC rpc)
 
 kern_return_t BenchProbeNic::CreateActionTick(size_t referenceSize, OSAction **action) {
     return netdext::create_action<OSAction_BenchProbeNic_Tick>(
-        this, BenchProbeNic_Tick_ID, IOTimerDispatchSource_TimerOccurred_ID, referenceSize,
-        action);
+        this, BenchProbeNic_Tick_ID, IOTimerDispatchSource_TimerOccurred_ID, referenceSize, action);
 }
 
 kern_return_t BenchProbeNic::CreateActionTxReady(size_t referenceSize, OSAction **action) {
@@ -207,9 +208,8 @@ void BenchProbeNic::stop_timers() {
 
 kern_return_t BenchProbeNic::Stop_Impl(IOService *provider) {
     stop_timers();
-    for (IOUserNetworkPacketQueue *queue :
-         std::initializer_list<IOUserNetworkPacketQueue *>{ivars->txs, ivars->txc, ivars->rxs,
-                                                          ivars->rxc})
+    for (IOUserNetworkPacketQueue *queue : std::initializer_list<IOUserNetworkPacketQueue *>{
+             ivars->txs, ivars->txc, ivars->rxs, ivars->rxc})
         if (queue != nullptr)
             queue->SetEnable(false);
     for (IOTimerDispatchSource *&timer : ivars->timers)
@@ -229,9 +229,8 @@ kern_return_t BenchProbeNic::Stop_Impl(IOService *provider) {
 }
 
 kern_return_t BenchProbeNic::SetInterfaceEnable_Impl(bool enable) {
-    for (IOUserNetworkPacketQueue *queue :
-         std::initializer_list<IOUserNetworkPacketQueue *>{ivars->txs, ivars->txc, ivars->rxs,
-                                                          ivars->rxc})
+    for (IOUserNetworkPacketQueue *queue : std::initializer_list<IOUserNetworkPacketQueue *>{
+             ivars->txs, ivars->txc, ivars->rxs, ivars->rxc})
         queue->SetEnable(enable);
     if (!enable) {
         stop_timers();
@@ -247,13 +246,21 @@ kern_return_t BenchProbeNic::SetInterfaceEnable_Impl(bool enable) {
     return kIOReturnSuccess;
 }
 
-kern_return_t BenchProbeNic::SetPromiscuousModeEnable_Impl(bool) { return kIOReturnSuccess; }
-kern_return_t BenchProbeNic::SetAllMulticastModeEnable_Impl(bool) { return kIOReturnSuccess; }
+kern_return_t BenchProbeNic::SetPromiscuousModeEnable_Impl(bool) {
+    return kIOReturnSuccess;
+}
+kern_return_t BenchProbeNic::SetAllMulticastModeEnable_Impl(bool) {
+    return kIOReturnSuccess;
+}
 kern_return_t BenchProbeNic::SelectMediaType_Impl(IOUserNetworkMediaType mediaType) {
     return mediaType == kIOUserNetworkMediaEthernetAuto ? kIOReturnSuccess : kIOReturnUnsupported;
 }
-kern_return_t BenchProbeNic::SetWakeOnMagicPacketEnable_Impl(bool) { return kIOReturnUnsupported; }
-kern_return_t BenchProbeNic::SetMTU_Impl(uint32_t) { return kIOReturnSuccess; }
+kern_return_t BenchProbeNic::SetWakeOnMagicPacketEnable_Impl(bool) {
+    return kIOReturnUnsupported;
+}
+kern_return_t BenchProbeNic::SetMTU_Impl(uint32_t) {
+    return kIOReturnSuccess;
+}
 kern_return_t BenchProbeNic::GetMaxTransferUnit_Impl(uint32_t *mtu) {
     *mtu = ivars->config.max_mtu;
     return kIOReturnSuccess;
@@ -278,8 +285,8 @@ void BenchProbeNic::Tick_Impl(OSAction *action, uint64_t time) {
 
     IOUserNetworkPacket *packet = nullptr;
     if (ivars->rxs->DequeuePacket(&packet) == kIOReturnSuccess) {
-        uint8_t *frame = reinterpret_cast<uint8_t *>(packet->getDataVirtualAddress()) +
-                         packet->getDataOffset();
+        uint8_t *frame =
+            reinterpret_cast<uint8_t *>(packet->getDataVirtualAddress()) + packet->getDataOffset();
         std::memset(frame, 0xff, 6);
         std::memcpy(frame + 6, bench_probe::kMac, 6);
         frame[12] = 0x88;

@@ -28,15 +28,15 @@ struct Timer {
 };
 
 enum class TxMode {
-    complete,       // complete every frame at once (TX completion queue)
-    hold,           // keep every frame (never completed)
-    rx_completion,  // hand TX packets back on the RX completion queue (the wrong queue)
+    complete,      // complete every frame at once (TX completion queue)
+    hold,          // keep every frame (never completed)
+    rx_completion, // hand TX packets back on the RX completion queue (the wrong queue)
 };
 
 struct Config {
     std::vector<Timer> timers;
     TxMode tx_mode = TxMode::complete;
-    bool rx_zero_length = false; // RX frames are completed with length 0
+    bool rx_zero_length = false;                   // RX frames are completed with length 0
     kern_return_t start_result = kIOReturnSuccess; // anything else: Start fails with it
     uint32_t queue_capacity = 8;
     uint32_t packet_count = 32;

@@ -11,7 +11,8 @@
 namespace bench_fixture {
 
 TempDir::TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "netdext-bench-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "netdext-bench-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr)
         throw std::runtime_error("mkdtemp failed");
     m_path = pattern;
@@ -31,16 +32,22 @@ std::string info_plist(const std::string &bundle_id, const std::string &executab
                         "      <key>IOClass</key><string>IOUserNetworkEthernet</string>\n"
                         "      <key>IOProviderClass</key><string>IOUserResources</string>\n"
                         "      <key>IOResourceMatch</key><string>IOKit</string>\n"
-                        "      <key>IOUserClass</key><string>" + user_class + "</string>\n"
-                        "      <key>IOUserServerName</key><string>" + bundle_id + "</string>\n"
+                        "      <key>IOUserClass</key><string>" +
+                        user_class +
+                        "</string>\n"
+                        "      <key>IOUserServerName</key><string>" +
+                        bundle_id +
+                        "</string>\n"
                         "    </dict>\n  </dict>\n";
     return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
            "<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" "
            "\"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n"
            "<plist version=\"1.0\">\n<dict>\n"
-           "  <key>CFBundleIdentifier</key><string>" + bundle_id + "</string>\n"
-           "  <key>CFBundleExecutable</key><string>" + executable + "</string>\n" +
-           personalities + "</dict>\n</plist>\n";
+           "  <key>CFBundleIdentifier</key><string>" +
+           bundle_id +
+           "</string>\n"
+           "  <key>CFBundleExecutable</key><string>" +
+           executable + "</string>\n" + personalities + "</dict>\n</plist>\n";
 }
 
 void write_file(const std::filesystem::path &path, const std::string &contents) {

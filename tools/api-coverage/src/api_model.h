@@ -12,10 +12,10 @@ enum class MemberKind {
     pure_virtual, // = 0: the driver implements it
     virtual_method,
     static_method,
-    method,       // non-virtual
+    method, // non-virtual
     constructor,
     operator_method,
-    class_glue,   // the members NETDEXT_CLASS_MEMBERS declares for every class
+    class_glue, // the members NETDEXT_CLASS_MEMBERS declares for every class
 };
 
 struct Member {
@@ -30,7 +30,7 @@ struct Member {
 
 struct Class {
     std::string name;
-    std::string header; // relative to the include directory, e.g. "DriverKit/IOService.h"
+    std::string header;  // relative to the include directory, e.g. "DriverKit/IOService.h"
     std::string keyword; // "class" or "struct"
     std::vector<std::string> bases;
     std::vector<Member> members; // public members only, in declaration order

@@ -48,7 +48,8 @@ void print_diff(const std::string &expected, const std::string &actual, size_t l
     std::vector<std::vector<uint32_t>> lcs(n + 1, std::vector<uint32_t>(m + 1, 0));
     for (size_t i = n; i-- > 0;)
         for (size_t j = m; j-- > 0;)
-            lcs[i][j] = a[i] == b[j] ? lcs[i + 1][j + 1] + 1 : std::max(lcs[i + 1][j], lcs[i][j + 1]);
+            lcs[i][j] =
+                a[i] == b[j] ? lcs[i + 1][j + 1] + 1 : std::max(lcs[i + 1][j], lcs[i][j + 1]);
     size_t i = 0, j = 0, shown = 0;
     while ((i < n || j < m) && shown < limit) {
         if (i < n && j < m && a[i] == b[j]) {

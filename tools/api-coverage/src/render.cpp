@@ -78,7 +78,8 @@ std::string join_notes(const std::string &a, const std::string &b) {
 
 } // namespace
 
-std::string render_markdown(const Api &api, const Notes &notes, std::vector<std::string> &problems) {
+std::string render_markdown(const Api &api, const Notes &notes,
+                            std::vector<std::string> &problems) {
     std::set<std::string> keys;
     auto note = [&](const std::string &key) {
         keys.insert(key);

@@ -1,6 +1,7 @@
 // The SDK header scanner (see scanner.h).
 
 #include "scanner.h"
+#include "tokens.h"
 
 #include <algorithm>
 #include <cctype>
@@ -44,217 +45,6 @@ bool is_public_api_name(const std::string &name) {
 
 namespace {
 
-// ---- text: comments out, directives out (line numbers kept) ----------------------------------
-
-// Replaces comments with spaces, keeping newlines and string/char literals.
-std::string strip_comments(const std::string &in) {
-    std::string out;
-    out.reserve(in.size());
-    size_t i = 0;
-    while (i < in.size()) {
-        char c = in[i];
-        if (c == '/' && i + 1 < in.size() && in[i + 1] == '/') {
-            while (i < in.size() && in[i] != '\n')
-                ++i;
-        } else if (c == '/' && i + 1 < in.size() && in[i + 1] == '*') {
-            i += 2;
-            out += ' ';
-            while (i < in.size() && !(in[i] == '*' && i + 1 < in.size() && in[i + 1] == '/')) {
-                if (in[i] == '\n')
-                    out += '\n';
-                ++i;
-            }
-            i += 2;
-        } else if (c == '"' || c == '\'') {
-            out += c;
-            ++i;
-            while (i < in.size() && in[i] != c && in[i] != '\n') {
-                if (in[i] == '\\' && i + 1 < in.size())
-                    out += in[i++];
-                out += in[i++];
-            }
-            if (i < in.size() && in[i] == c)
-                out += in[i++];
-        } else {
-            out += c;
-            ++i;
-        }
-    }
-    return out;
-}
-
-std::vector<std::string> split_lines(const std::string &text) {
-    std::vector<std::string> lines;
-    std::string line;
-    std::istringstream stream(text);
-    while (std::getline(stream, line))
-        lines.push_back(line);
-    return lines;
-}
-
-std::string trim(const std::string &s) {
-    size_t b = 0, e = s.size();
-    while (b < e && std::isspace(static_cast<unsigned char>(s[b])))
-        ++b;
-    while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])))
-        --e;
-    return s.substr(b, e - b);
-}
-
-bool is_ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-bool is_ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
-
-// Blanks every preprocessor directive (with its continuation lines); each complete directive is
-// passed to `on_directive`.
-template <class F> std::string remove_directives(const std::string &source, F &&on_directive) {
-    std::vector<std::string> lines = split_lines(strip_comments(source));
-    std::string out;
-    for (size_t i = 0; i < lines.size(); ++i) {
-        std::string t = trim(lines[i]);
-        if (t.empty() || t[0] != '#') {
-            out += lines[i] + "\n";
-            continue;
-        }
-        std::string directive = t;
-        out += "\n";
-        while (!directive.empty() && directive.back() == '\\' && i + 1 < lines.size()) {
-            directive.pop_back();
-            directive += " " + trim(lines[++i]);
-            out += "\n";
-        }
-        on_directive(directive);
-    }
-    return out;
-}
-
-void parse_define(const std::string &directive, Macros &macros) {
-    // "# define NAME(params) body" or "#define NAME body"
-    size_t i = 1;
-    while (i < directive.size() && std::isspace(static_cast<unsigned char>(directive[i])))
-        ++i;
-    if (directive.compare(i, 6, "define") != 0)
-        return;
-    i += 6;
-    while (i < directive.size() && std::isspace(static_cast<unsigned char>(directive[i])))
-        ++i;
-    size_t name_start = i;
-    while (i < directive.size() && is_ident_char(directive[i]))
-        ++i;
-    if (i == name_start)
-        return;
-    Macro macro;
-    std::string name = directive.substr(name_start, i - name_start);
-    if (i < directive.size() && directive[i] == '(') {
-        macro.function_like = true;
-        size_t close = directive.find(')', i);
-        if (close == std::string::npos)
-            return;
-        std::string params = directive.substr(i + 1, close - i - 1);
-        std::stringstream list(params);
-        std::string param;
-        while (std::getline(list, param, ','))
-            if (!trim(param).empty())
-                macro.params.push_back(trim(param));
-        i = close + 1;
-    }
-    macro.body = trim(directive.substr(i));
-    macros[name] = macro;
-}
-
-// ---- tokens ----------------------------------------------------------------------------------
-
-enum class TokenType { ident, number, literal, punct };
-
-struct Token {
-    std::string text;
-    TokenType type = TokenType::punct;
-    int line = 0;
-    std::string origin; // the macro invocation this token came from, if any
-};
-
-std::vector<Token> tokenize(const std::string &text, int first_line = 1) {
-    static const char *kMulti[] = {"::", "...", "##", "->", "&&", "||", "==", "!=", "<=", ">="};
-    std::vector<Token> out;
-    int line = first_line;
-    size_t i = 0;
-    while (i < text.size()) {
-        char c = text[i];
-        if (c == '\n') {
-            ++line;
-            ++i;
-            continue;
-        }
-        if (std::isspace(static_cast<unsigned char>(c))) {
-            ++i;
-            continue;
-        }
-        Token token;
-        token.line = line;
-        if (is_ident_start(c)) {
-            size_t b = i;
-            while (i < text.size() && is_ident_char(text[i]))
-                ++i;
-            token.text = text.substr(b, i - b);
-            token.type = TokenType::ident;
-        } else if (std::isdigit(static_cast<unsigned char>(c))) {
-            size_t b = i;
-            while (i < text.size() && (is_ident_char(text[i]) || text[i] == '.'))
-                ++i;
-            token.text = text.substr(b, i - b);
-            token.type = TokenType::number;
-        } else if (c == '"' || c == '\'') {
-            size_t b = i++;
-            while (i < text.size() && text[i] != c) {
-                if (text[i] == '\\')
-                    ++i;
-                ++i;
-            }
-            ++i;
-            token.text = text.substr(b, std::min(i, text.size()) - b);
-            token.type = TokenType::literal;
-        } else {
-            token.type = TokenType::punct;
-            token.text = std::string(1, c);
-            for (const char *multi : kMulti) {
-                size_t n = std::char_traits<char>::length(multi);
-                if (text.compare(i, n, multi) == 0) {
-                    token.text = multi;
-                    break;
-                }
-            }
-            i += token.text.size();
-        }
-        out.push_back(std::move(token));
-    }
-    return out;
-}
-
-bool is_word(const Token &t) { return t.type != TokenType::punct; }
-
-// Joins tokens back into C++ text in the SDK's style ("const char *name", "IOService **x").
-std::string join(std::vector<Token>::const_iterator begin, std::vector<Token>::const_iterator end) {
-    std::string out;
-    const Token *prev = nullptr;
-    for (auto it = begin; it != end; ++it) {
-        const Token &t = *it;
-        if (prev != nullptr) {
-            const std::string &p = prev->text;
-            bool space = (is_word(*prev) && is_word(t)) || p == "," || p == "=" || t.text == "=" ||
-                         ((t.text == "*" || t.text == "&" || t.text == "&&" || t.text == "^") &&
-                          is_word(*prev)) ||
-                         (p == ")" && is_word(t)) || (p == ">" && is_word(t)) ||
-                         (p == "..." && is_word(t));
-            if (space)
-                out += ' ';
-        }
-        out += t.text;
-        prev = &t;
-    }
-    return out;
-}
-
-std::string join(const std::vector<Token> &tokens) { return join(tokens.begin(), tokens.end()); }
-
 // ---- the parser ------------------------------------------------------------------------------
 
 class Parser {
@@ -276,7 +66,9 @@ private:
         static const Token kEnd{"", TokenType::punct, 0, {}};
         return i < m_tokens.size() ? m_tokens[i] : kEnd;
     }
-    bool is(size_t i, const char *text) const { return i < m_tokens.size() && m_tokens[i].text == text; }
+    bool is(size_t i, const char *text) const {
+        return i < m_tokens.size() && m_tokens[i].text == text;
+    }
     bool fail(size_t i, const std::string &what) {
         m_error = m_header + ":" + std::to_string(at(i).line) + ": " + what;
         return false;
@@ -592,7 +384,7 @@ private:
         // Find the '{' or ';' that ends the head.
         size_t k = i + 1;
         while (k < m_tokens.size() && m_tokens[k].text != "{" && m_tokens[k].text != ";") {
-            if (m_tokens[k].text == "(") { // attribute arguments, or a function returning
+            if (m_tokens[k].text == "(") {       // attribute arguments, or a function returning
                 size_t after = skip_balanced(k); //   "struct X *" (not a definition)
                 if (after == std::string::npos)
                     return fail(k, "unbalanced parentheses");
@@ -745,8 +537,8 @@ private:
                     return false;
                 continue;
             }
-            if (t.text == "typedef" || t.text == "using" || t.text == "enum" ||
-                t.text == "union" || t.text == "static_assert") {
+            if (t.text == "typedef" || t.text == "using" || t.text == "enum" || t.text == "union" ||
+                t.text == "static_assert") {
                 size_t after = skip_type(i);
                 if (after == std::string::npos)
                     return false;
@@ -792,7 +584,8 @@ std::vector<std::filesystem::path> headers_in(const std::filesystem::path &dir) 
 } // namespace
 
 void collect_macros(const std::string &source, Macros &macros) {
-    remove_directives(source, [&](const std::string &directive) { parse_define(directive, macros); });
+    remove_directives(source,
+                      [&](const std::string &directive) { parse_define(directive, macros); });
 }
 
 bool scan_header(const std::string &source, const std::string &header, const Macros &macros,

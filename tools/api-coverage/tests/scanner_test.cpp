@@ -68,9 +68,9 @@ public:
     const Class &cls = api.classes[0];
     EXPECT_EQ(cls.name, "IOThing");
     EXPECT_EQ(cls.bases, (std::vector<std::string>{"OSObject", "OSInterface"}));
-    EXPECT_EQ(names(cls), (std::vector<std::string>{"IOThing", "Start", "Create", "Cancel",
-                                                    "setDataLength", "getDataLength", "init",
-                                                    "operator new", "name"}));
+    EXPECT_EQ(names(cls),
+              (std::vector<std::string>{"IOThing", "Start", "Create", "Cancel", "setDataLength",
+                                        "getDataLength", "init", "operator new", "name"}));
     EXPECT_EQ(find(cls, "IOThing")->kind, MemberKind::constructor);
     EXPECT_EQ(find(cls, "Start")->kind, MemberKind::dispatchable);
     EXPECT_EQ(find(cls, "Start")->signature, "kern_return_t Start(IOService *provider)");
@@ -135,7 +135,8 @@ public:
 )");
     const Class &cls = api.classes.at(0);
     EXPECT_TRUE(find(cls, "poller")->unsupported);
-    EXPECT_EQ(find(cls, "poller")->signature, "Poller *poller(OSObject *target, IOOptionBits options)");
+    EXPECT_EQ(find(cls, "poller")->signature,
+              "Poller *poller(OSObject *target, IOOptionBits options)");
     EXPECT_TRUE(find(cls, "enable")->unsupported);
     EXPECT_TRUE(find(cls, "CopyMemoryDescriptor")->unsupported);
     EXPECT_EQ(find(cls, "CopyMemoryDescriptor")->kind, MemberKind::virtual_method);
@@ -170,8 +171,8 @@ public:
 )",
                    macros);
     const Class &cls = api.classes.at(0);
-    EXPECT_EQ(names(cls), (std::vector<std::string>{"sGetMetaClass", "Dispatch", "Create",
-                                                    "setPacketPoller"}));
+    EXPECT_EQ(names(cls),
+              (std::vector<std::string>{"sGetMetaClass", "Dispatch", "Create", "setPacketPoller"}));
     EXPECT_EQ(find(cls, "sGetMetaClass")->kind, MemberKind::class_glue);
     EXPECT_EQ(find(cls, "sGetMetaClass")->macro,
               "NETDEXT_CLASS_MEMBERS(IOUserNetworkTxCompletionQueue, IOUserNetworkPacketQueue)");
@@ -205,12 +206,13 @@ kern_return_t OSObjectAllocate(OSMetaClass *meta, OSObject **object);
     std::vector<std::string> got;
     for (const Function &f : api.functions)
         got.push_back(f.signature);
-    EXPECT_EQ(got, (std::vector<std::string>{
-                       "void *IOMalloc(size_t length)",
-                       "int IOLog(const char *format, ...)",
-                       "bool IOParseBootArgNumber(const char *arg_string, void *arg_ptr, int max_len)",
-                       "kern_return_t OSObjectAllocate(OSMetaClass *meta, OSObject **object)",
-                   }));
+    EXPECT_EQ(got,
+              (std::vector<std::string>{
+                  "void *IOMalloc(size_t length)",
+                  "int IOLog(const char *format, ...)",
+                  "bool IOParseBootArgNumber(const char *arg_string, void *arg_ptr, int max_len)",
+                  "kern_return_t OSObjectAllocate(OSMetaClass *meta, OSObject **object)",
+              }));
 }
 
 TEST(ApiCoverageScanner, UnbalancedBracesAreAnErrorWithTheLine) {

@@ -47,10 +47,10 @@ public:
     ~LogCapture() { netdext::set_log_sink(nullptr); }
     size_t count(const std::string &needle) {
         std::lock_guard lock(m_mutex);
-        return static_cast<size_t>(std::count_if(m_lines.begin(), m_lines.end(),
-                                                 [&needle](const std::string &line) {
-                                                     return line.find(needle) != std::string::npos;
-                                                 }));
+        return static_cast<size_t>(
+            std::count_if(m_lines.begin(), m_lines.end(), [&needle](const std::string &line) {
+                return line.find(needle) != std::string::npos;
+            }));
     }
     std::string all() {
         std::lock_guard lock(m_mutex);
@@ -132,7 +132,8 @@ TEST(AppleStyleDext, LoadsByNameStartsAndRunsItsTimer) {
 
     // IMPL(AppleStyleDriver, SetPowerState) sees `powerstate` and passes it to IOService.
     kern_return_t powered = kIOReturnError;
-    on_default_queue(driver, [&] { powered = driver->SetPowerState(kIOServicePowerCapabilityLow); });
+    on_default_queue(driver,
+                     [&] { powered = driver->SetPowerState(kIOServicePowerCapabilityLow); });
     EXPECT_EQ(powered, kIOReturnSuccess);
     EXPECT_EQ(logs.count("SetPowerState 0x10000"), 1u) << logs.all();
     EXPECT_EQ(driver->netdext_power_state(), uint32_t(kIOServicePowerCapabilityLow));

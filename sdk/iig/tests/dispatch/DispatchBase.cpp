@@ -1,7 +1,7 @@
 // DispatchBase, written the way Apple's samples write a driver: `#undef super` /
 // `#define super IOService`, IMPL with the .iig's parameter names, SUPERDISPATCH.
-#include <DriverKit/IOLib.h>
 #include <DriverKit/IODispatchQueue.h>
+#include <DriverKit/IOLib.h>
 #include <DriverKit/IOTimerDispatchSource.h>
 #include <DriverKit/OSAction.h>
 
@@ -147,7 +147,9 @@ void DispatchBase::TickStats(uint32_t *ticks, uint32_t *ticksOnTimerQueue, uint3
     *lastTime = ivars->lastTime;
 }
 
-OSAction *DispatchBase::GetTickAction() { return ivars->tickAction; }
+OSAction *DispatchBase::GetTickAction() {
+    return ivars->tickAction;
+}
 
 DispatchTrace &DispatchTrace::instance() {
     static DispatchTrace trace;

@@ -171,8 +171,7 @@ TEST_F(GeneratedDispatch, TypeActionsRunOnTheirQueues) {
     EXPECT_EQ(tick->GetTargetMsgID(), DispatchBase_Tick_ID);
     EXPECT_NE(tick->GetReference(), nullptr);
     EXPECT_STREQ(leaf->getMetaClass()->queueNameForMethod(DispatchBase_Tick_ID), "TimerQueue");
-    EXPECT_STREQ(leaf->getMetaClass()->queueNameForMethod(DispatchBase_DefaultTick_ID),
-                 "Default");
+    EXPECT_STREQ(leaf->getMetaClass()->queueNameForMethod(DispatchBase_DefaultTick_ID), "Default");
 
     uint64_t armed_at = clock_gettime_nsec_np(CLOCK_UPTIME_RAW);
     ASSERT_EQ(leaf->ArmTimers(1000 * kMillisecondScale), kIOReturnSuccess);
@@ -184,9 +183,9 @@ TEST_F(GeneratedDispatch, TypeActionsRunOnTheirQueues) {
     uint64_t last = 0;
     leaf->TickStats(&ticks, &on_timer_queue, &default_ticks, &on_default, &last);
     EXPECT_EQ(ticks, 1u);
-    EXPECT_EQ(on_timer_queue, 1u);  // QUEUENAME(TimerQueue)
+    EXPECT_EQ(on_timer_queue, 1u); // QUEUENAME(TimerQueue)
     EXPECT_EQ(default_ticks, 1u);
-    EXPECT_EQ(on_default, 1u);      // no QUEUENAME: "Default"
+    EXPECT_EQ(on_default, 1u); // no QUEUENAME: "Default"
     EXPECT_EQ(last, armed_at + 1000 * kMillisecondScale);
     EXPECT_EQ(*static_cast<uint64_t *>(tick->GetReference()), last);
     leaf->Stop(m_provider);

@@ -7,9 +7,9 @@
 #include <vector>
 
 struct DispatchCall {
-    std::string what;       /* "Leaf::Start", … */
-    const void *pointer;    /* the pointer argument, if any */
-    uint64_t value;         /* the integer argument, if any */
+    std::string what;    /* "Leaf::Start", … */
+    const void *pointer; /* the pointer argument, if any */
+    uint64_t value;      /* the integer argument, if any */
 };
 
 class DispatchTrace {

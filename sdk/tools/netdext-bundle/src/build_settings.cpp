@@ -5,7 +5,9 @@
 namespace netdext::bundle {
 namespace {
 
-bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool is_name_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
 
 std::string xml_escaped(const std::string &value) {
     std::string out;
@@ -91,7 +93,8 @@ Result<std::string> BuildSettings::expand(std::string_view text, const std::stri
         char c = text[i];
         if (c == '\n')
             ++line;
-        bool reference = c == '$' && i + 1 < text.size() && (text[i + 1] == '(' || text[i + 1] == '{');
+        bool reference =
+            c == '$' && i + 1 < text.size() && (text[i + 1] == '(' || text[i + 1] == '{');
         if (!reference) {
             out += c;
             ++i;
@@ -100,8 +103,8 @@ Result<std::string> BuildSettings::expand(std::string_view text, const std::stri
         char close = text[i + 1] == '(' ? ')' : '}';
         size_t end = text.find(close, i + 2);
         std::string where = file + ":" + std::to_string(line) + ": error: ";
-        if (end == std::string_view::npos || text.substr(i + 2, end - i - 2).find('\n') !=
-                                                 std::string_view::npos)
+        if (end == std::string_view::npos ||
+            text.substr(i + 2, end - i - 2).find('\n') != std::string_view::npos)
             return Result<std::string>::failure(where + "unterminated build setting reference '" +
                                                 std::string(text.substr(i, 2)) + "'");
         std::string_view body = text.substr(i + 2, end - i - 2);
@@ -123,9 +126,8 @@ Result<std::string> BuildSettings::expand(std::string_view text, const std::stri
         size_t at = name.size();
         while (at < body.size()) {
             size_t next = body.find(':', at + 1);
-            std::string_view modifier = body.substr(at + 1, next == std::string_view::npos
-                                                                ? std::string_view::npos
-                                                                : next - at - 1);
+            std::string_view modifier = body.substr(
+                at + 1, next == std::string_view::npos ? std::string_view::npos : next - at - 1);
             std::optional<std::string> modified = apply_modifier(modifier, expanded);
             if (!modified)
                 return Result<std::string>::failure(where + "unknown modifier '" +

@@ -57,8 +57,7 @@ public:
                                bool xml_escape) const;
 
     /* Applies one modifier ("rfc1034identifier", …); std::nullopt if it is unknown. */
-    static std::optional<std::string> apply_modifier(std::string_view modifier,
-                                                     std::string value);
+    static std::optional<std::string> apply_modifier(std::string_view modifier, std::string value);
 
 private:
     std::map<std::string, std::string> m_values;

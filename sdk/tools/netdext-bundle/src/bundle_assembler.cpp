@@ -27,8 +27,8 @@ Result<bool> write_file(const fs::path &path, const std::string &text) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << text;
     if (!out.flush())
-        return Result<bool>::failure(path.string() + ": error: cannot write: " +
-                                     std::strerror(errno));
+        return Result<bool>::failure(path.string() +
+                                     ": error: cannot write: " + std::strerror(errno));
     return true;
 }
 

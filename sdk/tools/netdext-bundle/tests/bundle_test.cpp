@@ -130,7 +130,8 @@ protected:
         fs::create_directories(m_dir);
         write("Info.plist", kInfoPlist);
         write("X.entitlements", kEntitlements);
-        write("X.so", "\x7f" "ELF fake");
+        write("X.so", "\x7f"
+                      "ELF fake");
     }
     void TearDown() override { fs::remove_all(m_dir); }
     void write(const std::string &name, const std::string &text) {
@@ -163,7 +164,8 @@ TEST_F(Assembly, WritesTheBundle) {
     EXPECT_NE(info.find("<string>com.example.mydriver</string>"), std::string::npos);
     EXPECT_NE(info.find("<string>My Driver</string>"), std::string::npos);
     EXPECT_EQ(info.find("$("), std::string::npos);
-    EXPECT_EQ(read(bundle / "MyDriver"), "\x7f" "ELF fake");
+    EXPECT_EQ(read(bundle / "MyDriver"), "\x7f"
+                                         "ELF fake");
     EXPECT_TRUE((fs::status(bundle / "MyDriver").permissions() & fs::perms::owner_exec) !=
                 fs::perms::none);
     EXPECT_NE(read(bundle / "Entitlements.plist").find("com.apple.developer.driverkit"),
@@ -177,9 +179,10 @@ TEST_F(Assembly, WritesTheBundle) {
 }
 
 TEST_F(Assembly, InvalidPlistAfterSubstitutionFails) {
-    write("Info.plist", "<?xml version=\"1.0\"?>\n<plist version=\"1.0\">\n<dict>\n"
-                        "<key>CFBundleIdentifier</key><string>$(PRODUCT_BUNDLE_IDENTIFIER)</strin>\n"
-                        "</dict>\n</plist>\n");
+    write("Info.plist",
+          "<?xml version=\"1.0\"?>\n<plist version=\"1.0\">\n<dict>\n"
+          "<key>CFBundleIdentifier</key><string>$(PRODUCT_BUNDLE_IDENTIFIER)</strin>\n"
+          "</dict>\n</plist>\n");
     auto result = BundleAssembler(inputs()).assemble();
     ASSERT_FALSE(result.ok());
     EXPECT_EQ(result.error().rfind((m_dir / "Info.plist").string() +
