@@ -5,6 +5,7 @@ include(CMakePackageConfigHelpers)
 set(NETDEXT_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/NetDext)
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/sdk/include/ ${PROJECT_SOURCE_DIR}/shm/include/
+                  ${PROJECT_SOURCE_DIR}/common/include/
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/netdext)
 
 # Every target a component marked for installation (set_property(GLOBAL APPEND PROPERTY

@@ -201,7 +201,7 @@ Result<size_t> TapDevice::write_frames(std::span<const ConstFrame> frames) {
         if (put.is_error()) {
             if (put.error().would_block())
                 break;
-            if (!is_per_frame_write_error(put.error().code())) {
+            if (!is_per_frame_write_error(put.error().sys_errno())) {
                 if (consumed > 0)
                     break;
                 return put.release_error();

@@ -1,119 +1,15 @@
-// The error-or-value type used throughout netdext_shm, with SHM_TRY propagation and an always-on
-// SHM_VERIFY for invariants (SerenityOS's ErrorOr/TRY/VERIFY, shrunk to what this library needs).
-//
-// Errors carry a code a caller can switch on, the errno of a failed syscall (0 otherwise), and a
-// static context string ("memfd_create", "pool header magic"). Nothing here allocates except
-// Error::describe(), which is for logs.
-//
-// FIXME: Fold this into the project-wide result type once the runtime and daemon settle on one.
+// shm/ uses netdext's one result type (netdext/result.h); the names below keep shm's spelling.
 #pragma once
 
-#include <cstdint>
-#include <string>
-#include <type_traits>
-#include <utility>
-#include <variant>
+#include <netdext/result.h>
 
 namespace netdext::shm {
-
-enum class ErrorCode : uint16_t {
-    System,          // a syscall failed; Error::sys_errno() says why
-    InvalidArgument, // a parameter is outside the documented limits
-    LayoutMismatch,  // a region's header or size disagrees with the layout both sides agreed on
-    NotSealed,       // a memfd lacks the seals the receiver requires
-    WrongSize,       // a memfd's size differs from the size announced for it
-    WouldBlock,      // non-blocking operation found nothing to do
-    PeerClosed,      // the other end of the channel went away
-    // Control-channel message rejections (see ipc/message.h).
-    MessageTooShort,   // fewer bytes than a header
-    MessageTooLong,    // datagram larger than kMaxMessageSize (MSG_TRUNC)
-    BadMagic,          // header magic is not kMessageMagic
-    BadVersion,        // header version is not the protocol's version
-    UnknownType,       // the protocol has no message with this type id
-    LengthMismatch,    // header payload_length disagrees with the bytes received
-    BadPayloadSize,    // payload length outside the type's [min, max]
-    BadFlags,          // reserved flag bits set
-    BadFdCount,        // number of SCM_RIGHTS fds outside the type's [min, max]
-    BadControlMessage, // truncated or foreign ancillary data
-};
-
-[[nodiscard]] const char *to_string(ErrorCode code);
-
-class Error {
-public:
-    // Captures the current errno.
-    [[nodiscard]] static Error from_errno(const char *context);
-    [[nodiscard]] static Error from_errno(int sys_errno, const char *context) {
-        return Error(ErrorCode::System, sys_errno, context);
-    }
-    [[nodiscard]] static Error from_code(ErrorCode code, const char *context) {
-        return Error(code, 0, context);
-    }
-
-    [[nodiscard]] ErrorCode code() const { return m_code; }
-    [[nodiscard]] int sys_errno() const { return m_errno; }
-    [[nodiscard]] const char *context() const { return m_context; }
-    // "context: code name (strerror)" — slow path, for logs and test failure messages.
-    [[nodiscard]] std::string describe() const;
-
-private:
-    Error(ErrorCode code, int sys_errno, const char *context)
-        : m_code(code), m_errno(sys_errno), m_context(context) {}
-
-    ErrorCode m_code;
-    int m_errno;
-    const char *m_context; // static storage; never owned
-};
-
-template <class T> class [[nodiscard]] Result {
-public:
-    Result(T value) : m_storage(std::in_place_index<0>, std::move(value)) {}
-    Result(Error error) : m_storage(std::in_place_index<1>, error) {}
-
-    [[nodiscard]] bool is_error() const { return m_storage.index() == 1; }
-    [[nodiscard]] explicit operator bool() const { return !is_error(); }
-    [[nodiscard]] const Error &error() const { return std::get<1>(m_storage); }
-    [[nodiscard]] T &value() { return std::get<0>(m_storage); }
-    [[nodiscard]] const T &value() const { return std::get<0>(m_storage); }
-    [[nodiscard]] T release_value() { return std::move(std::get<0>(m_storage)); }
-    [[nodiscard]] Error release_error() { return std::get<1>(m_storage); }
-
-private:
-    std::variant<T, Error> m_storage;
-};
-
-template <> class [[nodiscard]] Result<void> {
-public:
-    Result() = default;
-    Result(Error error) : m_error(error), m_failed(true) {}
-
-    [[nodiscard]] bool is_error() const { return m_failed; }
-    [[nodiscard]] explicit operator bool() const { return !m_failed; }
-    [[nodiscard]] const Error &error() const { return m_error; }
-    void release_value() {}
-    [[nodiscard]] Error release_error() { return m_error; }
-
-private:
-    Error m_error = Error::from_code(ErrorCode::System, "");
-    bool m_failed = false;
-};
-
-[[noreturn]] void verify_failed(const char *expression, const char *file, int line);
-
+using netdext::Error;
+using netdext::ErrorCode;
+using netdext::Result;
+using netdext::to_string;
+using netdext::verify_failed;
 } // namespace netdext::shm
 
-// Evaluates a Result; returns its Error from the enclosing function, else yields its value.
-#define SHM_TRY(expression)                                                                        \
-    ({                                                                                             \
-        auto _shm_try_result = (expression);                                                       \
-        if (_shm_try_result.is_error())                                                            \
-            return _shm_try_result.release_error();                                                \
-        _shm_try_result.release_value();                                                           \
-    })
-
-// Always-on invariant check: our own bugs abort loudly. Never used on values a peer controls.
-#define SHM_VERIFY(expression)                                                                     \
-    do {                                                                                           \
-        if (!(expression)) [[unlikely]]                                                            \
-            ::netdext::shm::verify_failed(#expression, __FILE__, __LINE__);                        \
-    } while (0)
+#define SHM_TRY(expression) NETDEXT_TRY(expression)
+#define SHM_VERIFY(expression) NETDEXT_VERIFY(expression)

@@ -1,8 +1,8 @@
-#include <netdext/shm/sys/unique_fd.h>
+#include <netdext/unique_fd.h>
 
 #include <unistd.h>
 
-namespace netdext::shm {
+namespace netdext {
 
 void UniqueFd::reset(int fd) {
     if (m_fd >= 0)
@@ -10,4 +10,4 @@ void UniqueFd::reset(int fd) {
     m_fd = fd;
 }
 
-} // namespace netdext::shm
+} // namespace netdext

@@ -1,11 +1,11 @@
-#include <netdext/shm/result.h>
+#include <netdext/result.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
-namespace netdext::shm {
+namespace netdext {
 
 const char *to_string(ErrorCode code) {
     switch (code) {
@@ -64,8 +64,8 @@ std::string Error::describe() const {
 }
 
 void verify_failed(const char *expression, const char *file, int line) {
-    std::fprintf(stderr, "netdext_shm: VERIFY(%s) failed at %s:%d\n", expression, file, line);
+    std::fprintf(stderr, "netdext: VERIFY(%s) failed at %s:%d\n", expression, file, line);
     std::abort();
 }
 
-} // namespace netdext::shm
+} // namespace netdext
