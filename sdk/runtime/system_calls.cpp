@@ -1,6 +1,7 @@
-// Calls from the system into a driver, and the IOUserResources provider.
+// Calls from the system into a driver, the IOUserResources provider, and IOUserServer.
 
 #include <DriverKit/IODispatchQueue.h>
+#include <DriverKit/IOUserServer.h>
 #include <netdext/iig_support.h>
 #include <netdext/runtime.h>
 #include <netdext/system_calls.h>
@@ -59,3 +60,22 @@ IOService *netdext::user_resources() {
     });
     return resources;
 }
+
+// ---- IOUserServer: declared for source compatibility (the server is netdext-host itself) ----
+
+NETDEXT_DEFINE_CLASS(IOUserServer, IOService, nullptr, 0)
+
+kern_return_t IOUserServer::_Dispatch(OSMetaClassBase *object, const IORPC rpc) {
+    return IOService::_Dispatch(object, rpc);
+}
+
+kern_return_t IOUserServer::Create(const char *, uint64_t, uint64_t, OSString *,
+                                   IOUserServer **server) {
+    if (server != nullptr)
+        *server = nullptr;
+    return kIOReturnUnsupported;
+}
+
+kern_return_t IOUserServer::Exit(const char *) { return kIOReturnUnsupported; }
+
+kern_return_t IOUserServer::LoadModule(const char *) { return kIOReturnUnsupported; }
