@@ -117,20 +117,27 @@ bool IODispatchSource::netdext_begin_handler(HandlerTicket &ticket) {
     return true;
 }
 
+// Cancel and SetEnable hold a reference of their own while they run: the completion they post
+// may release the caller's last reference on the source's queue before they have returned.
 kern_return_t IODispatchSource::netdext_cancel(IODispatchSourceCancelHandler handler) {
-    std::lock_guard lock(ivars->mutex);
-    ivars->canceled = true;
-    ++ivars->generation;
-    if (handler)
-        ivars->completions.push_back(std::move(handler));
-    if (ivars->in_flight == 0 && ivars->queue != nullptr)
-        post_completions(this, ivars->queue, ivars->completions);
+    retain();
+    {
+        std::lock_guard lock(ivars->mutex);
+        ivars->canceled = true;
+        ++ivars->generation;
+        if (handler)
+            ivars->completions.push_back(std::move(handler));
+        if (ivars->in_flight == 0 && ivars->queue != nullptr)
+            post_completions(this, ivars->queue, ivars->completions);
+    }
+    release();
     return kIOReturnSuccess;
 }
 
 kern_return_t IODispatchSource::netdext_set_enable(bool enable,
                                                    IODispatchSourceCancelHandler handler) {
     bool changed;
+    retain(); // see netdext_cancel
     {
         std::lock_guard lock(ivars->mutex);
         changed = ivars->enabled != enable;
@@ -142,6 +149,7 @@ kern_return_t IODispatchSource::netdext_set_enable(bool enable,
     }
     if (changed)
         netdext_enable_changed(enable);
+    release();
     return kIOReturnSuccess;
 }
 

@@ -267,3 +267,39 @@ TEST(TimerRealClock, FiresWithoutAVirtualClock) {
     OSSafeReleaseNULL(queue);
     OSSafeReleaseNULL(service);
 }
+
+// Drivers release a source in its own Cancel completion (the sample's timer, an interrupt
+// source): the completion may run on the queue while Cancel is still returning on the caller's
+// thread, so Cancel must not touch the source after posting it. Repeated to give the race a
+// chance; under ASan (and valgrind) a use after free is reported.
+TEST(DispatchSourceRelease, TheLastReleaseInsideTheCompletionIsSafe) {
+    auto *service = make_object<TestService>("TestService");
+    ASSERT_NE(service, nullptr);
+    IODispatchQueue *queue = nullptr;
+    ASSERT_EQ(service->CopyDispatchQueue("Default", &queue), kIOReturnSuccess);
+    std::atomic<int> completions{0};
+    constexpr int kRounds = 200;
+    for (int round = 0; round < kRounds; ++round) {
+        IOTimerDispatchSource *timer = nullptr;
+        ASSERT_EQ(IOTimerDispatchSource::Create(queue, &timer), kIOReturnSuccess);
+        if (round % 2 == 0) {
+            ASSERT_EQ(timer->Cancel([&timer, &completions] {
+                          OSSafeReleaseNULL(timer);
+                          completions.fetch_add(1);
+                      }),
+                      kIOReturnSuccess);
+        } else {
+            ASSERT_EQ(timer->SetEnableWithCompletion(false,
+                                                     [&timer, &completions] {
+                                                         OSSafeReleaseNULL(timer);
+                                                         completions.fetch_add(1);
+                                                     }),
+                      kIOReturnSuccess);
+        }
+        ASSERT_TRUE(wait_until([&] { return completions.load() == round + 1; }));
+        ASSERT_TRUE(netdext::wait_until_idle());
+    }
+    OSSafeReleaseNULL(queue);
+    OSSafeReleaseNULL(service);
+    ASSERT_TRUE(netdext::wait_until_idle());
+}
