@@ -3,10 +3,27 @@
 
 #include <netdext/runtime.h>
 
+#include <mutex>
+
 namespace netdext {
 
 // Logs a fault with the message and aborts: for broken invariants and API misuse that would
 // otherwise corrupt memory.
 [[noreturn]] void fatal(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+// Stores `value` (retained) in `slot` under `mutex` and releases what was there, outside the
+// lock (the release may free an object whose free() takes other locks). `value` may be null.
+template <class T> void replace_retained(std::mutex &mutex, T *&slot, T *value) {
+    if (value != nullptr)
+        value->retain();
+    T *old;
+    {
+        std::lock_guard lock(mutex);
+        old = slot;
+        slot = value;
+    }
+    if (old != nullptr)
+        old->release();
+}
 
 } // namespace netdext

@@ -1,4 +1,5 @@
-// IOService: the lifecycle methods every driver overrides, with their dispatchable entry points.
+// IOService: the lifecycle methods every driver overrides, with their dispatchable entry points
+// (the property methods' bodies are in service_properties.cpp).
 
 #include <DriverKit/IOService.h>
 #include <netdext/iig_support.h>
@@ -10,16 +11,7 @@
 #include <string>
 
 #include "internal.h"
-
-struct IOService_IVars {
-    std::mutex mutex;
-    std::string name;
-    IOService *provider = nullptr; // not retained: the provider outlives its clients
-    uint64_t registry_id = 0;
-    uint32_t power_state = kIOServicePowerCapabilityOff;
-    bool started = false;
-    bool registered = false;
-};
+#include "service_state.h"
 
 namespace {
 std::atomic<uint64_t> g_next_registry_id{0x100000100ull};
@@ -87,6 +79,49 @@ kern_return_t IOService::_Dispatch(OSMetaClassBase *object, const IORPC rpc) {
             }))
             return kIOReturnSuccess;
         break;
+    case IOService_CopyProperties_ID:
+        if (netdext::dispatch_to(rpc, [self](OSDictionary **properties) {
+                return self->IOService::CopyProperties_Impl(properties);
+            }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_SetProperties_ID:
+        if (netdext::dispatch_to(rpc, [self](OSDictionary *properties) {
+                return self->IOService::SetProperties_Impl(properties);
+            }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_SearchProperty_ID:
+        if (netdext::dispatch_to(rpc, [self](const char *name, const char *plane,
+                                             uint64_t options, OSContainer **property) {
+                return self->IOService::SearchProperty_Impl(name, plane, options, property);
+            }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_RemoveProperty_ID:
+        if (netdext::dispatch_to(rpc, [self](OSString *propertyName) {
+                return self->IOService::RemoveProperty_Impl(propertyName);
+            }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_CopyName_ID:
+        if (netdext::dispatch_to(rpc, [self](OSString **name) {
+                return self->IOService::CopyName_Impl(name);
+            }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_StringFromReturn_ID:
+        if (netdext::dispatch_to(rpc, [self](IOReturn retval, OSString **str) {
+                return self->IOService::StringFromReturn_Impl(retval, str);
+            }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_CopyProviderProperties_ID:
+        if (netdext::dispatch_to(rpc, [self](OSArray *propertyKeys, OSArray **properties) {
+                return self->IOService::CopyProviderProperties_Impl(propertyKeys, properties);
+            }))
+            return kIOReturnSuccess;
+        break;
     }
     return OSObject::_Dispatch(object, rpc);
 }
@@ -100,6 +135,8 @@ bool IOService::init() {
 }
 
 void IOService::free() {
+    if (ivars != nullptr)
+        OSSafeReleaseNULL(ivars->properties);
     delete ivars;
     ivars = nullptr;
     OSObject::free();
@@ -169,6 +206,60 @@ kern_return_t IOService::CreateDefaultDispatchQueue(IODispatchQueue **queue,
         return CreateDefaultDispatchQueue_Impl(queue);
     return netdext::call_super<kern_return_t, IODispatchQueue **>(
         this, IOService_CreateDefaultDispatchQueue_ID, supermethod, queue);
+}
+
+kern_return_t IOService::CopyProperties(OSDictionary **properties, OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return CopyProperties_Impl(properties);
+    return netdext::call_super<kern_return_t, OSDictionary **>(this, IOService_CopyProperties_ID,
+                                                               supermethod, properties);
+}
+
+kern_return_t IOService::SetProperties(OSDictionary *properties, OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return SetProperties_Impl(properties);
+    return netdext::call_super<kern_return_t, OSDictionary *>(this, IOService_SetProperties_ID,
+                                                              supermethod, properties);
+}
+
+kern_return_t IOService::SearchProperty(const IOPropertyName name, const IORegistryPlaneName plane,
+                                        uint64_t options, OSContainer **property,
+                                        OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return SearchProperty_Impl(name, plane, options, property);
+    return netdext::call_super<kern_return_t, const char *, const char *, uint64_t,
+                               OSContainer **>(this, IOService_SearchProperty_ID, supermethod,
+                                               name, plane, options, property);
+}
+
+kern_return_t IOService::RemoveProperty(OSString *propertyName, OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return RemoveProperty_Impl(propertyName);
+    return netdext::call_super<kern_return_t, OSString *>(this, IOService_RemoveProperty_ID,
+                                                          supermethod, propertyName);
+}
+
+kern_return_t IOService::CopyName(OSString **name, OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return CopyName_Impl(name);
+    return netdext::call_super<kern_return_t, OSString **>(this, IOService_CopyName_ID,
+                                                           supermethod, name);
+}
+
+kern_return_t IOService::StringFromReturn(IOReturn retval, OSString **str,
+                                          OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return StringFromReturn_Impl(retval, str);
+    return netdext::call_super<kern_return_t, IOReturn, OSString **>(
+        this, IOService_StringFromReturn_ID, supermethod, retval, str);
+}
+
+kern_return_t IOService::CopyProviderProperties(OSArray *propertyKeys, OSArray **properties,
+                                                OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return CopyProviderProperties_Impl(propertyKeys, properties);
+    return netdext::call_super<kern_return_t, OSArray *, OSArray **>(
+        this, IOService_CopyProviderProperties_ID, supermethod, propertyKeys, properties);
 }
 
 // ---- base implementations --------------------------------------------------------------------

@@ -60,16 +60,7 @@ void IOTimerDispatchSource::free() {
 }
 
 kern_return_t IOTimerDispatchSource::SetHandler(OSAction *action) {
-    if (action != nullptr)
-        action->retain();
-    OSAction *old;
-    {
-        std::lock_guard lock(ivars->mutex);
-        old = ivars->action;
-        ivars->action = action;
-    }
-    if (old != nullptr)
-        old->release();
+    netdext::replace_retained(ivars->mutex, ivars->action, action);
     return kIOReturnSuccess;
 }
 

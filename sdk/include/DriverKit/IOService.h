@@ -5,12 +5,17 @@
  * creates the driver's class by name, calls init(), then Start(provider) on the service's
  * "Default" queue; Stop(provider) before the last release. Start/Stop/SetPowerState/
  * RegisterService are dispatchable: an override calls the base with Start(provider, SUPERDISPATCH).
+ * Properties live in the service (a registry entry of the IOService plane whose parent is the
+ * provider); the system fills them with netdext_set_property. They are guarded by the service,
+ * so any queue may read or write them.
  */
 #ifndef _DRIVERKIT_IOSERVICE_H
 #define _DRIVERKIT_IOSERVICE_H
 
 #include <DriverKit/OSObject.h>
 #include <DriverKit/IODispatchQueue.h>
+#include <DriverKit/IOKitKeys.h>
+#include <DriverKit/OSCollections.h>
 
 enum {
     kIOServicePowerCapabilityOff = 0x00000000,
@@ -33,6 +38,13 @@ enum {
 #define IOService_GetRegistryEntryID_ID netdext::method_id("GetRegistryEntryID")
 #define IOService_SetName_ID netdext::method_id("SetName")
 #define IOService_CreateDefaultDispatchQueue_ID netdext::method_id("CreateDefaultDispatchQueue")
+#define IOService_CopyProperties_ID netdext::method_id("CopyProperties")
+#define IOService_SetProperties_ID netdext::method_id("SetProperties")
+#define IOService_SearchProperty_ID netdext::method_id("SearchProperty")
+#define IOService_RemoveProperty_ID netdext::method_id("RemoveProperty")
+#define IOService_CopyName_ID netdext::method_id("CopyName")
+#define IOService_StringFromReturn_ID netdext::method_id("StringFromReturn")
+#define IOService_CopyProviderProperties_ID netdext::method_id("CopyProviderProperties")
 
 struct IOService_IVars;
 
@@ -55,7 +67,72 @@ public:
     kern_return_t CreateDefaultDispatchQueue(IODispatchQueue **queue,
                                              OSDispatchMethod supermethod = NULL);
 
+    /*
+     * Properties (the service's registry entry). As in DriverKit a read returns a copy: the
+     * collections and OSData in it are new objects, strings/numbers/booleans are shared.
+     */
+    /* +1: all of the service's properties. */
+    kern_return_t CopyProperties(OSDictionary **properties, OSDispatchMethod supermethod = NULL);
+    /* DriverKit (xnu IOService::SetProperties_Impl): merges `properties` into the
+     * kIOUserServicePropertiesKey ("IOUserServiceProperties") sub-dictionary — a dext cannot
+     * replace its registry properties, only that one. The dictionary is copied. */
+    kern_return_t SetProperties(OSDictionary *properties, OSDispatchMethod supermethod = NULL);
+    /* +1 in *property: the value of `name` on this service, or with kIOServiceSearchPropertyParents
+     * the first one found going up the providers in `plane` (kIOServicePlane; other planes are
+     * not searched beyond this service). kIOReturnNotFound if there is none. */
+    kern_return_t SearchProperty(const IOPropertyName name, const IORegistryPlaneName plane,
+                                 uint64_t options, OSContainer **property,
+                                 OSDispatchMethod supermethod = NULL);
+    /* Removes a key that SetProperties stored (xnu: from kIOUserServicePropertiesKey);
+     * kIOReturnNotFound if SetProperties was never called. */
+    kern_return_t RemoveProperty(OSString *propertyName, OSDispatchMethod supermethod = NULL);
+    /* +1: the service's name (SetName's, else its class name). */
+    kern_return_t CopyName(OSString **name, OSDispatchMethod supermethod = NULL);
+    /* +1: xnu's text for an IOReturn ("success", "invalid argument", …; "0x%x (UNDEFINED)"). */
+    kern_return_t StringFromReturn(IOReturn retval, OSString **str,
+                                   OSDispatchMethod supermethod = NULL);
+    /* +1: an array with one dictionary per service from this one up through its providers, each
+     * holding the values of propertyKeys it has (all its properties if propertyKeys is NULL).
+     * When propertyKeys is NULL or lists kIOClassKey, the dictionary always has kIOClassKey: the
+     * service's own property (from its personality) or else its class name. */
+    kern_return_t CopyProviderProperties(OSArray *propertyKeys, OSArray **properties,
+                                         OSDispatchMethod supermethod = NULL);
+
+    /*
+     * Matching dictionaries (LOCALONLY). With matching == NULL they return a new dictionary (+1);
+     * otherwise they add to `matching` and return it (no extra reference). NULL on a NULL name.
+     */
+    /* { kIOPropertyMatchKey: { key: value } } */
+    static OSDictionary *CreatePropertyMatchingDictionary(const char *key, OSObjectPtr value,
+                                                          OSDictionary *matching);
+    static OSDictionary *CreatePropertyMatchingDictionary(const char *key,
+                                                          const char *stringValue,
+                                                          OSDictionary *matching);
+    /* { kIOProviderClassKey: className } */
+    static OSDictionary *CreateKernelClassMatchingDictionary(OSString *className,
+                                                             OSDictionary *matching);
+    static OSDictionary *CreateKernelClassMatchingDictionary(const char *className,
+                                                             OSDictionary *matching);
+    /* { kIOUserClassKey: className } */
+    static OSDictionary *CreateUserClassMatchingDictionary(OSString *className,
+                                                           OSDictionary *matching);
+    static OSDictionary *CreateUserClassMatchingDictionary(const char *className,
+                                                           OSDictionary *matching);
+    /* { kIONameMatchKey: serviceName } */
+    static OSDictionary *CreateNameMatchingDictionary(OSString *serviceName,
+                                                      OSDictionary *matching);
+    static OSDictionary *CreateNameMatchingDictionary(const char *serviceName,
+                                                      OSDictionary *matching);
+
     IOService *GetProvider() const;
+
+    /*
+     * netdext: how the system (netdext-host, the driver test bench) fills the registry entry,
+     * e.g. from the matched IOKitPersonality. Stores `value` (retained; it must be an
+     * OSContainer) under `key`, replacing any value; NULL removes the key. False on a NULL key,
+     * a value that is not a container, or before init().
+     */
+    bool netdext_set_property(const char *key, OSObject *value);
 
     /* netdext: the name set with SetName (defaults to the class name). */
     const char *netdext_name() const;
@@ -73,8 +150,20 @@ protected:
     virtual kern_return_t GetRegistryEntryID_Impl(uint64_t *registryEntryID);
     virtual kern_return_t SetName_Impl(const char *name);
     virtual kern_return_t CreateDefaultDispatchQueue_Impl(IODispatchQueue **queue);
+    virtual kern_return_t CopyProperties_Impl(OSDictionary **properties);
+    virtual kern_return_t SetProperties_Impl(OSDictionary *properties);
+    virtual kern_return_t SearchProperty_Impl(const char *name, const char *plane,
+                                              uint64_t options, OSContainer **property);
+    virtual kern_return_t RemoveProperty_Impl(OSString *propertyName);
+    virtual kern_return_t CopyName_Impl(OSString **name);
+    virtual kern_return_t StringFromReturn_Impl(IOReturn retval, OSString **str);
+    virtual kern_return_t CopyProviderProperties_Impl(OSArray *propertyKeys,
+                                                      OSArray **properties);
 
 private:
+    /* netdext: a copy (+1, see CopyProperties) of one property, or NULL. */
+    OSObject *netdext_copy_property(const char *key) const;
+
     IOService_IVars *ivars = nullptr;
 };
 

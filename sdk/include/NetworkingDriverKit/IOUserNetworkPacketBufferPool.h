@@ -36,7 +36,10 @@ public:
 
     virtual kern_return_t DeallocatePacket(IOUserNetworkPacket *packet);
     virtual kern_return_t DeallocatePackets(IOUserNetworkPacket **packets, uint32_t packetsCount);
-    virtual kern_return_t CopyMemoryDescriptor(IOMemoryDescriptor **memory) NETDEXT_UNSUPPORTED;
+    /* A descriptor (+1) over the pool's whole shared region (header, packet descriptors and
+     * buffers: IOUserNetworkPacket::getMemorySegmentOffset() is an offset into it). It keeps the
+     * pool alive; the memory stays the pool's. */
+    virtual kern_return_t CopyMemoryDescriptor(IOMemoryDescriptor **memory);
     virtual kern_return_t GetPacketCount(uint32_t *count);
     virtual kern_return_t GetBufferCount(uint32_t *count);
 

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <DriverKit/IOTypes.h>
+#include <DriverKit/IODMACommand.h> /* IODMACommandSpecification, as in Apple's SDK */
 #include <net/ethernet.h>
 
 /* netdext's <net/ethernet.h> gives Darwin's ether_addr_t with .octet (see that header). */
@@ -201,15 +202,6 @@ enum IOUserNetworkPacketBufferPoolFlags : unsigned int {
     PoolFlagIODirectionOut = 0x00000200,
     PoolFlagVirtualDevice = 0x00000400,
 };
-
-struct IODMACommandSpecification {
-    uint64_t options;
-    uint64_t maxAddressBits;
-    uint64_t _resv[16];
-};
-#ifndef kIODMACommandSpecificationNoOptions
-#define kIODMACommandSpecificationNoOptions 0
-#endif
 
 struct IOUserNetworkPacketBufferPoolOptions {
     uint32_t packetCount;

@@ -1,6 +1,7 @@
 // IOUserNetworkPacketBufferPool: asks the family for shared memory and owns one packet object
 // per packet index.
 
+#include <DriverKit/IOMemoryDescriptor.h>
 #include <netdext/iig_support.h>
 #include <netdext/runtime.h>
 
@@ -186,10 +187,17 @@ kern_return_t IOUserNetworkPacketBufferPool::DeallocatePacket(IOUserNetworkPacke
     return DeallocatePackets(&packet, 1);
 }
 
+// DriverKit: the pool's memory as a descriptor (+1). netdext: a non-owning descriptor over the
+// whole shared region that retains the pool, so the region (the pool's grant) outlives it.
 kern_return_t IOUserNetworkPacketBufferPool::CopyMemoryDescriptor(IOMemoryDescriptor **memory) {
-    if (memory != nullptr)
-        *memory = nullptr;
-    return kIOReturnUnsupported;
+    if (memory == nullptr)
+        return kIOReturnBadArgument;
+    *memory = nullptr;
+    std::span<std::byte> region = ivars->state.grant.region;
+    if (region.empty())
+        return kIOReturnNotReady;
+    return IOMemoryDescriptor::netdext_create_with_range(kIOMemoryDirectionInOut, region.data(),
+                                                         region.size(), this, memory);
 }
 
 kern_return_t IOUserNetworkPacketBufferPool::GetPacketCount(uint32_t *count) {

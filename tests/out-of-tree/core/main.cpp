@@ -1,8 +1,8 @@
-// Uses <DriverKit/IODispatchQueue.h> and a timer from an installed NetDext: a service whose
-// TYPE(IOTimerDispatchSource::TimerOccurred)-style method runs three times on its queue.
-#include <DriverKit/IODispatchQueue.h>
-#include <DriverKit/IOService.h>
-#include <DriverKit/IOTimerDispatchSource.h>
+// Uses the umbrella headers and a timer from an installed NetDext: a service whose
+// TYPE(IOTimerDispatchSource::TimerOccurred)-style method runs three times on its queue, and a
+// property dictionary set and read back through IOService.
+#include <DriverKit/DriverKit.h>
+#include <NetworkingDriverKit/NetworkingDriverKit.h>
 #include <netdext/iig_support.h>
 #include <netdext/runtime.h>
 
@@ -60,6 +60,23 @@ int main() {
     while (ticker->ticks.load() < 3 && clock_gettime_nsec_np(CLOCK_UPTIME_RAW) < deadline)
         queue->DispatchSync([] {}); // wait on the queue itself, not a sleep
     int ticks = ticker->ticks.load();
+
+    OSDictionary *set = OSDictionary::withCapacity(1);
+    OSString *value = OSString::withCString("out-of-tree");
+    OSDictionary *got = nullptr;
+    bool properties = set != nullptr && value != nullptr && set->setObject("NetDextTest", value) &&
+                      ticker->SetProperties(set) == kIOReturnSuccess &&
+                      ticker->CopyProperties(&got) == kIOReturnSuccess && got != nullptr;
+    // As in DriverKit, what a dext sets lands in its IOUserServiceProperties sub-dictionary.
+    OSDictionary *user =
+        properties ? OSDynamicCast(OSDictionary, got->getObject(kIOUserServicePropertiesKey))
+                   : nullptr;
+    properties = user != nullptr &&
+                 value->isEqualTo(OSDynamicCast(OSString, user->getObject("NetDextTest")));
+    OSSafeReleaseNULL(got);
+    OSSafeReleaseNULL(value);
+    OSSafeReleaseNULL(set);
+
     bool on_queue = ticker->on_queue;
     ticker->timer->Cancel(nullptr);
     netdext::wait_until_idle();
@@ -67,7 +84,7 @@ int main() {
     OSSafeReleaseNULL(action);
     OSSafeReleaseNULL(queue);
     ticker->release();
-    std::printf("out-of-tree core consumer: %d timer ticks, on queue: %s\n", ticks,
-                on_queue ? "yes" : "no");
-    return ticks == 3 && on_queue ? 0 : 3;
+    std::printf("out-of-tree core consumer: %d timer ticks, on queue: %s, properties: %s\n",
+                ticks, on_queue ? "yes" : "no", properties ? "yes" : "no");
+    return ticks == 3 && on_queue && properties ? 0 : 3;
 }
