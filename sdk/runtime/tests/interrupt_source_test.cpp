@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -27,31 +28,35 @@ using netdext::testing::wait_until;
 
 namespace {
 
-// Holds a queue busy until released, so that work posted meanwhile stays pending.
+// Holds a queue busy until released, so that work posted meanwhile stays pending. The state is
+// shared with the blocking task, which may still be waking up after the blocker is gone.
 class QueueBlocker {
 public:
     explicit QueueBlocker(IODispatchQueue *queue) {
-        queue->DispatchAsync([this] {
-            std::unique_lock lock(m_mutex);
-            m_entered = true;
-            m_cv.notify_all();
-            m_cv.wait(lock, [this] { return m_released; });
+        queue->DispatchAsync([state = m_state] {
+            std::unique_lock lock(state->mutex);
+            state->entered = true;
+            state->cv.notify_all();
+            state->cv.wait(lock, [&] { return state->released; });
         });
-        std::unique_lock lock(m_mutex);
-        m_cv.wait_for(lock, 10s, [this] { return m_entered; });
+        std::unique_lock lock(m_state->mutex);
+        m_state->cv.wait_for(lock, 10s, [this] { return m_state->entered; });
     }
     ~QueueBlocker() { release(); }
     void release() {
-        std::lock_guard lock(m_mutex);
-        m_released = true;
-        m_cv.notify_all();
+        std::lock_guard lock(m_state->mutex);
+        m_state->released = true;
+        m_state->cv.notify_all();
     }
 
 private:
-    std::mutex m_mutex;
-    std::condition_variable m_cv;
-    bool m_entered = false;
-    bool m_released = false;
+    struct State {
+        std::mutex mutex;
+        std::condition_variable cv;
+        bool entered = false;
+        bool released = false;
+    };
+    std::shared_ptr<State> m_state = std::make_shared<State>();
 };
 
 // A provider offering two level-triggered interrupts, a driver-side IrqService with its Default
