@@ -84,6 +84,74 @@ std::optional<std::string> scalar_text(plist_t node) {
     }
 }
 
+// `node` as a Value; false for what a registry property cannot hold (dates, UIDs, nulls) or a
+// nesting deeper than kMaxDepth.
+constexpr int kMaxDepth = 32;
+bool to_value(plist_t node, Value &out, int depth) {
+    if (node == nullptr || depth > kMaxDepth)
+        return false;
+    switch (plist_get_node_type(node)) {
+    case PLIST_STRING:
+        out.kind = Value::Kind::string;
+        out.text = string_value(node).value_or("");
+        return true;
+    case PLIST_BOOLEAN: {
+        uint8_t b = 0;
+        plist_get_bool_val(node, &b);
+        out.kind = Value::Kind::boolean;
+        out.integer = b ? 1 : 0;
+        return true;
+    }
+    case PLIST_UINT: // libplist keeps negative integers here too, as two's complement
+        out.kind = Value::Kind::integer;
+        plist_get_uint_val(node, &out.integer);
+        return true;
+    case PLIST_REAL:
+        out.kind = Value::Kind::real;
+        plist_get_real_val(node, &out.real);
+        return true;
+    case PLIST_DATA: {
+        char *bytes = nullptr;
+        uint64_t length = 0;
+        plist_get_data_val(node, &bytes, &length);
+        out.kind = Value::Kind::data;
+        out.text.assign(bytes != nullptr ? bytes : "", bytes != nullptr ? size_t(length) : 0);
+        free(bytes);
+        return true;
+    }
+    case PLIST_ARRAY: {
+        out.kind = Value::Kind::array;
+        uint32_t count = plist_array_get_size(node);
+        for (uint32_t i = 0; i < count; ++i) {
+            Value item;
+            if (to_value(plist_array_get_item(node, i), item, depth + 1))
+                out.items.push_back(std::move(item));
+        }
+        return true;
+    }
+    case PLIST_DICT: {
+        out.kind = Value::Kind::dictionary;
+        plist_dict_iter it = nullptr;
+        plist_dict_new_iter(node, &it);
+        for (;;) {
+            char *key = nullptr;
+            plist_t item = nullptr;
+            plist_dict_next_item(node, it, &key, &item);
+            if (key == nullptr)
+                break;
+            Value value;
+            if (to_value(item, value, depth + 1))
+                out.entries.push_back({key, std::move(value)});
+            free(key);
+        }
+        free(it);
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
 bool required_string(plist_t dict, const char *key, const std::string &file, std::string &out,
                      LoadError &error) {
     auto value = string_value(plist_dict_get_item(dict, key));
@@ -144,6 +212,7 @@ bool read_personalities(plist_t info, const std::string &file, Bundle &bundle, L
             free(pkey);
         }
         free(pit);
+        to_value(value, p.dictionary, 0);
         if (p.user_class.empty()) {
             error.message = file + ": personality " + name + " has no IOUserClass";
             free(it);

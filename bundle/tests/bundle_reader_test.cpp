@@ -160,6 +160,51 @@ TEST_F(BundleReader, AGoodBundle) {
     EXPECT_TRUE(netdext::bundle::has_entitlement(bundle, netdext::bundle::kNetworkingEntitlement));
 }
 
+TEST_F(BundleReader, ThePersonalityIsKeptWholeWithNestedValues) {
+    std::string personality = entry(
+        "IOKitPersonalities",
+        "<dict>" +
+            entry("Nic",
+                  "<dict>" + entry("IOUserClass", str("Nic")) +
+                      entry("UserClientProperties",
+                            "<dict>" + entry("IOClass", str("IOUserUserClient")) +
+                                entry("IOUserClass", str("NicUserClient")) + "</dict>") +
+                      entry("Numbers", "<array><integer>1</integer><integer>-2</integer>"
+                                       "<real>2.5</real><false/></array>") +
+                      entry("Blob", "<data>AAEC/w==</data>") +
+                      entry("When", "<date>2026-11-24T00:00:00Z</date>") + "</dict>") +
+            "</dict>");
+    info(standard_keys() + personality);
+    executable();
+    Bundle bundle = accepted();
+    ASSERT_EQ(bundle.personalities.size(), 1u);
+    using Kind = netdext::bundle::Value::Kind;
+    const auto &dict = bundle.personalities[0].dictionary;
+    ASSERT_EQ(dict.kind, Kind::dictionary);
+    // Dates have no registry type: left out. The rest in the file's order.
+    ASSERT_EQ(dict.entries.size(), 4u);
+    EXPECT_EQ(dict.entries[0].key, "IOUserClass");
+    EXPECT_EQ(dict.entries[0].value.text, "Nic");
+    const auto &user_client = dict.entries[1].value;
+    EXPECT_EQ(dict.entries[1].key, "UserClientProperties");
+    ASSERT_EQ(user_client.kind, Kind::dictionary);
+    ASSERT_EQ(user_client.entries.size(), 2u);
+    EXPECT_EQ(user_client.entries[1].key, "IOUserClass");
+    EXPECT_EQ(user_client.entries[1].value.text, "NicUserClient");
+    const auto &numbers = dict.entries[2].value;
+    ASSERT_EQ(numbers.kind, Kind::array);
+    ASSERT_EQ(numbers.items.size(), 4u);
+    EXPECT_EQ(numbers.items[0].integer, 1u);
+    EXPECT_EQ(int64_t(numbers.items[1].integer), -2);
+    EXPECT_EQ(numbers.items[2].kind, Kind::real);
+    EXPECT_DOUBLE_EQ(numbers.items[2].real, 2.5);
+    EXPECT_EQ(numbers.items[3].kind, Kind::boolean);
+    EXPECT_EQ(numbers.items[3].integer, 0u);
+    const auto &blob = dict.entries[3].value;
+    EXPECT_EQ(blob.kind, Kind::data);
+    EXPECT_EQ(blob.text, std::string("\x00\x01\x02\xff", 4));
+}
+
 TEST_F(BundleReader, DefaultsForOptionalKeys) {
     info(standard_keys() + kPersonality);
     executable();

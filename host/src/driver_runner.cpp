@@ -5,6 +5,7 @@
 #include "control_loop.h"
 
 #include <NetworkingDriverKit/NetworkingDriverKit.h>
+#include <netdext/bundle/registry_properties.h>
 #include <netdext/runtime.h>
 #include <netdext/system_calls.h>
 
@@ -114,6 +115,12 @@ void DriverRunner::start(const bundle::Bundle &bundle, const std::string &class_
         log_linef(LogLevel::error, "netdext-host: %s::init() failed", class_name.c_str());
         service->release();
         return start_failed(kIOReturnNoMemory);
+    }
+    // The personality becomes the service's registry properties, as on macOS.
+    if (const bundle::Personality *personality = bundle::find_personality(bundle, class_name)) {
+        OSDictionary *properties = bundle::registry_properties(bundle, *personality);
+        bundle::set_registry_properties(service, properties);
+        OSSafeReleaseNULL(properties);
     }
     // DriverKit: the kernel calls Start on the driver's Default queue with its provider.
     IOService *provider = user_resources();

@@ -4,6 +4,7 @@
 #include <DriverKit/IOService.h>
 #include <netdext/iig_support.h>
 #include <netdext/service_observer.h>
+#include <netdext/system_calls.h>
 
 #include <atomic>
 #include <cstring>
@@ -101,6 +102,54 @@ kern_return_t IOService::_Dispatch(OSMetaClassBase *object, const IORPC rpc) {
     case IOService_RemoveProperty_ID:
         if (netdext::dispatch_to(rpc, [self](OSString *propertyName) {
                 return self->IOService::RemoveProperty_Impl(propertyName);
+            }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_NewUserClient_ID:
+        if (netdext::dispatch_to(rpc, [self](uint32_t type, IOUserClient **userClient) {
+                return self->IOService::NewUserClient_Impl(type, userClient);
+            }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_Create_ID:
+        if (netdext::dispatch_to(rpc, [self](IOService *provider, const char *propertiesKey, IOService **result) {
+                return self->IOService::Create_Impl(provider, propertiesKey, result);
+            }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_ClientCrashed_ID:
+        if (netdext::dispatch_to(rpc, [self](IOService *client, uint64_t options) {
+                return self->IOService::ClientCrashed_Impl(client, options);
+            }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_RequireMaxBusStall_ID:
+        if (netdext::dispatch_to(rpc, [self](uint64_t maxBusStall) {
+                return self->IOService::RequireMaxBusStall_Impl(maxBusStall);
+            }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_JoinPMTree_ID:
+        if (netdext::dispatch_to(rpc, [self]() {
+                return self->IOService::JoinPMTree_Impl();
+            }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_SetPowerOverride_ID:
+        if (netdext::dispatch_to(rpc, [self](bool enable) {
+                return self->IOService::SetPowerOverride_Impl(enable);
+            }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_AdjustBusy_ID:
+        if (netdext::dispatch_to(rpc, [self](int32_t delta) {
+                return self->IOService::AdjustBusy_Impl(delta);
+            }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_GetBusyState_ID:
+        if (netdext::dispatch_to(rpc, [self](uint32_t *busyState) {
+                return self->IOService::GetBusyState_Impl(busyState);
             }))
             return kIOReturnSuccess;
         break;
@@ -262,6 +311,55 @@ kern_return_t IOService::CopyProviderProperties(OSArray *propertyKeys, OSArray *
         this, IOService_CopyProviderProperties_ID, supermethod, propertyKeys, properties);
 }
 
+kern_return_t IOService::NewUserClient(uint32_t type, IOUserClient **userClient, OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return NewUserClient_Impl(type, userClient);
+    return netdext::call_super<kern_return_t, uint32_t, IOUserClient **>(this, IOService_NewUserClient_ID, supermethod, type, userClient);
+}
+
+kern_return_t IOService::Create(IOService *provider, const IOPropertyName propertiesKey,
+                                IOService **result, OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return Create_Impl(provider, propertiesKey, result);
+    return netdext::call_super<kern_return_t, IOService *, const char *, IOService **>(this, IOService_Create_ID, supermethod, provider, propertiesKey, result);
+}
+
+kern_return_t IOService::ClientCrashed(IOService *client, uint64_t options, OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return ClientCrashed_Impl(client, options);
+    return netdext::call_super<kern_return_t, IOService *, uint64_t>(this, IOService_ClientCrashed_ID, supermethod, client, options);
+}
+
+kern_return_t IOService::RequireMaxBusStall(uint64_t maxBusStall, OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return RequireMaxBusStall_Impl(maxBusStall);
+    return netdext::call_super<kern_return_t, uint64_t>(this, IOService_RequireMaxBusStall_ID, supermethod, maxBusStall);
+}
+
+kern_return_t IOService::JoinPMTree(OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return JoinPMTree_Impl();
+    return netdext::call_super<kern_return_t>(this, IOService_JoinPMTree_ID, supermethod);
+}
+
+kern_return_t IOService::SetPowerOverride(bool enable, OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return SetPowerOverride_Impl(enable);
+    return netdext::call_super<kern_return_t, bool>(this, IOService_SetPowerOverride_ID, supermethod, enable);
+}
+
+kern_return_t IOService::AdjustBusy(int32_t delta, OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return AdjustBusy_Impl(delta);
+    return netdext::call_super<kern_return_t, int32_t>(this, IOService_AdjustBusy_ID, supermethod, delta);
+}
+
+kern_return_t IOService::GetBusyState(uint32_t *busyState, OSDispatchMethod supermethod) {
+    if (supermethod == nullptr)
+        return GetBusyState_Impl(busyState);
+    return netdext::call_super<kern_return_t, uint32_t *>(this, IOService_GetBusyState_ID, supermethod, busyState);
+}
+
 // ---- base implementations --------------------------------------------------------------------
 
 kern_return_t IOService::Start_Impl(IOService *provider) {
@@ -321,6 +419,82 @@ kern_return_t IOService::SetName_Impl(const char *name) {
 
 kern_return_t IOService::CreateDefaultDispatchQueue_Impl(IODispatchQueue **queue) {
     return CopyDispatchQueue(kIOServiceDefaultQueueName, queue);
+}
+
+kern_return_t IOService::NewUserClient_Impl(uint32_t, IOUserClient **userClient) {
+    if (userClient != nullptr)
+        *userClient = nullptr;
+    return kIOReturnUnsupported;
+}
+
+kern_return_t IOService::Create_Impl(IOService *provider, const char *propertiesKey,
+                                     IOService **result) {
+    if (provider == nullptr || propertiesKey == nullptr || result == nullptr)
+        return kIOReturnBadArgument;
+    *result = nullptr;
+    char key[sizeof(IOPropertyName)];
+    strncpy(key, propertiesKey, sizeof(key) - 1);
+    key[sizeof(key) - 1] = '\0';
+    OSObject *value = netdext_copy_property(key);
+    OSDictionary *description = OSDynamicCast(OSDictionary, value);
+    if (description == nullptr) {
+        OSSafeReleaseNULL(value);
+        return kIOReturnNotFound;
+    }
+    OSString *class_name = OSDynamicCast(OSString, description->getObject(kIOUserClassKey));
+    const OSMetaClass *meta =
+        class_name != nullptr ? OSMetaClass::find(class_name->getCStringNoCopy()) : nullptr;
+    OSObject *object = meta != nullptr ? meta->alloc() : nullptr;
+    IOService *service = OSDynamicCast(IOService, object);
+    if (service == nullptr) {
+        OSSafeReleaseNULL(object);
+        OSSafeReleaseNULL(value);
+        return class_name == nullptr ? kIOReturnBadArgument : kIOReturnUnsupported;
+    }
+    if (!service->init()) {
+        service->release();
+        value->release();
+        return kIOReturnNoMemory;
+    }
+    description->iterateObjects(service, [](void *refcon, const OSString *entry, OSObject *item) {
+        static_cast<IOService *>(refcon)->netdext_set_property(entry->getCStringNoCopy(), item);
+        return false;
+    });
+    value->release();
+    // As the kernel does for a service it instantiates: Start on the new service's own queue.
+    kern_return_t kr = netdext::call_on_method_queue(
+        service, IOService_Start_ID, [service, provider] { return service->Start(provider); });
+    if (kr != kIOReturnSuccess) {
+        service->release();
+        return kr;
+    }
+    *result = service;
+    return kIOReturnSuccess;
+}
+
+kern_return_t IOService::ClientCrashed_Impl(IOService *, uint64_t) { return kIOReturnSuccess; }
+
+kern_return_t IOService::RequireMaxBusStall_Impl(uint64_t) { return kIOReturnSuccess; }
+
+kern_return_t IOService::JoinPMTree_Impl() { return kIOReturnSuccess; }
+
+kern_return_t IOService::SetPowerOverride_Impl(bool) { return kIOReturnSuccess; }
+
+kern_return_t IOService::AdjustBusy_Impl(int32_t delta) {
+    std::lock_guard lock(ivars->mutex);
+    int64_t busy = int64_t{ivars->busy} + delta;
+    if (busy < 0 || busy > UINT32_MAX)
+        return kIOReturnBadArgument;
+    ivars->busy = static_cast<uint32_t>(busy);
+    return kIOReturnSuccess;
+}
+
+kern_return_t IOService::GetBusyState_Impl(uint32_t *busyState) {
+    if (busyState == nullptr)
+        return kIOReturnBadArgument;
+    std::lock_guard lock(ivars->mutex);
+    *busyState = ivars->busy;
+    return kIOReturnSuccess;
 }
 
 IOService *IOService::GetProvider() const { return ivars->provider; }

@@ -16,6 +16,7 @@ struct IOService_IVars {
     IOService *provider = nullptr; // not retained: the provider outlives its clients
     uint64_t registry_id = 0;
     uint32_t power_state = kIOServicePowerCapabilityOff;
+    uint32_t busy = 0; // AdjustBusy's count
     bool started = false;
     bool registered = false;
 };

@@ -7,6 +7,7 @@
 #include <netdext/system_calls.h>
 
 #include <mutex>
+#include <utility>
 
 namespace netdext {
 
@@ -14,7 +15,14 @@ kern_return_t call_on_method_queue(OSObject *target, uint64_t msgid,
                                    Block<kern_return_t()> call) {
     if (target == nullptr)
         return kIOReturnBadArgument;
-    const char *queue_name = target->getMetaClass()->queueNameForMethod(msgid);
+    return call_on_named_queue(target, target->getMetaClass()->queueNameForMethod(msgid),
+                               std::move(call));
+}
+
+kern_return_t call_on_named_queue(OSObject *target, const char *queue_name,
+                                  Block<kern_return_t()> call) {
+    if (target == nullptr)
+        return kIOReturnBadArgument;
     IODispatchQueue *queue = nullptr;
     kern_return_t kr = target->CopyDispatchQueue(queue_name, &queue);
     if (kr != kIOReturnSuccess || queue == nullptr)

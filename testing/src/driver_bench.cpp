@@ -3,6 +3,7 @@
 #include <netdext/testing/driver_bench.h>
 
 #include <netdext/bundle/bundle.h>
+#include <netdext/bundle/registry_properties.h>
 #include <netdext/iig_support.h>
 #include <netdext/runtime.h>
 #include <netdext/system_calls.h>
@@ -39,6 +40,7 @@ DriverBench::~DriverBench() {
         stop();
     wait_until_idle();
     set_log_sink(nullptr);
+    OSSafeReleaseNULL(m_properties);
     m_family.reset();
     // The image stays loaded: classes it registered may still be referenced by the runtime.
 }
@@ -64,6 +66,8 @@ bool DriverBench::load_bundle(const std::string &dext_path, std::string *error) 
     if (OSMetaClass::find(m_class_name.c_str()) == nullptr)
         return fail(dext_path + ": class " + m_class_name + " (IOUserClass) is not in " +
                     bundle->executable);
+    OSSafeReleaseNULL(m_properties);
+    m_properties = bundle::registry_properties(*bundle, bundle->personalities.front());
     set_log_identity(m_bundle_id);
     return true;
 }
@@ -93,6 +97,7 @@ kern_return_t DriverBench::start() {
         service->release();
         return kIOReturnNoMemory;
     }
+    bundle::set_registry_properties(service, m_properties);
     IOService *provider = user_resources();
     kern_return_t kr = call_on_method_queue(service, IOService_Start_ID, [service, provider] {
         return service->Start(provider);

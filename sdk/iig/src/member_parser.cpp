@@ -182,6 +182,10 @@ Result<std::optional<Method>> MemberParser::parse() {
     // every dispatchable DriverKit method starts with an upper-case letter.
     if (method.is_override && method.name[0] >= 'a' && method.name[0] <= 'z')
         method.is_local_only = true;
+    // The upper-case LOCALONLY methods of Apple's classes that drivers override: the override
+    // is a plain C++ method (MyUserClient::ExternalMethod), not an _Impl.
+    if (method.is_override && method.name == "ExternalMethod")
+        method.is_local_only = true;
     if (has_body && !method.is_local_only)
         return make_error(method.location, "method '" + method.name +
                                                "' has a body; only LOCALONLY methods may be "

@@ -23,6 +23,7 @@
 #include <DriverKit/IOMemoryMap.h>
 #include <DriverKit/IODMACommand.h>
 #include <DriverKit/IOService.h>
+#include <DriverKit/IOUserClient.h>
 #include <DriverKit/IOUserServer.h>
 
 #endif /* _DRIVERKIT_DRIVERKIT_H */

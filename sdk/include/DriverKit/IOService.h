@@ -45,8 +45,17 @@ enum {
 #define IOService_CopyName_ID netdext::method_id("CopyName")
 #define IOService_StringFromReturn_ID netdext::method_id("StringFromReturn")
 #define IOService_CopyProviderProperties_ID netdext::method_id("CopyProviderProperties")
+#define IOService_NewUserClient_ID netdext::method_id("NewUserClient")
+#define IOService_Create_ID netdext::method_id("Create")
+#define IOService_ClientCrashed_ID netdext::method_id("ClientCrashed")
+#define IOService_RequireMaxBusStall_ID netdext::method_id("RequireMaxBusStall")
+#define IOService_JoinPMTree_ID netdext::method_id("JoinPMTree")
+#define IOService_SetPowerOverride_ID netdext::method_id("SetPowerOverride")
+#define IOService_AdjustBusy_ID netdext::method_id("AdjustBusy")
+#define IOService_GetBusyState_ID netdext::method_id("GetBusyState")
 
 struct IOService_IVars;
+class IOUserClient;
 
 class IOService : public OSObject {
 public:
@@ -97,6 +106,40 @@ public:
      * service's own property (from its personality) or else its class name. */
     kern_return_t CopyProviderProperties(OSArray *propertyKeys, OSArray **properties,
                                          OSDispatchMethod supermethod = NULL);
+
+    /*
+     * User clients. The system calls NewUserClient(type) when an application opens a connection;
+     * the base returns kIOReturnUnsupported. A driver overrides it, typically with
+     * Create(this, "UserClientProperties", &service) and an OSDynamicCast to IOUserClient.
+     * netdext has no IOKit client library: the driver test bench opens connections
+     * (<netdext/testing/user_client.h>).
+     */
+    kern_return_t NewUserClient(uint32_t type, IOUserClient **userClient,
+                                OSDispatchMethod supermethod = NULL);
+    /*
+     * +1 in *result: a new service described by the dictionary this service has under the
+     * property `propertiesKey` — its kIOUserClassKey ("IOUserClass") names the class; the other
+     * entries become the new service's properties — init()ed and started with `provider`.
+     * Start runs on the new service's queue. kIOReturnNotFound without such a dictionary,
+     * kIOReturnBadArgument when it names no class, kIOReturnUnsupported for a class that is not
+     * a known IOService, Start's error if it fails (the service is then released).
+     */
+    kern_return_t Create(IOService *provider, const IOPropertyName propertiesKey,
+                         IOService **result, OSDispatchMethod supermethod = NULL);
+    /* Called when a client of this service (a user client's process) dies; the base does
+     * nothing. */
+    kern_return_t ClientCrashed(IOService *client, uint64_t options,
+                                OSDispatchMethod supermethod = NULL);
+    /* Bus stall limits: there is no bus; accepted and ignored. */
+    kern_return_t RequireMaxBusStall(uint64_t maxBusStall, OSDispatchMethod supermethod = NULL);
+    /* Power-management tree membership and power override: Linux drives power through the
+     * interface state (SetInterfaceEnable), so these are accepted and change nothing. */
+    kern_return_t JoinPMTree(OSDispatchMethod supermethod = NULL);
+    kern_return_t SetPowerOverride(bool enable, OSDispatchMethod supermethod = NULL);
+    /* The busy count: AdjustBusy adds `delta` (kIOReturnBadArgument if it would go below 0);
+     * GetBusyState reads it. */
+    kern_return_t AdjustBusy(int32_t delta, OSDispatchMethod supermethod = NULL);
+    kern_return_t GetBusyState(uint32_t *busyState, OSDispatchMethod supermethod = NULL);
 
     /*
      * Matching dictionaries (LOCALONLY). With matching == NULL they return a new dictionary (+1);
@@ -159,6 +202,15 @@ protected:
     virtual kern_return_t StringFromReturn_Impl(IOReturn retval, OSString **str);
     virtual kern_return_t CopyProviderProperties_Impl(OSArray *propertyKeys,
                                                       OSArray **properties);
+    virtual kern_return_t NewUserClient_Impl(uint32_t type, IOUserClient **userClient);
+    virtual kern_return_t Create_Impl(IOService *provider, const char *propertiesKey,
+                                      IOService **result);
+    virtual kern_return_t ClientCrashed_Impl(IOService *client, uint64_t options);
+    virtual kern_return_t RequireMaxBusStall_Impl(uint64_t maxBusStall);
+    virtual kern_return_t JoinPMTree_Impl();
+    virtual kern_return_t SetPowerOverride_Impl(bool enable);
+    virtual kern_return_t AdjustBusy_Impl(int32_t delta);
+    virtual kern_return_t GetBusyState_Impl(uint32_t *busyState);
 
 private:
     /* netdext: a copy (+1, see CopyProperties) of one property, or NULL. */

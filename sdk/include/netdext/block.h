@@ -14,6 +14,10 @@
 #include <utility>
 #if defined(__BLOCKS__)
 #include <Block.h>
+#elif !defined(__block)
+/* Without blocks, a driver's `__block` variables are plain locals that lambdas capture by
+ * reference (the `#else` branches drivers write for GCC). */
+#define __block
 #endif
 
 namespace netdext {

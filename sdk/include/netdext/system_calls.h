@@ -17,6 +17,9 @@ namespace netdext {
  */
 kern_return_t call_on_method_queue(OSObject *target, uint64_t msgid,
                                    Block<kern_return_t()> call);
+/* The same on the queue `target` has under `queue_name` (kIOReturnNotReady if none). */
+kern_return_t call_on_named_queue(OSObject *target, const char *queue_name,
+                                  Block<kern_return_t()> call);
 
 /* The provider of software drivers (IOProviderClass IOUserResources), created on first use. */
 IOService *user_resources();

@@ -345,3 +345,79 @@ TEST_F(IOServiceProperties, MethodIDsFollowTheNamingRule) {
     EXPECT_NE(IOService_SetProperties_ID, IOService_CopyProperties_ID);
     EXPECT_EQ(kIOServiceSearchPropertyParents, 1);
 }
+
+// IOService::Create instantiates the class a property dictionary names, with the rest of the
+// dictionary as its properties, started with the given provider; each way it can fail.
+TEST_F(IOServiceProperties, CreateInstantiatesTheDescribedService) {
+    IOService *parent = make_service(nullptr);
+    OSDictionary *description = OSDictionary::withCapacity(2);
+    OSString *class_name = OSString::withCString("PropertyTestService");
+    OSString *color = OSString::withCString("blue");
+    description->setObject(kIOUserClassKey, class_name);
+    description->setObject("Color", color);
+    ASSERT_TRUE(parent->netdext_set_property("ChildProperties", description));
+
+    IOService *child = nullptr;
+    ASSERT_EQ(parent->Create(parent, "ChildProperties", &child), kIOReturnSuccess);
+    ASSERT_NE(child, nullptr);
+    EXPECT_STREQ(child->GetClassName(), "PropertyTestService");
+    EXPECT_EQ(child->GetProvider(), parent);
+    EXPECT_TRUE(child->netdext_started());
+    OSContainer *found = nullptr;
+    ASSERT_EQ(child->SearchProperty("Color", kIOServicePlane, 0, &found), kIOReturnSuccess);
+    EXPECT_EQ(string_of(found), "blue");
+    OSSafeReleaseNULL(found);
+    child->Stop(parent);
+    OSSafeReleaseNULL(child);
+
+    EXPECT_EQ(parent->Create(parent, "Missing", &child), kIOReturnNotFound);
+    EXPECT_EQ(child, nullptr);
+    set_string(parent, "NotADictionary", "x");
+    EXPECT_EQ(parent->Create(parent, "NotADictionary", &child), kIOReturnNotFound);
+    description->removeObject(kIOUserClassKey);
+    parent->netdext_set_property("NoClass", description);
+    EXPECT_EQ(parent->Create(parent, "NoClass", &child), kIOReturnBadArgument);
+    OSString *unknown = OSString::withCString("NoSuchClass");
+    description->setObject(kIOUserClassKey, unknown);
+    parent->netdext_set_property("UnknownClass", description);
+    EXPECT_EQ(parent->Create(parent, "UnknownClass", &child), kIOReturnUnsupported);
+    OSString *not_a_service = OSString::withCString("OSString");
+    description->setObject(kIOUserClassKey, not_a_service);
+    parent->netdext_set_property("NotAService", description);
+    EXPECT_EQ(parent->Create(parent, "NotAService", &child), kIOReturnUnsupported);
+    EXPECT_EQ(parent->Create(nullptr, "ChildProperties", &child), kIOReturnBadArgument);
+    EXPECT_EQ(child, nullptr);
+
+    OSSafeReleaseNULL(not_a_service);
+    OSSafeReleaseNULL(unknown);
+    OSSafeReleaseNULL(color);
+    OSSafeReleaseNULL(class_name);
+    OSSafeReleaseNULL(description);
+    parent->Stop(nullptr);
+    OSSafeReleaseNULL(parent);
+    ASSERT_TRUE(netdext::wait_until_idle());
+}
+
+TEST_F(IOServiceProperties, BusyCountAndThePowerCallsWithoutABus) {
+    IOService *service = make_service(nullptr);
+    uint32_t busy = 99;
+    ASSERT_EQ(service->GetBusyState(&busy), kIOReturnSuccess);
+    EXPECT_EQ(busy, 0u);
+    EXPECT_EQ(service->AdjustBusy(2), kIOReturnSuccess);
+    EXPECT_EQ(service->AdjustBusy(-1), kIOReturnSuccess);
+    ASSERT_EQ(service->GetBusyState(&busy), kIOReturnSuccess);
+    EXPECT_EQ(busy, 1u);
+    EXPECT_EQ(service->AdjustBusy(-2), kIOReturnBadArgument) << "below zero";
+    ASSERT_EQ(service->GetBusyState(&busy), kIOReturnSuccess);
+    EXPECT_EQ(busy, 1u);
+    EXPECT_EQ(service->GetBusyState(nullptr), kIOReturnBadArgument);
+    EXPECT_EQ(service->JoinPMTree(), kIOReturnSuccess);
+    EXPECT_EQ(service->SetPowerOverride(true), kIOReturnSuccess);
+    EXPECT_EQ(service->RequireMaxBusStall(1000), kIOReturnSuccess);
+    EXPECT_EQ(service->ClientCrashed(service, 0), kIOReturnSuccess);
+    IOUserClient *client = reinterpret_cast<IOUserClient *>(1);
+    EXPECT_EQ(service->NewUserClient(0, &client), kIOReturnUnsupported);
+    EXPECT_EQ(client, nullptr);
+    service->Stop(nullptr);
+    OSSafeReleaseNULL(service);
+}

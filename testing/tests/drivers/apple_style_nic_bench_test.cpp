@@ -7,6 +7,7 @@
 
 #include <netdext/runtime.h>
 #include <netdext/testing/driver_bench.h>
+#include <netdext/testing/user_client.h>
 
 #include <algorithm>
 #include <chrono>
@@ -21,6 +22,7 @@ using netdext::testing::BenchOptions;
 using netdext::testing::CallRecord;
 using netdext::testing::DriverBench;
 using netdext::testing::Frame;
+using netdext::testing::UserClientConnection;
 
 namespace {
 
@@ -444,4 +446,90 @@ TEST_F(AppleStyleNicBench, RunsAreDeterministic) {
         EXPECT_EQ(first_frames[i].bytes, second_frames[i].bytes) << i;
     }
     EXPECT_EQ(first_calls, second_calls);
+}
+
+// The personality's entries are the service's registry properties, as on macOS.
+TEST_F(AppleStyleNicBench, ThePersonalityIsTheServicesRegistryProperties) {
+    make();
+    ASSERT_EQ(bench->start(), kIOReturnSuccess);
+    OSDictionary *properties = nullptr;
+    ASSERT_EQ(bench->service()->CopyProperties(&properties), kIOReturnSuccess);
+    ASSERT_NE(properties, nullptr);
+    auto *user_class = OSDynamicCast(OSString, properties->getObject(kIOUserClassKey));
+    ASSERT_NE(user_class, nullptr);
+    EXPECT_TRUE(user_class->isEqualTo("AppleStyleNic"));
+    auto *bundle_id = OSDynamicCast(OSString, properties->getObject("CFBundleIdentifier"));
+    ASSERT_NE(bundle_id, nullptr);
+    EXPECT_TRUE(bundle_id->isEqualTo("com.example.netdext.AppleStyleNic"));
+    auto *score = OSDynamicCast(OSNumber, properties->getObject("IOProbeScore"));
+    ASSERT_NE(score, nullptr);
+    EXPECT_EQ(score->unsigned64BitValue(), 100000u);
+    auto *user_client = OSDynamicCast(OSDictionary, properties->getObject("UserClientProperties"));
+    ASSERT_NE(user_client, nullptr);
+    auto *client_class = OSDynamicCast(OSString, user_client->getObject(kIOUserClassKey));
+    ASSERT_NE(client_class, nullptr);
+    EXPECT_TRUE(client_class->isEqualTo("AppleStyleNicUserClient"));
+    OSSafeReleaseNULL(properties);
+}
+
+// An application's connection: NewUserClient -> Create(this, "UserClientProperties"), the
+// dispatch table's checks in super::ExternalMethod, scalars, structures and an async completion.
+TEST_F(AppleStyleNicBench, AUserClientAnswersCallsAndCompletesAsynchronously) {
+    make();
+    start_and_enable();
+    for (uint8_t seed = 0; seed < 3; ++seed)
+        send(make_frame(kPeerMac, kNicMac, 64, seed));
+    bench->advance(std::chrono::nanoseconds(kTick));
+    ASSERT_EQ(bench->take_received().size(), 3u);
+
+    EXPECT_EQ(UserClientConnection(bench->service(), 7).status(), kIOReturnBadArgument)
+        << "the driver only offers type 0";
+    UserClientConnection connection(bench->service(), 0);
+    ASSERT_EQ(connection.status(), kIOReturnSuccess);
+    ASSERT_NE(connection.client(), nullptr);
+    EXPECT_STREQ(connection.client()->GetClassName(), "AppleStyleNicUserClient");
+    EXPECT_EQ(connection.client()->GetProvider(), bench->service());
+    EXPECT_TRUE(contains(bench->logs(), "AppleStyleNicUserClient: started for AppleStyleNic"));
+
+    // GetCounters: 2 scalars out.
+    auto counters = connection.call({.selector = 0, .scalar_output_count = 2});
+    EXPECT_EQ(counters.status, kIOReturnSuccess);
+    EXPECT_EQ(counters.scalar_output, (std::vector<uint64_t>{3, 3}));
+    EXPECT_EQ(connection.call({.selector = 0, .scalar_output_count = 1}).status,
+              kIOReturnBadArgument)
+        << "the dispatch entry wants exactly 2 output scalars";
+    EXPECT_EQ(connection.call({.selector = 0, .scalar_input = {1}, .scalar_output_count = 2}).status,
+              kIOReturnBadArgument);
+
+    // Ping: needs a completion; answers from the queue with value + 1.
+    EXPECT_EQ(connection.call({.selector = 1, .scalar_input = {41}}).status, kIOReturnBadArgument);
+    auto ping = connection.call({.selector = 1, .scalar_input = {41}, .with_completion = true});
+    EXPECT_EQ(ping.status, kIOReturnSuccess);
+    ASSERT_TRUE(connection.wait_for_async(1));
+    auto async = connection.async_results();
+    ASSERT_EQ(async.size(), 1u);
+    EXPECT_EQ(async[0].status, kIOReturnSuccess);
+    EXPECT_EQ(async[0].data, std::vector<uint64_t>{42});
+
+    // Reverse: any structure in, the same size out.
+    auto reversed = connection.call(
+        {.selector = 2, .structure_input = {1, 2, 3, 4, 5}, .structure_output_size = 16});
+    EXPECT_EQ(reversed.status, kIOReturnSuccess);
+    EXPECT_EQ(reversed.structure_output, (std::vector<uint8_t>{5, 4, 3, 2, 1}));
+    EXPECT_EQ(connection
+                  .call({.selector = 2, .structure_input = {1, 2, 3}, .structure_output_size = 2})
+                  .status,
+              kIOReturnNoSpace);
+    EXPECT_EQ(connection.call({.selector = 2, .structure_output_size = 2}).status,
+              kIOReturnBadArgument);
+    EXPECT_EQ(connection.call({.selector = 3}).status, kIOReturnBadArgument);
+
+    EXPECT_EQ(connection.close(), kIOReturnSuccess);
+    EXPECT_TRUE(contains(bench->logs(), "AppleStyleNicUserClient: stopped"));
+    EXPECT_EQ(connection.call({.selector = 0, .scalar_output_count = 2}).status, kIOReturnNotOpen);
+    EXPECT_EQ(connection.close(), kIOReturnNotOpen);
+
+    ASSERT_EQ(bench->stop(), kIOReturnSuccess);
+    ASSERT_TRUE(netdext::wait_until_idle());
+    EXPECT_EQ(netdext::runtime_stats().live_objects.load(), live_objects_before);
 }

@@ -17,6 +17,23 @@
 
 namespace netdext::bundle {
 
+// A property-list value, as a personality holds it: what becomes the driver service's registry
+// properties (IOService::CopyProperties, IOService::Create's descriptions).
+struct Value {
+    enum class Kind { string, integer, boolean, real, data, array, dictionary };
+    Kind kind = Kind::string;
+    std::string text;   // string; data: the bytes
+    uint64_t integer = 0; // integer (a negative one as two's complement); boolean: 0 or 1
+    double real = 0;
+    struct Entry;
+    std::vector<Value> items;   // array
+    std::vector<Entry> entries; // dictionary, in the file's order
+};
+struct Value::Entry {
+    std::string key;
+    Value value;
+};
+
 // One IOKitPersonalities entry (the keys netdext matches on).
 struct Personality {
     std::string name;           // the dictionary key
@@ -27,6 +44,7 @@ struct Personality {
     std::string resource_match; // IOResourceMatch (software drivers: "IOKit")
     int64_t probe_score = 0;    // IOProbeScore
     std::map<std::string, std::string> properties; // other string/number/bool keys, as text
+    Value dictionary; // the whole personality (dates and UIDs left out), nested values included
 };
 
 struct Bundle {

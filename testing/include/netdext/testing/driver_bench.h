@@ -125,6 +125,7 @@ private:
     BenchOptions m_options;
     std::unique_ptr<FakeFamily> m_family;
     std::string m_bundle_id;
+    OSDictionary *m_properties = nullptr; // the personality's registry properties (+1), if loaded
     std::string m_class_name;
     void *m_image = nullptr;
     IOService *m_service = nullptr;

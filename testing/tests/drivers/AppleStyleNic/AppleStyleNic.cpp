@@ -393,6 +393,51 @@ IMPL(AppleStyleNic, Stop)
 }
 
 kern_return_t
+IMPL(AppleStyleNic, NewUserClient)
+{
+    IOService * client = nullptr;
+    kern_return_t ret;
+
+    if (type != 0) {
+        return kIOReturnBadArgument;
+    }
+    ret = Create(this, "UserClientProperties", &client);
+    if (ret != kIOReturnSuccess) {
+        LOG("NewUserClient: Create failed 0x%x", ret);
+        return ret;
+    }
+    *userClient = OSDynamicCast(IOUserClient, client);
+    if (*userClient == nullptr) {
+        client->release();
+        return kIOReturnError;
+    }
+    DLOG("NewUserClient -> %p", *userClient);
+    return kIOReturnSuccess;
+}
+
+void
+AppleStyleNic::CopyCounters(uint64_t * transmitted, uint64_t * delivered)
+{
+    // rxFrames belongs to the Default queue; the caller runs on the user client's.
+    __block uint64_t rx = 0;
+    IODispatchQueue * queue = nullptr;
+    if (CopyDispatchQueue(kIOServiceDefaultQueueName, &queue) == kIOReturnSuccess) {
+#if __BLOCKS__
+        queue->DispatchSync(^{
+            rx = ivars->rxFrames;
+        });
+#else
+        queue->DispatchSync([this, &rx] { rx = ivars->rxFrames; });
+#endif
+        OSSafeReleaseNULL(queue);
+    }
+    IOLockLock(ivars->echoLock);
+    *transmitted = ivars->txFrames;
+    IOLockUnlock(ivars->echoLock);
+    *delivered = rx;
+}
+
+kern_return_t
 IMPL(AppleStyleNic, SetPowerState)
 {
     LOG("power state 0x%x", newPowerState);
