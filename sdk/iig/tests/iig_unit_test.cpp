@@ -187,6 +187,23 @@ TEST(Parameters, VoidListAndInventedNamesAvoidWrittenOnes) {
     EXPECT_EQ(c.methods[1].parameters[0].name, "arg0_");
 }
 
+// IOUserClient::ExternalMethod is LOCALONLY in Apple's header: an override is a plain method the
+// driver defines directly; a new ExternalMethod that overrides nothing stays dispatchable.
+TEST(Methods, AnExternalMethodOverrideIsLocalOnly) {
+    ClassDecl c = parse_class(
+        "virtual kern_return_t ExternalMethod(uint64_t selector, IOUserClientMethodArguments * "
+        "arguments, const IOUserClientMethodDispatch * dispatch, OSObject * target, void * "
+        "reference) override;\n"
+        "virtual kern_return_t ExternalMethod2(uint64_t selector) override;\n");
+    ASSERT_EQ(c.methods.size(), 2u);
+    EXPECT_TRUE(c.methods[0].is_local_only);
+    EXPECT_EQ(c.methods[0].plain_declaration,
+              "virtual kern_return_t ExternalMethod(uint64_t selector, "
+              "IOUserClientMethodArguments * arguments, const IOUserClientMethodDispatch * "
+              "dispatch, OSObject * target, void * reference) override");
+    EXPECT_TRUE(c.methods[1].is_dispatchable());
+}
+
 TEST(Methods, KindsAndAnnotations) {
     ClassDecl c = parse_class(
         "virtual bool init() override;\n"
