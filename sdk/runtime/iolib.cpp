@@ -223,6 +223,14 @@ void IOFree(void *address, size_t length) {
     release("IOFree", address, length, kMallocMagic);
 }
 
+void *IOMallocTyped(size_t length, malloc_type_id_t) {
+    return allocate(length, false);
+}
+
+void *IOMallocZeroTyped(size_t length, malloc_type_id_t) {
+    return allocate(length, true);
+}
+
 /* netdext: alignment must be a power of two (0 means 1) and below 2 GiB, else NULL. */
 void *IOMallocAligned(size_t length, size_t alignment) {
     if (alignment == 0)

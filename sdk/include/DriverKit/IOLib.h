@@ -29,6 +29,14 @@ extern "C" {
 void *IOMalloc(size_t length);
 void *IOMallocZero(size_t length);
 void IOFree(void *address, size_t length);
+/* DriverKit 23.4+: typed allocation (the compiler passes a type descriptor). netdext has one
+ * heap: these are IOMalloc / IOMallocZero, and the memory is freed with IOFree. */
+#ifndef _MALLOC_TYPE_ID_T
+#define _MALLOC_TYPE_ID_T
+typedef unsigned long long malloc_type_id_t;
+#endif
+void *IOMallocTyped(size_t length, malloc_type_id_t type_id);
+void *IOMallocZeroTyped(size_t length, malloc_type_id_t type_id);
 void *IOMallocAligned(size_t length, size_t alignment);
 void IOFreeAligned(void *address, size_t length);
 /* netdext: overflow-checked n*size allocation behind IONew/IONewZero (NULL on overflow). */

@@ -30,6 +30,11 @@ typedef uint32_t IOUserNetworkPacketRxChecksumFlags;
 typedef uint32_t IOUserNetworkPacketTSOFlags;
 typedef uint32_t IOUserNetworkPacketLROFlags;
 typedef uint32_t IONetworkPacketType;
+/* NDK 2.x: the pool's packet type. Apple's value is not published; the pool does not look at it
+ * (every netdext packet is a network packet). */
+enum {
+    IONetworkPacketTypeNetwork = 0,
+};
 struct ifdrv;
 typedef struct ifdrv ifdrv_t;
 

@@ -45,6 +45,20 @@ TEST(IOMallocTest, HugeRequestsFail) {
     EXPECT_EQ(IOMallocAligned(SIZE_MAX - 8, 64), nullptr);
 }
 
+// DriverKit 23.4's typed entry points are the same heap: IOFree takes their memory, and the
+// zeroing variant zeroes.
+TEST(IOMallocTest, TypedAllocationIsTheSameHeap) {
+    void *dirty = IOMallocTyped(256, 0x1234);
+    ASSERT_NE(dirty, nullptr);
+    memset(dirty, 0xAB, 256);
+    IOFree(dirty, 256);
+    auto *p = static_cast<unsigned char *>(IOMallocZeroTyped(256, 0x1234));
+    ASSERT_NE(p, nullptr);
+    for (size_t i = 0; i < 256; ++i)
+        ASSERT_EQ(p[i], 0) << i;
+    IOFree(p, 256);
+}
+
 TEST(IOMallocTest, IOMallocZeroZeroes) {
     for (int round = 0; round < 8; ++round) {
         // Dirty the heap first so a recycled block would show old bytes.
