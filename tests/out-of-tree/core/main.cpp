@@ -2,6 +2,8 @@
 // TYPE(IOTimerDispatchSource::TimerOccurred)-style method runs three times on its queue, and a
 // property dictionary set and read back through IOService.
 #include <DriverKit/DriverKit.h>
+#include <DriverKit/IODispatchQueue.h>
+#include <DriverKit/IOTimerDispatchSource.h>
 #include <NetworkingDriverKit/NetworkingDriverKit.h>
 #include <netdext/iig_support.h>
 #include <netdext/runtime.h>
