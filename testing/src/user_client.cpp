@@ -106,6 +106,33 @@ ExternalResult UserClientConnection::call(const ExternalCall &call) {
     return result;
 }
 
+kern_return_t UserClientConnection::map_memory(uint64_t type, IOMemoryDescriptor **memory,
+                                               uint64_t *options) {
+    if (memory == nullptr)
+        return kIOReturnBadArgument;
+    *memory = nullptr;
+    if (m_client == nullptr)
+        return kIOReturnNotOpen;
+    IOUserClient *client = m_client;
+    uint64_t flags = 0;
+    IOMemoryDescriptor *copied = nullptr;
+    kern_return_t kr = call_on_method_queue(
+        client, IOUserClient_CopyClientMemoryForType_ID,
+        [client, type, &flags, &copied] {
+            return client->CopyClientMemoryForType(type, &flags, &copied);
+        });
+    if (kr != kIOReturnSuccess) {
+        OSSafeReleaseNULL(copied);
+        return kr;
+    }
+    if (copied == nullptr)
+        return kIOReturnError; // success without memory
+    *memory = copied;
+    if (options != nullptr)
+        *options = flags;
+    return kIOReturnSuccess;
+}
+
 std::vector<AsyncResult> UserClientConnection::async_results() {
     std::lock_guard lock(m_inbox->mutex);
     return m_inbox->results;

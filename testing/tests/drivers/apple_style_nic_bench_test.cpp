@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <DriverKit/IOMemoryMap.h>
 #include <netdext/runtime.h>
 #include <netdext/testing/driver_bench.h>
 #include <netdext/testing/user_client.h>
@@ -473,7 +474,8 @@ TEST_F(AppleStyleNicBench, ThePersonalityIsTheServicesRegistryProperties) {
 }
 
 // An application's connection: NewUserClient -> Create(this, "UserClientProperties"), the
-// dispatch table's checks in super::ExternalMethod, scalars, structures and an async completion.
+// dispatch table's checks in super::ExternalMethod, scalars, structures, shared memory and an
+// async completion.
 TEST_F(AppleStyleNicBench, AUserClientAnswersCallsAndCompletesAsynchronously) {
     make();
     start_and_enable();
@@ -501,6 +503,21 @@ TEST_F(AppleStyleNicBench, AUserClientAnswersCallsAndCompletesAsynchronously) {
     EXPECT_EQ(connection.call({.selector = 0, .scalar_input = {1}, .scalar_output_count = 2}).status,
               kIOReturnBadArgument);
 
+    // The shared page (IOConnectMapMemory64) holds the counters of the last GetCounters.
+    IOMemoryDescriptor *shared = nullptr;
+    uint64_t map_options = 0;
+    ASSERT_EQ(connection.map_memory(0, &shared, &map_options), kIOReturnSuccess);
+    EXPECT_EQ(map_options, uint64_t(kIOUserClientMemoryReadOnly));
+    IOMemoryMap *map = nullptr;
+    ASSERT_EQ(shared->CreateMapping(0, 0, 0, 0, 0, &map), kIOReturnSuccess);
+    const auto *words = reinterpret_cast<const uint64_t *>(map->GetAddress());
+    EXPECT_EQ(words[0], 3u);
+    EXPECT_EQ(words[1], 3u);
+    OSSafeReleaseNULL(map);
+    OSSafeReleaseNULL(shared);
+    EXPECT_EQ(connection.map_memory(1, &shared), kIOReturnBadArgument);
+    EXPECT_EQ(shared, nullptr);
+
     // Ping: needs a completion; answers from the queue with value + 1.
     EXPECT_EQ(connection.call({.selector = 1, .scalar_input = {41}}).status, kIOReturnBadArgument);
     auto ping = connection.call({.selector = 1, .scalar_input = {41}, .with_completion = true});
@@ -527,6 +544,7 @@ TEST_F(AppleStyleNicBench, AUserClientAnswersCallsAndCompletesAsynchronously) {
     EXPECT_EQ(connection.close(), kIOReturnSuccess);
     EXPECT_TRUE(contains(bench->logs(), "AppleStyleNicUserClient: stopped"));
     EXPECT_EQ(connection.call({.selector = 0, .scalar_output_count = 2}).status, kIOReturnNotOpen);
+    EXPECT_EQ(connection.map_memory(0, &shared), kIOReturnNotOpen);
     EXPECT_EQ(connection.close(), kIOReturnNotOpen);
 
     ASSERT_EQ(bench->stop(), kIOReturnSuccess);

@@ -13,6 +13,9 @@
  *   ASSERT_TRUE(connection.wait_for_async(1));
  *   EXPECT_EQ(connection.async_results()[0].data, std::vector<uint64_t>{42});
  *
+ *   IOMemoryDescriptor *shared = nullptr;
+ *   ASSERT_EQ(connection.map_memory(0, &shared), kIOReturnSuccess);   // IOConnectMapMemory64
+ *
  * Threading: use a connection from one thread; AsyncCompletion may arrive on any queue.
  */
 #ifndef _NETDEXT_TESTING_USER_CLIENT_H
@@ -66,6 +69,14 @@ public:
     /* IOConnectCallMethod; kIOReturnNotOpen when not open, kIOReturnBadArgument for more than
      * 16 output scalars. */
     ExternalResult call(const ExternalCall &call);
+    /*
+     * IOConnectMapMemory64(type): the driver's CopyClientMemoryForType on the user client's queue.
+     * On success *memory is the descriptor (+1; release it) and *options the driver's
+     * kIOUserClientMemory* flags. In-process, the application reads the memory through
+     * IOMemoryDescriptor::CreateMapping.
+     */
+    kern_return_t map_memory(uint64_t type, IOMemoryDescriptor **memory,
+                             uint64_t *options = nullptr);
     /* The AsyncCompletions received so far, in order. */
     std::vector<AsyncResult> async_results();
     /* Waits until `count` AsyncCompletions have arrived; false at the deadline. */

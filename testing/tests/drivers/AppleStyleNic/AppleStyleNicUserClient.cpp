@@ -8,7 +8,9 @@
 
 #include <os/log.h>
 
+#include <DriverKit/IOBufferMemoryDescriptor.h>
 #include <DriverKit/IOLib.h>
+#include <DriverKit/IOMemoryMap.h>
 #include <DriverKit/IOUserClient.h>
 #include <DriverKit/OSData.h>
 
@@ -19,8 +21,10 @@
 
 struct AppleStyleNicUserClient_IVars
 {
-    AppleStyleNic   * nic;
-    IODispatchQueue * queue;
+    AppleStyleNic            * nic;
+    IODispatchQueue          * queue;
+    IOBufferMemoryDescriptor * shared;     // memory type 0, shared with the application
+    IOMemoryMap              * sharedMap;
 };
 
 enum {
@@ -78,6 +82,8 @@ void
 AppleStyleNicUserClient::free()
 {
     if (ivars != nullptr) {
+        OSSafeReleaseNULL(ivars->sharedMap);
+        OSSafeReleaseNULL(ivars->shared);
         OSSafeReleaseNULL(ivars->queue);
         OSSafeReleaseNULL(ivars->nic);
     }
@@ -102,6 +108,15 @@ IMPL(AppleStyleNicUserClient, Start)
     if (ret != kIOReturnSuccess) {
         return ret;
     }
+    ret = IOBufferMemoryDescriptor::Create(kIOMemoryDirectionInOut, IOVMPageSize, 0,
+                                           &ivars->shared);
+    if (ret != kIOReturnSuccess) {
+        return ret;
+    }
+    ret = ivars->shared->CreateMapping(0, 0, 0, 0, 0, &ivars->sharedMap);
+    if (ret != kIOReturnSuccess) {
+        return ret;
+    }
     LOG("started for %{public}s", provider->GetClassName());
     return kIOReturnSuccess;
 }
@@ -112,6 +127,18 @@ IMPL(AppleStyleNicUserClient, Stop)
     LOG("stopped");
     OSSafeReleaseNULL(ivars->nic);
     return Stop(provider, SUPERDISPATCH);
+}
+
+kern_return_t
+IMPL(AppleStyleNicUserClient, CopyClientMemoryForType)
+{
+    if (type != 0 || ivars->shared == nullptr) {
+        return kIOReturnBadArgument;
+    }
+    *options = kIOUserClientMemoryReadOnly;
+    ivars->shared->retain();
+    *memory = ivars->shared;
+    return kIOReturnSuccess;
 }
 
 kern_return_t
@@ -141,6 +168,11 @@ GetCounters(OSObject * target, void * reference, IOUserClientMethodArguments * a
     }
     self->ivars->nic->CopyCounters(&arguments->scalarOutput[0], &arguments->scalarOutput[1]);
     arguments->scalarOutputCount = 2;
+    if (self->ivars->sharedMap != nullptr) {
+        uint64_t * words = reinterpret_cast<uint64_t *>(self->ivars->sharedMap->GetAddress());
+        words[0] = arguments->scalarOutput[0];
+        words[1] = arguments->scalarOutput[1];
+    }
     return kIOReturnSuccess;
 }
 
