@@ -1,15 +1,14 @@
 // .dext bundle reader on libplist (Debian's libplist: the Apple plist formats, XML and binary).
 
 #include <netdext/bundle/bundle.h>
+#include <netdext/file_io.h>
 
 #include <plist/plist.h>
 
 #include <sys/stat.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 namespace netdext::bundle {
 namespace {
@@ -18,16 +17,6 @@ struct PlistDeleter {
     void operator()(plist_t node) const { plist_free(node); }
 };
 using PlistPtr = std::unique_ptr<void, PlistDeleter>;
-
-bool read_file(const std::string &path, std::string &out) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return false;
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    out = buffer.str();
-    return true;
-}
 
 PlistPtr parse_plist(const std::string &path, LoadError &error) {
     std::string data;

@@ -14,13 +14,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "generator.h"
+
+#include <netdext/file_io.h>
 
 #ifndef NETDEXT_VERSION
 #define NETDEXT_VERSION "0"
@@ -29,16 +30,6 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-bool read_file(const std::string &path, std::string &out) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return false;
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    out = buffer.str();
-    return !in.bad();
-}
 
 /* Writes through a temporary file and a rename, so a failed run never leaves half a file. */
 bool write_file(const std::string &path, const std::string &text) {
@@ -76,7 +67,7 @@ int main(int argc, char **argv) {
     CLI11_PARSE(app, argc, argv);
 
     std::string source;
-    if (!read_file(input, source)) {
+    if (!netdext::read_file(input, source)) {
         std::cerr << input << ": error: cannot read: " << std::strerror(errno) << "\n";
         return 1;
     }

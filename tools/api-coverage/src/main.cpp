@@ -11,6 +11,8 @@
 #include "render.h"
 #include "scanner.h"
 
+#include <netdext/file_io.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -21,16 +23,6 @@
 #include <vector>
 
 namespace {
-
-bool read_file(const std::string &path, std::string &out) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return false;
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    out = buffer.str();
-    return true;
-}
 
 std::vector<std::string> lines_of(const std::string &text) {
     std::vector<std::string> lines;
@@ -107,7 +99,7 @@ int main(int argc, char **argv) {
     std::string error;
     if (!notes_path.empty()) {
         std::string contents;
-        if (!read_file(notes_path, contents)) {
+        if (!netdext::read_file(notes_path, contents)) {
             std::cerr << "netdext-api-coverage: " << notes_path << ": cannot read\n";
             return 2;
         }
@@ -128,7 +120,7 @@ int main(int argc, char **argv) {
 
     if (!check.empty()) {
         std::string current;
-        if (!read_file(check, current))
+        if (!netdext::read_file(check, current))
             current.clear();
         if (current != document) {
             std::cerr << "netdext-api-coverage: " << check

@@ -3,13 +3,13 @@
 #include "scanner.h"
 #include "tokens.h"
 
+#include <netdext/file_io.h>
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <set>
-#include <sstream>
 
 namespace api_coverage {
 
@@ -561,16 +561,6 @@ private:
     std::string m_error;
 };
 
-bool read_file(const std::filesystem::path &path, std::string &out) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return false;
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    out = buffer.str();
-    return true;
-}
-
 std::vector<std::filesystem::path> headers_in(const std::filesystem::path &dir) {
     std::vector<std::filesystem::path> out;
     std::error_code ec;
@@ -612,7 +602,7 @@ bool scan_sdk(const std::string &include_dir, Api &api, std::string &error) {
     macro_sources.insert(macro_sources.end(), headers.begin(), headers.end());
     for (const fs::path &path : macro_sources) {
         std::string text;
-        if (!read_file(path, text)) {
+        if (!netdext::read_file(path.string(), text)) {
             error = path.string() + ": cannot read";
             return false;
         }
@@ -620,7 +610,7 @@ bool scan_sdk(const std::string &include_dir, Api &api, std::string &error) {
     }
     for (const fs::path &path : headers) {
         std::string text;
-        if (!read_file(path, text)) {
+        if (!netdext::read_file(path.string(), text)) {
             error = path.string() + ": cannot read";
             return false;
         }

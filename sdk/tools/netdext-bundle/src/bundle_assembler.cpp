@@ -4,10 +4,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <unistd.h>
 
 #include "property_list.h"
+
+#include <netdext/file_io.h>
 
 namespace fs = std::filesystem;
 
@@ -15,12 +16,10 @@ namespace netdext::bundle {
 namespace {
 
 Result<std::string> read_file(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
+    std::string text;
+    if (!netdext::read_file(path, text))
         return Result<std::string>::failure(path + ": error: cannot read: " + std::strerror(errno));
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    return buffer.str();
+    return text;
 }
 
 Result<bool> write_file(const fs::path &path, const std::string &text) {
