@@ -43,11 +43,9 @@ kern_return_t IODataQueueDispatchSource::Create(uint64_t queueByteCount, IODispa
         queueByteCount > (1ull << 30))
         return kIOReturnBadArgument;
     *source = nullptr;
-    auto *created = new IODataQueueDispatchSource;
-    if (!created->init()) {
-        created->release();
+    auto *created = netdext::new_object<IODataQueueDispatchSource>();
+    if (created == nullptr)
         return kIOReturnNoMemory;
-    }
     created->ivars->buffer.resize(padded(uint32_t(queueByteCount)));
     kern_return_t kr = created->netdext_set_queue(queue);
     if (kr != kIOReturnSuccess) {

@@ -142,11 +142,9 @@ kern_return_t IOInterruptDispatchSource::Create(IOService *provider, uint32_t in
     Offer offer;
     if (!find_line(id, line, offer))
         return kIOReturnNoInterrupt;
-    auto *created = new IOInterruptDispatchSource;
-    if (!created->init()) {
-        created->release();
+    auto *created = netdext::new_object<IOInterruptDispatchSource>();
+    if (created == nullptr)
         return kIOReturnNoMemory;
-    }
     kern_return_t kr = created->netdext_set_queue(queue);
     if (kr != kIOReturnSuccess) {
         created->release();

@@ -27,11 +27,9 @@ kern_return_t IOTimerDispatchSource::Create(IODispatchQueue *queue,
     if (queue == nullptr || source == nullptr)
         return kIOReturnBadArgument;
     *source = nullptr;
-    auto *created = new IOTimerDispatchSource;
-    if (!created->init()) {
-        created->release();
+    auto *created = netdext::new_object<IOTimerDispatchSource>();
+    if (created == nullptr)
         return kIOReturnNoMemory;
-    }
     kern_return_t kr = created->netdext_set_queue(queue);
     if (kr != kIOReturnSuccess) {
         created->release();

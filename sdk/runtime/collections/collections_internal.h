@@ -3,20 +3,12 @@
 
 #include <DriverKit/OSCollections.h>
 
+#include "internal.h" // new_object
+
 #include <cstdint>
 #include <cstdlib>
 
 namespace netdext {
-
-// Allocates and init()s a T (+1), or nullptr.
-template <class T> T *new_object() {
-    T *object = new T;
-    if (!object->init()) {
-        object->release();
-        return nullptr;
-    }
-    return object;
-}
 
 // What a property read across the dext/kernel boundary gives (DriverKit serialises it): a new
 // graph (+1) in which every collection and OSData is copied and the immutable leaves (OSString,

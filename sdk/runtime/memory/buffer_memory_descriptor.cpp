@@ -96,11 +96,9 @@ kern_return_t IOBufferMemoryDescriptor::Create(uint64_t options, uint64_t capaci
         return kIOReturnBadArgument;
     uint64_t size = (capacity + page - 1) & ~(page - 1);
 
-    auto *created = new IOBufferMemoryDescriptor;
-    if (!created->init()) {
-        created->release();
+    auto *created = netdext::new_object<IOBufferMemoryDescriptor>();
+    if (created == nullptr)
         return kIOReturnNoMemory;
-    }
     if (!allocate(size, alignment, *created->ivars)) {
         created->release();
         return kIOReturnNoMemory;

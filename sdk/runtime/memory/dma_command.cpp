@@ -39,11 +39,9 @@ kern_return_t IODMACommand::Create(IOService *device, uint64_t,
     if (device == nullptr || specification == nullptr || command == nullptr)
         return kIOReturnBadArgument;
     *command = nullptr;
-    auto *created = new IODMACommand;
-    if (!created->init()) {
-        created->release();
+    auto *created = netdext::new_object<IODMACommand>();
+    if (created == nullptr)
         return kIOReturnNoMemory;
-    }
     device->retain();
     created->ivars->device = device;
     created->ivars->specification = *specification;

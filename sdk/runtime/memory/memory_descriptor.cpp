@@ -76,16 +76,6 @@ bool slice(const Ranges &ranges, uint64_t offset, uint64_t length, Ranges &out) 
     return true;
 }
 
-// Creates an initialised descriptor of the base class.
-IOMemoryDescriptor *new_descriptor() {
-    auto *created = new IOMemoryDescriptor;
-    if (!created->init()) {
-        created->release();
-        return nullptr;
-    }
-    return created;
-}
-
 } // namespace
 
 // ---- IOMemoryDescriptor ----------------------------------------------------------------------
@@ -248,7 +238,7 @@ kern_return_t IOMemoryDescriptor::CreateSubMemoryDescriptor(uint64_t memoryDescr
             return kIOReturnBadArgument;
         options = ofDescriptor->ivars->options;
     }
-    IOMemoryDescriptor *created = new_descriptor();
+    IOMemoryDescriptor *created = netdext::new_object<IOMemoryDescriptor>();
     if (created == nullptr)
         return kIOReturnNoMemory;
     // netdext: without direction bits the slice keeps its parent's direction.
@@ -271,7 +261,7 @@ kern_return_t IOMemoryDescriptor::CreateWithMemoryDescriptors(
     for (uint32_t i = 0; i < withDescriptorsCount; ++i)
         if (withDescriptors[i] == nullptr)
             return kIOReturnBadArgument;
-    IOMemoryDescriptor *created = new_descriptor();
+    IOMemoryDescriptor *created = netdext::new_object<IOMemoryDescriptor>();
     if (created == nullptr)
         return kIOReturnNoMemory;
     uint64_t directions = 0;
@@ -306,7 +296,7 @@ kern_return_t IOMemoryDescriptor::netdext_create_with_range(uint64_t options, vo
     if (memory == nullptr || (address == nullptr && length != 0))
         return kIOReturnBadArgument;
     *memory = nullptr;
-    IOMemoryDescriptor *created = new_descriptor();
+    IOMemoryDescriptor *created = netdext::new_object<IOMemoryDescriptor>();
     if (created == nullptr)
         return kIOReturnNoMemory;
     created->netdext_set_range(address, length);
@@ -347,11 +337,9 @@ kern_return_t IOMemoryMap::netdext_create(IOMemoryDescriptor *memory, uint64_t o
     if (memory == nullptr || map == nullptr)
         return kIOReturnBadArgument;
     *map = nullptr;
-    auto *created = new IOMemoryMap;
-    if (!created->init()) {
-        created->release();
+    auto *created = netdext::new_object<IOMemoryMap>();
+    if (created == nullptr)
         return kIOReturnNoMemory;
-    }
     memory->retain();
     created->ivars->memory = memory;
     created->ivars->options = options;

@@ -7,6 +7,7 @@
 
 #include <cstring>
 
+#include "internal.h"
 #include "state.h"
 
 using netdext::PacketState;
@@ -107,11 +108,9 @@ kern_return_t IOUserNetworkPacketBufferPool::CreateWithOptions(
     request.buffer_size = options->bufferSize;
     request.pool_flags = options->poolFlags & PoolFlagMask;
 
-    auto *created = new IOUserNetworkPacketBufferPool;
-    if (!created->init()) {
-        created->release();
+    auto *created = netdext::new_object<IOUserNetworkPacketBufferPool>();
+    if (created == nullptr)
         return kIOReturnNoMemory;
-    }
     PoolState &state = created->ivars->state;
     state.name = request.name;
     state.owner_device = device;

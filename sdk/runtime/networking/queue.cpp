@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "internal.h"
 #include "state.h"
 
 using netdext::QueueAttachment;
@@ -423,11 +424,9 @@ IOReturn IOUserNetworkPacketQueue::setPacketPoller(IOUserNetworkPacketPoller *) 
         if (queue == nullptr)                                                                     \
             return kIOReturnBadArgument;                                                          \
         *queue = nullptr;                                                                         \
-        auto *created = new IOUserNetwork##Kind##Queue;                                           \
-        if (!created->init()) {                                                                   \
-            created->release();                                                                   \
+        auto *created = netdext::new_object<IOUserNetwork##Kind##Queue>();                        \
+        if (created == nullptr)                                                                   \
             return kIOReturnNoMemory;                                                             \
-        }                                                                                         \
         kern_return_t kr = created->netdext_setup(kind_value, pool, owner, capacity, queueId,     \
                                                   dispatchQueue);                                 \
         if (kr != kIOReturnSuccess) {                                                             \
