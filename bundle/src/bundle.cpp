@@ -52,27 +52,6 @@ std::optional<std::string> string_value(plist_t node) {
     return out;
 }
 
-std::optional<std::string> scalar_text(plist_t node) {
-    if (node == nullptr)
-        return std::nullopt;
-    switch (plist_get_node_type(node)) {
-    case PLIST_STRING:
-        return string_value(node);
-    case PLIST_BOOLEAN: {
-        uint8_t b = 0;
-        plist_get_bool_val(node, &b);
-        return std::string(b ? "true" : "false");
-    }
-    case PLIST_UINT: {
-        uint64_t v = 0;
-        plist_get_uint_val(node, &v);
-        return std::to_string(v);
-    }
-    default:
-        return std::nullopt;
-    }
-}
-
 // `node` as a Value; false for what a registry property cannot hold (dates, UIDs, nulls) or a
 // nesting deeper than kMaxDepth.
 constexpr int kMaxDepth = 32;
@@ -141,6 +120,21 @@ bool to_value(plist_t node, Value &out, int depth) {
     }
 }
 
+// A scalar entry as text (strings, booleans "true"/"false", integers in decimal); nullopt for
+// the others.
+std::optional<std::string> scalar_text(const Value &value) {
+    switch (value.kind) {
+    case Value::Kind::string:
+        return value.text;
+    case Value::Kind::boolean:
+        return std::string(value.integer != 0 ? "true" : "false");
+    case Value::Kind::integer:
+        return std::to_string(value.integer);
+    default:
+        return std::nullopt;
+    }
+}
+
 bool required_string(plist_t dict, const char *key, const std::string &file, std::string &out,
                      LoadError &error) {
     auto value = string_value(plist_dict_get_item(dict, key));
@@ -188,20 +182,10 @@ bool read_personalities(plist_t info, const std::string &file, Bundle &bundle, L
             plist_get_uint_val(score, &v);
             p.probe_score = int64_t(v > INT64_MAX ? INT64_MAX : v);
         }
-        plist_dict_iter pit = nullptr;
-        plist_dict_new_iter(value, &pit);
-        for (;;) {
-            char *pkey = nullptr;
-            plist_t pvalue = nullptr;
-            plist_dict_next_item(value, pit, &pkey, &pvalue);
-            if (pkey == nullptr)
-                break;
-            if (auto text = scalar_text(pvalue))
-                p.properties[pkey] = *text;
-            free(pkey);
-        }
-        free(pit);
         to_value(value, p.dictionary, 0);
+        for (const Value::Entry &entry : p.dictionary.entries)
+            if (auto text = scalar_text(entry.value))
+                p.properties[entry.key] = *text;
         if (p.user_class.empty()) {
             error.message = file + ": personality " + name + " has no IOUserClass";
             free(it);

@@ -43,8 +43,8 @@ struct Personality {
     std::string provider_class; // IOProviderClass
     std::string resource_match; // IOResourceMatch (software drivers: "IOKit")
     int64_t probe_score = 0;    // IOProbeScore
-    std::map<std::string, std::string> properties; // other string/number/bool keys, as text
-    Value dictionary; // the whole personality (dates and UIDs left out), nested values included
+    std::map<std::string, std::string> properties; // its string/number/bool keys, as text
+    Value dictionary; // the whole personality (dates and UIDs left out); `properties` comes from it
 };
 
 struct Bundle {
