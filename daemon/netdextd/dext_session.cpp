@@ -39,15 +39,46 @@ const char *level_name(uint8_t level) {
 } // namespace
 
 DextSession::DextSession(const SessionOptions &options, const bundle::Bundle &bundle,
-                         netlink::LinkWatcher &watcher, netlink::RouteSocket &route)
-    : m_options(options), m_bundle(bundle), m_watcher(watcher), m_route(route) {}
+                         std::unique_ptr<SessionNetwork> network)
+    : m_options(options), m_bundle(bundle), m_network(std::move(network)) {}
+
+bool DextSession::check_bundle(const bundle::Bundle &bundle, std::string &error) {
+    if (!bundle::has_entitlement(bundle, bundle::kDriverKitEntitlement)) {
+        error = bundle.path + ": missing the entitlement " +
+                std::string(bundle::kDriverKitEntitlement);
+        return false;
+    }
+    if (bundle.personalities.empty()) {
+        error = bundle.path + ": Info.plist has no IOKitPersonalities to match";
+        return false;
+    }
+    return true;
+}
+
+std::unique_ptr<DextSession> DextSession::attach(const SessionOptions &options,
+                                                 const bundle::Bundle &bundle,
+                                                 std::unique_ptr<SessionNetwork> network,
+                                                 std::unique_ptr<SessionHost> host,
+                                                 ipc::Channel channel, std::string &error) {
+    if (!check_bundle(bundle, error))
+        return nullptr;
+    std::unique_ptr<DextSession> session(new DextSession(options, bundle, std::move(network)));
+    session->m_fault_fd = UniqueFd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    if (!session->m_fault_fd.is_valid()) {
+        error = std::string("eventfd: ") + strerror(errno);
+        return nullptr;
+    }
+    session->m_host = std::move(host);
+    session->m_channel.emplace(std::move(channel));
+    return session;
+}
 
 std::unique_ptr<DextSession> DextSession::launch(const SessionOptions &options,
                                                  const bundle::Bundle &bundle,
                                                  netlink::LinkWatcher &watcher,
                                                  netlink::RouteSocket &route, std::string &error) {
-    std::unique_ptr<DextSession> session(new DextSession(options, bundle, watcher, route));
-    session->m_fault_fd = UniqueFd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    if (!check_bundle(bundle, error))
+        return nullptr;
     auto pair = ipc::Channel::create_pair(kProtocol);
     if (!pair) {
         error = "creating the control channel: " + pair.error().describe();
@@ -65,9 +96,10 @@ std::unique_ptr<DextSession> DextSession::launch(const SessionOptions &options,
         error = "starting netdext-host: " + process.error().describe();
         return nullptr;
     }
-    session->m_host.emplace(process.release_value());
-    session->m_channel.emplace(std::move(daemon_end));
-    session->log("started netdext-host, pid %d", int(session->m_host->pid()));
+    auto session = attach(options, bundle, kernel_network(watcher, route),
+                          spawned_host(process.release_value()), std::move(daemon_end), error);
+    if (session)
+        session->log("started netdext-host, pid %d", int(session->m_host->pid()));
     return session;
 }
 
@@ -341,7 +373,6 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
         reply.status = int32_t(0xE00002C1); // kIOReturnNotPrivileged
     } else {
         InterfaceConfig config;
-        config.name_pattern = m_options.name_pattern;
         config.capture_dir = m_options.capture_dir;
         config.mac = mac;
         config.pool_region = pool->second.region;
@@ -349,7 +380,15 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
         for (size_t i = 0; i < 6; ++i)
             config.capacities[i] = r.capacities[i];
         std::string error;
-        auto iface = NetInterface::create(config, error);
+        auto iface = [&]() -> Result<std::unique_ptr<NetInterface>> {
+            auto device = m_network->create_device(m_options.name_pattern);
+            if (!device) {
+                error = "creating the TAP " + m_options.name_pattern + ": " +
+                        device.error().describe();
+                return device.error();
+            }
+            return NetInterface::create(config, device.release_value(), error);
+        }();
         if (!iface) {
             log("netdextd: creating the interface failed: %s", error.c_str());
             reply.status = int32_t(0xE00002BE); // kIOReturnNoResources
@@ -380,7 +419,7 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
             (void)!write(fault_fd, &one, sizeof one);
         },
         m_options.drop_limit);
-    if (auto watched = m_watcher.watch(m_interface->ifindex()); !watched)
+    if (auto watched = m_network->watch_link(m_interface->ifindex()); !watched)
         log("netdextd: watching %s failed: %s", m_interface->name().c_str(),
             watched.error().describe().c_str());
     call(Call::GetMaxTransferUnit, 0, [this](int32_t status, uint32_t value) {
@@ -395,7 +434,7 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
 void DextSession::drop_interface() {
     if (!m_interface)
         return;
-    m_watcher.unwatch(m_interface->ifindex());
+    m_network->unwatch_link(m_interface->ifindex());
     log("netdextd: interface %s unregistered", m_interface->name().c_str());
     m_interface.reset(); // stops the mover; closing the TAP deletes the interface
 }
@@ -490,7 +529,7 @@ void DextSession::on_link_event(const netlink::LinkEvent &event) {
 void DextSession::revert_mtu() {
     if (!m_interface)
         return;
-    if (auto r = m_route.set_mtu(m_interface->ifindex(), m_driver_mtu); !r)
+    if (auto r = m_network->set_link_mtu(m_interface->ifindex(), m_driver_mtu); !r)
         log("netdextd: putting back MTU %u failed: %s", m_driver_mtu, r.error().describe().c_str());
 }
 

@@ -8,12 +8,15 @@
 //
 // Threads: the daemon's main thread calls everything, except that the frame mover reports faults
 // through fault_fd() (an eventfd the main thread polls).
+//
+// The host process and the network are reached through SessionHost and SessionNetwork
+// (session_ports.h): launch() uses the real ones, attach() takes any (tests pass fakes).
 #pragma once
 
-#include "host_process.h"
 #include "net_interface.h"
 #include "netlink/link_watcher.h"
 #include "netlink/route_socket.h"
+#include "session_ports.h"
 
 #include <netdext/bundle/bundle.h>
 #include <netdext/protocol/host_protocol.h>
@@ -43,10 +46,22 @@ class DextSession {
 public:
     enum class State { starting, running, stopping, exited, crashed, stopped_for_misbehaviour };
 
+    // Checks the bundle (check_bundle()), spawns netdext-host with the other end of a new
+    // control channel, and watches it. nullptr (and `error`) when either fails.
     static std::unique_ptr<DextSession> launch(const SessionOptions &options,
                                                const bundle::Bundle &bundle,
                                                netlink::LinkWatcher &watcher,
                                                netlink::RouteSocket &route, std::string &error);
+    // A session over a host that is already running and the daemon's end of its channel, after
+    // the same check_bundle(). `options.host_binary` and `sandbox` are not used.
+    static std::unique_ptr<DextSession> attach(const SessionOptions &options,
+                                               const bundle::Bundle &bundle,
+                                               std::unique_ptr<SessionNetwork> network,
+                                               std::unique_ptr<SessionHost> host,
+                                               shm::ipc::Channel channel, std::string &error);
+    // The launch policy: a dext needs the com.apple.developer.driverkit entitlement and a
+    // personality to match (DESIGN.md §6). False, with `error` naming the reason, otherwise.
+    static bool check_bundle(const bundle::Bundle &bundle, std::string &error);
     ~DextSession();
 
     // ---- main-thread events ----
@@ -85,7 +100,7 @@ public:
 
 private:
     DextSession(const SessionOptions &options, const bundle::Bundle &bundle,
-                netlink::LinkWatcher &watcher, netlink::RouteSocket &route);
+                std::unique_ptr<SessionNetwork> network);
     void handle(shm::ipc::ReceivedMessage &message);
     void protocol_error(const std::string &what);
     void stop_for(const std::string &reason);
@@ -101,9 +116,8 @@ private:
 
     SessionOptions m_options;
     bundle::Bundle m_bundle;
-    netlink::LinkWatcher &m_watcher;
-    netlink::RouteSocket &m_route;
-    std::optional<HostProcess> m_host;
+    std::unique_ptr<SessionNetwork> m_network;
+    std::unique_ptr<SessionHost> m_host;
     std::optional<shm::ipc::Channel> m_channel;
     UniqueFd m_fault_fd; // eventfd: the mover saw a fault
     std::string m_fault_text;

@@ -27,16 +27,14 @@ void InterfaceCounters::for_each(const std::function<void(const char *, uint64_t
 #undef NETDEXT_VISIT_COUNTER
 }
 
-Result<std::unique_ptr<NetInterface>> NetInterface::create(const InterfaceConfig &config,
-                                                           std::string &error) {
+Result<std::unique_ptr<NetInterface>>
+NetInterface::create(const InterfaceConfig &config, std::unique_ptr<tap::FrameDevice> device,
+                     std::string &error) {
     auto fail = [&](const std::string &what, const Error &e) {
         error = what + ": " + e.describe();
         return e;
     };
-    auto tap = tap::TapDevice::create(config.name_pattern);
-    if (!tap)
-        return fail("creating the TAP " + config.name_pattern, tap.error());
-    std::unique_ptr<NetInterface> iface(new NetInterface(tap.release_value()));
+    std::unique_ptr<NetInterface> iface(new NetInterface(std::move(device)));
     iface->m_pool_region = config.pool_region;
     iface->m_pool_layout = config.pool_layout;
 
@@ -75,7 +73,7 @@ Result<std::unique_ptr<NetInterface>> NetInterface::create(const InterfaceConfig
     iface->m_allocation_spares =
         std::min<uint32_t>(4, iface->m_rings_layout.capacity(RingId::Allocation));
 
-    tap::TapDevice &t = iface->m_tap;
+    tap::FrameDevice &t = *iface->m_tap;
     if (auto r = t.set_mac(config.mac); !r)
         return fail("setting the MAC of " + t.name(), r.error());
     // DriverKit interfaces start at the Ethernet MTU; the stack may raise it up to the driver's
@@ -99,7 +97,7 @@ Result<std::unique_ptr<NetInterface>> NetInterface::create(const InterfaceConfig
 NetInterface::~NetInterface() { stop(); }
 
 int NetInterface::unit() const {
-    const std::string &n = m_tap.name();
+    const std::string &n = m_tap->name();
     size_t digits = 0;
     while (digits < n.size() && std::isdigit(static_cast<unsigned char>(n[n.size() - 1 - digits])))
         ++digits;
@@ -117,11 +115,16 @@ bool NetInterface::queue_enabled(size_t kind) const {
     return kind < m_enabled.size() && m_enabled[kind].load(std::memory_order_acquire);
 }
 
+void NetInterface::set_fault_handler(std::function<void(const std::string &)> on_fault,
+                                     uint64_t drop_limit) {
+    m_on_fault = std::move(on_fault);
+    m_drop_limit = drop_limit;
+}
+
 void NetInterface::start(std::function<void(const std::string &)> on_fault, uint64_t drop_limit) {
     if (m_thread.joinable())
         return;
-    m_on_fault = std::move(on_fault);
-    m_drop_limit = drop_limit;
+    set_fault_handler(std::move(on_fault), drop_limit);
     m_stopping = false;
     m_thread = std::thread([this] { run(); });
 }
@@ -150,7 +153,7 @@ bool NetInterface::move_tx() {
                 auto buffer = endpoint.buffer(ids[i]);
                 slots[i] = tap::FrameSlot{buffer.data(), uint32_t(buffer.size()), 0};
             }
-            auto read = m_tap.read_frames(std::span<tap::FrameSlot>(slots, taken));
+            auto read = m_tap->read_frames(std::span<tap::FrameSlot>(slots, taken));
             uint32_t got = read ? uint32_t(read.value()) : 0;
             uint32_t submitted = 0;
             if (got > 0) {
@@ -194,24 +197,35 @@ bool NetInterface::move_rx() {
         uint32_t n = endpoint.poll_rx_completions(frames);
         if (n == 0)
             break;
-        uint64_t bytes = 0;
         for (uint32_t i = 0; i < n; ++i) {
             auto data = endpoint.frame_bytes(frames[i]);
             out[i] = tap::ConstFrame{data.data(), uint32_t(data.size())};
             ids[i] = frames[i].packet;
-            bytes += data.size();
             if (m_capture)
                 m_capture->rx_completed(data);
         }
-        auto written = m_tap.write_frames(std::span<const tap::ConstFrame>(out, n));
+        // This thread is the TAP's only writer: the rejection counters' deltas are this batch's.
+        const tap::TapCounters &tap_counters = m_tap->counters();
+        const uint64_t rejected_before = tap_counters.tx_rejected.load(std::memory_order_relaxed);
+        const uint64_t rejected_bytes_before =
+            tap_counters.tx_rejected_bytes.load(std::memory_order_relaxed);
+        auto written = m_tap->write_frames(std::span<const tap::ConstFrame>(out, n));
         uint32_t consumed = written ? uint32_t(written.value()) : 0;
-        // A full stack backlog (EAGAIN) drops the rest; the kernel refusing one is counted by
-        // the TAP (tx_rejected) and mirrored below.
-        if (consumed < n)
-            m_counters.drop_tap_rejected.fetch_add(n - consumed, std::memory_order_relaxed);
+        uint64_t bytes = 0;
+        for (uint32_t i = 0; i < consumed; ++i)
+            bytes += out[i].length;
+        // A full stack backlog (EAGAIN) drops the rest; frames the kernel refused (counted by
+        // the TAP in tx_rejected) were consumed but not received: neither is "written".
+        const uint64_t rejected =
+            tap_counters.tx_rejected.load(std::memory_order_relaxed) - rejected_before;
+        bytes -= tap_counters.tx_rejected_bytes.load(std::memory_order_relaxed) -
+                 rejected_bytes_before;
+        if (consumed < n || rejected > 0)
+            m_counters.drop_tap_rejected.fetch_add(n - consumed + rejected,
+                                                   std::memory_order_relaxed);
         endpoint.release(std::span<const uint32_t>(ids, n));
         m_counters.rx_completed.fetch_add(n, std::memory_order_relaxed);
-        m_counters.tap_written_frames.fetch_add(consumed, std::memory_order_relaxed);
+        m_counters.tap_written_frames.fetch_add(consumed - rejected, std::memory_order_relaxed);
         m_counters.tap_written_bytes.fetch_add(bytes, std::memory_order_relaxed);
         moved = true;
         if (n < kBatch)
@@ -244,7 +258,7 @@ void NetInterface::publish_drops() {
     m_counters.drop_offset_length_out_of_bounds.store(d.offset_length_out_of_bounds,
                                                       std::memory_order_relaxed);
     m_counters.ring_faults.store(d.ring_faults, std::memory_order_relaxed);
-    m_counters.drop_tap_truncated.store(m_tap.counters().rx_truncated.load(),
+    m_counters.drop_tap_truncated.store(m_tap->counters().rx_truncated.load(),
                                         std::memory_order_relaxed);
     if (m_fault_reported || !m_on_fault)
         return;
@@ -258,15 +272,20 @@ void NetInterface::publish_drops() {
     }
 }
 
+bool NetInterface::run_once() {
+    bool moved = move_tx();
+    moved = move_rx() || moved;
+    publish_drops();
+    return moved;
+}
+
 void NetInterface::run() {
-    std::string thread_name = "mover:" + m_tap.name();
+    std::string thread_name = "mover:" + m_tap->name();
     thread_name.resize(std::min<size_t>(thread_name.size(), 15));
     pthread_setname_np(pthread_self(), thread_name.c_str());
     shm::DaemonEndpoint &endpoint = *m_endpoint;
     while (!m_stopping.load(std::memory_order_acquire)) {
-        bool moved = move_tx();
-        moved = move_rx() || moved;
-        publish_drops();
+        bool moved = run_once();
         if (moved || m_fault_reported)
             continue;
         if (m_capture)
@@ -279,7 +298,7 @@ void NetInterface::run() {
                               endpoint.free_space(RingId::TxSubmission) > 0;
         struct pollfd fds[3] = {{m_stop->fd(), POLLIN, 0},
                                 {m_daemon_doorbell->fd(), POLLIN, 0},
-                                {m_tap.fd(), POLLIN, 0}};
+                                {m_tap->fd(), POLLIN, 0}};
         // FIXME: the timeout is only a safety net against a lost wakeup; it costs nothing idle.
         poll(fds, can_take ? 3 : 2, 1000);
         (void)m_daemon_doorbell->drain();

@@ -13,11 +13,14 @@
 //
 // Counters are published as relaxed atomics after every busy iteration; every drop has a name.
 // Control calls (set_*) come from the daemon's main thread.
+//
+// The TAP is reached only through tap::FrameDevice, so tests give create() a fake device and
+// drive the mover's loop body with run_once() from the test thread (no root, exact counters).
 #pragma once
 
 #include "common/result.h"
 #include "frame_capture.h"
-#include "tap/tap_device.h"
+#include "tap/frame_device.h"
 
 #include <netdext/shm/daemon_endpoint.h>
 #include <netdext/shm/shared_region.h>
@@ -45,7 +48,8 @@ struct InterfaceCounters {
     X(rx_restocked)        /* empty buffers put on RX submission */                                \
     X(free_reaped)         /* packets the driver deallocated */                                    \
     X(drop_tap_truncated)  /* a frame larger than a packet buffer */                               \
-    X(drop_tap_rejected)   /* the kernel refused a frame the driver received */                    \
+    X(drop_tap_rejected)   /* the kernel refused a frame the driver received, or its backlog  \
+                              was full */                                                         \
     X(drop_tx_ring_full)   /* read from the TAP but TX submission had no room */                   \
     X(drop_index_out_of_range)                                                                    \
     X(drop_not_owned_by_driver)                                                                   \
@@ -66,7 +70,6 @@ struct InterfaceCounters {
 };
 
 struct InterfaceConfig {
-    std::string name_pattern = "en%d";
     MacAddress mac;
     std::shared_ptr<shm::SharedRegion> pool_region;
     shm::PoolLayout pool_layout;
@@ -76,19 +79,21 @@ struct InterfaceConfig {
 
 class NetInterface {
 public:
-    // Creates the TAP (in the calling thread's network namespace), the rings region and the two
-    // doorbells, and initialises the shared memory. The mover is not started yet.
-    static Result<std::unique_ptr<NetInterface>> create(const InterfaceConfig &config,
-                                                        std::string &error);
+    // Takes the device (a new TAP, SessionNetwork::create_device), creates the rings region and
+    // the two doorbells, initialises the shared memory and sets the device's MAC, MTU, queue
+    // length and carrier (off). The mover is not started yet.
+    static Result<std::unique_ptr<NetInterface>>
+    create(const InterfaceConfig &config, std::unique_ptr<tap::FrameDevice> device,
+           std::string &error);
     ~NetInterface(); // stops the mover; closing the TAP deletes the interface
 
     NetInterface(const NetInterface &) = delete;
     NetInterface &operator=(const NetInterface &) = delete;
 
-    [[nodiscard]] const std::string &name() const { return m_tap.name(); }
-    [[nodiscard]] int ifindex() const { return m_tap.ifindex(); }
+    [[nodiscard]] const std::string &name() const { return m_tap->name(); }
+    [[nodiscard]] int ifindex() const { return m_tap->ifindex(); }
     [[nodiscard]] int unit() const;
-    [[nodiscard]] tap::TapDevice &tap() { return m_tap; }
+    [[nodiscard]] tap::FrameDevice &tap() { return *m_tap; }
     [[nodiscard]] const shm::SharedRegion &rings_region() const { return *m_rings; }
     [[nodiscard]] const shm::RingsLayout &rings_layout() const { return m_rings_layout; }
     [[nodiscard]] const shm::EventFd &daemon_doorbell() const { return *m_daemon_doorbell; }
@@ -100,18 +105,24 @@ public:
     void start(std::function<void(const std::string &)> on_fault, uint64_t drop_limit);
     void stop();
 
+    // The mover's loop body, once: TX, then RX, then the drop counters and the fault check.
+    // Returns whether anything moved. The mover thread calls it; a test that never start()s may
+    // call it from its own thread instead, after set_fault_handler() if it wants faults reported.
+    bool run_once();
+    void set_fault_handler(std::function<void(const std::string &)> on_fault, uint64_t drop_limit);
+
     // The queues the driver enabled (the mover only moves through enabled queues).
     void set_queue_enabled(size_t kind, bool enabled);
     [[nodiscard]] bool queue_enabled(size_t kind) const;
 
 private:
-    NetInterface(tap::TapDevice tap) : m_tap(std::move(tap)) {}
+    explicit NetInterface(std::unique_ptr<tap::FrameDevice> tap) : m_tap(std::move(tap)) {}
     void run();
     bool move_tx(); // returns whether anything moved
     bool move_rx();
     void publish_drops();
 
-    tap::TapDevice m_tap;
+    std::unique_ptr<tap::FrameDevice> m_tap;
     std::shared_ptr<shm::SharedRegion> m_pool_region;
     shm::PoolLayout m_pool_layout;
     std::unique_ptr<shm::SharedRegion> m_rings;

@@ -18,8 +18,8 @@ namespace netdext::tap {
 namespace {
 
 // Single-writer counter: a plain load and store, no locked read-modify-write on the hot path.
-void bump(std::atomic<uint64_t> &counter) {
-    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+void bump(std::atomic<uint64_t> &counter, uint64_t by = 1) {
+    counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
 }
 
 bool is_name_char(char c) {
@@ -207,6 +207,7 @@ Result<size_t> TapDevice::write_frames(std::span<const ConstFrame> frames) {
                 return put.release_error();
             }
             bump(m_counters->tx_rejected);
+            bump(m_counters->tx_rejected_bytes, frame.length);
         }
         ++consumed;
     }

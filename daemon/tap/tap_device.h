@@ -3,7 +3,8 @@
 // the fd; frames written to the fd are received by the stack as if from the wire.
 //
 // Emulates: DriverKit's IOUserNetworkEthernet registration → a TAP named en<N>, MAC and MTU set,
-// carrier from ReportLinkStatus (TUNSETCARRIER).
+// carrier from ReportLinkStatus (TUNSETCARRIER). The network family sees it as a FrameDevice
+// (frame_device.h, where FrameSlot, ConstFrame and TapCounters live), which tests fake.
 //
 // Setup: IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL, no IFF_VNET_HDR (no offloads: one frame per
 // read/write, exactly as on the wire), non-blocking, close-on-exec, not persistent unless asked:
@@ -29,6 +30,7 @@
 #include "common/result.h"
 #include "common/unique_fd.h"
 #include "netlink/link_state.h"
+#include "tap/frame_device.h"
 
 #include <atomic>
 #include <cstddef>
@@ -44,28 +46,7 @@ class RouteSocket;
 
 namespace netdext::tap {
 
-// One caller-owned receive buffer. read_frames() sets `length`; `data` stays the caller's.
-struct FrameSlot {
-    std::byte *data = nullptr;
-    uint32_t capacity = 0;
-    uint32_t length = 0;
-};
-
-// One caller-owned frame to transmit into the stack: a complete Ethernet frame, no FCS.
-struct ConstFrame {
-    const std::byte *data = nullptr;
-    uint32_t length = 0;
-};
-
-// Named drop counters (DESIGN.md §5: every drop has a named counter). Each is written only by the
-// reader or only by the writer thread.
-struct TapCounters {
-    std::atomic<uint64_t> rx_truncated{0}; // reader: frame larger than its slot, dropped
-    std::atomic<uint64_t> tx_rejected{0};  // writer: kernel refused the frame (EINVAL: shorter
-                                           // than an Ethernet header; EIO: interface down…)
-};
-
-class TapDevice {
+class TapDevice final : public FrameDevice {
 public:
     struct Options {
         bool persistent = false; // TUNSETPERSIST: the interface outlives the fd
@@ -87,21 +68,21 @@ public:
     TapDevice &operator=(TapDevice &&) noexcept;
     TapDevice(const TapDevice &) = delete;
     TapDevice &operator=(const TapDevice &) = delete;
-    ~TapDevice() = default;
+    ~TapDevice() override = default;
 
-    [[nodiscard]] int fd() const { return m_tap.get(); } // poll for EPOLLIN / EPOLLOUT
-    [[nodiscard]] int ifindex() const { return m_ifindex; }
+    [[nodiscard]] int fd() const override { return m_tap.get(); } // poll for EPOLLIN / EPOLLOUT
+    [[nodiscard]] int ifindex() const override { return m_ifindex; }
     // The name the kernel gave at creation.
-    [[nodiscard]] const std::string &name() const { return m_name; }
+    [[nodiscard]] const std::string &name() const override { return m_name; }
 
     // SIOCSIFHWADDR (sa_family ARPHRD_ETHER) on the TAP fd. EADDRNOTAVAIL for a multicast or
     // all-zero address.
-    Result<void> set_mac(const MacAddress &mac);
-    Result<void> set_mtu(uint32_t mtu);           // SIOCSIFMTU; TAP accepts 68…65535
-    Result<void> set_txqueuelen(uint32_t length); // SIOCSIFTXQLEN
+    Result<void> set_mac(const MacAddress &mac) override;
+    Result<void> set_mtu(uint32_t mtu) override;         // SIOCSIFMTU; TAP accepts 68…65535
+    Result<void> set_txqueuelen(uint32_t length) override; // SIOCSIFTXQLEN
     // TUNSETCARRIER (Linux 4.20+; older kernels answer EINVAL). A freshly attached TAP has
     // carrier on; the family sets it from the driver's ReportLinkStatus.
-    Result<void> set_carrier(bool on);
+    Result<void> set_carrier(bool on) override;
 
     // One frame the stack sent out of the interface, into `buffer`. Returns its length;
     // EAGAIN when none is pending; EMSGSIZE (frame dropped, rx_truncated counted) when it did
@@ -113,13 +94,13 @@ public:
     // Reads frames into `slots` in order until all are filled or none is pending. Returns how
     // many slots were filled (0: nothing pending). Truncated frames are dropped and counted,
     // not returned.
-    Result<size_t> read_frames(std::span<FrameSlot> slots);
+    Result<size_t> read_frames(std::span<FrameSlot> slots) override;
     // Writes `frames` in order. Frames the kernel refuses are dropped and counted (tx_rejected).
     // Stops early only on EAGAIN; returns how many frames were consumed (written or dropped), so
     // the caller retries the rest when the fd is writable.
-    Result<size_t> write_frames(std::span<const ConstFrame> frames);
+    Result<size_t> write_frames(std::span<const ConstFrame> frames) override;
 
-    [[nodiscard]] const TapCounters &counters() const { return *m_counters; }
+    [[nodiscard]] const TapCounters &counters() const override { return *m_counters; }
 
     // The interface's `ip -s link` counters (rtnetlink IFLA_STATS64), through a RouteSocket of
     // the TAP's namespace. For tests and diagnostics.

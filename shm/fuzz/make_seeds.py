@@ -17,8 +17,9 @@ RING_ID = {"tx-sub": 0, "tx-comp": 1, "rx-sub": 2, "rx-comp": 3, "free": 4, "all
 MAGIC = 0x4358444e
 
 
-def setup(packets=16, size_selector=2, capacities=(4, 4, 4, 4, 4, 4)):
-    return bytes([packets - 1, size_selector, *capacities])
+def setup(packets=16, size_selector=2, capacities=(4, 4, 4, 4, 4, 4), no_buffer=0):
+    """no_buffer: how many of the packets have no buffer (the last ones)."""
+    return bytes([packets - 1, size_selector | (no_buffer << 2), *capacities])
 
 
 def op(name, fmt="", *args):
@@ -54,6 +55,15 @@ SEEDS = {
     + op("SetControl", "BBI", RING_ID["rx-comp"], 0, 1000) + op("PollRx", "B", 8)
     + op("SetControl", "BBI", RING_ID["tx-comp"], 0, 0xffffffff) + op("ReapTx", "B", 8)
     + op("SetControl", "BBI", RING_ID["rx-sub"], 1, 77) + op("RestockRx", "B", 8),
+    # Indices at the edges on every driver ring: the last packet with a buffer, the packets
+    # without one (14, 15), the first index out of range (16 == packet_count) and the last.
+    "edge-indices": setup(no_buffer=2) + op("RestockRx", "B", 8)
+    + op("DriverDequeue", "BB", RX_SUBMISSION, 8) + descriptor_write(0, 0, 60)
+    + enqueue(RX_COMPLETION, [0, 14, 15, 16, 17, 0xffffffff]) + op("PollRx", "B", 16)
+    + op("SubmitTx", "BH", 4, 100) + op("DriverDequeue", "BB", TX_SUBMISSION, 4)
+    + enqueue(TX_COMPLETION, [16, 15, 13, 8]) + op("ReapTx", "B", 16)
+    + op("RestockAlloc", "B", 4) + op("DriverDequeue", "BB", ALLOCATION, 4)
+    + enqueue(FREE, [16, 14, 13, 12, 1]) + op("ReapFree", "B", 16),
     "scribble": setup(packets=64, size_selector=0) + op("RestockRx", "B", 64)
     + op("WriteRings", "HB", 0, 32) + bytes(range(32)) + op("WritePool", "HB", 0, 64) + b"\xff" * 64
     + op("PollRx", "B", 64),

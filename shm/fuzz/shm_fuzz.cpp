@@ -1,9 +1,14 @@
 // Fuzz target: everything netdextd reads from a dext — ring control words, ring entries, packet
 // descriptors, control-channel datagrams — comes from the fuzzer, interleaved with the daemon's own
-// operations. It must never crash, trip a sanitizer, or break the daemon's private invariants.
+// operations. It must never crash, trip a sanitizer, or break the daemon's private invariants, and
+// every operation that takes entries back from the driver is checked against an oracle: an
+// independent model of validation.h's rules applied to the entries the daemon consumed (read back
+// from the ring), which predicts each drop by reason, the frames accepted and the ownership after.
 //
 // Input format (all integers little-endian; a short read ends the input):
-//   u8 packet_count-1 (mod 64), u8 buffer-size selector, u8 x6 ring capacity log2 (mod 7),
+//   u8 packet_count-1 (mod 64),
+//   u8 selector: buffer size (bits 0-1), packets without a buffer (bits 2-7, mod packet_count),
+//   u8 x6 ring capacity log2 (mod 7),
 //   then commands, each an opcode byte (mod kOpCount) followed by its arguments:
 //     WriteRings    u16 offset, u8 length, bytes     raw bytes anywhere in the rings region
 //     WritePool     u16 offset, u8 length, bytes     raw bytes in the header/descriptor area
@@ -97,15 +102,130 @@ void check_invariants(const DaemonEndpoint &daemon, const PoolLayout &pool) {
         __builtin_trap();
 }
 
+// The oracle. Before an operation it copies the daemon's ownership and drop counters; after it,
+// it reads the entries the daemon consumed from the ring (the fuzzer is single-threaded, so they
+// are what the daemon read) and applies the rules in order, independently of DaemonEndpoint:
+//   1. index < packet_count, else index_out_of_range (ownership unchanged)
+//   2. the driver holds it (DriverTx, DriverRx, DriverAllocated), else not_owned_by_driver
+//   3. TX completion takes DriverTx, RX completion DriverRx or DriverAllocated, free any of the
+//      three; else wrong_queue (and the packet is the daemon's again)
+//   RX completion: 4. buffer_index == index  5. data_length != 0
+//                  6. data_offset + data_length <= buffer_size; else the named drop (reclaimed)
+// Accepted: TX completion and free → DaemonFree; RX completion → DaemonHeld, a frame returned.
+class Oracle {
+public:
+    Oracle(const PoolLayout &pool, std::span<std::byte> pool_region, const RingsLayout &rings,
+           std::span<std::byte> rings_region)
+        : m_pool(pool), m_pool_region(pool_region), m_rings(rings), m_rings_region(rings_region) {}
+
+    void before(const DaemonEndpoint &daemon) {
+        m_owners.resize(m_pool.packet_count);
+        for (uint32_t i = 0; i < m_pool.packet_count; ++i)
+            m_owners[i] = daemon.ownership().state(i);
+        m_drops = daemon.drops();
+        m_consumed = daemon.counters(RingId::TxCompletion).packets;
+        m_consumed_rx = daemon.counters(RingId::RxCompletion).packets;
+        m_consumed_free = daemon.counters(RingId::Free).packets;
+    }
+
+    // After an operation on the driver-produced `ring` that returned `accepted` (and, for RX
+    // completion, `frames`). Traps on any difference.
+    void after(const DaemonEndpoint &daemon, RingId ring, uint32_t accepted,
+               std::span<const RxFrame> frames = {}) {
+        uint64_t start = ring == RingId::TxCompletion   ? m_consumed
+                         : ring == RingId::RxCompletion ? m_consumed_rx
+                                                        : m_consumed_free;
+        uint64_t end = daemon.counters(ring).packets;
+        RingView view = m_rings.view(m_rings_region, ring);
+        DropCounters expected = m_drops;
+        uint32_t expected_accepted = 0;
+        for (uint64_t n = start; n < end; ++n) {
+            uint32_t packet = view.entries[uint32_t(n) & (view.capacity - 1)];
+            if (packet >= m_pool.packet_count) {
+                ++expected.index_out_of_range;
+                continue;
+            }
+            PacketState state = m_owners[packet];
+            bool held = state == PacketState::DriverTx || state == PacketState::DriverRx ||
+                        state == PacketState::DriverAllocated;
+            if (!held) {
+                ++expected.not_owned_by_driver;
+                continue;
+            }
+            bool right_ring = ring == RingId::Free ||
+                              (ring == RingId::TxCompletion && state == PacketState::DriverTx) ||
+                              (ring == RingId::RxCompletion && state != PacketState::DriverTx);
+            if (!right_ring) {
+                ++expected.wrong_queue;
+                m_owners[packet] = PacketState::DaemonFree;
+                continue;
+            }
+            if (ring != RingId::RxCompletion) {
+                m_owners[packet] = PacketState::DaemonFree;
+                ++expected_accepted;
+                continue;
+            }
+            PacketDescriptor d;
+            std::memcpy(&d, m_pool_region.data() + m_pool.descriptor_offset_of(packet), sizeof d);
+            uint64_t *drop = d.buffer_index != packet ? &expected.buffer_mismatch
+                             : d.data_length == 0     ? &expected.zero_length_rx
+                             : uint64_t{d.data_offset} + d.data_length > m_pool.buffer_size
+                                 ? &expected.offset_length_out_of_bounds
+                                 : nullptr;
+            if (drop != nullptr) {
+                ++*drop;
+                m_owners[packet] = PacketState::DaemonFree;
+                continue;
+            }
+            m_owners[packet] = PacketState::DaemonHeld;
+            if (expected_accepted >= frames.size() || frames[expected_accepted].packet != packet ||
+                frames[expected_accepted].data_length != d.data_length ||
+                frames[expected_accepted].data_offset != d.data_offset ||
+                frames[expected_accepted].link_header_length != d.link_header_length)
+                __builtin_trap(); // a frame differs from the one the rules accept
+            ++expected_accepted;
+        }
+        const DropCounters &got = daemon.drops();
+        if (accepted != expected_accepted ||
+            got.index_out_of_range != expected.index_out_of_range ||
+            got.not_owned_by_driver != expected.not_owned_by_driver ||
+            got.wrong_queue != expected.wrong_queue ||
+            got.buffer_mismatch != expected.buffer_mismatch ||
+            got.zero_length_rx != expected.zero_length_rx ||
+            got.offset_length_out_of_bounds != expected.offset_length_out_of_bounds)
+            __builtin_trap(); // a drop counted under the wrong reason, or not at all
+        for (uint32_t i = 0; i < m_pool.packet_count; ++i)
+            if (daemon.ownership().state(i) != m_owners[i])
+                __builtin_trap(); // the daemon's ownership differs from the rules'
+    }
+
+    // An operation that takes nothing back from the driver drops nothing.
+    void after_no_returns(const DaemonEndpoint &daemon) const {
+        if (daemon.drops().dropped() != m_drops.dropped())
+            __builtin_trap();
+    }
+
+private:
+    PoolLayout m_pool;
+    std::span<std::byte> m_pool_region;
+    RingsLayout m_rings;
+    std::span<std::byte> m_rings_region;
+    std::vector<PacketState> m_owners;
+    DropCounters m_drops;
+    uint64_t m_consumed = 0, m_consumed_rx = 0, m_consumed_free = 0;
+};
+
 void run(Input &in) {
     uint32_t packets = 1 + in.take<uint8_t>() % 64;
     static constexpr uint32_t kSizes[] = {64, 100, 2048, 65536};
-    uint32_t buffer_size = kSizes[in.take<uint8_t>() % 4];
+    uint8_t selector = in.take<uint8_t>();
+    uint32_t buffer_size = kSizes[selector % 4];
+    uint32_t buffers = packets - (selector >> 2) % packets;
     RingCapacities capacities;
     for (uint32_t &capacity : capacities)
         capacity = 1u << (in.take<uint8_t>() % 7);
 
-    auto pool = PoolLayout::compute(packets, packets, buffer_size);
+    auto pool = PoolLayout::compute(packets, buffers, buffer_size);
     auto rings = RingsLayout::compute(capacities);
     if (pool.is_error() || rings.is_error())
         __builtin_trap(); // the parameters above are always legal
@@ -122,6 +242,7 @@ void run(Input &in) {
         __builtin_trap();
     DaemonEndpoint &daemon = daemon_result.value();
     DriverEndpoint &driver = driver_result.value();
+    Oracle oracle(pool.value(), pool_region, rings.value(), rings_region);
 
     std::vector<uint32_t> ids(256);
     std::vector<RxFrame> frames(256);
@@ -136,6 +257,7 @@ void run(Input &in) {
 
     for (int steps = 0; !in.empty() && steps < 512; ++steps) {
         uint8_t op = in.take<uint8_t>() % kOpCount;
+        oracle.before(daemon);
         switch (op) {
         case WriteRings:
         case WritePool: {
@@ -172,9 +294,11 @@ void run(Input &in) {
         }
         case RestockRx:
             daemon.restock_rx(in.take<uint8_t>());
+            oracle.after_no_returns(daemon);
             break;
         case RestockAlloc:
             daemon.restock_allocation(in.take<uint8_t>());
+            oracle.after_no_returns(daemon);
             break;
         case SubmitTx: {
             uint32_t count = daemon.take_free(std::span(ids).first(in.take<uint8_t>()));
@@ -186,14 +310,17 @@ void run(Input &in) {
             }
             uint32_t sent = daemon.submit_tx(std::span(tx).first(count));
             daemon.release(std::span(ids).subspan(sent, count - sent));
+            oracle.after_no_returns(daemon);
             break;
         }
         case ReapTx:
-            daemon.reap_tx_completions(in.take<uint8_t>());
+            oracle.after(daemon, RingId::TxCompletion,
+                         daemon.reap_tx_completions(in.take<uint8_t>()));
             break;
         case PollRx: {
             uint32_t count =
                 daemon.poll_rx_completions(std::span(frames).first(in.take<uint8_t>()));
+            oracle.after(daemon, RingId::RxCompletion, count, std::span(frames).first(count));
             for (uint32_t i = 0; i < count; ++i) {
                 // Touch every byte the daemon would write to the TAP.
                 std::span<const std::byte> bytes = daemon.frame_bytes(frames[i]);
@@ -208,7 +335,7 @@ void run(Input &in) {
             break;
         }
         case ReapFree:
-            daemon.reap_free_ring(in.take<uint8_t>());
+            oracle.after(daemon, RingId::Free, daemon.reap_free_ring(in.take<uint8_t>()));
             break;
         case Sleep:
             if (daemon.prepare_to_sleep())

@@ -281,14 +281,11 @@ TEST_F(SampleDaemon, KilledHostIsNoticedAndCarrierDrops) {
     ASSERT_TRUE(daemon.wait_for([&] { return link_carrier(daemon, ifindex) == true; }));
     pid_t host = daemon.dext().value("host_pid", -1);
     ASSERT_GT(host, 0);
-    auto killed = std::chrono::steady_clock::now();
     ASSERT_EQ(kill(host, SIGKILL), 0);
+    // An event wait with a generous deadline; how fast the carrier drops is measured by
+    // bench/supervision (supervision_bench), not asserted here.
     ASSERT_TRUE(netdext::testing::wait_until([&] { return link_carrier(daemon, ifindex) == false; },
-                                             5s));
-    auto noticed = std::chrono::steady_clock::now() - killed;
-    std::printf("carrier dropped %.1f ms after SIGKILL of netdext-host\n",
-                std::chrono::duration<double, std::milli>(noticed).count());
-    EXPECT_LT(noticed, 1s); // the pidfd wakes the daemon at once (typically well under 100 ms)
+                                             20s));
     ASSERT_TRUE(daemon.wait_for([&] { return daemon.dext().value("state", "") == "crashed"; }));
     EXPECT_TRUE(daemon.daemon_alive());
     EXPECT_TRUE(daemon.sh("ip link show en0").ok()); // the interface stays
@@ -305,22 +302,33 @@ TEST(HostileDaemon, InvalidRingEntriesAreCountedDroppedAndTheDextIsStopped) {
     ASSERT_TRUE(daemon.wait_for([&] {
         return daemon.dext().value("state", "") == "stopped (misbehaviour)";
     })) << daemon.log();
-    EXPECT_GE(daemon.counter("drop_index_out_of_range"), 1u);
-    EXPECT_GE(daemon.counter("drop_not_owned_by_driver"), 1u); // at least the double completion
-    EXPECT_GE(daemon.counter("drop_offset_length_out_of_bounds"), 1u);
-    EXPECT_GE(daemon.counter("drop_zero_length_rx"), 1u);
-    EXPECT_GE(daemon.counter("ring_faults"), 1u);
+    // HostileNic's sequence (HostileNic.cpp) ran to its end: every abuse exactly once.
+    for (int step = 0; step <= 8; ++step)
+        EXPECT_TRUE(daemon.log_contains("HostileNic: step " + std::to_string(step) + " done"))
+            << step;
+    // Exact counts: a check that accepts one entry too many (an index equal to the pool size, say)
+    // moves a count from one reason to another or adds a frame.
+    EXPECT_EQ(daemon.counter("drop_index_out_of_range"), 2u);  // far; == packet count
+    EXPECT_EQ(daemon.counter("drop_not_owned_by_driver"), 2u); // no buffer; second completion
+    EXPECT_EQ(daemon.counter("drop_wrong_queue"), 1u);
+    EXPECT_EQ(daemon.counter("drop_buffer_mismatch"), 1u);
+    EXPECT_EQ(daemon.counter("drop_zero_length_rx"), 1u);
+    EXPECT_EQ(daemon.counter("drop_offset_length_out_of_bounds"), 1u);
+    EXPECT_EQ(daemon.counter("ring_faults"), 1u);
+    EXPECT_EQ(daemon.counter("rx_completed"), 8u);
+    EXPECT_EQ(daemon.counter("tap_written_frames"), 8u);
+    EXPECT_EQ(daemon.counter("drop_tap_rejected"), 0u);
+    EXPECT_EQ(daemon.dext().value("reason", ""),
+              "the driver corrupted its ring indices (ring fault)");
     EXPECT_TRUE(daemon.daemon_alive());
     // Only the driver's valid frames reached the stack.
     capture.drain();
-    const uint64_t written = daemon.counter("tap_written_frames");
-    EXPECT_GE(written, 5u);
-    EXPECT_EQ(capture.incoming.size(), written);
+    EXPECT_EQ(capture.incoming.size(), 8u);
     for (const Bytes &frame : capture.incoming) {
         ASSERT_EQ(frame.size(), 60u);
         EXPECT_EQ(frame[12], 0x88);
         EXPECT_EQ(frame[13], 0xb5);
     }
-    EXPECT_EQ(link_stats(daemon, ifindex).rx_packets, written);
+    EXPECT_EQ(link_stats(daemon, ifindex).rx_packets, 8u);
     EXPECT_NE(daemon.log().find("stopping the dext"), std::string::npos);
 }

@@ -1,13 +1,20 @@
-// HostileNic.cpp — every 100 ms it delivers one valid frame and then commits one kind of
-// shared-memory abuse that the SDK's own checks would stop, so it goes straight at the rings
-// through libdriverkit's private state:
-//   tick 1  an index far out of range on RX completion
-//   tick 2  a packet it does not own (never dequeued) on RX completion
-//   tick 3  the same packet completed twice
-//   tick 4  a frame whose offset + length runs past its buffer
-//   tick 5  a zero-length RX frame
-//   tick 6  the RX completion producer index pushed 100000 entries ahead (a ring fault)
-// The daemon must count each, pass none of them to the TAP, and stop the dext at the ring fault.
+// HostileNic.cpp — every 100 ms it takes empty RX buffers into a small stash and, when it holds
+// enough, commits the next abuse in a fixed sequence, each with exactly one valid frame beside it.
+// The SDK's own checks would stop these, so it goes straight at the rings through libdriverkit's
+// private state. Each step is self-contained (its entries travel in one ring batch, and only
+// involve packets the driver holds), so the daemon's counts are exact whatever its timing:
+//   step 0  an index far out of range on RX completion              index_out_of_range
+//   step 1  the index equal to the pool's packet count (34)          index_out_of_range
+//   step 2  a packet that has no buffer (32 of 34 have one)          not_owned_by_driver
+//   step 3  a valid frame completed twice in one batch (one frame)   not_owned_by_driver
+//   step 4  an RX buffer handed back on TX completion                wrong_queue
+//   step 5  a descriptor naming another packet's buffer              buffer_mismatch
+//   step 6  a zero-length RX frame                                   zero_length_rx
+//   step 7  offset + length past the buffer                          offset_length_out_of_bounds
+//   step 8  once the daemon consumed everything: the RX completion producer index pushed
+//           100000 entries ahead                                     ring_faults
+// So: 8 valid frames reach the stack, 2 + 2 + 1 + 1 + 1 + 1 entries are dropped, one ring faults,
+// and the daemon stops the dext. Each step is logged ("HostileNic: step N done").
 
 #include <DriverKit/IOLib.h>
 #include <NetworkingDriverKit/NetworkingDriverKit.h>
@@ -31,6 +38,11 @@ static const uint8_t kValidFrame[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x10
                                         0x44, 0x55, 0x99, 0x88, 0xb5, 'h',  'o',  's',  't',
                                         'i',  'l',  'e'};
 
+static const uint32_t kPackets = 34;
+static const uint32_t kBuffers = 32;
+static const uint32_t kStash = 4;
+static const uint32_t kSteps = 9;
+
 struct HostileNic_IVars {
     IODispatchQueue *queue;
     IOUserNetworkPacketBufferPool *pool;
@@ -40,7 +52,9 @@ struct HostileNic_IVars {
     IOUserNetworkRxCompletionQueue *rxc;
     IOTimerDispatchSource *timer;
     OSAction *tick;
-    uint32_t ticks;
+    uint32_t step;
+    uint32_t stashed;
+    IOUserNetworkPacket *stash[kStash];
 };
 
 bool HostileNic::init() {
@@ -60,8 +74,8 @@ kern_return_t IMPL(HostileNic, Start) {
     if (ret != kIOReturnSuccess)
         return ret;
     IOUserNetworkPacketBufferPoolOptions options{};
-    options.packetCount = 32;
-    options.bufferCount = 32;
+    options.packetCount = kPackets;
+    options.bufferCount = kBuffers;
     options.bufferSize = 2048;
     options.maxBuffersPerPacket = 1;
     options.poolFlags = PoolFlagMapToDext;
@@ -135,9 +149,11 @@ kern_return_t IMPL(HostileNic, GetHardwareAssists) {
 }
 kern_return_t IMPL(HostileNic, SelectMediaType) { return kIOReturnSuccess; }
 
-// Hands `packet` to the RX completion ring behind the runtime's back (no ownership checks).
-static void raw_complete(netdext::shm::DriverEndpoint &rings, uint32_t index) {
-    (void)rings.enqueue(RingId::RxCompletion, std::span<const uint32_t>(&index, 1));
+// Publishes `indices` on a driver-produced ring in one batch, behind the runtime's back (no
+// ownership checks). The packets leave the driver's hands.
+static void raw_publish(netdext::shm::DriverEndpoint &rings, RingId ring,
+                        std::initializer_list<uint32_t> indices) {
+    (void)rings.enqueue(ring, std::span<const uint32_t>(indices.begin(), indices.size()));
 }
 
 static uint32_t index_of(IOUserNetworkPacket *packet) {
@@ -146,71 +162,103 @@ static uint32_t index_of(IOUserNetworkPacket *packet) {
     return index;
 }
 
+static void fill_valid(IOUserNetworkPacket *packet) {
+    bcopy(kValidFrame, (void *)packet->getDataVirtualAddress(), sizeof kValidFrame);
+    packet->setDataOffsetAndLength(0, sizeof kValidFrame);
+}
+
+// Takes the last stashed packet.
+static IOUserNetworkPacket *take(HostileNic_IVars *ivars) {
+    return ivars->stash[--ivars->stashed];
+}
+
+// The packet leaves through a raw ring write: the runtime must not count it as held.
+static void give_up(IOUserNetworkPacket *packet) {
+    packet->netdext_state()->held.store(false);
+}
+
+static const char *const kStepNames[kSteps] = {
+    "index far out of range", "index == packet count", "packet without a buffer",
+    "double completion",      "wrong queue",           "buffer mismatch",
+    "zero length",            "offset + length past the buffer", "ring fault"};
+
 void IMPL(HostileNic, Tick) {
     netdext::InterfaceState *iface = netdext_interface();
     netdext::shm::DriverEndpoint &rings = *iface->endpoint;
-    const uint32_t tick = ++ivars->ticks;
-
-    IOUserNetworkPacket *packets[2] = {};
-    uint32_t got = ivars->rxs->DequeuePackets(packets, 2);
-    if (got >= 1) { // one good frame every tick
-        IOUserNetworkPacket *good = packets[0];
-        bcopy(kValidFrame, (void *)good->getDataVirtualAddress(), sizeof kValidFrame);
-        good->setDataOffsetAndLength(0, sizeof kValidFrame);
+    if (ivars->step >= kSteps)
+        return;
+    if (ivars->stashed < kStash)
+        ivars->stashed += ivars->rxs->DequeuePackets(ivars->stash + ivars->stashed,
+                                                     kStash - ivars->stashed);
+    const uint32_t step = ivars->step;
+    const uint32_t needed = step == 8 ? 0 : step <= 3 ? 1 : 2;
+    netdext::shm::RingView rxc = iface->grant.layout.view(iface->grant.rings_region,
+                                                          RingId::RxCompletion);
+    netdext::shm::RingView txc = iface->grant.layout.view(iface->grant.rings_region,
+                                                          RingId::TxCompletion);
+    auto drained = [](netdext::shm::RingView view) {
+        return std::atomic_ref<uint32_t>(view.control->consumer_index).load() ==
+               std::atomic_ref<uint32_t>(view.control->producer_index).load();
+    };
+    if (ivars->stashed < needed || (step == 8 && !(drained(rxc) && drained(txc)))) {
+        ivars->timer->WakeAtTime(kIOTimerClockUptimeRaw, time + 100 * kMillisecondScale, 0);
+        return; // not yet: try again at the next tick
+    }
+    // Every step but the double completion and the ring fault sends one valid frame first.
+    if (step != 3 && step != 8) {
+        IOUserNetworkPacket *good = take(ivars);
+        fill_valid(good);
         if (ivars->rxc->EnqueuePacket(good) != kIOReturnSuccess)
             ivars->pool->DeallocatePacket(good);
     }
-    IOUserNetworkPacket *spare = got >= 2 ? packets[1] : nullptr;
-    os_log(OS_LOG_DEFAULT, "HostileNic: tick %u", tick);
-
-    switch (tick) {
-    case 1: // an index far beyond the pool
-        raw_complete(rings, 0x00ffffff);
+    IOUserNetworkPacket *bad = needed == 2 ? take(ivars) : nullptr;
+    netdext::shm::PacketDescriptor *d = bad ? bad->netdext_state()->descriptor : nullptr;
+    switch (step) {
+    case 0:
+        raw_publish(rings, RingId::RxCompletion, {0x00ffffff});
         break;
-    case 2: // a packet the driver was never given: pick one that is not in its hands
-        for (uint32_t i = 0; i < iface->pool->packet_count(); ++i) {
-            if (!iface->pool->packets[i].held.load() && (spare == nullptr || i != index_of(spare))) {
-                raw_complete(rings, i);
-                break;
-            }
-        }
+    case 1:
+        raw_publish(rings, RingId::RxCompletion, {kPackets});
         break;
-    case 3: // complete a packet, then complete it again
-        if (spare != nullptr) {
-            bcopy(kValidFrame, (void *)spare->getDataVirtualAddress(), sizeof kValidFrame);
-            spare->setDataOffsetAndLength(0, sizeof kValidFrame);
-            uint32_t index = index_of(spare);
-            ivars->rxc->EnqueuePacket(spare);
-            raw_complete(rings, index);
-            spare = nullptr;
-        }
+    case 2:
+        raw_publish(rings, RingId::RxCompletion, {kBuffers});
         break;
-    case 4: // offset + length past the buffer, written straight into the shared descriptor
-        if (spare != nullptr) {
-            spare->netdext_state()->descriptor->data_offset = 16;
-            spare->netdext_state()->descriptor->data_length = 100000;
-            spare->netdext_state()->held.store(false);
-            raw_complete(rings, index_of(spare));
-            spare = nullptr;
-        }
+    case 3: { // the daemon takes the first back; the second names a packet it now holds
+        IOUserNetworkPacket *twice = take(ivars);
+        fill_valid(twice);
+        give_up(twice);
+        raw_publish(rings, RingId::RxCompletion, {index_of(twice), index_of(twice)});
         break;
-    case 5: // a zero-length RX frame
-        if (spare != nullptr) {
-            spare->netdext_state()->descriptor->data_length = 0;
-            spare->netdext_state()->held.store(false);
-            raw_complete(rings, index_of(spare));
-            spare = nullptr;
-        }
+    }
+    case 4:
+        give_up(bad);
+        raw_publish(rings, RingId::TxCompletion, {index_of(bad)});
         break;
-    default: { // a runaway producer index on RX completion: the ring faults
-        netdext::shm::RingView view = iface->grant.layout.view(iface->grant.rings_region,
-                                                              RingId::RxCompletion);
-        std::atomic_ref<uint32_t>(view.control->producer_index)
+    case 5:
+        fill_valid(bad);
+        d->buffer_index = (index_of(bad) + 1) % kBuffers;
+        give_up(bad);
+        raw_publish(rings, RingId::RxCompletion, {index_of(bad)});
+        break;
+    case 6:
+        fill_valid(bad);
+        d->data_length = 0;
+        give_up(bad);
+        raw_publish(rings, RingId::RxCompletion, {index_of(bad)});
+        break;
+    case 7:
+        fill_valid(bad);
+        d->data_offset = 16;
+        d->data_length = 100000;
+        give_up(bad);
+        raw_publish(rings, RingId::RxCompletion, {index_of(bad)});
+        break;
+    case 8:
+        std::atomic_ref<uint32_t>(rxc.control->producer_index)
             .fetch_add(100000, std::memory_order_seq_cst);
         break;
     }
-    }
-    if (spare != nullptr)
-        ivars->pool->DeallocatePacket(spare);
+    os_log(OS_LOG_DEFAULT, "HostileNic: step %u done (%s)", step, kStepNames[step]);
+    ++ivars->step;
     ivars->timer->WakeAtTime(kIOTimerClockUptimeRaw, time + 100 * kMillisecondScale, 0);
 }

@@ -1,0 +1,63 @@
+// The production SessionHost and SessionNetwork (see session_ports.h).
+
+#include "session_ports.h"
+
+#include "netlink/link_watcher.h"
+#include "netlink/route_socket.h"
+#include "tap/tap_device.h"
+
+#include <utility>
+
+namespace netdext::daemon {
+
+namespace {
+
+class SpawnedHost final : public SessionHost {
+public:
+    explicit SpawnedHost(HostProcess process) : m_process(std::move(process)) {}
+    pid_t pid() const override { return m_process.pid(); }
+    int pidfd() const override { return m_process.pidfd(); }
+    bool running() const override { return m_process.running(); }
+    void kill() override { m_process.kill(); }
+    bool try_reap(int &status) override { return m_process.try_reap(status); }
+
+private:
+    HostProcess m_process;
+};
+
+class KernelNetwork final : public SessionNetwork {
+public:
+    KernelNetwork(netlink::LinkWatcher &watcher, netlink::RouteSocket &route)
+        : m_watcher(watcher), m_route(route) {}
+
+    Result<std::unique_ptr<tap::FrameDevice>>
+    create_device(const std::string &name_pattern) override {
+        auto tap = tap::TapDevice::create(name_pattern);
+        if (!tap)
+            return tap.error();
+        return std::unique_ptr<tap::FrameDevice>(
+            std::make_unique<tap::TapDevice>(tap.release_value()));
+    }
+    Result<void> watch_link(int ifindex) override { return m_watcher.watch(ifindex); }
+    void unwatch_link(int ifindex) override { m_watcher.unwatch(ifindex); }
+    Result<void> set_link_mtu(int ifindex, uint32_t mtu) override {
+        return m_route.set_mtu(ifindex, mtu);
+    }
+
+private:
+    netlink::LinkWatcher &m_watcher;
+    netlink::RouteSocket &m_route;
+};
+
+} // namespace
+
+std::unique_ptr<SessionHost> spawned_host(HostProcess process) {
+    return std::make_unique<SpawnedHost>(std::move(process));
+}
+
+std::unique_ptr<SessionNetwork> kernel_network(netlink::LinkWatcher &watcher,
+                                               netlink::RouteSocket &route) {
+    return std::make_unique<KernelNetwork>(watcher, route);
+}
+
+} // namespace netdext::daemon

@@ -1,0 +1,61 @@
+// What a DextSession needs from the system besides shared memory: the host process it supervises
+// and the network (a TAP per interface, rtnetlink). Memfds, eventfds and the control channel work
+// for any user, so sessions use them directly; these two need root or a real child, so they sit
+// behind small interfaces (CONVENTIONS 5) and tests substitute fakes: a DextSession then runs its
+// whole message handling, supervision and entitlement policy without root
+// (daemon/netdextd/tests/).
+//
+// Production: spawned_host() over HostProcess (pidfd), kernel_network() over TapDevice,
+// LinkWatcher and RouteSocket. Threads: the daemon's main thread, like the session.
+#pragma once
+
+#include "common/result.h"
+#include "host_process.h"
+#include "tap/frame_device.h"
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace netdext::netlink {
+class LinkWatcher;
+class RouteSocket;
+} // namespace netdext::netlink
+
+namespace netdext::daemon {
+
+// The netdext-host child of one session.
+class SessionHost {
+public:
+    virtual ~SessionHost() = default;
+    [[nodiscard]] virtual pid_t pid() const = 0;
+    // Readable (EPOLLIN) once the child has exited.
+    [[nodiscard]] virtual int pidfd() const = 0;
+    [[nodiscard]] virtual bool running() const = 0;
+    virtual void kill() = 0; // SIGKILL
+    // Reaps the child if it has exited; returns true and sets `status` (a wait status) then.
+    virtual bool try_reap(int &status) = 0;
+};
+
+// The Linux side of a session's interface.
+class SessionNetwork {
+public:
+    virtual ~SessionNetwork() = default;
+    // A new device named after `name_pattern` ("en%d": the lowest free unit).
+    virtual Result<std::unique_ptr<tap::FrameDevice>>
+    create_device(const std::string &name_pattern) = 0;
+    // Link events of `ifindex` start (stop) reaching DextSession::on_link_event.
+    virtual Result<void> watch_link(int ifindex) = 0;
+    virtual void unwatch_link(int ifindex) = 0;
+    // RTM_NEWLINK IFLA_MTU: puts back an MTU the driver refused.
+    virtual Result<void> set_link_mtu(int ifindex, uint32_t mtu) = 0;
+};
+
+std::unique_ptr<SessionHost> spawned_host(HostProcess process);
+// The watcher and route socket are the daemon's and must outlive the session.
+std::unique_ptr<SessionNetwork> kernel_network(netlink::LinkWatcher &watcher,
+                                               netlink::RouteSocket &route);
+
+} // namespace netdext::daemon

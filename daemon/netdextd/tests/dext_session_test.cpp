@@ -1,0 +1,568 @@
+// DextSession without root: the test plays netdext-host on the other end of a real control
+// channel, a FakeHost stands for the process and its pidfd, a FakeNetwork for TAPs and rtnetlink.
+// Covers the launch and interface entitlement policy, every message the host may send (and what
+// it may not), supervision (exit, crash, faults, protocol errors) and link events → driver calls,
+// and frames end to end through the session's real mover thread.
+
+#include <gtest/gtest.h>
+
+#include "dext_session.h"
+#include "support/fake_driver.h"
+#include "support/fake_network.h"
+#include "wait_until.h"
+
+#include <poll.h>
+#include <signal.h>
+
+#include <cstring>
+
+namespace netdext::daemon {
+namespace {
+
+using namespace netdext::protocol;
+namespace ipc = netdext::shm::ipc;
+using shm::RingId;
+using testing::Bytes;
+using testing::FakeDriver;
+using testing::FakeHost;
+using testing::FakeNetwork;
+using testing::test_frame;
+using netdext::testing::wait_until;
+
+constexpr int32_t kIOReturnBadArgument = int32_t(0xE00002C2);
+constexpr int32_t kIOReturnNotPrivileged = int32_t(0xE00002C1);
+constexpr int32_t kIOReturnBusy = int32_t(0xE00002D5);
+constexpr int32_t kIOReturnNoResources = int32_t(0xE00002BE);
+constexpr uint8_t kMac[6] = {0x10, 0x22, 0x33, 0x44, 0x55, 0x66};
+
+bundle::Bundle test_bundle(bool driverkit = true, bool networking = true) {
+    bundle::Bundle b;
+    b.path = "/nonexistent/TestNic.dext";
+    b.bundle_id = "com.example.netdext.test.SessionNic";
+    b.executable = "TestNic";
+    bundle::Personality personality;
+    personality.name = "TestNic";
+    personality.user_class = "TestNic";
+    b.personalities.push_back(personality);
+    b.entitlements[bundle::kDriverKitEntitlement] = driverkit;
+    b.entitlements[bundle::kNetworkingEntitlement] = networking;
+    return b;
+}
+
+struct Pool {
+    uint64_t id = 0;
+    shm::PoolLayout layout;
+    std::optional<shm::SharedRegion> region;
+};
+
+struct Registered {
+    InterfaceRegistered reply{};
+    std::optional<shm::SharedRegion> rings;
+    std::optional<shm::EventFd> daemon_doorbell;
+    std::optional<FakeDriver> driver;
+};
+
+struct Session : public ::testing::Test {
+    SessionOptions options;
+    FakeNetwork *network = nullptr; // owned by the session
+    FakeHost *host = nullptr;       // owned by the session
+    std::optional<ipc::Channel> host_end;
+    std::unique_ptr<DextSession> session;
+    shm::RingCapacities capacities{8, 8, 8, 8, 32, 32};
+
+    void SetUp() override { options.drop_limit = 4; }
+
+    std::unique_ptr<DextSession> attach(const bundle::Bundle &bundle, std::string &error) {
+        auto pair = ipc::Channel::create_pair(kProtocol);
+        if (!pair) {
+            error = pair.error().describe();
+            return nullptr;
+        }
+        auto [daemon_side, host_side] = pair.release_value();
+        auto fake_network = std::make_unique<FakeNetwork>();
+        auto fake_host = std::make_unique<FakeHost>();
+        network = fake_network.get();
+        host = fake_host.get();
+        host_end.emplace(std::move(host_side));
+        return DextSession::attach(options, bundle, std::move(fake_network), std::move(fake_host),
+                                   std::move(daemon_side), error);
+    }
+    void start(const bundle::Bundle &bundle = test_bundle()) {
+        std::string error;
+        session = attach(bundle, error);
+        ASSERT_TRUE(session) << error;
+    }
+
+    // host → daemon, then the daemon's main loop handles it.
+    template <class M> void host_sends(const M &message, uint32_t flags = 0, uint64_t reply_to = 0) {
+        ASSERT_TRUE(host_end->send(message, {}, flags, reply_to));
+        session->on_channel_readable();
+    }
+    void host_sends_bytes(std::vector<std::byte> bytes) {
+        ASSERT_TRUE(host_end->send_datagram(bytes));
+        session->on_channel_readable();
+    }
+    // daemon → host: the next message, if any.
+    std::optional<ipc::ReceivedMessage> host_receives() {
+        auto received = host_end->receive();
+        if (!received)
+            return std::nullopt;
+        return received.release_value();
+    }
+    template <class M> std::optional<M> host_receives_a(uint64_t *sequence = nullptr) {
+        auto message = host_receives();
+        if (!message || message->type() != M::kType)
+            return std::nullopt;
+        if (sequence != nullptr)
+            *sequence = message->header().sequence;
+        auto decoded = message->template as<M>();
+        if (!decoded)
+            return std::nullopt;
+        return decoded.value();
+    }
+    bool nothing_sent() { return !host_receives().has_value(); }
+
+    Pool create_pool(uint32_t packets = 34, uint32_t buffers = 32, uint32_t size = 2048,
+                     int32_t *status = nullptr) {
+        CreatePool request{};
+        request.packet_count = packets;
+        request.buffer_count = buffers;
+        request.buffer_size = size;
+        std::snprintf(request.name, sizeof request.name, "pool");
+        host_sends(request);
+        Pool pool;
+        auto message = host_receives();
+        EXPECT_TRUE(message && message->type() == PoolCreated::kType);
+        if (!message || message->type() != PoolCreated::kType)
+            return pool;
+        PoolCreated reply = message->as<PoolCreated>().value();
+        if (status != nullptr)
+            *status = reply.status;
+        if (reply.status != 0)
+            return pool;
+        EXPECT_EQ(message->fd_count(), 1u);
+        pool.id = reply.pool_id;
+        pool.layout = shm::PoolLayout::compute(packets, buffers, size).value();
+        auto region = shm::SharedRegion::attach(message->take_fd(0), reply.total_size);
+        EXPECT_TRUE(region) << region.error().describe();
+        if (region)
+            pool.region.emplace(region.release_value());
+        return pool;
+    }
+
+    Registered register_interface(Pool &pool, const uint8_t (&mac)[6] = kMac) {
+        RegisterInterface request{};
+        request.pool_id = pool.id;
+        std::memcpy(request.mac, mac, 6);
+        for (size_t i = 0; i < 6; ++i)
+            request.capacities[i] = capacities[i];
+        host_sends(request);
+        Registered out;
+        auto message = host_receives();
+        EXPECT_TRUE(message && message->type() == InterfaceRegistered::kType);
+        if (!message || message->type() != InterfaceRegistered::kType)
+            return out;
+        out.reply = message->as<InterfaceRegistered>().value();
+        if (out.reply.status != 0) {
+            EXPECT_EQ(message->fd_count(), 0u);
+            return out;
+        }
+        EXPECT_EQ(message->fd_count(), 3u);
+        auto layout = shm::RingsLayout::compute(capacities).value();
+        auto rings = shm::SharedRegion::attach(message->take_fd(0), out.reply.rings_size);
+        auto doorbell = shm::EventFd::adopt(message->take_fd(1));
+        EXPECT_TRUE(rings && doorbell);
+        if (!rings || !doorbell)
+            return out;
+        out.rings.emplace(rings.release_value());
+        out.daemon_doorbell.emplace(doorbell.release_value());
+        shm::RingDoorbells doorbells;
+        for (RingId ring : {RingId::TxCompletion, RingId::RxCompletion, RingId::Free})
+            doorbells.peer[shm::ring_slot(ring)] = &*out.daemon_doorbell;
+        std::string error;
+        out.driver = FakeDriver::attach(pool.region->bytes(), pool.layout, out.rings->bytes(),
+                                        layout, doorbells, error);
+        EXPECT_TRUE(out.driver) << error;
+        return out;
+    }
+
+    // The driver call the daemon sent next; answers it with `status` and `value`.
+    std::optional<DriverCall> driver_call(int32_t status = 0, uint32_t value = 0,
+                                          bool answer = true) {
+        uint64_t sequence = 0;
+        auto call = host_receives_a<DriverCall>(&sequence);
+        if (call && answer)
+            host_sends(DriverCallReply{status, value}, ipc::kMessageFlagReply, sequence);
+        return call;
+    }
+
+    // A registered interface whose driver said its maximum MTU is 9000.
+    Registered up_and_running(Pool &pool) {
+        pool = create_pool();
+        Registered r = register_interface(pool);
+        auto mtu_call = driver_call(0, 9000);
+        EXPECT_TRUE(mtu_call && mtu_call->call == uint32_t(Call::GetMaxTransferUnit));
+        EXPECT_EQ(session->max_mtu(), 9000u);
+        return r;
+    }
+    void enable_queues() {
+        for (uint8_t kind = 0; kind < 4; ++kind)
+            host_sends(QueueEnable{kind, 1, 0});
+    }
+    bool fault_signalled() {
+        struct pollfd fd = {session->fault_fd(), POLLIN, 0};
+        return poll(&fd, 1, 0) == 1;
+    }
+};
+
+// ---- the launch and interface policy ---------------------------------------------------------------
+
+TEST_F(Session, ADextWithoutTheDriverKitEntitlementIsRefused) {
+    std::string error;
+    EXPECT_EQ(attach(test_bundle(/*driverkit=*/false), error), nullptr);
+    EXPECT_NE(error.find("missing the entitlement com.apple.developer.driverkit"),
+              std::string::npos)
+        << error;
+    bundle::Bundle unmatched = test_bundle();
+    unmatched.personalities.clear();
+    error.clear();
+    EXPECT_EQ(attach(unmatched, error), nullptr);
+    EXPECT_NE(error.find("no IOKitPersonalities"), std::string::npos) << error;
+    error.clear();
+    EXPECT_NE(attach(test_bundle(), error), nullptr) << error;
+    EXPECT_TRUE(DextSession::check_bundle(test_bundle(), error));
+    EXPECT_FALSE(DextSession::check_bundle(test_bundle(false, true), error));
+}
+
+TEST_F(Session, AnInterfaceNeedsTheNetworkingEntitlement) {
+    start(test_bundle(/*driverkit=*/true, /*networking=*/false));
+    Pool pool = create_pool();
+    Registered r = register_interface(pool);
+    EXPECT_EQ(r.reply.status, kIOReturnNotPrivileged);
+    EXPECT_EQ(network->devices_created, 0u);
+    EXPECT_EQ(session->interface(), nullptr);
+    EXPECT_TRUE(nothing_sent()) << "no driver call for an interface that does not exist";
+}
+
+TEST_F(Session, RegistrationMakesTheDeviceAndAsksForTheMaximumMtu) {
+    start();
+    Pool pool;
+    Registered r = up_and_running(pool);
+    ASSERT_EQ(r.reply.status, 0);
+    EXPECT_EQ(std::string(r.reply.name), "en0");
+    EXPECT_EQ(r.reply.unit, 0);
+    ASSERT_NE(network->device, nullptr);
+    EXPECT_EQ(network->device->mac(), (MacAddress{{0x10, 0x22, 0x33, 0x44, 0x55, 0x66}}));
+    EXPECT_EQ(network->device->mtu(), 1500u);
+    EXPECT_EQ(network->device->txqueuelen(), 8u);
+    EXPECT_EQ(network->device->carrier(), false);
+    EXPECT_EQ(network->watched, (std::map<int, bool>{{network->device->ifindex(), true}}));
+    // A second interface is refused: one per dext.
+    Registered second = register_interface(pool);
+    EXPECT_EQ(second.reply.status, kIOReturnBusy);
+    EXPECT_EQ(network->devices_created, 1u);
+    // Unregistering deletes it and stops watching its link.
+    const int ifindex = network->device->ifindex();
+    host_sends(UnregisterInterface{});
+    EXPECT_EQ(session->interface(), nullptr);
+    EXPECT_EQ(network->watched, (std::map<int, bool>{{ifindex, false}}));
+}
+
+TEST_F(Session, MulticastOrZeroMacAddressesAreRefused) {
+    start();
+    Pool pool = create_pool();
+    const uint8_t multicast[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01}, zero[6] = {};
+    EXPECT_EQ(register_interface(pool, multicast).reply.status, kIOReturnBadArgument);
+    EXPECT_EQ(register_interface(pool, zero).reply.status, kIOReturnBadArgument);
+    EXPECT_EQ(network->devices_created, 0u);
+    EXPECT_EQ(session->protocol_errors(), 0u);
+}
+
+TEST_F(Session, ADeviceTheSystemRefusesIsNoResources) {
+    start();
+    network->refuse_devices = true;
+    Pool pool = create_pool();
+    EXPECT_EQ(register_interface(pool).reply.status, kIOReturnNoResources);
+    EXPECT_EQ(session->interface(), nullptr);
+}
+
+TEST_F(Session, PoolsAreCheckedAndLimited) {
+    start();
+    int32_t status = 0;
+    create_pool(0, 32, 2048, &status);
+    EXPECT_EQ(status, kIOReturnBadArgument);
+    create_pool(32, 32, 1u << 30, &status);
+    EXPECT_EQ(status, kIOReturnBadArgument);
+    std::vector<uint64_t> ids;
+    for (int i = 0; i < 16; ++i) {
+        Pool pool = create_pool(4, 4, 256, &status);
+        ASSERT_EQ(status, 0) << i;
+        ids.push_back(pool.id);
+    }
+    create_pool(4, 4, 256, &status);
+    EXPECT_EQ(status, kIOReturnBadArgument) << "a 17th pool";
+    // Released pools are gone: registering on one is a protocol error.
+    host_sends(ReleasePool{ids[0]});
+    create_pool(4, 4, 256, &status);
+    EXPECT_EQ(status, 0) << "room again after a release";
+    RegisterInterface request{};
+    request.pool_id = ids[0];
+    std::memcpy(request.mac, kMac, 6);
+    for (size_t i = 0; i < 6; ++i)
+        request.capacities[i] = capacities[i];
+    host_sends(request);
+    auto reply = host_receives_a<InterfaceRegistered>();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, kIOReturnBadArgument);
+    EXPECT_EQ(session->protocol_errors(), 1u);
+}
+
+// ---- messages ----------------------------------------------------------------------------------
+
+TEST_F(Session, StartResultAndHello) {
+    start();
+    host_sends(Hello{kProtocolVersion, 1, {}, {}});
+    EXPECT_EQ(session->state(), DextSession::State::starting);
+    host_sends(StartResult{int32_t(0xE00002BC), 0});
+    EXPECT_EQ(session->state(), DextSession::State::starting);
+    EXPECT_EQ(session->state_reason(), "Start failed (0xe00002bc)");
+    host_sends(StartResult{0, 0});
+    EXPECT_EQ(session->state(), DextSession::State::running);
+}
+
+TEST_F(Session, AHostSpeakingAnotherProtocolVersionIsStopped) {
+    start();
+    host_sends(Hello{kProtocolVersion + 1, 1, {}, {}});
+    EXPECT_EQ(session->state(), DextSession::State::stopped_for_misbehaviour);
+    EXPECT_EQ(host->kills(), 1);
+}
+
+TEST_F(Session, LinkStatusDrivesTheCarrierAlsoBeforeRegistration) {
+    start();
+    host_sends(LinkStatus{0x3, 0});
+    Pool pool;
+    up_and_running(pool);
+    EXPECT_EQ(network->device->carrier(), true);
+    host_sends(LinkStatus{0x1, 0}); // valid but not active
+    EXPECT_EQ(network->device->carrier(), false);
+    host_sends(LinkStatus{0x3, 0});
+    EXPECT_EQ(network->device->carrier(), true);
+}
+
+TEST_F(Session, QueueEnablesReachTheInterfaceAndBadKindsAreProtocolErrors) {
+    start();
+    Pool pool;
+    up_and_running(pool);
+    host_sends(QueueEnable{2, 1, 0});
+    EXPECT_TRUE(session->interface()->queue_enabled(2));
+    EXPECT_FALSE(session->interface()->queue_enabled(0));
+    host_sends(QueueEnable{4, 1, 0});
+    EXPECT_EQ(session->protocol_errors(), 1u);
+}
+
+TEST_F(Session, MisuseAndLogTextCannotForgeLines) {
+    start();
+    Misuse misuse{};
+    std::snprintf(misuse.text, sizeof misuse.text, "bad\x01line\nforged\x7f");
+    host_sends(misuse);
+    EXPECT_EQ(session->misuses(), std::vector<std::string>{"bad?line?forged?"});
+    for (int i = 0; i < 70; ++i)
+        host_sends(misuse);
+    EXPECT_EQ(session->misuses().size(), 64u) << "the list is bounded";
+    Log line{};
+    line.level = 9; // unknown levels are logged as notices
+    std::memset(line.text, 'x', sizeof line.text); // no NUL: bounded by the array
+    host_sends(line);
+    EXPECT_EQ(session->protocol_errors(), 0u);
+}
+
+TEST_F(Session, TooManyProtocolErrorsStopTheDext) {
+    options.protocol_error_limit = 3;
+    start();
+    for (int i = 0; i < 3; ++i)
+        host_sends_bytes(std::vector<std::byte>(24, std::byte{0x5a})); // not a message
+    EXPECT_EQ(session->protocol_errors(), 3u);
+    EXPECT_EQ(session->state(), DextSession::State::starting);
+    host_sends(DriverCallReply{0, 0}); // a reply without the reply flag
+    EXPECT_EQ(session->protocol_errors(), 4u);
+    EXPECT_EQ(session->state(), DextSession::State::stopped_for_misbehaviour);
+    EXPECT_NE(session->state_reason().find("too many protocol errors"), std::string::npos);
+    EXPECT_EQ(host->kills(), 1);
+}
+
+// ---- link events → driver calls --------------------------------------------------------------
+
+TEST_F(Session, LinkEventsBecomeDriverCalls) {
+    start();
+    Pool pool;
+    up_and_running(pool);
+    const int ifindex = network->device->ifindex();
+    session->on_link_event({ifindex + 1, netlink::AdminStateChanged{true}});
+    EXPECT_TRUE(nothing_sent()) << "another link's event";
+
+    session->on_link_event({ifindex, netlink::AdminStateChanged{true}});
+    auto call = driver_call();
+    ASSERT_TRUE(call);
+    EXPECT_EQ(call->call, uint32_t(Call::SetInterfaceEnable));
+    EXPECT_EQ(call->arg, 1u);
+
+    session->on_link_event({ifindex, netlink::PromiscuousChanged{true}});
+    call = driver_call();
+    ASSERT_TRUE(call);
+    EXPECT_EQ(call->call, uint32_t(Call::SetPromiscuousModeEnable));
+    EXPECT_EQ(call->arg, 1u);
+
+    session->on_link_event({ifindex, netlink::AllMulticastChanged{false}});
+    call = driver_call();
+    ASSERT_TRUE(call);
+    EXPECT_EQ(call->call, uint32_t(Call::SetAllMulticastModeEnable));
+    EXPECT_EQ(call->arg, 0u);
+
+    const MacAddress groups[2] = {{{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01}},
+                                  {{0x33, 0x33, 0x00, 0x00, 0x00, 0x01}}};
+    session->on_link_event({ifindex, netlink::MulticastListChanged{groups}});
+    auto list = host_receives_a<SetMulticastList>();
+    ASSERT_TRUE(list);
+    ASSERT_EQ(list->count, 2u);
+    EXPECT_EQ(0, std::memcmp(list->addresses[0], groups[0].bytes.data(), 6));
+    EXPECT_EQ(0, std::memcmp(list->addresses[1], groups[1].bytes.data(), 6));
+
+    session->on_link_event({ifindex, netlink::LinkDeleted{}});
+    EXPECT_TRUE(host_receives_a<Terminate>());
+    EXPECT_EQ(session->state(), DextSession::State::stopping);
+}
+
+TEST_F(Session, MtuChangesAreCheckedAgainstTheDriverAndPutBackWhenRefused) {
+    start();
+    Pool pool;
+    up_and_running(pool);
+    const int ifindex = network->device->ifindex();
+    // Above the driver's maximum: never reaches it, the old MTU is put back.
+    session->on_link_event({ifindex, netlink::MtuChanged{1500, 9001}});
+    EXPECT_TRUE(nothing_sent());
+    EXPECT_EQ(network->mtu_puts, (std::vector<std::pair<int, uint32_t>>{{ifindex, 1500}}));
+    // Our own put-back comes back as an event: no call.
+    session->on_link_event({ifindex, netlink::MtuChanged{9001, 1500}});
+    EXPECT_TRUE(nothing_sent());
+    // Accepted by the driver.
+    session->on_link_event({ifindex, netlink::MtuChanged{1500, 9000}});
+    auto call = driver_call(0);
+    ASSERT_TRUE(call);
+    EXPECT_EQ(call->call, uint32_t(Call::SetMTU));
+    EXPECT_EQ(call->arg, 9000u);
+    EXPECT_EQ(session->driver_mtu(), 9000u);
+    // Refused by the driver: put back.
+    session->on_link_event({ifindex, netlink::MtuChanged{9000, 4000}});
+    call = driver_call(kIOReturnBadArgument);
+    ASSERT_TRUE(call);
+    EXPECT_EQ(call->arg, 4000u);
+    EXPECT_EQ(session->driver_mtu(), 9000u);
+    EXPECT_EQ(network->mtu_puts.back(), (std::pair<int, uint32_t>{ifindex, 9000}));
+    EXPECT_EQ(network->mtu_puts.size(), 2u);
+}
+
+// ---- supervision -------------------------------------------------------------------------------
+
+TEST_F(Session, ACrashedHostDropsTheCarrierAndTheInterfaceStays) {
+    start();
+    Pool pool;
+    up_and_running(pool);
+    host_sends(LinkStatus{0x3, 0});
+    ASSERT_EQ(network->device->carrier(), true);
+    host->exit(SIGSEGV); // the wait status of a child killed by SIGSEGV
+    session->on_host_exit();
+    EXPECT_EQ(session->state(), DextSession::State::crashed);
+    EXPECT_EQ(session->state_reason(), "netdext-host killed by signal 11 (Segmentation fault)");
+    EXPECT_EQ(network->device->carrier(), false);
+    ASSERT_NE(session->interface(), nullptr);
+    EXPECT_EQ(session->interface()->name(), "en0");
+    EXPECT_TRUE(session->finished());
+    EXPECT_FALSE(session->pidfd_running());
+    // A link event after the crash reaches no one.
+    session->on_link_event({network->device->ifindex(), netlink::AdminStateChanged{true}});
+    EXPECT_EQ(session->state(), DextSession::State::crashed);
+}
+
+TEST_F(Session, ACleanExitIsExited) {
+    start();
+    host->exit(0);
+    session->on_host_exit();
+    EXPECT_EQ(session->state(), DextSession::State::exited);
+    EXPECT_EQ(session->state_reason(), "netdext-host exited with status 0");
+    EXPECT_EQ(host->kills(), 0);
+}
+
+TEST_F(Session, AnExitBeforeThePidfdSaysSoIsNotReaped) {
+    start();
+    session->on_host_exit(); // a spurious wakeup
+    EXPECT_EQ(session->state(), DextSession::State::starting);
+    EXPECT_TRUE(session->pidfd_running());
+}
+
+// ---- frames through the session's mover thread -------------------------------------------------
+
+TEST_F(Session, FramesCrossTheSessionBothWays) {
+    start();
+    Pool pool;
+    Registered r = up_and_running(pool);
+    ASSERT_TRUE(r.driver);
+    enable_queues();
+    FakeDriver &driver = *r.driver;
+    std::vector<Bytes> sent, got;
+    for (uint32_t i = 0; i < 50; ++i) {
+        sent.push_back(test_frame(i, 60 + i * 11));
+        network->device->send(sent.back());
+    }
+    ASSERT_TRUE(wait_until([&] {
+        for (Bytes &frame : driver.take_tx())
+            got.push_back(std::move(frame));
+        return got.size() >= sent.size();
+    })) << got.size();
+    EXPECT_EQ(got, sent);
+    std::vector<uint32_t> rx;
+    ASSERT_TRUE(wait_until([&] {
+        for (uint32_t packet : driver.take_rx_buffers())
+            rx.push_back(packet);
+        return rx.size() == 8;
+    }));
+    std::vector<std::pair<uint32_t, Bytes>> frames;
+    for (uint32_t packet : rx)
+        frames.emplace_back(packet, test_frame(1000 + packet, 64));
+    ASSERT_EQ(driver.receive(frames), 8u);
+    ASSERT_TRUE(wait_until([&] { return network->device->received().size() == 8; }));
+    const InterfaceCounters &c = session->interface()->counters();
+    ASSERT_TRUE(wait_until([&] { return c.tx_completed.load() == 50; }));
+    EXPECT_EQ(c.tap_read_frames.load(), 50u);
+    EXPECT_EQ(c.tx_submitted.load(), 50u);
+    EXPECT_EQ(c.tap_written_frames.load(), 8u);
+    EXPECT_EQ(c.validation_drops(), 0u);
+}
+
+TEST_F(Session, InvalidPacketsBeyondTheDropLimitStopTheDext) {
+    start();
+    Pool pool;
+    Registered r = up_and_running(pool);
+    ASSERT_TRUE(r.driver);
+    enable_queues();
+    host_sends(LinkStatus{0x3, 0});
+    // drop_limit is 4: the fifth invalid packet stops the dext.
+    ASSERT_EQ(r.driver->publish(RingId::RxCompletion, {34, 34, 34, 34}), 4u);
+    ASSERT_TRUE(wait_until([&] {
+        return session->interface()->counters().drop_index_out_of_range.load() == 4;
+    }));
+    EXPECT_FALSE(fault_signalled());
+    ASSERT_EQ(r.driver->publish(RingId::RxCompletion, {33}), 1u); // a packet without a buffer
+    ASSERT_TRUE(wait_until([&] { return fault_signalled(); }));
+    session->on_fault();
+    EXPECT_EQ(session->state(), DextSession::State::stopped_for_misbehaviour);
+    EXPECT_EQ(session->state_reason(), "the driver handed back 5 invalid packets (limit 4)");
+    EXPECT_EQ(host->kills(), 1);
+    EXPECT_EQ(network->device->carrier(), false);
+    // The pidfd then reports the kill; the state keeps its reason.
+    session->on_host_exit();
+    EXPECT_EQ(session->state(), DextSession::State::stopped_for_misbehaviour);
+    EXPECT_EQ(session->interface()->counters().drop_not_owned_by_driver.load(), 1u);
+}
+
+} // namespace
+} // namespace netdext::daemon

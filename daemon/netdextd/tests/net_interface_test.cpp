@@ -1,0 +1,356 @@
+// The frame mover without root: a NetInterface over a FakeFrameDevice (the TAP) and a FakeDriver
+// (the driver's end of the rings), its loop body run from the test thread with run_once(), so
+// every counter is exact. One test runs the real mover thread to cover sleeping and waking.
+
+#include <gtest/gtest.h>
+
+#include "net_interface.h"
+#include "support/fake_driver.h"
+#include "support/fake_network.h"
+#include "wait_until.h"
+
+#include <numeric>
+
+namespace netdext::daemon {
+namespace {
+
+using shm::RingId;
+using testing::Bytes;
+using testing::FakeDriver;
+using testing::FakeFrameDevice;
+using testing::test_frame;
+
+// 34 packets but 32 buffers: packets 32 and 33 have no buffer and never circulate.
+constexpr uint32_t kPackets = 34, kBuffers = 32, kBufferSize = 2048;
+constexpr uint32_t kRingCapacity = 8;
+constexpr uint64_t kDropLimit = 8;
+
+struct Mover : public ::testing::Test {
+    shm::PoolLayout pool;
+    std::shared_ptr<shm::SharedRegion> pool_region;
+    FakeFrameDevice *device = nullptr; // owned by iface
+    std::unique_ptr<NetInterface> iface;
+    std::optional<FakeDriver> driver;
+    std::vector<std::string> faults;
+
+    void SetUp() override {
+        pool = shm::PoolLayout::compute(kPackets, kBuffers, kBufferSize).value();
+        auto region = shm::SharedRegion::create("mover-test-pool", pool.total_size);
+        ASSERT_TRUE(region) << region.error().describe();
+        pool_region = std::make_shared<shm::SharedRegion>(region.release_value());
+        InterfaceConfig config;
+        config.mac = MacAddress{{0x10, 0x22, 0x33, 0x44, 0x55, 0x66}};
+        config.pool_region = pool_region;
+        config.pool_layout = pool;
+        for (RingId ring : {RingId::TxSubmission, RingId::TxCompletion, RingId::RxSubmission,
+                            RingId::RxCompletion})
+            config.capacities[shm::ring_slot(ring)] = kRingCapacity;
+        config.capacities[shm::ring_slot(RingId::Free)] = 32;
+        config.capacities[shm::ring_slot(RingId::Allocation)] = 32;
+        auto fake = std::make_unique<FakeFrameDevice>("en0", 7);
+        device = fake.get();
+        std::string error;
+        auto created = NetInterface::create(config, std::move(fake), error);
+        ASSERT_TRUE(created) << error;
+        iface = created.release_value();
+        shm::RingDoorbells doorbells; // the driver rings the daemon's doorbell when asked to
+        for (RingId ring : {RingId::TxCompletion, RingId::RxCompletion, RingId::Free})
+            doorbells.peer[shm::ring_slot(ring)] = &iface->daemon_doorbell();
+        driver = FakeDriver::attach(pool_region->bytes(), pool, iface->rings_region().bytes(),
+                                    iface->rings_layout(), doorbells, error);
+        ASSERT_TRUE(driver) << error;
+        iface->set_fault_handler([this](const std::string &reason) { faults.push_back(reason); },
+                                 kDropLimit);
+    }
+
+    void enable(bool tx = true, bool rx = true) {
+        iface->set_queue_enabled(0, tx); // TX submission
+        iface->set_queue_enabled(1, tx); // TX completion
+        iface->set_queue_enabled(2, rx); // RX submission
+        iface->set_queue_enabled(3, rx); // RX completion
+    }
+    // Runs the mover's loop body until a pass moves nothing.
+    void settle() {
+        for (int pass = 0; pass < 1000 && iface->run_once(); ++pass) {
+        }
+    }
+    uint64_t counter(const char *name) const {
+        uint64_t value = UINT64_MAX;
+        iface->counters().for_each([&](const char *n, uint64_t v) {
+            if (std::string(n) == name)
+                value = v;
+        });
+        return value;
+    }
+    // Every counter that is not named in `expected` must be 0.
+    void expect_counters(const std::map<std::string, uint64_t> &expected) {
+        iface->counters().for_each([&](const char *name, uint64_t value) {
+            if (std::string(name) == "wakeups")
+                return;
+            auto it = expected.find(name);
+            EXPECT_EQ(value, it == expected.end() ? 0 : it->second) << name;
+        });
+    }
+};
+
+uint64_t total_bytes(const std::vector<Bytes> &frames) {
+    return std::accumulate(frames.begin(), frames.end(), uint64_t(0),
+                           [](uint64_t sum, const Bytes &f) { return sum + f.size(); });
+}
+
+TEST_F(Mover, EveryFrameTheStackSendsReachesTheDriverOnceInOrderAndComesBack) {
+    enable();
+    std::vector<Bytes> sent;
+    for (uint32_t i = 0; i < 100; ++i) {
+        sent.push_back(test_frame(i, 60 + (i * 37) % 1455));
+        device->send(sent.back());
+    }
+    std::vector<Bytes> got;
+    for (int round = 0; round < 100 && got.size() < sent.size(); ++round) {
+        settle();
+        for (Bytes &frame : driver->take_tx())
+            got.push_back(std::move(frame));
+    }
+    settle();
+    ASSERT_EQ(got.size(), sent.size());
+    for (size_t i = 0; i < sent.size(); ++i)
+        ASSERT_EQ(got[i], sent[i]) << "frame " << i;
+    EXPECT_EQ(device->pending(), 0u);
+    expect_counters({{"tap_read_frames", 100},
+                     {"tap_read_bytes", total_bytes(sent)},
+                     {"tx_submitted", 100},
+                     {"tx_completed", 100},
+                     {"rx_restocked", kRingCapacity}});
+}
+
+TEST_F(Mover, TheStackWaitsWhileTheTxRingIsFull) {
+    enable();
+    for (uint32_t i = 0; i < 20; ++i)
+        device->send(test_frame(i, 64));
+    settle();
+    // Only as many frames as TX submission has room for leave the stack; none is dropped.
+    EXPECT_EQ(counter("tap_read_frames"), kRingCapacity);
+    EXPECT_EQ(device->pending(), 20u - kRingCapacity);
+    std::vector<Bytes> held = driver->take_tx(/*hold=*/true);
+    EXPECT_EQ(held.size(), kRingCapacity);
+    settle();
+    EXPECT_EQ(counter("tap_read_frames"), 2 * kRingCapacity);
+    EXPECT_EQ(counter("tx_completed"), 0u);
+    // The driver hands them back; the rest follows.
+    ASSERT_EQ(driver->publish(RingId::TxCompletion, driver->held_tx()), kRingCapacity);
+    size_t more = 0;
+    for (int round = 0; round < 10; ++round) {
+        settle();
+        more += driver->take_tx().size();
+    }
+    settle();
+    EXPECT_EQ(more, 20u - kRingCapacity);
+    EXPECT_EQ(counter("tap_read_frames"), 20u);
+    EXPECT_EQ(counter("tx_completed"), 20u);
+    EXPECT_EQ(counter("drop_tx_ring_full"), 0u);
+}
+
+TEST_F(Mover, ADisabledTxQueueLeavesFramesWithTheStack) {
+    enable(/*tx=*/false, /*rx=*/true);
+    for (uint32_t i = 0; i < 3; ++i)
+        device->send(test_frame(i, 100));
+    settle();
+    EXPECT_EQ(device->pending(), 3u);
+    EXPECT_EQ(counter("tap_read_frames"), 0u);
+    EXPECT_TRUE(driver->take_tx().empty());
+    enable();
+    settle();
+    EXPECT_EQ(driver->take_tx().size(), 3u);
+}
+
+TEST_F(Mover, ADisabledRxQueueGetsNoBuffers) {
+    enable(/*tx=*/true, /*rx=*/false);
+    settle();
+    EXPECT_TRUE(driver->take_rx_buffers().empty());
+    EXPECT_EQ(counter("rx_restocked"), 0u);
+    enable();
+    settle();
+    EXPECT_EQ(driver->take_rx_buffers().size(), kRingCapacity);
+}
+
+TEST_F(Mover, FramesTheDriverReceivesReachTheStackExactly) {
+    enable();
+    std::vector<Bytes> sent;
+    for (uint32_t round = 0; round < 5; ++round) {
+        settle();
+        std::vector<uint32_t> buffers = driver->take_rx_buffers();
+        ASSERT_EQ(buffers.size(), kRingCapacity) << "round " << round;
+        std::vector<std::pair<uint32_t, Bytes>> frames;
+        for (uint32_t packet : buffers) {
+            sent.push_back(test_frame(uint32_t(sent.size()), 60 + sent.size() * 29));
+            frames.emplace_back(packet, sent.back());
+        }
+        ASSERT_EQ(driver->receive(frames), kRingCapacity);
+    }
+    settle();
+    EXPECT_EQ(device->received(), sent);
+    expect_counters({{"rx_completed", 40},
+                     {"tap_written_frames", 40},
+                     {"tap_written_bytes", total_bytes(sent)},
+                     {"rx_restocked", 48}}); // 8 outstanding, refilled after each round
+}
+
+TEST_F(Mover, EveryInvalidRxCompletionIsDroppedAndCountedByItsReason) {
+    enable();
+    settle();
+    std::vector<uint32_t> rx = driver->take_rx_buffers();
+    ASSERT_EQ(rx.size(), 8u);
+    const Bytes good = test_frame(1, 60), also_good = test_frame(2, 70);
+    // Batch 1: indices the driver cannot hand back.
+    driver->fill(rx[0], good);
+    ASSERT_EQ(driver->publish(RingId::RxCompletion,
+                              {kPackets,       // == packet_count: just out of range
+                               0xffffffffu,    // far out of range
+                               kBuffers,       // a packet without a buffer: never the driver's
+                               rx[0], rx[0]}), // the same packet twice: the second is not owned
+              5u);
+    settle();
+    // Batch 2: broken descriptors, one valid frame, and an RX buffer on the TX completion ring.
+    driver->fill(rx[1], also_good);
+    driver->endpoint().descriptor(rx[1]).buffer_index = rx[2]; // packet i owns buffer i
+    driver->fill(rx[2], also_good);
+    driver->endpoint().descriptor(rx[2]).data_length = 0;
+    driver->fill(rx[3], also_good, 16);
+    driver->endpoint().descriptor(rx[3]).data_length = kBufferSize - 15; // offset + length > buffer
+    driver->fill(rx[4], also_good);
+    ASSERT_EQ(driver->publish(RingId::RxCompletion, {rx[1], rx[2], rx[3], rx[4]}), 4u);
+    ASSERT_EQ(driver->publish(RingId::TxCompletion, {rx[5]}), 1u);
+    settle();
+
+    EXPECT_EQ(device->received(), (std::vector<Bytes>{good, also_good}));
+    EXPECT_EQ(counter("drop_index_out_of_range"), 2u);
+    EXPECT_EQ(counter("drop_not_owned_by_driver"), 2u);
+    EXPECT_EQ(counter("drop_wrong_queue"), 1u);
+    EXPECT_EQ(counter("drop_buffer_mismatch"), 1u);
+    EXPECT_EQ(counter("drop_zero_length_rx"), 1u);
+    EXPECT_EQ(counter("drop_offset_length_out_of_bounds"), 1u);
+    EXPECT_EQ(counter("ring_faults"), 0u);
+    EXPECT_EQ(counter("rx_completed"), 2u);
+    EXPECT_EQ(counter("tap_written_frames"), 2u);
+    EXPECT_EQ(iface->counters().validation_drops(), 8u);
+    EXPECT_TRUE(faults.empty()) << "8 drops are within the limit of 8";
+
+    // Two more go over the limit: one fault report, however many follow.
+    ASSERT_EQ(driver->publish(RingId::RxCompletion, {kPackets, kPackets}), 2u);
+    settle();
+    ASSERT_EQ(driver->publish(RingId::RxCompletion, {kPackets}), 1u);
+    settle();
+    iface->run_once();
+    ASSERT_EQ(faults.size(), 1u);
+    EXPECT_EQ(faults[0], "the driver handed back 10 invalid packets (limit 8)");
+    EXPECT_EQ(counter("drop_index_out_of_range"), 5u);
+}
+
+TEST_F(Mover, ARingFaultIsReportedOnceAndTheRingMovesNothingMore) {
+    enable();
+    settle();
+    std::vector<uint32_t> rx = driver->take_rx_buffers();
+    shm::RingView view = iface->rings_layout().view(iface->rings_region().bytes(),
+                                                    RingId::RxCompletion);
+    view.control->producer_index += 100000;
+    settle();
+    for (int pass = 0; pass < 3; ++pass)
+        iface->run_once(); // the mover keeps running until the session stops it
+    EXPECT_EQ(counter("ring_faults"), 1u);
+    ASSERT_EQ(faults.size(), 1u);
+    EXPECT_EQ(faults[0], "the driver corrupted its ring indices (ring fault)");
+    EXPECT_TRUE(device->received().empty());
+    EXPECT_EQ(counter("rx_completed"), 0u);
+}
+
+TEST_F(Mover, AFrameLargerThanAPacketBufferIsDroppedAndCounted) {
+    enable();
+    device->send(test_frame(1, kBufferSize + 1));
+    device->send(test_frame(2, 100));
+    settle();
+    std::vector<Bytes> got = driver->take_tx();
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0], test_frame(2, 100));
+    EXPECT_EQ(counter("drop_tap_truncated"), 1u);
+    EXPECT_EQ(counter("tap_read_frames"), 1u);
+}
+
+TEST_F(Mover, AFullStackBacklogDropsTheRestAndLosesNoPacket) {
+    enable();
+    settle();
+    device->set_write_budget(3);
+    std::vector<Bytes> first;
+    std::vector<std::pair<uint32_t, Bytes>> frames;
+    for (uint32_t packet : driver->take_rx_buffers()) {
+        frames.emplace_back(packet, test_frame(packet, 100));
+        first.push_back(frames.back().second);
+    }
+    ASSERT_EQ(driver->receive(frames), 8u);
+    settle();
+    EXPECT_EQ(device->take_received(), std::vector<Bytes>(first.begin(), first.begin() + 3));
+    EXPECT_EQ(counter("rx_completed"), 8u);
+    EXPECT_EQ(counter("tap_written_frames"), 3u);
+    EXPECT_EQ(counter("tap_written_bytes"), 300u);
+    EXPECT_EQ(counter("drop_tap_rejected"), 5u);
+    // Every dropped packet went back to the free list: many more rounds than the pool holds.
+    for (int round = 0; round < 10; ++round) {
+        frames.clear();
+        for (uint32_t packet : driver->take_rx_buffers())
+            frames.emplace_back(packet, test_frame(packet, 100));
+        ASSERT_EQ(frames.size(), 8u) << "round " << round;
+        ASSERT_EQ(driver->receive(frames), 8u);
+        settle();
+    }
+    EXPECT_EQ(device->received().size(), 80u);
+}
+
+TEST_F(Mover, AFrameTheKernelRefusesIsCountedAsRejectedNotWritten) {
+    enable();
+    settle();
+    std::vector<uint32_t> rx = driver->take_rx_buffers();
+    // A TAP refuses frames shorter than an Ethernet header (EINVAL).
+    ASSERT_EQ(driver->receive({{rx[0], Bytes(10, 0xab)}, {rx[1], test_frame(1, 60)}}), 2u);
+    settle();
+    EXPECT_EQ(device->received(), std::vector<Bytes>{test_frame(1, 60)});
+    EXPECT_EQ(counter("rx_completed"), 2u);
+    EXPECT_EQ(counter("tap_written_frames"), 1u);
+    EXPECT_EQ(counter("tap_written_bytes"), 60u);
+    EXPECT_EQ(counter("drop_tap_rejected"), 1u);
+}
+
+// The real mover thread: it sleeps on the TAP, the daemon doorbell and its stop eventfd, and
+// wakes for each.
+TEST_F(Mover, TheMoverThreadWakesForTheStackAndForTheDriver) {
+    enable();
+    iface->start([this](const std::string &reason) { faults.push_back(reason); }, kDropLimit);
+    using netdext::testing::wait_until;
+    std::vector<Bytes> got;
+    for (uint32_t i = 0; i < 20; ++i) {
+        device->send(test_frame(i, 80));
+        ASSERT_TRUE(wait_until([&] {
+            for (Bytes &frame : driver->take_tx())
+                got.push_back(std::move(frame));
+            return got.size() == i + 1;
+        })) << "frame " << i;
+    }
+    std::vector<uint32_t> rx;
+    ASSERT_TRUE(wait_until([&] {
+        for (uint32_t packet : driver->take_rx_buffers())
+            rx.push_back(packet);
+        return !rx.empty();
+    }));
+    for (size_t i = 0; i < rx.size(); ++i) {
+        ASSERT_EQ(driver->receive({{rx[i], test_frame(uint32_t(100 + i), 90)}}), 1u);
+        ASSERT_TRUE(wait_until([&] { return device->received().size() == i + 1; })) << i;
+    }
+    ASSERT_TRUE(wait_until([&] { return counter("tx_completed") == 20; }));
+    iface->stop();
+    EXPECT_GT(counter("wakeups"), 0u);
+    EXPECT_EQ(counter("tap_read_frames"), 20u);
+    EXPECT_EQ(counter("tap_written_frames"), rx.size());
+    EXPECT_EQ(iface->counters().validation_drops(), 0u);
+    EXPECT_TRUE(faults.empty());
+}
+
+} // namespace
+} // namespace netdext::daemon

@@ -1,0 +1,122 @@
+// Fakes of what a DextSession and a NetInterface need from the system (session_ports.h,
+// tap/frame_device.h), so the daemon's logic runs in tests without root:
+//   FakeFrameDevice  a TAP: the test plays the stack (send() a frame out of the interface, see
+//                    what the daemon wrote with received()); its fd() is an eventfd readable
+//                    while a frame is pending, so the mover's poll() works as with a TAP.
+//   FakeNetwork      creates FakeFrameDevices ("en0", "en1"… as the kernel names them) and
+//                    records watch/unwatch and MTU puts-back.
+//   FakeHost         a netdext-host that never runs: its pidfd is an eventfd the test makes
+//                    readable with exit(); kill() records the SIGKILL and "exits" by it.
+// Threads: FakeFrameDevice is used by the mover thread and the test thread at once (one mutex);
+// the others belong to the test thread.
+#pragma once
+
+#include "session_ports.h"
+
+#include <netdext/unique_fd.h>
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace netdext::daemon::testing {
+
+using Bytes = std::vector<uint8_t>;
+
+class FakeFrameDevice final : public tap::FrameDevice {
+public:
+    FakeFrameDevice(std::string name, int ifindex);
+
+    // ---- the stack (test thread) ----
+    // A frame the stack sends out of the interface: pending until the daemon reads it.
+    void send(Bytes frame);
+    [[nodiscard]] size_t pending() const;
+    // Frames the daemon wrote (the stack received them), in order; take_received() empties.
+    [[nodiscard]] std::vector<Bytes> received() const;
+    std::vector<Bytes> take_received();
+    // Frames write_frames() accepts before answering "backlog full" (EAGAIN), then resets; a
+    // negative value means unlimited.
+    void set_write_budget(int frames);
+    // Frames shorter than this are refused by "the kernel" (counted in tx_rejected), as a TAP
+    // refuses frames shorter than an Ethernet header.
+    void set_min_frame(uint32_t bytes);
+
+    // ---- what the daemon set ----
+    [[nodiscard]] std::optional<bool> carrier() const;
+    [[nodiscard]] std::optional<MacAddress> mac() const;
+    [[nodiscard]] std::optional<uint32_t> mtu() const;
+    [[nodiscard]] std::optional<uint32_t> txqueuelen() const;
+    [[nodiscard]] uint64_t read_calls() const;
+
+    // ---- FrameDevice ----
+    int fd() const override { return m_event.get(); }
+    int ifindex() const override { return m_ifindex; }
+    const std::string &name() const override { return m_name; }
+    Result<void> set_mac(const MacAddress &mac) override;
+    Result<void> set_mtu(uint32_t mtu) override;
+    Result<void> set_txqueuelen(uint32_t length) override;
+    Result<void> set_carrier(bool on) override;
+    Result<size_t> read_frames(std::span<tap::FrameSlot> slots) override;
+    Result<size_t> write_frames(std::span<const tap::ConstFrame> frames) override;
+    const tap::TapCounters &counters() const override { return m_counters; }
+
+private:
+    void update_readable_locked();
+
+    std::string m_name;
+    int m_ifindex;
+    UniqueFd m_event;
+    mutable std::mutex m_mutex;
+    std::deque<Bytes> m_pending;
+    std::vector<Bytes> m_received;
+    int m_write_budget = -1;
+    uint32_t m_min_frame = 14;
+    bool m_readable = false;
+    std::optional<bool> m_carrier;
+    std::optional<MacAddress> m_mac;
+    std::optional<uint32_t> m_mtu, m_txqueuelen;
+    uint64_t m_read_calls = 0;
+    tap::TapCounters m_counters;
+};
+
+class FakeNetwork final : public SessionNetwork {
+public:
+    Result<std::unique_ptr<tap::FrameDevice>>
+    create_device(const std::string &name_pattern) override;
+    Result<void> watch_link(int ifindex) override;
+    void unwatch_link(int ifindex) override;
+    Result<void> set_link_mtu(int ifindex, uint32_t mtu) override;
+
+    // The last device created (owned by the session's NetInterface; valid while it exists).
+    FakeFrameDevice *device = nullptr;
+    size_t devices_created = 0;
+    bool refuse_devices = false; // create_device fails with EPERM, as without CAP_NET_ADMIN
+    std::map<int, bool> watched;  // ifindex → watched now
+    std::vector<std::pair<int, uint32_t>> mtu_puts; // set_link_mtu calls
+};
+
+class FakeHost final : public SessionHost {
+public:
+    FakeHost();
+    pid_t pid() const override { return 4242; }
+    int pidfd() const override { return m_pidfd.get(); }
+    bool running() const override { return !m_reaped; }
+    void kill() override;
+    bool try_reap(int &status) override;
+
+    // The host exits with this wait status (e.g. W_EXITCODE(0, 0), or a signal number).
+    void exit(int wait_status);
+    [[nodiscard]] int kills() const { return m_kills; }
+
+private:
+    UniqueFd m_pidfd;
+    std::optional<int> m_status;
+    bool m_reaped = false;
+    int m_kills = 0;
+};
+
+} // namespace netdext::daemon::testing

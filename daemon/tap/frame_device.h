@@ -1,0 +1,65 @@
+// FrameDevice: what the network family needs of the Linux end of an interface — an fd to poll,
+// batched frame reads and writes, the link settings netdextd sets, and the TAP's drop counters.
+// TapDevice is the production implementation; tests substitute a fake (no root, no /dev/net/tun)
+// so the frame mover and DextSession run anywhere (CONVENTIONS 5: syscalls in thin wrappers,
+// everything above them tested against fakes).
+//
+// The contract of each call is TapDevice's (tap_device.h); a fake must keep it, in particular:
+// read_frames() fills slots in order and returns 0 when nothing is pending; write_frames()
+// returns how many frames it consumed (written or dropped and counted) and stops early only when
+// the stack's backlog is full; fd() is readable (POLLIN) while a frame is pending.
+#pragma once
+
+#include "common/mac_address.h"
+#include "common/result.h"
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace netdext::tap {
+
+// One caller-owned receive buffer. read_frames() sets `length`; `data` stays the caller's.
+struct FrameSlot {
+    std::byte *data = nullptr;
+    uint32_t capacity = 0;
+    uint32_t length = 0;
+};
+
+// One caller-owned frame to transmit into the stack: a complete Ethernet frame, no FCS.
+struct ConstFrame {
+    const std::byte *data = nullptr;
+    uint32_t length = 0;
+};
+
+// Named drop counters (DESIGN.md §5: every drop has a named counter). Each is written only by the
+// reader or only by the writer thread.
+struct TapCounters {
+    std::atomic<uint64_t> rx_truncated{0}; // reader: frame larger than its slot, dropped
+    std::atomic<uint64_t> tx_rejected{0};  // writer: kernel refused the frame (EINVAL: shorter
+                                           // than an Ethernet header; EIO: interface down…)
+    std::atomic<uint64_t> tx_rejected_bytes{0}; // writer: the bytes of those frames
+};
+
+class FrameDevice {
+public:
+    virtual ~FrameDevice() = default;
+
+    [[nodiscard]] virtual int fd() const = 0;
+    [[nodiscard]] virtual int ifindex() const = 0;
+    [[nodiscard]] virtual const std::string &name() const = 0;
+
+    virtual Result<void> set_mac(const MacAddress &mac) = 0;
+    virtual Result<void> set_mtu(uint32_t mtu) = 0;
+    virtual Result<void> set_txqueuelen(uint32_t length) = 0;
+    virtual Result<void> set_carrier(bool on) = 0;
+
+    virtual Result<size_t> read_frames(std::span<FrameSlot> slots) = 0;
+    virtual Result<size_t> write_frames(std::span<const ConstFrame> frames) = 0;
+
+    [[nodiscard]] virtual const TapCounters &counters() const = 0;
+};
+
+} // namespace netdext::tap
