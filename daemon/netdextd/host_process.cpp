@@ -64,6 +64,8 @@ Result<HostProcess> HostProcess::spawn(const HostOptions &options, int control_f
                                     "the sandbox needs root (or netdextd --no-sandbox)");
         if (!settings.seccomp)
             plan.argv.push_back("--no-seccomp");
+        else if (settings.seccomp_report)
+            plan.argv.push_back("--seccomp-report");
         if (settings.limits.memory_bytes != 0 &&
             !(settings.cgroups && settings.cgroups->has_controller("memory")))
             plan.argv.insert(plan.argv.end(), {"--address-space-limit",

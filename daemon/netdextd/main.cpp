@@ -22,7 +22,7 @@ int main(int argc, char **argv) {
     CLI::App app{"netdextd — runs NetworkingDriverKit drivers (.dext bundles) as isolated "
                  "processes whose interfaces the Linux stack drives."};
     netdext::daemon::DaemonOptions options;
-    bool no_sandbox = false, no_seccomp = false, quiet = false;
+    bool no_sandbox = false, no_seccomp = false, seccomp_report = false, quiet = false;
     std::string uid_range = std::to_string(netdext::sandbox::kDefaultFirstUid) + "-" +
                             std::to_string(netdext::sandbox::kDefaultLastUid);
     std::string cgroup_path;
@@ -48,6 +48,9 @@ int main(int argc, char **argv) {
     app.add_flag("--no-seccomp", no_seccomp,
                  "Run netdext-host without its seccomp filter, every other layer kept (to debug "
                  "a driver the filter stops; docs/sandbox.md)");
+    app.add_flag("--seccomp-report", seccomp_report,
+                 "Fail and log a dext's system calls outside the seccomp allow-list instead of "
+                 "killing it (to find out what a driver needs; never in production)");
     app.add_option("--uid-range", uid_range,
                    "The uids (= gids) the dexts run as, one per running dext, FIRST-LAST "
                    "(default " + uid_range + ")");
@@ -75,6 +78,7 @@ int main(int argc, char **argv) {
     CLI11_PARSE(app, argc, argv);
     options.sandbox.enabled = !no_sandbox;
     options.sandbox.seccomp = !no_seccomp;
+    options.sandbox.seccomp_report = seccomp_report;
     limits.memory_bytes = memory_mib << 20;
     options.dext_logs = !quiet;
     if (options.host_binary.empty())

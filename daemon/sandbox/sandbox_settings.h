@@ -37,6 +37,9 @@ struct SandboxLimits {
 struct SandboxSettings {
     bool enabled = true; // netdextd --no-sandbox turns every layer off
     bool seccomp = true; // netdextd --no-seccomp turns only the filter off (debugging)
+    // netdextd --seccomp-report: calls outside the list fail with ENOSYS and are logged instead
+    // of killing the host (measuring what a driver needs; never for production).
+    bool seccomp_report = false;
     SandboxLimits limits;
     // Shared by every launch of one daemon: the uid leases and the cgroup the extensions' cgroups
     // are made in (null: no uid range configured / no cgroup v2).

@@ -15,11 +15,15 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
+#include <ucontext.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iterator>
 
 namespace netdext::sandbox {
@@ -32,10 +36,10 @@ using C = SeccompCondition;
 // Sorted by name. The reason says who makes the call.
 constexpr SeccompRule kRules[] = {
     {"brk", A::allow, C::any, "malloc grows the main arena"},
-    {"clock_getres", A::allow, C::any, "clock_getres when the vDSO cannot answer"},
     {"clock_gettime", A::allow, C::any,
      "the runtime's TimeSource and timers; the vDSO falls back to the syscall"},
-    {"clock_nanosleep", A::allow, C::any, "IOSleep/IODelay (iolib.cpp)"},
+    {"clock_nanosleep", A::allow, C::any,
+     "IOSleep/IODelay (iolib.cpp); glibc's nanosleep and std::this_thread::sleep_for"},
     {"clone", A::allow, C::clone_thread,
      "pthread_create: the dispatch queues' and the doorbell's threads (threads only)"},
     {"clone3", A::fail_enosys, C::any,
@@ -57,7 +61,6 @@ constexpr SeccompRule kRules[] = {
     {"mprotect", A::allow, C::any, "the loader (RELRO), thread stack guards"},
     {"mremap", A::allow, C::any, "realloc of large (mmapped) blocks"},
     {"munmap", A::allow, C::any, "free of large blocks, a released pool or ring"},
-    {"nanosleep", A::allow, C::any, "std::this_thread::sleep_for in driver code"},
     {"newfstatat", A::allow, C::any, "the loader; fstat of received memfds; reading the bundle"},
     {"openat", A::allow, C::any,
      "the loader opening the driver and its libraries, reading Info.plist (the view is "
@@ -73,7 +76,7 @@ constexpr SeccompRule kRules[] = {
     {"rt_sigaction", A::allow, C::any, "SIGPIPE ignored (main.cpp); a driver's handlers"},
     {"rt_sigprocmask", A::allow, C::any, "pthread_create blocks signals around the clone"},
     {"rt_sigreturn", A::allow, C::any, "return from a signal handler"},
-    {"sched_yield", A::allow, C::any, "spin-then-yield waits (std::this_thread::yield)"},
+    {"sched_yield", A::allow, C::any, "set_log_sink waits for the sinks in use to finish (log.cpp)"},
     {"sendmsg", A::allow, C::any, "the control socket"},
     {"set_robust_list", A::allow, C::any, "glibc, for each new thread"},
     {"tgkill", A::allow, C::own_process, "raise() and abort() signal the host itself"},
@@ -83,7 +86,14 @@ constexpr SeccompRule kRules[] = {
 
 // The AddressSanitizer/UBSan runtime's own calls, made only in sanitizer builds.
 constexpr SeccompRule kSanitizerRules[] = {
+    {"ioctl", A::allow, C::tty_query, "isatty(2): whether a sanitizer report is coloured"},
+    {"open", A::allow, C::any, "a sanitizer report looks for the symbolizer (fails: not in view)"},
+    {"pipe2", A::allow, C::any,
+     "UBSan's vptr check probes whether memory is readable by writing it into a pipe"},
+    {"sched_getaffinity", A::allow, C::any,
+     "ASan's thread start reads the thread's attributes (pthread_getattr_np)"},
     {"sigaltstack", A::allow, C::any, "ASan runs its SEGV handler on an alternate stack"},
+    {"stat", A::allow, C::any, "a sanitizer report looks for the symbolizer (fails: not in view)"},
 };
 
 const char *condition_text(C condition) {
@@ -94,8 +104,17 @@ const char *condition_text(C condition) {
     case C::prctl_thread_name: return " [PR_SET_NAME, PR_GET_NAME]";
     case C::fcntl_status: return " [F_GETFL, F_SETFL, F_GET_SEALS]";
     case C::prlimit_read_own: return " [pid 0, no new limit]";
+    case C::tty_query: return " [TCGETS]";
     }
     return " [?]";
+}
+
+// An argument comparison with every field named (libseccomp's SCMP_A* leave datum_b implicit).
+scmp_arg_cmp arg_equals(unsigned arg, scmp_datum_t value) {
+    return scmp_arg_cmp{arg, SCMP_CMP_EQ, value, 0};
+}
+scmp_arg_cmp arg_masked_equals(unsigned arg, scmp_datum_t mask, scmp_datum_t value) {
+    return scmp_arg_cmp{arg, SCMP_CMP_MASKED_EQ, mask, value};
 }
 
 // One rule with its argument checks; several seccomp rules for one syscall are ORed.
@@ -114,29 +133,54 @@ int add_rule(scmp_filter_ctx ctx, const SeccompRule &rule) {
                                         CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID |
                                         CLONE_NEWNET | 0x80 /* CLONE_NEWTIME */;
         return seccomp_rule_add(ctx, action, nr, 1,
-                                SCMP_A0(SCMP_CMP_MASKED_EQ, needed | namespaces, needed));
+                                arg_masked_equals(0, needed | namespaces, needed));
     }
     case C::own_process:
-        return seccomp_rule_add(ctx, action, nr, 1, SCMP_A0(SCMP_CMP_EQ, scmp_datum_t(getpid())));
+        return seccomp_rule_add(ctx, action, nr, 1, arg_equals(0, scmp_datum_t(getpid())));
     case C::prctl_thread_name: {
-        int rc = seccomp_rule_add(ctx, action, nr, 1, SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
-        return rc != 0 ? rc : seccomp_rule_add(ctx, action, nr, 1, SCMP_A0(SCMP_CMP_EQ, PR_GET_NAME));
+        int rc = seccomp_rule_add(ctx, action, nr, 1, arg_equals(0, PR_SET_NAME));
+        return rc != 0 ? rc : seccomp_rule_add(ctx, action, nr, 1, arg_equals(0, PR_GET_NAME));
     }
     case C::fcntl_status:
         for (scmp_datum_t command : {scmp_datum_t(F_GETFL), scmp_datum_t(F_SETFL),
                                      scmp_datum_t(F_GET_SEALS)})
-            if (int rc = seccomp_rule_add(ctx, action, nr, 1, SCMP_A1(SCMP_CMP_EQ, command)); rc)
+            if (int rc = seccomp_rule_add(ctx, action, nr, 1, arg_equals(1, command)); rc)
                 return rc;
         return 0;
+    case C::tty_query:
+        return seccomp_rule_add(ctx, action, nr, 1, arg_equals(1, TCGETS));
     case C::prlimit_read_own:
-        return seccomp_rule_add(ctx, action, nr, 2, SCMP_A0(SCMP_CMP_EQ, 0),
-                                SCMP_A2(SCMP_CMP_EQ, 0));
+        return seccomp_rule_add(ctx, action, nr, 2, arg_equals(0, 0),
+                                arg_equals(2, 0));
     }
     return -EINVAL;
 }
 
+// SIGSYS from SECCOMP_RET_TRAP (report_denied): say which call, make it return -ENOSYS.
+void report_denied_call(int, siginfo_t *info, void *context) {
+    char text[64] = "netdext-host: seccomp: denied system call ";
+    size_t length = std::strlen(text);
+    char digits[12];
+    int n = 0;
+    unsigned nr = unsigned(info->si_syscall);
+    do {
+        digits[n++] = char('0' + nr % 10);
+        nr /= 10;
+    } while (nr != 0 && n < 11);
+    while (n > 0)
+        text[length++] = digits[--n];
+    text[length++] = '\n';
+    (void)!write(STDERR_FILENO, text, length);
+#if defined(__x86_64__)
+    static_cast<ucontext_t *>(context)->uc_mcontext.gregs[REG_RAX] = -ENOSYS;
+#else
+    (void)context;
+#endif
+}
+
 struct FilterContext {
-    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+    explicit FilterContext(uint32_t default_action) : ctx(seccomp_init(default_action)) {}
+    scmp_filter_ctx ctx;
     ~FilterContext() { seccomp_release(ctx); }
 };
 
@@ -160,7 +204,14 @@ bool built_with_sanitizer() {
 }
 
 Result<void> install_seccomp_filter(const SeccompOptions &options) {
-    FilterContext filter;
+    FilterContext filter(options.report_denied ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS);
+    if (options.report_denied) {
+        struct sigaction action {};
+        action.sa_sigaction = report_denied_call;
+        action.sa_flags = SA_SIGINFO;
+        if (sigaction(SIGSYS, &action, nullptr) != 0)
+            return Error::from_errno("sigaction SIGSYS");
+    }
     if (filter.ctx == nullptr)
         return Error::from_errno(ENOMEM, "seccomp_init");
     // Other architectures' entry points (i386 int 0x80, x32) kill too; all threads get the filter.

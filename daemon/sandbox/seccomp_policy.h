@@ -33,6 +33,7 @@ enum class SeccompCondition : uint8_t {
     prctl_thread_name, // PR_SET_NAME or PR_GET_NAME
     fcntl_status,      // F_GETFL, F_SETFL or F_GET_SEALS
     prlimit_read_own,  // pid 0 and no new limit: reading its own limits, never changing them
+    tty_query,         // ioctl TCGETS only (isatty)
 };
 
 struct SeccompRule {
@@ -51,6 +52,10 @@ bool built_with_sanitizer();
 
 struct SeccompOptions {
     bool sanitizer_rules = built_with_sanitizer();
+    // For measuring what a driver needs (netdextd --seccomp-report): a call outside the list
+    // fails with ENOSYS and is reported on standard error ("seccomp: denied system call N")
+    // instead of killing the process. Never the default: a driver could then probe freely.
+    bool report_denied = false;
 };
 
 // Loads the filter into the calling process (all threads). Sets no_new_privs.

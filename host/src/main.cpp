@@ -101,7 +101,7 @@ int main(int argc, char **argv) {
     CLI::App app(kDescription, "netdext-host");
     std::string bundle_path, class_name, boot_args;
     uint64_t address_space_limit = 0;
-    bool no_seccomp = false;
+    bool no_seccomp = false, seccomp_report = false;
     app.add_option("--bundle", bundle_path, "the .dext bundle to run")->required();
     app.add_option("--class", class_name,
                    "the driver class to create (default: the first personality's IOUserClass)");
@@ -112,6 +112,10 @@ int main(int argc, char **argv) {
                    "0: no limit");
     app.add_flag("--no-seccomp", no_seccomp,
                  "do not install the seccomp allow-list (netdextd --no-seccomp, for debugging)");
+    app.add_flag("--seccomp-report", seccomp_report,
+                 "report calls outside the allow-list on standard error and fail them with "
+                 "ENOSYS instead of killing the host (netdextd --seccomp-report, to measure what "
+                 "a driver needs)");
     app.footer(kFooter);
     try {
         app.parse(argc, argv);
@@ -142,7 +146,9 @@ int main(int argc, char **argv) {
         return kExitSandbox;
     }
     if (!no_seccomp) {
-        if (auto installed = sandbox::install_seccomp_filter(); !installed) {
+        sandbox::SeccompOptions seccomp;
+        seccomp.report_denied = seccomp_report;
+        if (auto installed = sandbox::install_seccomp_filter(seccomp); !installed) {
             std::fprintf(stderr, "netdext-host: seccomp: %s\n",
                          installed.error().describe().c_str());
             return kExitSandbox;
