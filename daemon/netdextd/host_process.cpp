@@ -34,7 +34,7 @@ std::string absolute(const std::string &path) {
 
 HostProcess::HostProcess(HostProcess &&other) noexcept
     : m_pid(std::exchange(other.m_pid, -1)), m_pidfd(std::move(other.m_pidfd)),
-      m_reaped(other.m_reaped), m_uid(std::move(other.m_uid)),
+      m_reaped(other.m_reaped), m_uid(std::move(other.m_uid)), m_uid_value(other.m_uid_value),
       m_cgroup(std::move(other.m_cgroup)), m_output(std::move(other.m_output)) {}
 
 Result<HostProcess> HostProcess::spawn(const HostOptions &options, int control_fd) {
@@ -58,6 +58,8 @@ Result<HostProcess> HostProcess::spawn(const HostOptions &options, int control_f
     plan.limits = settings.limits;
 
     std::optional<sandbox::FilesystemView> view;
+    if (!settings.enabled)
+        plan.argv.push_back("--no-seccomp");
     if (settings.enabled) {
         if (geteuid() != 0)
             return Error::from_code(ErrorCode::InvalidArgument,
@@ -73,7 +75,7 @@ Result<HostProcess> HostProcess::spawn(const HostOptions &options, int control_f
         if (!settings.uids)
             return Error::from_code(ErrorCode::InvalidArgument, "no uid range for the sandbox");
         host.m_uid = NETDEXT_TRY(settings.uids->lease(options.bundle_id));
-        plan.uid = host.m_uid.uid();
+        plan.uid = host.m_uid_value = host.m_uid.uid();
         plan.gid = host.m_uid.gid();
         sandbox::ViewRequest request;
         request.host_binary = plan.executable;

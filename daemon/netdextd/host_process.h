@@ -58,7 +58,7 @@ public:
     [[nodiscard]] sandbox::DriverOutput &output() { return *m_output; }
     [[nodiscard]] int output_fd() const { return m_output ? m_output->fd() : -1; }
     // The extension's uid (0 without the sandbox) and cgroup directory ("" without one).
-    [[nodiscard]] uid_t uid() const { return m_uid.valid() ? m_uid.uid() : 0; }
+    [[nodiscard]] uid_t uid() const { return m_uid_value; }
     [[nodiscard]] std::string cgroup() const { return m_cgroup ? m_cgroup->directory() : ""; }
 
     // Sends SIGKILL through the pidfd (no pid-reuse race), and to its whole cgroup.
@@ -76,7 +76,8 @@ private:
     pid_t m_pid = -1;
     UniqueFd m_pidfd;
     bool m_reaped = false;
-    sandbox::UidLease m_uid;
+    sandbox::UidLease m_uid; // released when the host is reaped
+    uid_t m_uid_value = 0;   // kept for the status after that
     std::unique_ptr<sandbox::Cgroup> m_cgroup;
     std::unique_ptr<sandbox::DriverOutput> m_output;
 };

@@ -6,6 +6,7 @@
 #include "driver_output.h"
 #include "uid_pool.h"
 
+#include "process_list.h"
 #include "wait_until.h"
 
 #include <gtest/gtest.h>
@@ -27,22 +28,7 @@ using namespace netdext;
 using namespace netdext::sandbox;
 using netdext::testing::wait_until;
 
-// Processes (in any namespace) running as `uid`.
-std::vector<pid_t> processes_of(uid_t uid) {
-    std::vector<pid_t> pids;
-    DIR *proc = opendir("/proc");
-    while (dirent *entry = proc ? readdir(proc) : nullptr) {
-        pid_t pid = pid_t(std::atoi(entry->d_name));
-        if (pid <= 0)
-            continue;
-        struct stat st;
-        if (stat(("/proc/" + std::string(entry->d_name)).c_str(), &st) == 0 && st.st_uid == uid)
-            pids.push_back(pid);
-    }
-    if (proc)
-        closedir(proc);
-    return pids;
-}
+std::vector<pid_t> processes_of(uid_t uid) { return netdext::testing::processes_of_uid(uid); }
 
 class Launcher : public ::testing::Test {
 protected:
