@@ -92,6 +92,8 @@ struct Escape {
     const char *name;
 };
 
+void PrintTo(const Escape &escape, std::ostream *out) { *out << escape.name; }
+
 const Escape kEscapes[] = {
     {1, "exec /bin/sh"},
     {2, "fork"},
