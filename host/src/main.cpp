@@ -3,7 +3,7 @@
 // serves the control protocol (protocol/host_protocol.h) until the daemon stops it.
 //
 //   netdext-host --bundle PATH.dext [--class NAME] [--boot-args "k=v …"]
-//                [--address-space-limit BYTES] [--no-seccomp]
+//                [--address-space-limit BYTES] [--no-seccomp | --seccomp-report]
 //
 // Before it reads the bundle it installs the seccomp allow-list (daemon/sandbox/seccomp_policy.cpp)
 // and, when asked, limits the address space the driver may add (docs/sandbox.md): the driver's
