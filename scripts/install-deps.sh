@@ -9,6 +9,7 @@ packages=(
     libgtest-dev libgmock-dev libbenchmark-dev         # tests and benchmarks
     libcli11-dev nlohmann-json3-dev                    # command lines, --json
     libplist-dev libsodium-dev libseccomp-dev          # bundles, signatures, sandboxing
+    libelf-dev                                         # the sandbox: libraries a driver needs
     libmnl-dev libpcap-dev                             # rtnetlink, capture files
     iproute2 tshark python3                            # namespaces/TAPs in tests, pcap decoding
 )

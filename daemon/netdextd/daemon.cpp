@@ -20,7 +20,9 @@ namespace netdext::daemon {
 
 namespace {
 
-enum Kind : uint64_t { kSignals = 1, kTimer = 2, kWatcher = 3, kChannel = 4, kPidfd = 5, kFault = 6 };
+enum Kind : uint64_t {
+    kSignals = 1, kTimer = 2, kWatcher = 3, kChannel = 4, kPidfd = 5, kFault = 6, kOutput = 7
+};
 uint64_t tag(Kind kind, size_t session = 0) { return (uint64_t(session) << 8) | kind; }
 
 void say(const char *format, ...) __attribute__((format(printf, 1, 2)));
@@ -126,6 +128,7 @@ bool Daemon::launch(const std::string &bundle_path, std::string &error) {
     add_fd(session->channel_fd(), tag(kChannel, index));
     add_fd(session->pidfd(), tag(kPidfd, index));
     add_fd(session->fault_fd(), tag(kFault, index));
+    add_fd(session->output_fd(), tag(kOutput, index)); // the driver's stdout/stderr pipe
     m_watched_pidfds.push_back(session->pidfd());
     m_sessions.push_back(std::move(session));
     return true;
@@ -192,6 +195,10 @@ int Daemon::run() {
                     write_status();
                 }
                 break;
+            case kOutput:
+                if (session)
+                    session->on_output_readable();
+                break;
             case kFault:
                 if (session) {
                     session->on_fault();
@@ -235,6 +242,9 @@ void Daemon::write_status() {
         dext["host_running"] = session->pidfd_running();
         dext["protocol_errors"] = session->protocol_errors();
         dext["misuse"] = session->misuses();
+        dext["uid"] = session->host_uid();
+        dext["cgroup"] = session->host_cgroup();
+        dext["log_lines_dropped"] = session->log_lines_dropped();
         if (NetInterface *iface = session->interface()) {
             nlohmann::json net;
             net["name"] = iface->name();

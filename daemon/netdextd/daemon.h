@@ -19,7 +19,7 @@ struct DaemonOptions {
     std::string name_prefix = "en";
     std::string status_file; // JSON snapshot, rewritten atomically while running
     std::string capture_dir; // pcaps of TX submission / RX completion per interface
-    bool sandbox = true;
+    sandbox::SandboxSettings sandbox; // docs/sandbox.md
     bool dext_logs = true;   // copy dext log lines to standard error
     uint64_t drop_limit = 64;
 };

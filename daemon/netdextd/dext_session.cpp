@@ -24,12 +24,7 @@ template <size_t N> std::string bounded(const char (&text)[N]) {
 }
 
 // Keeps printable ASCII (and tabs); replaces anything else, so a driver cannot forge log lines.
-std::string printable(std::string text) {
-    for (char &c : text)
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
-            c = '?';
-    return text;
-}
+std::string printable(const std::string &text) { return sandbox::printable_log_text(text); }
 
 const char *level_name(uint8_t level) {
     static const char *names[] = {"fault", "error", "notice", "info", "debug"};
@@ -40,7 +35,8 @@ const char *level_name(uint8_t level) {
 
 DextSession::DextSession(const SessionOptions &options, const bundle::Bundle &bundle,
                          std::unique_ptr<SessionNetwork> network)
-    : m_options(options), m_bundle(bundle), m_network(std::move(network)) {}
+    : m_options(options), m_bundle(bundle), m_network(std::move(network)),
+      m_log_limit(options.sandbox.limits.log_lines_per_second, options.sandbox.limits.log_burst) {}
 
 bool DextSession::check_bundle(const bundle::Bundle &bundle, std::string &error) {
     if (!bundle::has_entitlement(bundle, bundle::kDriverKitEntitlement)) {
@@ -88,6 +84,8 @@ std::unique_ptr<DextSession> DextSession::launch(const SessionOptions &options,
     HostOptions host;
     host.host_binary = options.host_binary;
     host.bundle_path = bundle.path;
+    host.bundle_id = bundle.bundle_id;
+    host.driver_executable = bundle.executable_path;
     host.class_name = bundle.personalities.empty() ? "" : bundle.personalities.front().user_class;
     host.boot_args = options.boot_args;
     host.sandbox = options.sandbox;
@@ -98,8 +96,15 @@ std::unique_ptr<DextSession> DextSession::launch(const SessionOptions &options,
     }
     auto session = attach(options, bundle, kernel_network(watcher, route),
                           spawned_host(process.release_value()), std::move(daemon_end), error);
-    if (session)
-        session->log("started netdext-host, pid %d", int(session->m_host->pid()));
+    if (!session)
+        return nullptr;
+    if (options.sandbox.enabled)
+        session->log("started netdext-host, pid %d, uid %u%s%s", int(session->m_host->pid()),
+                     unsigned(session->m_host->uid()),
+                     session->m_host->cgroup().empty() ? "" : ", cgroup ",
+                     session->m_host->cgroup().c_str());
+    else
+        session->log("started netdext-host, pid %d (no sandbox)", int(session->m_host->pid()));
     return session;
 }
 
@@ -286,13 +291,8 @@ void DextSession::handle(ipc::ReceivedMessage &message) {
         auto line = message.as<Log>();
         if (!line)
             return protocol_error("Log");
-        if (!m_options.dext_logs)
-            return;
         std::string text = printable(bounded(line.value().text));
-        if (line.value().level <= 1)
-            log("%s: %s", level_name(line.value().level), text.c_str());
-        else
-            log("%s", text.c_str());
+        driver_line(line.value().level <= 1 ? level_name(line.value().level) : nullptr, text);
         return;
     }
     case DriverCallReply::kType: {
@@ -311,6 +311,26 @@ void DextSession::handle(ipc::ReceivedMessage &message) {
         return protocol_error(std::string("unexpected message type ") +
                               std::to_string(message.type()));
     }
+}
+
+void DextSession::driver_line(const char *prefix, const std::string &text) {
+    if (!m_log_limit.admit())
+        return;
+    if (uint64_t dropped = m_log_limit.take_unreported())
+        log("netdextd: %llu log line(s) of this dext dropped (rate limit)",
+            static_cast<unsigned long long>(dropped));
+    if (!m_options.dext_logs)
+        return;
+    if (prefix)
+        log("%s: %s", prefix, text.c_str());
+    else
+        log("%s", text.c_str());
+}
+
+void DextSession::on_output_readable() {
+    if (!m_host)
+        return;
+    m_host->drain_output([this](const std::string &line) { driver_line("stderr", line); });
 }
 
 void DextSession::create_pool(const ipc::ReceivedMessage &message) {
@@ -452,6 +472,7 @@ void DextSession::on_host_exit() {
     int status = 0;
     if (!m_host->try_reap(status))
         return;
+    on_output_readable(); // what the host wrote last
     std::string how = describe_wait_status(status);
     // DESIGN §7: the interface (and its addresses) survive the host; only the carrier drops.
     set_carrier(false);

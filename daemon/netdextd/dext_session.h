@@ -36,7 +36,7 @@ struct SessionOptions {
     std::string host_binary;
     std::string name_pattern = "en%d";
     std::string capture_dir; // pcaps of what crosses the driver boundary
-    bool sandbox = true;
+    sandbox::SandboxSettings sandbox; // docs/sandbox.md
     bool dext_logs = true;            // copy the dext's log lines to standard error
     uint64_t drop_limit = 64;         // invalid packets tolerated before the dext is stopped
     uint32_t protocol_error_limit = 8; // malformed messages tolerated
@@ -68,7 +68,11 @@ public:
     [[nodiscard]] int channel_fd() const { return m_channel ? m_channel->fd() : -1; }
     [[nodiscard]] int pidfd() const { return m_host ? m_host->pidfd() : -1; }
     [[nodiscard]] int fault_fd() const { return m_fault_fd.get(); }
+    // The host's standard output and error (-1 once closed; closing takes it out of epoll).
+    [[nodiscard]] int output_fd() const { return m_host ? m_host->output_fd() : -1; }
     void on_channel_readable();
+    // Labels, rate-limits and logs what the driver wrote to its standard output or error.
+    void on_output_readable();
     void on_host_exit();
     void on_fault();
     void on_link_event(const netlink::LinkEvent &event);
@@ -93,6 +97,10 @@ public:
     [[nodiscard]] uint32_t max_mtu() const { return m_max_mtu; }
     [[nodiscard]] uint64_t protocol_errors() const { return m_protocol_errors; }
     [[nodiscard]] const std::vector<std::string> &misuses() const { return m_misuses; }
+    [[nodiscard]] uid_t host_uid() const { return m_host ? m_host->uid() : 0; }
+    [[nodiscard]] std::string host_cgroup() const { return m_host ? m_host->cgroup() : ""; }
+    // Log lines (os_log and raw output together) the rate limit dropped.
+    [[nodiscard]] uint64_t log_lines_dropped() const { return m_log_limit.dropped(); }
     [[nodiscard]] bool finished() const;
 
     // Writes a line "[bundle id] text" to the daemon's standard error.
@@ -113,6 +121,8 @@ private:
     void drop_interface();
     void set_carrier(bool on);
     void revert_mtu();
+    // A line from the driver (os_log or its raw output), if the rate limit admits it.
+    void driver_line(const char *prefix, const std::string &text);
 
     SessionOptions m_options;
     bundle::Bundle m_bundle;
@@ -139,6 +149,7 @@ private:
     uint32_t m_max_mtu = 0;
     uint64_t m_protocol_errors = 0;
     std::vector<std::string> m_misuses;
+    sandbox::LogRateLimiter m_log_limit;
 };
 
 } // namespace netdext::daemon

@@ -1,15 +1,12 @@
-// Spawning and watching netdext-host.
+// Spawning and watching netdext-host (see host_process.h; the sandbox is daemon/sandbox/).
 
 #include "host_process.h"
 
+#include <launcher.h>
+
 #include <netdext/protocol/host_protocol.h>
 
-#include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
-#include <sched.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,81 +20,88 @@ namespace netdext::daemon {
 
 namespace {
 
-int pidfd_open(pid_t pid) { return int(syscall(SYS_pidfd_open, pid, 0)); }
 int pidfd_send_signal(int pidfd, int sig) {
     return int(syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
 }
 
-// Everything after fork() until exec must be async-signal-safe: raw syscalls only.
-[[noreturn]] void child(const std::vector<char *> &argv, int control_fd, bool sandbox,
-                        uid_t uid, gid_t gid) {
-    if (control_fd != netdext::protocol::kHostControlFd) {
-        if (dup2(control_fd, netdext::protocol::kHostControlFd) < 0)
-            _exit(120);
-    } else {
-        int flags = fcntl(control_fd, F_GETFD);
-        fcntl(control_fd, F_SETFD, flags & ~FD_CLOEXEC);
-    }
-    // Keep 0, 1, 2 (the daemon's standard streams) and 3 (the control socket).
-    if (syscall(SYS_close_range, 4u, ~0u, 0u) != 0) {
-        for (int fd = 4; fd < 1024; ++fd)
-            close(fd);
-    }
-    setsid();
-    if (sandbox) {
-        if (unshare(CLONE_NEWNET) != 0 && errno != EPERM)
-            _exit(121);
-        if (uid != 0 && getuid() == 0) {
-            if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
-                _exit(122);
-        }
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-            _exit(123);
-    }
-    prctl(PR_SET_PDEATHSIG, SIGKILL); // after the credential change, which clears it
-    execv(argv[0], argv.data());
-    _exit(127);
+std::string absolute(const std::string &path) {
+    std::error_code ec;
+    std::filesystem::path full = std::filesystem::absolute(path, ec);
+    return ec ? path : full.lexically_normal().string();
 }
 
 } // namespace
 
-Result<HostProcess> HostProcess::spawn(const HostOptions &options, int control_fd) {
-    std::vector<std::string> args = {options.host_binary, "--bundle", options.bundle_path};
-    if (!options.class_name.empty()) {
-        args.push_back("--class");
-        args.push_back(options.class_name);
-    }
-    if (!options.boot_args.empty()) {
-        args.push_back("--boot-args");
-        args.push_back(options.boot_args);
-    }
-    std::vector<char *> argv;
-    for (std::string &arg : args)
-        argv.push_back(arg.data());
-    argv.push_back(nullptr);
+HostProcess::HostProcess(HostProcess &&other) noexcept
+    : m_pid(std::exchange(other.m_pid, -1)), m_pidfd(std::move(other.m_pidfd)),
+      m_reaped(other.m_reaped), m_uid(std::move(other.m_uid)), m_uid_value(other.m_uid_value),
+      m_cgroup(std::move(other.m_cgroup)), m_output(std::move(other.m_output)) {}
 
-    uid_t uid = 0;
-    gid_t gid = 0;
-    if (options.sandbox && getuid() == 0) {
-        // The driver needs no privileges: run it as nobody (looked up before fork).
-        if (struct passwd *pw = getpwnam("nobody")) {
-            uid = pw->pw_uid;
-            gid = pw->pw_gid;
+Result<HostProcess> HostProcess::spawn(const HostOptions &options, int control_fd) {
+    const sandbox::SandboxSettings &settings = options.sandbox;
+    HostProcess host;
+    auto pipe = NETDEXT_TRY(sandbox::DriverOutput::create());
+    host.m_output = std::make_unique<sandbox::DriverOutput>(std::move(pipe.first));
+    UniqueFd output_write = std::move(pipe.second);
+
+    sandbox::LaunchPlan plan;
+    plan.executable = absolute(options.host_binary);
+    plan.argv = {plan.executable, "--bundle", absolute(options.bundle_path)};
+    if (!options.class_name.empty())
+        plan.argv.insert(plan.argv.end(), {"--class", options.class_name});
+    if (!options.boot_args.empty())
+        plan.argv.insert(plan.argv.end(), {"--boot-args", options.boot_args});
+    plan.env = sandbox::host_environment();
+    plan.control_fd = control_fd;
+    plan.output_fd = output_write.get();
+    plan.sandbox = settings.enabled;
+    plan.limits = settings.limits;
+
+    std::optional<sandbox::FilesystemView> view;
+    if (!settings.enabled)
+        plan.argv.push_back("--no-seccomp");
+    if (settings.enabled) {
+        if (geteuid() != 0)
+            return Error::from_code(ErrorCode::InvalidArgument,
+                                    "the sandbox needs root (or netdextd --no-sandbox)");
+        if (!settings.seccomp)
+            plan.argv.push_back("--no-seccomp");
+        else if (settings.seccomp_report)
+            plan.argv.push_back("--seccomp-report");
+        if (settings.limits.memory_bytes != 0 &&
+            !(settings.cgroups && settings.cgroups->has_controller("memory")))
+            plan.argv.insert(plan.argv.end(), {"--address-space-limit",
+                                               std::to_string(settings.limits.memory_bytes)});
+        if (!settings.uids)
+            return Error::from_code(ErrorCode::InvalidArgument, "no uid range for the sandbox");
+        host.m_uid = NETDEXT_TRY(settings.uids->lease(options.bundle_id));
+        plan.uid = host.m_uid_value = host.m_uid.uid();
+        plan.gid = host.m_uid.gid();
+        sandbox::ViewRequest request;
+        request.host_binary = plan.executable;
+        request.bundle_path = absolute(options.bundle_path);
+        request.executables = {plan.executable};
+        if (!options.driver_executable.empty())
+            request.executables.push_back(absolute(options.driver_executable));
+        request.tmp_bytes = settings.limits.tmp_bytes;
+        request.uid = plan.uid;
+        request.gid = plan.gid;
+        view.emplace(NETDEXT_TRY(sandbox::FilesystemView::plan(request)));
+        plan.view = &*view;
+        if (settings.cgroups) {
+            auto cgroup = settings.cgroups->create(options.bundle_id, settings.limits);
+            if (!cgroup)
+                return cgroup.release_error();
+            host.m_cgroup = cgroup.release_value();
+            plan.cgroup_fd = host.m_cgroup->fd();
         }
     }
-    pid_t pid = fork();
-    if (pid < 0)
-        return Error::from_errno("fork netdext-host");
-    if (pid == 0)
-        child(argv, control_fd, options.sandbox, uid, gid);
-    int pidfd = pidfd_open(pid);
-    if (pidfd < 0) {
-        Error error = Error::from_errno("pidfd_open");
-        ::kill(pid, SIGKILL);
-        waitpid(pid, nullptr, 0);
-        return error;
-    }
-    return HostProcess(pid, UniqueFd(pidfd));
+    auto launched = NETDEXT_TRY(sandbox::launch(plan));
+    host.m_pid = launched.pid;
+    host.m_pidfd = std::move(launched.pidfd);
+    if (!launched.in_cgroup)
+        host.m_cgroup.reset();
+    return host;
 }
 
 HostProcess::~HostProcess() {
@@ -105,11 +109,14 @@ HostProcess::~HostProcess() {
         kill();
         waitpid(m_pid, nullptr, 0);
     }
+    m_cgroup.reset(); // kills what is left in it, removes it
 }
 
 void HostProcess::kill() {
     if (m_pidfd.is_valid() && !m_reaped)
         pidfd_send_signal(m_pidfd.get(), SIGKILL);
+    if (m_cgroup)
+        (void)m_cgroup->kill();
 }
 
 bool HostProcess::try_reap(int &status) {
@@ -118,14 +125,15 @@ bool HostProcess::try_reap(int &status) {
     pid_t got = waitpid(m_pid, &status, WNOHANG);
     if (got == m_pid) {
         m_reaped = true;
-        return true;
-    }
-    if (got < 0 && errno == ECHILD) { // reaped elsewhere (SIGCHLD ignored): status unknown
+    } else if (got < 0 && errno == ECHILD) { // reaped elsewhere (SIGCHLD ignored): status unknown
         m_reaped = true;
         status = 0;
-        return true;
+    } else {
+        return false;
     }
-    return false;
+    m_cgroup.reset(); // the PID namespace ended with its PID 1; the cgroup kill is belt and braces
+    m_uid = sandbox::UidLease();
+    return true;
 }
 
 std::string HostProcess::default_host_binary() {
@@ -147,8 +155,11 @@ std::string describe_wait_status(int status) {
         return "exited with status " + std::to_string(WEXITSTATUS(status));
     if (WIFSIGNALED(status)) {
         const char *name = strsignal(WTERMSIG(status));
-        return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
-               (name ? name : "?") + ")";
+        std::string text = "killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
+                           (name ? name : "?") + ")";
+        if (WTERMSIG(status) == SIGSYS)
+            text += ": a system call outside the sandbox's seccomp allow-list";
+        return text;
     }
     return "status " + std::to_string(status);
 }

@@ -20,6 +20,13 @@ public:
     bool running() const override { return m_process.running(); }
     void kill() override { m_process.kill(); }
     bool try_reap(int &status) override { return m_process.try_reap(status); }
+    int output_fd() const override { return m_process.output_fd(); }
+    void drain_output(const std::function<void(const std::string &)> &line) override {
+        if (m_process.output_fd() >= 0)
+            m_process.output().drain(line);
+    }
+    uid_t uid() const override { return m_process.uid(); }
+    std::string cgroup() const override { return m_process.cgroup(); }
 
 private:
     HostProcess m_process;

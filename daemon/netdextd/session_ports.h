@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -37,6 +38,13 @@ public:
     virtual void kill() = 0; // SIGKILL
     // Reaps the child if it has exited; returns true and sets `status` (a wait status) then.
     virtual bool try_reap(int &status) = 0;
+    // The host's standard output and error (docs/sandbox.md): the read end (-1 once closed), and
+    // each complete line read from it now.
+    [[nodiscard]] virtual int output_fd() const = 0;
+    virtual void drain_output(const std::function<void(const std::string &)> &line) = 0;
+    // The extension's uid (0 without the sandbox) and cgroup directory ("" without one).
+    [[nodiscard]] virtual uid_t uid() const = 0;
+    [[nodiscard]] virtual std::string cgroup() const = 0;
 };
 
 // The Linux side of a session's interface.

@@ -3,6 +3,11 @@
 // serves the control protocol (protocol/host_protocol.h) until the daemon stops it.
 //
 //   netdext-host --bundle PATH.dext [--class NAME] [--boot-args "k=v …"]
+//                [--address-space-limit BYTES] [--no-seccomp | --seccomp-report]
+//
+// Before it reads the bundle it installs the seccomp allow-list (daemon/sandbox/seccomp_policy.cpp)
+// and, when asked, limits the address space the driver may add (docs/sandbox.md): the driver's
+// static constructors already run confined.
 //
 // Threads: main (ControlLoop: receives), the runner's worker (DriverRunner: Start, driver calls,
 // Stop), the doorbell thread of a registered interface (HostFamily), and the driver's own
@@ -18,13 +23,25 @@
 #include <netdext/family_port.h>
 #include <netdext/runtime.h>
 
+#include <seccomp_policy.h>
+
 #include <CLI/CLI.hpp>
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <string>
+
+// LeakSanitizer's exit-time check stops the world with ptrace from a cloned helper: both are
+// outside the seccomp allow-list, so a host under the filter skips it (sanitizer builds only; the
+// host's leaks are still checked by host_tests, which run it with --no-seccomp).
+namespace {
+bool g_seccomp_installed = false;
+}
+extern "C" int __lsan_is_turned_off() { return g_seccomp_installed ? 1 : 0; }
 
 namespace {
 
@@ -42,7 +59,28 @@ constexpr const char *kDescription =
 
 constexpr const char *kFooter =
     "Exit status: 0 stopped by netdextd (or netdextd went away), 1 protocol error, 2 the driver\n"
-    "did not load or Start failed, 64 bad command line or no control socket at fd 3.";
+    "did not load or Start failed, 64 bad command line or no control socket at fd 3,\n"
+    "65 the seccomp filter or the address-space limit could not be applied.";
+
+constexpr int kExitSandbox = 65;
+
+// The process's address space now (VmSize), before any driver code is mapped.
+uint64_t address_space_bytes() {
+    std::ifstream statm("/proc/self/statm");
+    uint64_t pages = 0;
+    statm >> pages;
+    return pages * uint64_t(sysconf(_SC_PAGESIZE));
+}
+
+// RLIMIT_AS = what the host has mapped so far + what the driver may add. Measured from here so
+// the figure means the same in sanitizer builds, whose shadow memory reserves terabytes.
+bool limit_address_space(uint64_t driver_bytes) {
+    uint64_t now = address_space_bytes();
+    if (now == 0)
+        return false;
+    struct rlimit limit{now + driver_bytes, now + driver_bytes};
+    return setrlimit(RLIMIT_AS, &limit) == 0;
+}
 
 // Forwards every log line to the daemon as a Log message; to standard error when it cannot.
 void forward_logs(ControlLink &link) {
@@ -62,11 +100,22 @@ void forward_logs(ControlLink &link) {
 int main(int argc, char **argv) {
     CLI::App app(kDescription, "netdext-host");
     std::string bundle_path, class_name, boot_args;
+    uint64_t address_space_limit = 0;
+    bool no_seccomp = false, seccomp_report = false;
     app.add_option("--bundle", bundle_path, "the .dext bundle to run")->required();
     app.add_option("--class", class_name,
                    "the driver class to create (default: the first personality's IOUserClass)");
     app.add_option("--boot-args", boot_args,
                    "what IOParseBootArgNumber reads, e.g. \"ndks-enable=1 ndks-debug\"");
+    app.add_option("--address-space-limit", address_space_limit,
+                   "address space (bytes) the driver may map beyond the host's own (RLIMIT_AS); "
+                   "0: no limit");
+    app.add_flag("--no-seccomp", no_seccomp,
+                 "do not install the seccomp allow-list (netdextd --no-seccomp, for debugging)");
+    app.add_flag("--seccomp-report", seccomp_report,
+                 "report calls outside the allow-list on standard error and fail them with "
+                 "ENOSYS instead of killing the host (netdextd --seccomp-report, to measure what "
+                 "a driver needs)");
     app.footer(kFooter);
     try {
         app.parse(argc, argv);
@@ -89,6 +138,23 @@ int main(int argc, char **argv) {
         return kExitUsage;
     }
     ControlLink link(channel.release_value());
+
+    // From here on the process is confined: nothing below, and nothing of the driver's, may make
+    // a system call outside the allow-list.
+    if (address_space_limit != 0 && !limit_address_space(address_space_limit)) {
+        std::perror("netdext-host: RLIMIT_AS");
+        return kExitSandbox;
+    }
+    if (!no_seccomp) {
+        sandbox::SeccompOptions seccomp;
+        seccomp.report_denied = seccomp_report;
+        if (auto installed = sandbox::install_seccomp_filter(seccomp); !installed) {
+            std::fprintf(stderr, "netdext-host: seccomp: %s\n",
+                         installed.error().describe().c_str());
+            return kExitSandbox;
+        }
+        g_seccomp_installed = true;
+    }
 
     bundle::LoadError load_error;
     std::optional<bundle::Bundle> bundle = bundle::read_bundle(bundle_path, load_error);

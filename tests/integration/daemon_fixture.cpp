@@ -46,11 +46,16 @@ bool DaemonFixture::start(const DaemonRun &run, std::string &error) {
         error = "the namespace or the temporary directory could not be created";
         return false;
     }
-    std::vector<std::string> args = {"/usr/bin/ip",   "netns",         "exec",
-                                      m_netns->name(), netdextd_path(), "--run",
-                                      run.dext,        "--host",        host_path(),
-                                      "--status-file", m_dir + "/status.json", "--capture",
-                                      m_dir};
+    // nsenter --net (not `ip netns exec`, which remounts /sys and with it the cgroup v2
+    // hierarchy): netdextd sees the system's cgroups and makes the dexts' in one of the test's.
+    m_cgroup = "netdext-test-" + m_netns->name();
+    std::vector<std::string> args = {"/usr/bin/nsenter", "--net=" + m_netns->path(),
+                                     netdextd_path(),    "--run",
+                                     run.dext,           "--host",
+                                     host_path(),        "--status-file",
+                                     m_dir + "/status.json", "--capture",
+                                     m_dir,              "--cgroup",
+                                     m_cgroup};
     if (!run.boot_args.empty()) {
         args.push_back("--boot-args");
         args.push_back(run.boot_args);
@@ -72,6 +77,13 @@ bool DaemonFixture::start(const DaemonRun &run, std::string &error) {
     if (m_pid < 0) {
         error = std::string("fork: ") + strerror(errno);
         return false;
+    }
+    if (!run.wait_for_interface) {
+        if (!wait_for([&] { return status().contains("dexts"); })) {
+            error = "netdextd did not start; its log:\n" + log();
+            return false;
+        }
+        return true;
     }
     // Up means: the dext's interface is registered and Start returned.
     if (!wait_for([&] { return dext().value("state", "") != "starting" && dext().contains("interface"); })) {

@@ -21,6 +21,7 @@ struct DaemonRun {
     std::string dext;
     std::string boot_args;
     std::vector<std::string> extra_args;
+    bool wait_for_interface = true; // false: start() returns once netdextd writes its status
 };
 
 class DaemonFixture {
@@ -36,6 +37,8 @@ public:
     [[nodiscard]] pid_t daemon_pid() const { return m_pid; }
     [[nodiscard]] bool daemon_alive();
     [[nodiscard]] const std::string &dir() const { return m_dir; }
+    // The cgroup (relative to the test's own) the daemon makes the dexts' cgroups in.
+    [[nodiscard]] const std::string &cgroup() const { return m_cgroup; }
 
     nlohmann::json status();                    // the status file ({} if unreadable)
     nlohmann::json dext();                      // status()["dexts"][0] or {}
@@ -51,6 +54,7 @@ public:
 private:
     std::optional<ScopedNetns> m_netns;
     std::string m_dir;
+    std::string m_cgroup;
     pid_t m_pid = -1;
 };
 

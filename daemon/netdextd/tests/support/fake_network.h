@@ -107,6 +107,16 @@ public:
     bool running() const override { return !m_reaped; }
     void kill() override;
     bool try_reap(int &status) override;
+    int output_fd() const override { return -1; }
+    void drain_output(const std::function<void(const std::string &)> &line) override {
+        for (const std::string &text : output)
+            line(text);
+        output.clear();
+    }
+    uid_t uid() const override { return 61234; }
+    std::string cgroup() const override { return {}; }
+
+    std::vector<std::string> output; // lines the host "wrote", delivered by the next drain
 
     // The host exits with this wait status (e.g. W_EXITCODE(0, 0), or a signal number).
     void exit(int wait_status);
