@@ -263,8 +263,10 @@ void IOPCIDevice::netdext_terminate() {
 }
 
 bool IOPCIDevice::netdext_terminated() const {
+    // Only the family's flag: FamilyBus asks from inside the function's own calls, where asking
+    // the backend back would deadlock. The removal handler sets it.
     std::lock_guard lock(ivars->mutex);
-    return ivars->terminated || ivars->backend->removed();
+    return ivars->terminated;
 }
 
 const std::shared_ptr<FunctionBackend> &IOPCIDevice::netdext_backend() const {
