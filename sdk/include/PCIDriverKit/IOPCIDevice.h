@@ -137,9 +137,10 @@ public:
 
     /* DriverKit private (IOPCIDevicePrivate), used by drivers as Apple's sample does. */
     kern_return_t _MemoryAccess(uint64_t operation, uint64_t offset, uint64_t data,
-                                uint64_t *readData, IOService *forClient, IOOptionBits options);
+                                uint64_t *readData, IOService *forClient,
+                                IOOptionBits options) NETDEXT_UNSUPPORTED;
     kern_return_t _CopyDeviceMemoryWithIndex(uint64_t memoryIndex, IOMemoryDescriptor **returnMemory,
-                                             IOService *forClient);
+                                             IOService *forClient) NETDEXT_UNSUPPORTED;
     kern_return_t _ManageSession(IOService *forClient, bool openClient, IOOptionBits openOptions);
 
     /* ---- netdext: the system's side ---- */
