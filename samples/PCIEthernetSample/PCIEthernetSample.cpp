@@ -435,10 +435,18 @@ IMPL(PCIEthernetSample, Stop)
     ivars->enabled = false;
     if (ivars->interruptSource != NULL) {
         ivars->interruptSource->SetEnable(false);
-        ivars->interruptSource->Cancel(NULL);
+#if __BLOCKS__
+        ivars->interruptSource->Cancel(^{});
+#else
+        ivars->interruptSource->Cancel([] {});
+#endif
     }
     if (ivars->watchdog != NULL) {
-        ivars->watchdog->Cancel(NULL);
+#if __BLOCKS__
+        ivars->watchdog->Cancel(^{});
+#else
+        ivars->watchdog->Cancel([] {});
+#endif
     }
     if (ivars->pci != NULL && ivars->cpu != NULL) {
         // Quiesce the controller before its memory goes away.

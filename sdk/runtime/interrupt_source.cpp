@@ -75,10 +75,10 @@ bool find_line(uint64_t id, uint32_t line, Offer &out) {
 
 void netdext::offer_interrupts(IOService *provider, uint32_t count, uint64_t type) {
     std::vector<uint64_t> types(count, type);
-    offer_interrupts(provider, types.data(), count);
+    offer_interrupt_types(provider, types.data(), count);
 }
 
-void netdext::offer_interrupts(IOService *provider, const uint64_t *types, uint32_t count) {
+void netdext::offer_interrupt_types(IOService *provider, const uint64_t *types, uint32_t count) {
     uint64_t id = registry_id(provider);
     if (id == 0)
         return;

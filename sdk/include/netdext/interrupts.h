@@ -26,7 +26,7 @@ namespace netdext {
 void offer_interrupts(IOService *provider, uint32_t count, uint64_t type);
 /* `provider` offers interrupts 0..count-1, interrupt i of types[i] (a PCI function: the INTx pin,
  * then its MSI vectors). */
-void offer_interrupts(IOService *provider, const uint64_t *types, uint32_t count);
+void offer_interrupt_types(IOService *provider, const uint64_t *types, uint32_t count);
 /* How many interrupts `provider` offers (0 if none). */
 uint32_t offered_interrupts(IOService *provider);
 /*

@@ -174,7 +174,7 @@ void IOPCIDevice::free() {
             ivars->backend->set_removal_handler(nullptr);
             ivars->backend->attach(nullptr);
         }
-        netdext::offer_interrupts(this, uint32_t(0), uint64_t(0));
+        netdext::offer_interrupts(this, 0, 0);
         netdext::set_iommu(this, nullptr);
         delete ivars;
         ivars = nullptr;
@@ -219,7 +219,7 @@ kern_return_t IOPCIDevice::netdext_create(std::shared_ptr<FunctionBackend> backe
     std::vector<uint64_t> types{uint64_t(kIOInterruptTypeLevel)};
     for (uint32_t v = 0; v < iv->msi_capable; ++v)
         types.push_back(uint64_t(kIOInterruptTypeEdge) | kIOInterruptTypePCIMessaged);
-    netdext::offer_interrupts(created, types.data(), uint32_t(types.size()));
+    netdext::offer_interrupt_types(created, types.data(), uint32_t(types.size()));
 
     // The registry properties IOPCIFamily publishes from configuration space (4-byte OSData).
     auto data32 = [&](const char *key, uint32_t value) {
