@@ -13,6 +13,8 @@
 
 #include <PCIDriverKit/IOPCIFamilyDefinitions.h>
 
+#include "device_test_support.h"
+
 #include <algorithm>
 #include <chrono>
 #include <memory>
@@ -27,23 +29,12 @@ namespace {
 const uint8_t kDeviceMac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x07};
 const uint8_t kPeerMac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x99};
 
-std::vector<uint8_t> frame(const uint8_t *dst, const uint8_t *src, size_t length, uint8_t tag) {
-    std::vector<uint8_t> f(length, 0);
-    std::copy(dst, dst + 6, f.begin());
-    std::copy(src, src + 6, f.begin() + 6);
-    f[12] = 0x88;
-    f[13] = 0xB5;
-    for (size_t i = 14; i < length; ++i)
-        f[i] = uint8_t(tag * 7 + i);
-    return f;
-}
+const auto &frame = netdext::samples::ethernet_frame;
 std::vector<uint8_t> to_device(uint8_t tag, size_t length = 60) { return frame(kDeviceMac, kPeerMac, length, tag); }
 std::vector<uint8_t> from_stack(uint8_t tag, size_t length = 60) { return frame(kPeerMac, kDeviceMac, length, tag); }
 
 uint64_t counter(const std::shared_ptr<E1000Device> &device, const std::string &name) {
-    auto counters = device->counters();
-    auto it = counters.find(name);
-    return it == counters.end() ? 0 : it->second;
+    return netdext::samples::counter(*device, name);
 }
 
 struct PciSampleBench : public ::testing::Test {
@@ -63,14 +54,7 @@ struct PciSampleBench : public ::testing::Test {
         std::string error;
         device = E1000Device::create({{"mac", "02:00:00:00:00:07"}}, error);
         ASSERT_TRUE(device) << error;
-        kern_return_t kr = bench->attach_device(device);
-        if (kr != kIOReturnSuccess) {
-            for (const std::string &line : bench->match_log())
-                ADD_FAILURE() << "match: " << line;
-            for (const std::string &line : bench->logs())
-                ADD_FAILURE() << "log: " << line;
-        }
-        ASSERT_EQ(kr, kIOReturnSuccess);
+        ASSERT_EQ(netdext::samples::attach_or_explain(*bench, device), kIOReturnSuccess);
     }
     void attach_and_enable() {
         attach();
@@ -81,12 +65,7 @@ struct PciSampleBench : public ::testing::Test {
         ASSERT_TRUE(device->set(knob, value, error)) << error;
         bench->settle();
     }
-    bool logged(const std::string &text) {
-        for (const std::string &line : bench->logs())
-            if (line.find(text) != std::string::npos)
-                return true;
-        return false;
-    }
+    bool logged(const std::string &text) { return netdext::samples::logged(*bench, text); }
     void TearDown() override {
         if (bench) {
             if (bench->running()) {

@@ -10,6 +10,8 @@
 #include <netdext/system_calls.h>
 #include <netdext/testing/driver_bench.h>
 
+#include "device_test_support.h"
+
 #include <algorithm>
 #include <memory>
 
@@ -23,17 +25,8 @@ const uint8_t kDeviceMac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
 const uint8_t kPeerMac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x99};
 constexpr uint8_t kBulkIn = 0x82, kBulkOut = 0x01;
 
-// An Ethernet frame dst <- src of `length` bytes whose payload starts with `tag`.
-std::vector<uint8_t> frame(const uint8_t *dst, const uint8_t *src, size_t length, uint8_t tag) {
-    std::vector<uint8_t> f(length, 0);
-    std::copy(dst, dst + 6, f.begin());
-    std::copy(src, src + 6, f.begin() + 6);
-    f[12] = 0x88;
-    f[13] = 0xB5; // IEEE local experimental EtherType
-    for (size_t i = 14; i < length; ++i)
-        f[i] = uint8_t(tag + i);
-    return f;
-}
+using netdext::samples::ethernet_frame;
+const auto &frame = ethernet_frame;
 
 std::vector<uint8_t> to_device(uint8_t tag, size_t length = 60) {
     return frame(kDeviceMac, kPeerMac, length, tag);
@@ -44,9 +37,7 @@ std::vector<uint8_t> from_stack(uint8_t tag, size_t length = 60) {
 }
 
 uint64_t counter(const std::shared_ptr<CdcEcmDevice> &device, const std::string &name) {
-    auto counters = device->counters();
-    auto it = counters.find(name);
-    return it == counters.end() ? 0 : it->second;
+    return netdext::samples::counter(*device, name);
 }
 
 struct UsbSampleBench : public ::testing::Test {
@@ -66,14 +57,7 @@ struct UsbSampleBench : public ::testing::Test {
         std::string error;
         device = CdcEcmDevice::create(knobs, error);
         ASSERT_TRUE(device) << error;
-        kern_return_t kr = bench->attach_device(device);
-        if (kr != kIOReturnSuccess) {
-            for (const std::string &line : bench->match_log())
-                ADD_FAILURE() << "match: " << line;
-            for (const std::string &line : bench->logs())
-                ADD_FAILURE() << "log: " << line;
-        }
-        ASSERT_EQ(kr, kIOReturnSuccess);
+        ASSERT_EQ(netdext::samples::attach_or_explain(*bench, device), kIOReturnSuccess);
     }
     void attach_and_enable() {
         attach();
@@ -186,10 +170,7 @@ TEST_F(UsbSampleBench, AShortTransferIsDroppedAsARunt) {
     ASSERT_EQ(received.size(), 1u);
     EXPECT_EQ(received[0].bytes, to_device(2));
     EXPECT_EQ(counter(device, "short_transfers"), 1u);
-    bool logged = false;
-    for (const std::string &line : bench->logs())
-        logged |= line.find("dropped a 10-byte runt") != std::string::npos;
-    EXPECT_TRUE(logged);
+    EXPECT_TRUE(netdext::samples::logged(*bench, "dropped a 10-byte runt"));
 }
 
 TEST_F(UsbSampleBench, FailedTransfersLoseTheirFramesAndTrafficGoesOn) {

@@ -90,6 +90,27 @@ IOReturn get_total_descriptor(IOUSBHostDevice *device, uint8_t type, uint8_t ind
     return kr;
 }
 
+// A control transfer for `request` with its data stage at `data`.
+TransferPtr control_transfer(const IOUSBDeviceRequest &request, uint8_t *data) {
+    auto transfer = std::make_shared<Transfer>();
+    transfer->type = kIOUSBEndpointTypeControl;
+    transfer->setup = {request.bmRequestType, request.bRequest, request.wValue, request.wIndex,
+                       request.wLength};
+    transfer->data = data;
+    transfer->length = request.wLength;
+    return transfer;
+}
+
+// The same with the data stage in `memory` (through `buffer`, which must outlive the transfer).
+IOReturn control_transfer(const IOUSBDeviceRequest &request, IOMemoryDescriptor *memory,
+                          std::shared_ptr<DataBuffer> &buffer, TransferPtr &transfer) {
+    IOReturn kr = DataBuffer::create(memory, request.wLength,
+                                     netdext::usb::request_is_in(request.bmRequestType), buffer);
+    if (kr == kIOReturnSuccess)
+        transfer = control_transfer(request, buffer->data());
+    return kr;
+}
+
 void release_all(std::vector<IOUSBHostInterface *> &interfaces, IOReturn status) {
     for (IOUSBHostInterface *interface : interfaces) {
         interface->netdext_terminate(status);
@@ -241,13 +262,8 @@ IOUSBHostInterface *IOUSBHostDevice::netdext_interface(uint32_t index) const {
 
 IOReturn IOUSBHostDevice::netdext_control(const IOUSBDeviceRequest &request, void *data,
                                           uint32_t *transferred) {
-    auto transfer = std::make_shared<Transfer>();
-    transfer->type = kIOUSBEndpointTypeControl;
-    transfer->setup = {request.bmRequestType, request.bRequest, request.wValue, request.wIndex,
-                       request.wLength};
-    transfer->data = static_cast<uint8_t *>(data);
-    transfer->length = request.wLength;
-    return netdext::usb::run_and_wait(*ivars->backend, transfer,
+    return netdext::usb::run_and_wait(*ivars->backend,
+                                      control_transfer(request, static_cast<uint8_t *>(data)),
                                       kUSBHostDefaultControlCompletionTimeoutMS, transferred);
 }
 
@@ -260,16 +276,10 @@ kern_return_t IOUSBHostDevice::netdext_async_request(const void *owner,
     if (netdext_terminated())
         return kIOReturnNoDevice;
     std::shared_ptr<DataBuffer> buffer;
-    IOReturn kr = DataBuffer::create(dataBuffer, request.wLength,
-                                     netdext::usb::request_is_in(request.bmRequestType), buffer);
+    TransferPtr transfer;
+    IOReturn kr = control_transfer(request, dataBuffer, buffer, transfer);
     if (kr != kIOReturnSuccess)
         return kr;
-    auto transfer = std::make_shared<Transfer>();
-    transfer->type = kIOUSBEndpointTypeControl;
-    transfer->setup = {request.bmRequestType, request.bRequest, request.wValue, request.wIndex,
-                       request.wLength};
-    transfer->data = buffer->data();
-    transfer->length = buffer->length();
     retain();
     completion->retain();
     IOUSBHostDevice *self = this;
@@ -300,16 +310,10 @@ kern_return_t IOUSBHostDevice::netdext_request(const IOUSBDeviceRequest &request
     if (netdext_terminated())
         return kIOReturnNoDevice;
     std::shared_ptr<DataBuffer> buffer;
-    IOReturn kr = DataBuffer::create(dataBuffer, request.wLength,
-                                     netdext::usb::request_is_in(request.bmRequestType), buffer);
+    TransferPtr transfer;
+    IOReturn kr = control_transfer(request, dataBuffer, buffer, transfer);
     if (kr != kIOReturnSuccess)
         return kr;
-    auto transfer = std::make_shared<Transfer>();
-    transfer->type = kIOUSBEndpointTypeControl;
-    transfer->setup = {request.bmRequestType, request.bRequest, request.wValue, request.wIndex,
-                       request.wLength};
-    transfer->data = buffer->data();
-    transfer->length = buffer->length();
     uint32_t count = 0;
     kr = netdext::usb::run_and_wait(*ivars->backend, transfer, completionTimeoutMs, &count);
     buffer->finish(count);

@@ -95,6 +95,26 @@ static IOReturn refusal(IOUSBHostPipe_IVars *ivars) {
     return kIOReturnSuccess;
 }
 
+// A transfer of the first `length` bytes of `memory` on the pipe's endpoint (through `buffer`,
+// which must outlive it), or why the pipe cannot start one.
+static IOReturn pipe_transfer(IOUSBHostPipe_IVars *ivars, IOMemoryDescriptor *memory,
+                              uint32_t length, std::shared_ptr<DataBuffer> &buffer,
+                              netdext::usb::TransferPtr &transfer) {
+    if (IOReturn why = refusal(ivars); why != kIOReturnSuccess)
+        return why;
+    IOReturn kr = DataBuffer::create(memory, length,
+                                     (ivars->address & kIOUSBEndpointDescriptorDirectionIn) != 0,
+                                     buffer);
+    if (kr != kIOReturnSuccess)
+        return kr;
+    transfer = std::make_shared<Transfer>();
+    transfer->endpoint = ivars->address;
+    transfer->type = ivars->type;
+    transfer->data = buffer->data();
+    transfer->length = buffer->length();
+    return kIOReturnSuccess;
+}
+
 // ---- entry points -----------------------------------------------------------------------------
 
 kern_return_t IOUSBHostPipe::GetSpeed(uint8_t *speed, OSDispatchMethod supermethod) const {
@@ -285,19 +305,11 @@ kern_return_t IOUSBHostPipe::AsyncIO_Impl(IOMemoryDescriptor *dataBuffer, uint32
     // DriverKit: interrupt endpoints take no timeout.
     if (ivars->type == kIOUSBEndpointTypeInterrupt && completionTimeoutMs != 0)
         return kIOReturnBadArgument;
-    if (IOReturn why = refusal(ivars); why != kIOReturnSuccess)
-        return why;
     std::shared_ptr<DataBuffer> buffer;
-    IOReturn kr = DataBuffer::create(dataBuffer, dataBufferLength,
-                                     (ivars->address & kIOUSBEndpointDescriptorDirectionIn) != 0,
-                                     buffer);
+    netdext::usb::TransferPtr transfer;
+    IOReturn kr = pipe_transfer(ivars, dataBuffer, dataBufferLength, buffer, transfer);
     if (kr != kIOReturnSuccess)
         return kr;
-    auto transfer = std::make_shared<Transfer>();
-    transfer->endpoint = ivars->address;
-    transfer->type = ivars->type;
-    transfer->data = buffer->data();
-    transfer->length = buffer->length();
     retain();
     completion->retain();
     ++ivars->in_flight;
@@ -328,19 +340,11 @@ kern_return_t IOUSBHostPipe::AsyncIO_Impl(IOMemoryDescriptor *dataBuffer, uint32
 
 kern_return_t IOUSBHostPipe::IO_Impl(IOMemoryDescriptor *dataBuffer, uint32_t dataBufferLength,
                                      uint32_t *bytesTransferred, uint32_t completionTimeoutMs) {
-    if (IOReturn why = refusal(ivars); why != kIOReturnSuccess)
-        return why;
     std::shared_ptr<DataBuffer> buffer;
-    IOReturn kr = DataBuffer::create(dataBuffer, dataBufferLength,
-                                     (ivars->address & kIOUSBEndpointDescriptorDirectionIn) != 0,
-                                     buffer);
+    netdext::usb::TransferPtr transfer;
+    IOReturn kr = pipe_transfer(ivars, dataBuffer, dataBufferLength, buffer, transfer);
     if (kr != kIOReturnSuccess)
         return kr;
-    auto transfer = std::make_shared<Transfer>();
-    transfer->endpoint = ivars->address;
-    transfer->type = ivars->type;
-    transfer->data = buffer->data();
-    transfer->length = buffer->length();
     uint32_t count = 0;
     ++ivars->in_flight;
     kr = netdext::usb::run_and_wait(*ivars->backend, transfer, completionTimeoutMs, &count);
