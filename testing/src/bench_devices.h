@@ -25,6 +25,12 @@ struct BenchDevices {
     };
     std::shared_ptr<Wire> wire;
 
+    // Whether a driver may start: no device, or one a personality matched (and is entitled to).
+    bool may_start() const {
+        return !attachment || (attachment->provider() != nullptr &&
+                               attachment->verdict() == kIOReturnSuccess);
+    }
+
     // Unplugs the cable and tears the providers down (the driver was stopped).
     void release_device() {
         if (attachment) {

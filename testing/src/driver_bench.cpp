@@ -88,6 +88,8 @@ IOUserNetworkEthernet *DriverBench::ethernet() const {
 kern_return_t DriverBench::start() {
     if (m_service != nullptr)
         return kIOReturnBusy;
+    if (!m_devices->may_start())
+        return kIOReturnUnsupported; // the attached device matched no personality
     const OSMetaClass *meta = OSMetaClass::find(m_class_name.c_str());
     if (meta == nullptr) {
         m_family->report_misuse(nullptr, "no driver class named \"" + m_class_name + "\"");

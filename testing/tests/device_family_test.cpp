@@ -107,7 +107,11 @@ TEST_F(UsbFamily, EnumerationReadsTheDescriptorsAndPublishesTheMatchingKeys) {
 }
 
 TEST_F(UsbFamily, SessionsConfigurationsAndPipes) {
+    EXPECT_EQ(device->SetConfiguration(1, false), kIOReturnNotOpen);
+    ASSERT_EQ(device->Open(client, 0, 0), kIOReturnSuccess);
+    EXPECT_EQ(device->Open(device, 0, 0), kIOReturnExclusiveAccess);
     EXPECT_EQ(device->SetConfiguration(1, false), kIOReturnSuccess);
+    ASSERT_EQ(device->Close(client, 0), kIOReturnSuccess);
     EXPECT_EQ(model->configuration(), 1);
     ASSERT_EQ(device->netdext_interface_count(), 2u);
     IOUSBHostInterface *control = device->netdext_interface(0);

@@ -248,6 +248,7 @@ TEST_F(UsbSampleBench, ADeviceThePersonalityDoesNotMatchIsNotStarted) {
     EXPECT_EQ(bench->attach_device(nic), kIOReturnUnsupported);
     EXPECT_FALSE(bench->running());
     EXPECT_FALSE(bench->registered());
+    EXPECT_EQ(bench->start(), kIOReturnUnsupported); // not on a device it does not drive
     auto log = bench->match_log();
     ASSERT_FALSE(log.empty());
     EXPECT_NE(log[0].find("IOProviderClass IOUSBHostInterface is not IOPCIDevice"), std::string::npos)

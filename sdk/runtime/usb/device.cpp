@@ -616,6 +616,11 @@ kern_return_t IOUSBHostDevice::AbortDeviceRequests_Impl(IOService *forClient, IO
 kern_return_t IOUSBHostDevice::SetConfiguration_Impl(uint8_t bConfigurationValue, bool) {
     if (netdext_terminated())
         return kIOReturnNoDevice;
+    {
+        std::lock_guard lock(ivars->mutex);
+        if (ivars->client == nullptr)
+            return kIOReturnNotOpen; // a client's operation: it needs the session
+    }
     const std::vector<uint8_t> *configuration = nullptr;
     for (const auto &bytes : ivars->configurations)
         if (bytes[5] == bConfigurationValue)

@@ -135,7 +135,9 @@ public:
      * why), kIOReturnNotPermitted when the transport entitlement does not cover the device,
      * kIOReturnBusy when a device is attached or the driver is running, kIOReturnNoDevice when
      * the device does not enumerate. After use_class() (no bundle) the class starts on the
-     * device-level provider without matching. The device stays attached when nothing started.
+     * device-level provider without matching. The device stays attached when nothing started
+     * (start() then refuses with kIOReturnUnsupported); stop() and start() restart the driver on
+     * the same provider.
      */
     kern_return_t attach_device(std::shared_ptr<netdext::model::Device> device);
     /* Surprise removal: the device goes away (its in-flight work completes with errors), then
