@@ -37,19 +37,10 @@ uint64_t counter(const std::shared_ptr<E1000Device> &device, const std::string &
     return netdext::samples::counter(*device, name);
 }
 
-struct PciSampleBench : public ::testing::Test {
-    std::unique_ptr<DriverBench> bench;
+struct PciSampleBench : public netdext::samples::DeviceBenchTest {
     std::shared_ptr<E1000Device> device;
-    uint64_t live_before = 0;
 
-    void SetUp() override {
-        netdext::user_resources();
-        netdext::wait_until_idle();
-        live_before = netdext::runtime_stats().live_objects.load();
-        bench = std::make_unique<DriverBench>();
-        std::string error;
-        ASSERT_TRUE(bench->load_bundle(PCI_SAMPLE_DEXT_PATH, &error)) << error;
-    }
+    void SetUp() override { load(PCI_SAMPLE_DEXT_PATH); }
     void attach() {
         std::string error;
         device = E1000Device::create({{"mac", "02:00:00:00:00:07"}}, error);
@@ -66,15 +57,6 @@ struct PciSampleBench : public ::testing::Test {
         bench->settle();
     }
     bool logged(const std::string &text) { return netdext::samples::logged(*bench, text); }
-    void TearDown() override {
-        if (bench) {
-            if (bench->running()) {
-                EXPECT_EQ(bench->stop(), kIOReturnSuccess);
-            }
-            EXPECT_EQ(bench->misuses(), std::vector<std::string>{});
-            bench.reset();
-        }
-    }
 };
 
 } // namespace

@@ -40,19 +40,10 @@ uint64_t counter(const std::shared_ptr<CdcEcmDevice> &device, const std::string 
     return netdext::samples::counter(*device, name);
 }
 
-struct UsbSampleBench : public ::testing::Test {
-    std::unique_ptr<DriverBench> bench;
+struct UsbSampleBench : public netdext::samples::DeviceBenchTest {
     std::shared_ptr<CdcEcmDevice> device;
-    uint64_t live_before = 0;
 
-    void SetUp() override {
-        netdext::user_resources(); // process-lifetime: created before the leak baseline
-        netdext::wait_until_idle();
-        live_before = netdext::runtime_stats().live_objects.load();
-        bench = std::make_unique<DriverBench>();
-        std::string error;
-        ASSERT_TRUE(bench->load_bundle(USB_SAMPLE_DEXT_PATH, &error)) << error;
-    }
+    void SetUp() override { load(USB_SAMPLE_DEXT_PATH); }
     void attach(std::vector<std::pair<std::string, std::string>> knobs = {}) {
         std::string error;
         device = CdcEcmDevice::create(knobs, error);
@@ -69,15 +60,6 @@ struct UsbSampleBench : public ::testing::Test {
         bench->settle();
     }
     std::vector<Frame> wire() { return bench->take_from_wire(); }
-    void TearDown() override {
-        if (bench) {
-            if (bench->running()) {
-                EXPECT_EQ(bench->stop(), kIOReturnSuccess);
-            }
-            EXPECT_EQ(bench->misuses(), std::vector<std::string>{});
-            bench.reset();
-        }
-    }
 };
 
 } // namespace

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <netdext/model/device.h>
+#include <netdext/runtime.h>
+#include <netdext/system_calls.h>
 #include <netdext/testing/driver_bench.h>
 
 #include <algorithm>
@@ -53,5 +55,31 @@ inline bool logged(const testing::DriverBench &bench, const std::string &text) {
             return true;
     return false;
 }
+
+// The samples' fixture: a bench with the dext loaded, a leak baseline taken before it, and every
+// test ending with a stop and no misuse.
+class DeviceBenchTest : public ::testing::Test {
+protected:
+    std::unique_ptr<testing::DriverBench> bench;
+    uint64_t live_before = 0;
+
+    void load(const char *dext) {
+        netdext::user_resources(); // process-lifetime: created before the baseline
+        netdext::wait_until_idle();
+        live_before = netdext::runtime_stats().live_objects.load();
+        bench = std::make_unique<testing::DriverBench>();
+        std::string error;
+        ASSERT_TRUE(bench->load_bundle(dext, &error)) << error;
+    }
+    void TearDown() override {
+        if (bench) {
+            if (bench->running()) {
+                EXPECT_EQ(bench->stop(), kIOReturnSuccess);
+            }
+            EXPECT_EQ(bench->misuses(), std::vector<std::string>{});
+            bench.reset();
+        }
+    }
+};
 
 } // namespace netdext::samples
