@@ -243,6 +243,7 @@ std::optional<Bundle> read_bundle(const std::string &path_in, LoadError &error) 
         PlistPtr entitlements = parse_plist(entitlements_path, error);
         if (!entitlements)
             return std::nullopt;
+        to_value(entitlements.get(), bundle.entitlement_values, 0);
         plist_dict_iter it = nullptr;
         plist_dict_new_iter(entitlements.get(), &it);
         for (;;) {

@@ -35,8 +35,7 @@ NETDEXT_DEFINE_CLASS(IOInterruptDispatchSource, IODispatchSource, nullptr, 0)
 namespace {
 
 struct Offer {
-    uint32_t count = 0;
-    uint64_t type = kIOInterruptTypeEdge;
+    std::vector<uint64_t> types; // of each line
 };
 
 // Which providers offer interrupts, and which live sources listen to which line. Sources are not
@@ -64,7 +63,7 @@ bool find_line(uint64_t id, uint32_t line, Offer &out) {
     LineRegistry &lines = registry();
     std::lock_guard lock(lines.mutex);
     auto it = lines.offers.find(id);
-    if (id == 0 || it == lines.offers.end() || line >= it->second.count)
+    if (id == 0 || it == lines.offers.end() || line >= it->second.types.size())
         return false;
     out = it->second;
     return true;
@@ -75,6 +74,11 @@ bool find_line(uint64_t id, uint32_t line, Offer &out) {
 // ---- netdext/interrupts.h --------------------------------------------------------------------
 
 void netdext::offer_interrupts(IOService *provider, uint32_t count, uint64_t type) {
+    std::vector<uint64_t> types(count, type);
+    offer_interrupt_types(provider, types.data(), count);
+}
+
+void netdext::offer_interrupt_types(IOService *provider, const uint64_t *types, uint32_t count) {
     uint64_t id = registry_id(provider);
     if (id == 0)
         return;
@@ -83,7 +87,7 @@ void netdext::offer_interrupts(IOService *provider, uint32_t count, uint64_t typ
     if (count == 0)
         lines.offers.erase(id);
     else
-        lines.offers[id] = Offer{count, type};
+        lines.offers[id] = Offer{std::vector<uint64_t>(types, types + count)};
 }
 
 uint32_t netdext::offered_interrupts(IOService *provider) {
@@ -91,7 +95,7 @@ uint32_t netdext::offered_interrupts(IOService *provider) {
     LineRegistry &lines = registry();
     std::lock_guard lock(lines.mutex);
     auto it = lines.offers.find(id);
-    return it == lines.offers.end() ? 0 : it->second.count;
+    return it == lines.offers.end() ? 0 : uint32_t(it->second.types.size());
 }
 
 size_t netdext::raise_interrupt(IOService *provider, uint32_t index, uint64_t count) {
@@ -127,7 +131,7 @@ kern_return_t IOInterruptDispatchSource::GetInterruptType(IOService *provider, u
     Offer offer;
     if (!find_line(registry_id(provider), index & kIOInterruptSourceIndexMask, offer))
         return kIOReturnNoInterrupt;
-    *interruptType = offer.type;
+    *interruptType = offer.types[index & kIOInterruptSourceIndexMask];
     return kIOReturnSuccess;
 }
 

@@ -1,23 +1,35 @@
 // netdext-sim: run a .dext in the driver test bench, without root, in virtual time.
 //
 //   netdext-sim BUNDLE.dext [--boot-args "k=v …"] [--run 11s] [--rx-pcap OUT] [--tx-pcap IN]
-//               [--json]
+//               [--device MODEL[,knob=value…] [--wire-in IN] [--wire-out OUT]
+//                [--event TIME:KNOB=VALUE|TIME:remove …]] [--json]
+//   netdext-sim --list-devices
 //
-// Starts the driver, brings its interface up (virtual time 0), transmits the frames of IN at
-// their relative times, advances virtual time to the end of the run, writes every frame the
-// driver delivered to the stack into OUT (timestamps are virtual seconds since interface-up), and
-// prints a summary. Exit status: 0 on success, 1 for bad arguments or files, 2 when the driver
-// fails to start, 3 when it misused the API.
+// Starts the driver (with --device: plugs the simulated device in, and the driver starts only if
+// one of its personalities matches it), brings its interface up (virtual time 0), transmits the
+// frames of IN at their relative times (and sends the --wire-in frames into the device's cable,
+// and applies the --event knobs, at theirs), advances virtual time to the end of the run, writes
+// every frame the driver delivered to the stack into OUT (timestamps are virtual seconds since
+// interface-up) and, with --wire-out, what the device put on its cable, and prints a summary.
+// Exit status: 0 on success, 1 for bad arguments or files, 2 when the driver fails to start, 3
+// when it misused the API, 4 when no personality matches the device (or its transport
+// entitlement does not cover it).
 
 #include <netdext/runtime.h>
 #include <netdext/testing/driver_bench.h>
+
+#include <netdext/model/registry.h>
+
+#include "sim_devices.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <pcap/pcap.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cinttypes>
+#include <functional>
 #include <cstdio>
 #include <optional>
 #include <regex>
@@ -117,7 +129,7 @@ int main(int argc, char **argv) {
                  "without root."};
     std::string bundle, boot_args, run_text = "11s", rx_pcap, tx_pcap;
     bool json = false, verbose = false;
-    app.add_option("bundle", bundle, "The driver bundle (NAME.dext directory)")->required();
+    app.add_option("bundle", bundle, "The driver bundle (NAME.dext directory)");
     app.add_option("--boot-args", boot_args, "Boot-args the driver reads, e.g. \"ndks-debug=1\"");
     app.add_option("--run", run_text, "Virtual time to run after interface-up (default 11s; "
                                       "units ns, us, ms, s, m, h)");
@@ -125,7 +137,17 @@ int main(int argc, char **argv) {
     app.add_option("--tx-pcap", tx_pcap, "Transmit the frames of this pcap through the driver");
     app.add_flag("--json", json, "Print the summary as JSON");
     app.add_flag("-v,--verbose", verbose, "Echo the driver's log lines");
+    netdext::sim::DeviceOptions device_options;
+    netdext::sim::add_device_options(app, device_options);
     CLI11_PARSE(app, argc, argv);
+    if (device_options.list) {
+        netdext::sim::print_device_models();
+        return 0;
+    }
+    if (bundle.empty()) {
+        std::fprintf(stderr, "netdext-sim: the bundle argument is required (see --help)\n");
+        return 1;
+    }
 
     auto run = parse_duration(run_text);
     if (!run) {
@@ -133,11 +155,28 @@ int main(int argc, char **argv) {
                      run_text.c_str());
         return 1;
     }
-    std::vector<TxFrame> tx_frames;
+    std::vector<TxFrame> tx_frames, wire_frames;
+    std::vector<netdext::sim::DeviceEvent> events;
     std::string error;
-    if (!tx_pcap.empty() && !read_pcap(tx_pcap, tx_frames, error)) {
+    if ((!tx_pcap.empty() && !read_pcap(tx_pcap, tx_frames, error)) ||
+        (!device_options.wire_in.empty() && !read_pcap(device_options.wire_in, wire_frames, error)) ||
+        !netdext::sim::parse_events(device_options.events, events, error)) {
         std::fprintf(stderr, "netdext-sim: %s\n", error.c_str());
         return 1;
+    }
+    if (device_options.spec.empty() &&
+        (!wire_frames.empty() || !events.empty() || !device_options.wire_out.empty())) {
+        std::fprintf(stderr, "netdext-sim: --wire-in, --wire-out and --event need --device\n");
+        return 1;
+    }
+    std::shared_ptr<netdext::model::Device> device;
+    if (!device_options.spec.empty()) {
+        device = netdext::model::create_device(device_options.spec, error);
+        if (!device) {
+            std::fprintf(stderr, "netdext-sim: --device %s: %s\n", device_options.spec.c_str(),
+                         error.c_str());
+            return 1;
+        }
     }
 
     netdext::testing::DriverBench bench({.boot_args = boot_args, .echo_logs = verbose});
@@ -145,25 +184,52 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "netdext-sim: %s\n", error.c_str());
         return 1;
     }
-    kern_return_t start = bench.start();
+    kern_return_t start = device ? bench.attach_device(device) : bench.start();
+    const bool unmatched = device && (start == kIOReturnUnsupported || start == kIOReturnNotPermitted);
     kern_return_t up = kIOReturnNotReady;
     uint64_t origin = bench.now_ns();
-    size_t transmitted = 0, refused = 0;
+    size_t transmitted = 0, refused = 0, wire_taken = 0, wire_refused = 0;
+    std::vector<std::string> event_errors;
     if (start == kIOReturnSuccess) {
         up = bench.set_interface_enable(true);
         origin = bench.now_ns();
-        for (const TxFrame &frame : tx_frames) {
-            if (frame.offset_ns > uint64_t(run->count()))
+        // Everything that happens at a time, in time order (at equal times: events, the cable,
+        // then the stack).
+        struct Timed {
+            uint64_t offset_ns;
+            std::function<void()> run;
+        };
+        std::vector<Timed> schedule;
+        for (const auto &event : events)
+            schedule.push_back({event.offset_ns, [&bench, &event, &event_errors] {
+                                    std::string why;
+                                    if (!netdext::sim::apply_event(bench, event, why))
+                                        event_errors.push_back(why);
+                                }});
+        for (const TxFrame &frame : wire_frames)
+            schedule.push_back({frame.offset_ns, [&bench, &frame, &wire_taken, &wire_refused] {
+                                    ++(bench.send_from_wire(frame.bytes) ? wire_taken : wire_refused);
+                                }});
+        for (const TxFrame &frame : tx_frames)
+            schedule.push_back({frame.offset_ns, [&bench, &frame, &transmitted, &refused] {
+                                    ++(bench.transmit(frame.bytes) ? transmitted : refused);
+                                }});
+        std::stable_sort(schedule.begin(), schedule.end(),
+                         [](const Timed &a, const Timed &b) { return a.offset_ns < b.offset_ns; });
+        for (const Timed &item : schedule) {
+            if (item.offset_ns > uint64_t(run->count()))
                 break;
-            bench.advance(std::chrono::nanoseconds(origin + frame.offset_ns - bench.now_ns()));
-            if (bench.transmit(frame.bytes))
-                ++transmitted;
-            else
-                ++refused;
+            bench.advance(std::chrono::nanoseconds(origin + item.offset_ns - bench.now_ns()));
+            item.run();
         }
         bench.advance(std::chrono::nanoseconds(origin + uint64_t(run->count()) - bench.now_ns()));
     }
     std::vector<netdext::testing::Frame> received = bench.take_received();
+    std::vector<netdext::testing::Frame> wire_out = bench.take_from_wire();
+    std::map<std::string, uint64_t> device_counters;
+    if (device)
+        device_counters = device->counters();
+    std::vector<std::string> match_log = bench.match_log();
     const uint32_t link = bench.link_status(), media = bench.active_media();
     const bool registered = bench.registered();
     const std::string name = bench.interface_name();
@@ -173,7 +239,9 @@ int main(int argc, char **argv) {
         bench.stop();
     std::vector<std::string> misuses = bench.misuses();
 
-    if (!rx_pcap.empty() && !write_pcap(rx_pcap, received, origin, error)) {
+    if ((!rx_pcap.empty() && !write_pcap(rx_pcap, received, origin, error)) ||
+        (!device_options.wire_out.empty() &&
+         !write_pcap(device_options.wire_out, wire_out, origin, error))) {
         std::fprintf(stderr, "netdext-sim: %s\n", error.c_str());
         return 1;
     }
@@ -203,6 +271,16 @@ int main(int argc, char **argv) {
         out["calls"] = call_list;
         out["misuse"] = misuses;
         out["drops"] = drops;
+        if (device) {
+            out["device"]["model"] = device->model();
+            out["device"]["matched"] = !unmatched;
+            out["device"]["match_log"] = match_log;
+            out["device"]["counters"] = device_counters;
+            out["device"]["wire"]["in_taken"] = wire_taken;
+            out["device"]["wire"]["in_refused"] = wire_refused;
+            out["device"]["wire"]["out"] = wire_out.size();
+            out["device"]["event_errors"] = event_errors;
+        }
         std::printf("%s\n", out.dump(2).c_str());
     } else {
         std::printf("netdext-sim: %s (%s)\n", bench.bundle_id().c_str(),
@@ -222,7 +300,27 @@ int main(int argc, char **argv) {
                         call.call.c_str());
         for (const auto &misuse : misuses)
             std::printf("  MISUSE: %s\n", misuse.c_str());
+        if (device) {
+            std::printf("  device %s: %s\n", device->model().c_str(),
+                        unmatched ? "no driver started" : "driver matched");
+            for (const auto &line : match_log)
+                std::printf("    match: %s\n", line.c_str());
+            std::printf("    cable: %zu frames in (%zu refused), %zu out\n", wire_taken,
+                        wire_refused, wire_out.size());
+            for (const auto &[name, value] : device_counters)
+                std::printf("    %-24s %" PRIu64 "\n", name.c_str(), value);
+            for (const auto &why : event_errors)
+                std::printf("  EVENT FAILED: %s\n", why.c_str());
+        }
     }
+    if (unmatched) {
+        std::fprintf(stderr, "netdext-sim: no personality of %s drives the %s device%s\n",
+                     bench.bundle_id().c_str(), device->model().c_str(),
+                     start == kIOReturnNotPermitted ? " (transport entitlement)" : "");
+        return 4;
+    }
+    if (!event_errors.empty())
+        return 1;
     if (start != kIOReturnSuccess) {
         std::fprintf(stderr, "netdext-sim: the driver failed to start (0x%08x)\n",
                      unsigned(start));

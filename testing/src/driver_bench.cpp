@@ -14,12 +14,14 @@
 #include <cstring>
 
 #include "../../sdk/runtime/networking/state.h"
+#include "bench_devices.h"
 #include "fake_family.h"
 
 namespace netdext::testing {
 
 DriverBench::DriverBench(BenchOptions options)
-    : m_options(std::move(options)), m_family(std::make_unique<FakeFamily>()) {
+    : m_options(std::move(options)), m_family(std::make_unique<FakeFamily>()),
+      m_devices(std::make_unique<BenchDevices>()) {
     set_boot_args(m_options.boot_args);
     m_family->set_auto_restock(m_options.auto_restock_rx);
     FakeFamily *family = m_family.get();
@@ -38,6 +40,7 @@ DriverBench::DriverBench(BenchOptions options)
 DriverBench::~DriverBench() {
     if (m_service != nullptr)
         stop();
+    m_devices->release_device();
     wait_until_idle();
     set_log_sink(nullptr);
     OSSafeReleaseNULL(m_properties);
@@ -63,6 +66,7 @@ bool DriverBench::load_bundle(const std::string &dext_path, std::string *error) 
         return fail(std::string("dlopen: ") + dlerror());
     m_bundle_id = bundle->bundle_id;
     m_class_name = bundle->personalities.front().user_class;
+    m_devices->bundle = *bundle;
     if (OSMetaClass::find(m_class_name.c_str()) == nullptr)
         return fail(dext_path + ": class " + m_class_name + " (IOUserClass) is not in " +
                     bundle->executable);
@@ -72,7 +76,10 @@ bool DriverBench::load_bundle(const std::string &dext_path, std::string *error) 
     return true;
 }
 
-void DriverBench::use_class(const std::string &class_name) { m_class_name = class_name; }
+void DriverBench::use_class(const std::string &class_name) {
+    m_class_name = class_name;
+    m_devices->bundle.reset(); // no personalities: a device starts the class without matching
+}
 
 IOUserNetworkEthernet *DriverBench::ethernet() const {
     return OSDynamicCast(IOUserNetworkEthernet, m_service);
@@ -81,6 +88,8 @@ IOUserNetworkEthernet *DriverBench::ethernet() const {
 kern_return_t DriverBench::start() {
     if (m_service != nullptr)
         return kIOReturnBusy;
+    if (!m_devices->may_start())
+        return kIOReturnUnsupported; // the attached device matched no personality
     const OSMetaClass *meta = OSMetaClass::find(m_class_name.c_str());
     if (meta == nullptr) {
         m_family->report_misuse(nullptr, "no driver class named \"" + m_class_name + "\"");
@@ -98,7 +107,7 @@ kern_return_t DriverBench::start() {
         return kIOReturnNoMemory;
     }
     bundle::set_registry_properties(service, m_properties);
-    IOService *provider = user_resources();
+    IOService *provider = this->provider();
     kern_return_t kr = call_on_method_queue(service, IOService_Start_ID, [service, provider] {
         return service->Start(provider);
     });
@@ -122,7 +131,7 @@ kern_return_t DriverBench::stop() {
     if (m_enabled)
         set_interface_enable(false);
     IOService *service = m_service;
-    IOService *provider = user_resources();
+    IOService *provider = this->provider();
     kern_return_t kr = call_on_method_queue(service, IOService_Stop_ID, [service, provider] {
         return service->Stop(provider);
     });

@@ -1,12 +1,13 @@
 /*
  * DriverKit/IODMACommand.h — turns memory into the addresses a device uses for DMA.
  *
- * netdext: there is no IOMMU and no hardware. The device address of a byte is its address in
- * this process (identity IOVA), so a simulated device can reach the memory through the segments
- * it is given. PrepareForDMA returns the descriptor's ranges for [offset, offset + length),
- * adjacent ones merged, and refuses with kIOReturnNotPermitted (after logging why) when a segment
- * ends above the specification's maxAddressBits, where DriverKit's DART would have found a
- * reachable IOVA. Nothing is copied or bounced; CompleteDMA only ends the preparation.
+ * netdext: for a device the system put behind a simulated IOMMU (netdext/iommu.h — every
+ * IOPCIDevice), PrepareForDMA maps each range of the memory and returns I/O virtual addresses
+ * below maxAddressBits, as DriverKit's DART does; CompleteDMA unmaps them. For other devices the
+ * device address of a byte is its address in this process (identity IOVA): PrepareForDMA returns
+ * the descriptor's ranges for [offset, offset + length), adjacent ones merged, and refuses with
+ * kIOReturnNotPermitted (after logging why) when a segment ends above maxAddressBits. Nothing is
+ * copied or bounced.
  * One preparation at a time per command; calls on one command must not race (as in DriverKit).
  */
 #ifndef _DRIVERKIT_IODMACOMMAND_H

@@ -24,6 +24,9 @@ namespace netdext {
 /* `provider` offers interrupts 0..count-1, all of `type` (kIOInterruptType*); count 0 withdraws
  * the offer. Sources already created keep working. */
 void offer_interrupts(IOService *provider, uint32_t count, uint64_t type);
+/* `provider` offers interrupts 0..count-1, interrupt i of types[i] (a PCI function: the INTx pin,
+ * then its MSI vectors). */
+void offer_interrupt_types(IOService *provider, const uint64_t *types, uint32_t count);
 /* How many interrupts `provider` offers (0 if none). */
 uint32_t offered_interrupts(IOService *provider);
 /*

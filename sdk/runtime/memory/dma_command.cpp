@@ -5,9 +5,11 @@
 
 #include <DriverKit/IODMACommand.h>
 #include <netdext/iig_support.h>
+#include <netdext/iommu.h>
 #include <netdext/runtime.h>
 
 #include <mutex>
+#include <vector>
 
 #include "internal.h"
 
@@ -25,6 +27,9 @@ struct IODMACommand_IVars {
     IOMemoryDescriptor *memory = nullptr; // retained
     uint64_t offset = 0;
     uint64_t length = 0;
+    // With an IOMMU in front of the device (netdext/iommu.h): its mappings for the preparation.
+    std::shared_ptr<netdext::Iommu> iommu;
+    std::vector<uint64_t> iovas;
 };
 
 NETDEXT_DEFINE_CLASS(IODMACommand, OSObject, nullptr, 0)
@@ -47,6 +52,7 @@ kern_return_t IODMACommand::Create(IOService *device, uint64_t,
     created->ivars->specification = *specification;
     uint64_t bits = specification->maxAddressBits;
     created->ivars->address_bits = (bits == 0 || bits > 64) ? 64 : bits;
+    created->ivars->iommu = netdext::iommu_for(device);
     *command = created;
     return kIOReturnSuccess;
 }
@@ -58,8 +64,17 @@ bool IODMACommand::init() {
     return true;
 }
 
+// Removes the preparation's IOMMU mappings (caller holds the mutex).
+static void unmap_all(IODMACommand_IVars *ivars) {
+    for (uint64_t iova : ivars->iovas)
+        (void)ivars->iommu->unmap(iova);
+    ivars->iovas.clear();
+}
+
 void IODMACommand::free() {
     if (ivars != nullptr) {
+        if (ivars->iommu)
+            unmap_all(ivars);
         OSSafeReleaseNULL(ivars->memory);
         OSSafeReleaseNULL(ivars->device);
         delete ivars;
@@ -101,7 +116,23 @@ kern_return_t IODMACommand::PrepareForDMA(uint64_t, IOMemoryDescriptor *memory, 
     uint32_t count = memory->netdext_segments(offset, length, found, room);
     if (count == 0)
         return kIOReturnOverrun;
-    for (uint32_t i = 0; i < count; ++i) {
+    if (ivars->iommu) {
+        // DriverKit: the DART maps the memory and the device sees I/O virtual addresses.
+        uint64_t direction = memory->netdext_options() & kIOMemoryDirectionOutIn;
+        for (uint32_t i = 0; i < count; ++i) {
+            uint64_t iova = 0;
+            kern_return_t kr = ivars->iommu->map(reinterpret_cast<const void *>(found[i].address),
+                                                 found[i].length, direction,
+                                                 ivars->address_bits, &iova);
+            if (kr != kIOReturnSuccess) {
+                unmap_all(ivars);
+                return kr;
+            }
+            ivars->iovas.push_back(iova);
+            found[i].address = iova;
+        }
+    }
+    for (uint32_t i = 0; i < count && !ivars->iommu; ++i) {
         if (!reachable(found[i], ivars->address_bits)) {
             netdext::log_linef(netdext::LogLevel::error,
                                "IODMACommand::PrepareForDMA: memory at 0x%llx (+%llu) is beyond "
@@ -112,7 +143,7 @@ kern_return_t IODMACommand::PrepareForDMA(uint64_t, IOMemoryDescriptor *memory, 
             return kIOReturnNotPermitted;
         }
     }
-    // netdext: identity IOVA — the device address is the address in this process.
+    // IOVAs from the IOMMU, else identity: the device address is the address in this process.
     for (uint32_t i = 0; i < count; ++i)
         segments[i] = found[i];
     *segmentsCount = count;
@@ -133,6 +164,8 @@ kern_return_t IODMACommand::CompleteDMA(uint64_t) {
             return kIOReturnNotReady;
         memory = ivars->memory;
         ivars->memory = nullptr;
+        if (ivars->iommu)
+            unmap_all(ivars);
         ivars->offset = 0;
         ivars->length = 0;
     }

@@ -589,7 +589,7 @@ bool scan_sdk(const std::string &include_dir, Api &api, std::string &error) {
     namespace fs = std::filesystem;
     const fs::path root(include_dir);
     std::vector<fs::path> headers;
-    for (const char *dir : {"DriverKit", "NetworkingDriverKit"}) {
+    for (const char *dir : {"DriverKit", "NetworkingDriverKit", "USBDriverKit", "PCIDriverKit"}) {
         auto found = headers_in(root / dir);
         if (found.empty()) {
             error = (root / dir).string() + ": no headers";

@@ -57,6 +57,8 @@ struct Bundle {
     std::string short_version;   // CFBundleShortVersionString
     std::vector<Personality> personalities;
     std::map<std::string, bool> entitlements; // boolean entitlements; others count as present
+    Value entitlement_values; // the whole Entitlements.plist (a dictionary; empty without one),
+                              // for structured ones such as ….driverkit.transport.usb
 };
 
 struct LoadError {

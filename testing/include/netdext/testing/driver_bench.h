@@ -32,6 +32,10 @@
 #include <string>
 #include <vector>
 
+namespace netdext::model {
+class Device;
+}
+
 namespace netdext::testing {
 
 struct BenchOptions {
@@ -51,6 +55,7 @@ struct CallRecord {
 };
 
 class FakeFamily;
+struct BenchDevices;
 
 class DriverBench {
 public:
@@ -119,6 +124,37 @@ public:
     /* DispatchSync onto the caller's own queue (a deadlock on macOS) since the bench started. */
     uint64_t sync_onto_self() const;
 
+    /* ---- devices: a simulated USB or PCI device as the driver's provider (docs/devices.md) ---- */
+    /*
+     * Plugs `device` in, as the kernel does when hardware appears: the family creates its
+     * provider (IOUSBHostDevice — and, when no device personality matches, the interfaces of its
+     * first configuration — or IOPCIDevice), the loaded bundle's personalities are matched against
+     * it with IOKit's keys and probe scores, the bundle's transport entitlement is checked, and
+     * the winning personality's driver is started on it (start()). Returns Start's result, or
+     * kIOReturnUnsupported when no personality matches (nothing is started; match_log() says
+     * why), kIOReturnNotPermitted when the transport entitlement does not cover the device,
+     * kIOReturnBusy when a device is attached or the driver is running, kIOReturnNoDevice when
+     * the device does not enumerate. After use_class() (no bundle) the class starts on the
+     * device-level provider without matching. The device stays attached when nothing started
+     * (start() then refuses with kIOReturnUnsupported); stop() and start() restart the driver on
+     * the same provider.
+     */
+    kern_return_t attach_device(std::shared_ptr<netdext::model::Device> device);
+    /* Surprise removal: the device goes away (its in-flight work completes with errors), then
+     * the system stops the driver (Stop, release) and the providers are torn down.
+     * kIOReturnNotAttached without a device. */
+    kern_return_t detach_device();
+    std::shared_ptr<netdext::model::Device> device() const;
+    /* The provider the driver starts on (IOUserResources without a device). */
+    IOService *provider() const;
+    /* One line per personality and provider: matched with which score, or why not. */
+    std::vector<std::string> match_log() const;
+    /* The device's cable. take_from_wire: the frames the device transmitted, stamped with the
+     * virtual time they left; send_from_wire: a frame from the network into the device (false
+     * when the device refused it), then settles. */
+    std::vector<Frame> take_from_wire();
+    bool send_from_wire(std::span<const uint8_t> frame);
+
 private:
     kern_return_t call_driver(uint64_t msgid, const char *what, netdext::Block<kern_return_t()> fn);
 
@@ -132,6 +168,7 @@ private:
     bool m_enabled = false;
     uint32_t m_mtu = 1500;
     uint64_t m_sync_onto_self_start = 0;
+    std::unique_ptr<BenchDevices> m_devices; // the loaded bundle and the attached device
 };
 
 } // namespace netdext::testing
