@@ -167,6 +167,18 @@ TEST_F(SampleRegistry, ArchiveReadBackWithLibplist) {
     EXPECT_EQ(entries->front().children.at(0).children.at(0).name, "en0");
 }
 
+TEST_F(SampleRegistry, SignedAtBuildTime) {
+    if (!SAMPLE_SIGNED)
+        GTEST_SKIP() << "built without tests' throwaway identity or NETDEXT_SIGN_IDENTITY";
+    netdext::codesign::Failure failure;
+    auto code = netdext::codesign::verify_bundle(SAMPLE_DEXT_PATH, {}, failure);
+    ASSERT_TRUE(code) << failure.describe(SAMPLE_DEXT_PATH);
+    EXPECT_EQ(code->signature.identifier, "com.example.netdext.NetworkingDriverKitSample");
+    EXPECT_TRUE(code->entitlements.granted("com.apple.developer.driverkit.family.networking"));
+    run();
+    EXPECT_EQ(bench->team_id(), code->signature.team_id);
+}
+
 TEST_F(SampleRegistry, SignedWithAThrowawayKey) {
     const fs::path temp = fs::temp_directory_path() / ("netdext-sample-" + std::to_string(getpid()));
     fs::remove_all(temp);
