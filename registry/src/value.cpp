@@ -38,6 +38,8 @@ Value Value::data(std::span<const uint8_t> bytes) {
     return data(std::string_view(reinterpret_cast<const char *>(bytes.data()), bytes.size()));
 }
 
+Value Value::array() { return array(std::vector<Value>()); }
+
 Value Value::array(std::vector<Value> items) {
     Value v;
     v.m_type = Type::array;

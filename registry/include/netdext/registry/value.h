@@ -20,14 +20,16 @@ public:
     enum class Type : uint8_t { string, number, boolean, data, array, dictionary };
     struct Member;
 
-    Value() = default; // the empty string
+    // A default-constructed Value is the empty string. (No user-declared constructor: the
+    // implicit ones leave std::vector<Member> uninstantiated until Member is complete.)
     static Value string(std::string text);
     // OSNumber: `bits` is its width (8, 16, 32 or 64); a negative number is its two's complement.
     static Value number(uint64_t value, uint8_t bits = 64);
     static Value boolean(bool value);
     static Value data(std::string_view bytes);
     static Value data(std::span<const uint8_t> bytes);
-    static Value array(std::vector<Value> items = {});
+    static Value array();
+    static Value array(std::vector<Value> items);
     static Value dictionary();
     static Value dictionary(std::initializer_list<std::pair<std::string, Value>> members);
 
