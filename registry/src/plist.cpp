@@ -31,10 +31,13 @@ bool from_node(plist_t node, Value &out, int depth, const std::string &where, Wi
         return fail(error, where, "nested more than " + std::to_string(kMaxNesting) + " deep");
     switch (plist_get_node_type(node)) {
     case PLIST_STRING: {
-        char *text = nullptr;
-        plist_get_string_val(node, &text);
-        out = Value::string(text != nullptr ? text : "");
-        std::free(text);
+        // Not plist_get_string_val: libplist asserts (aborts) on a string holding a NUL.
+        uint64_t length = 0;
+        const char *text = plist_get_string_ptr(node, &length);
+        std::string value(text != nullptr ? text : "", text != nullptr ? size_t(length) : 0);
+        if (value.find('\0') != std::string::npos)
+            return fail(error, where, "a string with a NUL character");
+        out = Value::string(std::move(value));
         return true;
     }
     case PLIST_UINT: { // libplist keeps negative integers here as two's complement

@@ -31,15 +31,15 @@ struct BenchEntitlements : public ::testing::Test {
 
     void SetUp() override { bench_probe::reset(); }
 
-    // A bundle of the probe NIC with these entitlements (none: no Entitlements.plist). The
-    // executable is a copy (a signed bundle holds no symbolic links).
+    // A bundle of the probe NIC (linked into this test) with these entitlements (none: no
+    // Entitlements.plist). Its executable is an empty module: a regular file (a signed bundle
+    // holds no symbolic links) that is no second copy of a library already loaded.
     void make_bundle(const std::vector<std::string> *keys,
                      const std::string &provider = "IOUserResources") {
         std::string info = bench_fixture::info_plist("com.example.Probe", "Probe", "BenchProbeNic");
         info.replace(info.find("IOUserResources"), 15, provider);
         bench_fixture::write_file(dext / "Info.plist", info);
-        fs::copy_file(bench_fixture::loadable_library(), dext / "Probe",
-                      fs::copy_options::overwrite_existing);
+        fs::copy_file(BENCH_EMPTY_MODULE, dext / "Probe", fs::copy_options::overwrite_existing);
         if (keys != nullptr)
             bench_fixture::write_file(dext / "Entitlements.plist",
                                       bench_fixture::entitlements_plist(*keys));
