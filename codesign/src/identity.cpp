@@ -111,6 +111,8 @@ std::optional<Identity> Identity::read(const std::string &path, std::string &err
     auto value = detail::read_key_document(path, kIdentityKind, identity.m_public, error);
     if (!value)
         return std::nullopt;
+    // FIXME: the file's bytes and their parsed copy hold the secret key until freed, unwiped;
+    // only the Identity's own copy is wiped.
     const Value *secret = detail::member(*value, "SecretKey", Value::Type::data);
     if (secret == nullptr || secret->bytes().size() != 64) {
         error = path + ": SecretKey is missing or not 64 bytes";
