@@ -390,7 +390,7 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
     } else if (!bundle::has_entitlement(m_bundle, bundle::kNetworkingEntitlement)) {
         log("netdextd: refused: the bundle lacks the entitlement %s",
             bundle::kNetworkingEntitlement);
-        reply.status = int32_t(0xE00002C1); // kIOReturnNotPrivileged
+        reply.status = int32_t(0xE00002E2); // kIOReturnNotPermitted, as macOS's family
     } else {
         InterfaceConfig config;
         config.capture_dir = m_options.capture_dir;

@@ -9,7 +9,10 @@
 #       [VERSION 1]                          CURRENT_PROJECT_VERSION (CFBundleVersion)
 #       [SHORT_VERSION 1.0]                  MARKETING_VERSION (CFBundleShortVersionString)
 #       [VARIABLES KEY=VALUE …]              more build settings for $(KEY), overriding defaults
-#       [IIG_FLAGS flag …])                  extra netdext-iig arguments
+#       [IIG_FLAGS flag …]                   extra netdext-iig arguments
+#       [SIGN_IDENTITY team.identity])       sign the bundle with this netdext-codesign identity
+#                                            (default: the cache variable NETDEXT_SIGN_IDENTITY;
+#                                            empty: the bundle stays unsigned)
 #
 # Creates the target NAME: a MODULE library (NAME.so, no "lib" prefix) compiled against the SDK
 # (NetDext::driverkit brings -fblocks and the BlocksRuntime under Clang), with the headers
@@ -20,8 +23,10 @@
 #     NAME.dext/Entitlements.plist
 # The bundle is rebuilt when the sources, the .iig files, the plists or the settings change, and
 # a plist that is not a valid property list after substitution fails the build.
-# The bundle directory is the target property NETDEXT_BUNDLE_DIR and the variable NAME_DEXT_BUNDLE
-# in the caller's scope.
+# With an identity, `netdext-codesign -s IDENTITY --force` then seals every file of the bundle
+# into NAME.dext/_CodeSignature/CodeResources (docs/codesign.md); a change of the identity file
+# re-signs. The bundle directory is the target property NETDEXT_BUNDLE_DIR and the variable
+# NAME_DEXT_BUNDLE in the caller's scope.
 #
 # Build settings defined for the plists (Xcode's names): PRODUCT_BUNDLE_IDENTIFIER (BUNDLE_ID),
 # EXECUTABLE_NAME, PRODUCT_NAME, PRODUCT_MODULE_NAME, TARGET_NAME (all NAME),
@@ -33,8 +38,12 @@
 # Adds generated code from .iig files to any existing target (netdext_add_dext uses it).
 #
 # Works in the netdext source tree and from an installed package (find_package(NetDext)): it
-# needs only the targets NetDext::netdext-iig, NetDext::netdext-bundle and NetDext::driverkit.
+# needs only the targets NetDext::netdext-iig, NetDext::netdext-bundle and NetDext::driverkit
+# (and NetDext::netdext-codesign to sign).
 include_guard(GLOBAL)
+
+set(NETDEXT_SIGN_IDENTITY "" CACHE FILEPATH
+    "netdext-codesign identity that netdext_add_dext() signs bundles with (empty: unsigned)")
 
 # Makes `target` depend on the tool behind `tool` when the tool is built in this project.
 function(_netdext_depend_on_tool target tool)
@@ -94,7 +103,7 @@ endfunction()
 
 function(netdext_add_dext name)
     cmake_parse_arguments(PARSE_ARGV 1 ARG ""
-        "BUNDLE_ID;INFO_PLIST;ENTITLEMENTS;VERSION;SHORT_VERSION"
+        "BUNDLE_ID;INFO_PLIST;ENTITLEMENTS;VERSION;SHORT_VERSION;SIGN_IDENTITY"
         "IIG;SOURCES;VARIABLES;IIG_FLAGS")
     set(caller "netdext_add_dext(${name})")
     if(ARG_UNPARSED_ARGUMENTS)
@@ -169,6 +178,23 @@ function(netdext_add_dext name)
         VERBATIM)
     set_property(TARGET ${name} APPEND PROPERTY LINK_DEPENDS ${info_plist} ${entitlements})
     _netdext_depend_on_tool(${name} NetDext::netdext-bundle)
+
+    # Signing, after the assembly (POST_BUILD commands run in order).
+    if(NOT ARG_SIGN_IDENTITY)
+        set(ARG_SIGN_IDENTITY "${NETDEXT_SIGN_IDENTITY}")
+    endif()
+    if(ARG_SIGN_IDENTITY)
+        _netdext_require_targets("${caller}" NetDext::netdext-codesign)
+        get_filename_component(identity ${ARG_SIGN_IDENTITY} ABSOLUTE
+                               BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR})
+        add_custom_command(TARGET ${name} POST_BUILD
+            COMMAND NetDext::netdext-codesign -s ${identity} --force ${bundle}
+            COMMENT "Signing ${name}.dext"
+            VERBATIM)
+        set_property(TARGET ${name} APPEND PROPERTY LINK_DEPENDS ${identity})
+        _netdext_depend_on_tool(${name} NetDext::netdext-codesign)
+        set_target_properties(${name} PROPERTIES NETDEXT_SIGN_IDENTITY ${identity})
+    endif()
     set_target_properties(${name} PROPERTIES
         NETDEXT_BUNDLE_DIR ${bundle}
         NETDEXT_BUNDLE_ID ${ARG_BUNDLE_ID})

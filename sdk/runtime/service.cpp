@@ -19,6 +19,8 @@ std::atomic<uint64_t> g_next_registry_id{0x100000100ull};
 std::atomic<netdext::ServiceObserver *> g_observer{nullptr};
 } // namespace
 
+uint64_t netdext::allocate_registry_id() { return g_next_registry_id.fetch_add(1); }
+
 netdext::ServiceObserver *netdext::set_service_observer(ServiceObserver *observer) {
     return g_observer.exchange(observer);
 }
@@ -179,7 +181,7 @@ bool IOService::init() {
     if (!OSObject::init())
         return false;
     ivars = new IOService_IVars;
-    ivars->registry_id = g_next_registry_id.fetch_add(1);
+    ivars->registry_id = netdext::allocate_registry_id();
     return true;
 }
 

@@ -2,19 +2,26 @@
 //
 //   netdext-sim BUNDLE.dext [--boot-args "k=v …"] [--run 11s] [--rx-pcap OUT] [--tx-pcap IN]
 //               [--device MODEL[,knob=value…] [--wire-in IN] [--wire-out OUT]
-//                [--event TIME:KNOB=VALUE|TIME:remove …]] [--json]
+//                [--event TIME:KNOB=VALUE|TIME:remove …]] [--json] [--ioreg] [--ioreg-args "-l …"]
+//               [--no-entitlement-check] [--require-signature] [--trust-dir DIR]
 //   netdext-sim --list-devices
 //
-// Starts the driver (with --device: plugs the simulated device in, and the driver starts only if
-// one of its personalities matches it), brings its interface up (virtual time 0), transmits the
-// frames of IN at their relative times (and sends the --wire-in frames into the device's cable,
-// and applies the --event knobs, at theirs), advances virtual time to the end of the run, writes
-// every frame the driver delivered to the stack into OUT (timestamps are virtual seconds since
-// interface-up) and, with --wire-out, what the device put on its cable, and prints a summary.
-// Exit status: 0 on success, 1 for bad arguments or files, 2 when the driver fails to start, 3
-// when it misused the API, 4 when no personality matches the device (or its transport
-// entitlement does not cover it).
+// Checks the bundle as netdextd would (a signed bundle must verify; an unsigned one runs in
+// developer mode unless --require-signature; DriverKit's entitlement rules unless
+// --no-entitlement-check), starts the driver (with --device: plugs the simulated device in, and
+// the driver starts only if one of its personalities matches it), brings its interface up
+// (virtual time 0), transmits the frames of IN at their relative times (and sends the --wire-in
+// frames into the device's cable, and applies the --event knobs, at theirs), advances virtual
+// time to the end of the run, writes every frame the driver delivered to the stack into OUT
+// (timestamps are virtual seconds since interface-up) and, with --wire-out, what the device put
+// on its cable, and prints a summary — and with --ioreg the I/O Registry as ioreg prints it at
+// the end of the run.
+// Exit status: 0 on success, 1 for bad arguments or files or a bundle refused (signature,
+// entitlements), 2 when the driver fails to start, 3 when it misused the API, 4 when no
+// personality matches the device (or its transport entitlement does not cover it).
 
+#include <netdext/registry/ioreg.h>
+#include <netdext/registry/wire.h>
 #include <netdext/runtime.h>
 #include <netdext/testing/driver_bench.h>
 
@@ -33,6 +40,8 @@
 #include <cstdio>
 #include <optional>
 #include <regex>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -127,8 +136,9 @@ std::string hex32(uint32_t v) {
 int main(int argc, char **argv) {
     CLI::App app{"Run a NetworkingDriverKit .dext in the driver test bench, in virtual time, "
                  "without root."};
-    std::string bundle, boot_args, run_text = "11s", rx_pcap, tx_pcap;
-    bool json = false, verbose = false;
+    std::string bundle, boot_args, run_text = "11s", rx_pcap, tx_pcap, ioreg_args, trust_dir;
+    bool json = false, verbose = false, ioreg = false, no_entitlement_check = false,
+         require_signature = false;
     app.add_option("bundle", bundle, "The driver bundle (NAME.dext directory)");
     app.add_option("--boot-args", boot_args, "Boot-args the driver reads, e.g. \"ndks-debug=1\"");
     app.add_option("--run", run_text, "Virtual time to run after interface-up (default 11s; "
@@ -139,6 +149,20 @@ int main(int argc, char **argv) {
     app.add_flag("-v,--verbose", verbose, "Echo the driver's log lines");
     netdext::sim::DeviceOptions device_options;
     netdext::sim::add_device_options(app, device_options);
+    app.add_flag("--ioreg", ioreg,
+                 "Print the I/O Registry at the end of the run, as `ioreg -l` prints it");
+    app.add_option("--ioreg-args", ioreg_args,
+                   "ioreg's options for --ioreg (implies it), e.g. \"-r -c IOUserNetworkEthernet "
+                   "-w 0\", \"-a\" or \"--json\"");
+    app.add_flag("--no-entitlement-check", no_entitlement_check,
+                 "Skip DriverKit's entitlement rules (driverkit to launch, family.networking to "
+                 "register an interface, the provider's transport)");
+    app.add_flag("--require-signature", require_signature,
+                 "Refuse unsigned bundles (developer mode off); signed ones are always verified");
+    app.add_option("--trust-dir", trust_dir,
+                   "Trusted team keys (a netdextd trust store): a signed bundle's team must be "
+                   "trusted");
+    app.set_version_flag("--version", std::string("netdext-sim ") + NETDEXT_VERSION);
     CLI11_PARSE(app, argc, argv);
     if (device_options.list) {
         netdext::sim::print_device_models();
@@ -147,6 +171,20 @@ int main(int argc, char **argv) {
     if (bundle.empty()) {
         std::fprintf(stderr, "netdext-sim: the bundle argument is required (see --help)\n");
         return 1;
+    }
+
+    netdext::registry::IoregOptions ioreg_options;
+    ioreg_options.list = ioreg_args.empty();
+    if (!ioreg_args.empty()) {
+        ioreg = true;
+        std::istringstream words(ioreg_args);
+        std::vector<std::string> arguments{std::istream_iterator<std::string>(words), {}};
+        std::string error;
+        if (!netdext::registry::parse_ioreg_arguments(arguments, ioreg_options, error)) {
+            std::fprintf(stderr, "netdext-sim: --ioreg-args: %s\n%s", error.c_str(),
+                         netdext::registry::usage_text("--ioreg-args").c_str());
+            return 1;
+        }
     }
 
     auto run = parse_duration(run_text);
@@ -179,7 +217,13 @@ int main(int argc, char **argv) {
         }
     }
 
-    netdext::testing::DriverBench bench({.boot_args = boot_args, .echo_logs = verbose});
+    netdext::testing::BenchOptions options;
+    options.boot_args = boot_args;
+    options.echo_logs = verbose;
+    options.check_entitlements = !no_entitlement_check;
+    options.allow_unsigned = !require_signature;
+    options.trust_dir = trust_dir;
+    netdext::testing::DriverBench bench(options);
     if (!bench.load_bundle(bundle, &error)) {
         std::fprintf(stderr, "netdext-sim: %s\n", error.c_str());
         return 1;
@@ -235,6 +279,7 @@ int main(int argc, char **argv) {
     const std::string name = bench.interface_name();
     std::vector<netdext::testing::CallRecord> calls = bench.calls();
     auto drops = bench.drops(); // before Stop: the counters go with the interface
+    netdext::registry::Entry registry = bench.registry(); // before Stop, likewise
     if (bench.running())
         bench.stop();
     std::vector<std::string> misuses = bench.misuses();
@@ -281,10 +326,13 @@ int main(int argc, char **argv) {
             out["device"]["wire"]["out"] = wire_out.size();
             out["device"]["event_errors"] = event_errors;
         }
+        out["team_id"] = bench.team_id();
+        if (ioreg)
+            out["registry"] = nlohmann::json::parse(netdext::registry::to_json(registry));
         std::printf("%s\n", out.dump(2).c_str());
     } else {
-        std::printf("netdext-sim: %s (%s)\n", bench.bundle_id().c_str(),
-                    bench.class_name().c_str());
+        std::printf("netdext-sim: %s (%s), team %s\n", bench.bundle_id().c_str(),
+                    bench.class_name().c_str(), bench.team_id().c_str());
         std::printf("  Start: %s; interface %s %s; link status %s, media %s\n",
                     start == kIOReturnSuccess ? "ok" : hex32(uint32_t(start)).c_str(),
                     registered ? name.c_str() : "(none)",
@@ -312,6 +360,8 @@ int main(int argc, char **argv) {
             for (const auto &why : event_errors)
                 std::printf("  EVENT FAILED: %s\n", why.c_str());
         }
+        if (ioreg)
+            std::fputs(netdext::registry::format(registry, ioreg_options).c_str(), stdout);
     }
     if (unmatched) {
         std::fprintf(stderr, "netdext-sim: no personality of %s drives the %s device%s\n",

@@ -4,12 +4,14 @@
 
 #include <netdext/bundle/bundle.h>
 #include <netdext/bundle/registry_properties.h>
+#include <netdext/codesign/signature.h>
 #include <netdext/iig_support.h>
 #include <netdext/runtime.h>
 #include <netdext/system_calls.h>
 
 #include <dlfcn.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 
@@ -61,6 +63,32 @@ bool DriverBench::load_bundle(const std::string &dext_path, std::string *error) 
         return fail(load_error.message);
     if (bundle->personalities.empty())
         return fail(dext_path + ": Info.plist has no IOKitPersonalities");
+    // Before any of its code runs (dlopen runs its initialisers): the signature and the
+    // entitlements, as netdextd checks them at activation.
+    std::optional<codesign::TrustStore> trust;
+    if (!m_options.trust_dir.empty()) {
+        std::string trust_error;
+        trust = codesign::TrustStore::open(m_options.trust_dir, false, trust_error);
+        if (!trust)
+            return fail("trust store " + trust_error);
+    }
+    codesign::LaunchPolicy policy;
+    policy.trust = trust ? &*trust : nullptr;
+    policy.allow_unsigned = m_options.allow_unsigned;
+    codesign::Failure refused;
+    auto identity = codesign::evaluate_bundle(bundle->path, policy, refused);
+    if (!identity) {
+        std::string report = refused.describe(bundle->path);
+        report.pop_back(); // the last newline
+        return fail(report);
+    }
+    if (m_options.check_entitlements)
+        if (auto denial = entitlements::check_launch(identity->entitlements, bundle->bundle_id,
+                                                     bundle->personalities.front().provider_class))
+            return fail(denial->message);
+    m_entitlements = identity->entitlements;
+    m_team_id = identity->team_id;
+    m_cdhash = identity->cdhash;
     m_image = dlopen(bundle->executable_path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (m_image == nullptr)
         return fail(std::string("dlopen: ") + dlerror());
@@ -76,8 +104,12 @@ bool DriverBench::load_bundle(const std::string &dext_path, std::string *error) 
     return true;
 }
 
-void DriverBench::use_class(const std::string &class_name) {
+void DriverBench::use_class(const std::string &class_name,
+                            entitlements::Entitlements entitlements) {
     m_class_name = class_name;
+    m_entitlements = std::move(entitlements);
+    m_team_id = "-";
+    m_cdhash.clear();
     m_devices->bundle.reset(); // no personalities: a device starts the class without matching
 }
 
@@ -90,6 +122,17 @@ kern_return_t DriverBench::start() {
         return kIOReturnBusy;
     if (!m_devices->may_start())
         return kIOReturnUnsupported; // the attached device matched no personality
+    const std::string who = m_bundle_id.empty() ? m_class_name : m_bundle_id;
+    if (m_options.check_entitlements) {
+        if (auto denial = entitlements::check_launch(m_entitlements, who, "IOUserResources")) {
+            std::lock_guard lock(m_family->mutex);
+            m_family->note_call("Start refused: " + denial->message);
+            return kIOReturnNotPermitted;
+        }
+        m_family->set_entitlements(m_entitlements, who);
+    } else {
+        m_family->set_entitlements(std::nullopt, who);
+    }
     const OSMetaClass *meta = OSMetaClass::find(m_class_name.c_str());
     if (meta == nullptr) {
         m_family->report_misuse(nullptr, "no driver class named \"" + m_class_name + "\"");
@@ -108,9 +151,13 @@ kern_return_t DriverBench::start() {
     }
     bundle::set_registry_properties(service, m_properties);
     IOService *provider = this->provider();
+    const auto started = std::chrono::steady_clock::now();
     kern_return_t kr = call_on_method_queue(service, IOService_Start_ID, [service, provider] {
         return service->Start(provider);
     });
+    m_busy_time_ns = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  std::chrono::steady_clock::now() - started)
+                                  .count());
     {
         std::lock_guard lock(m_family->mutex);
         m_family->note_call("Start -> " + std::to_string(kr));
@@ -185,6 +232,7 @@ uint32_t DriverBench::max_transfer_unit() {
     if (call_driver(IOUserNetworkEthernet_GetMaxTransferUnit_ID, "GetMaxTransferUnit",
                     [eth, &mtu] { return eth->GetMaxTransferUnit(&mtu); }) != kIOReturnSuccess)
         return 0;
+    m_max_mtu = mtu;
     return mtu;
 }
 
@@ -203,17 +251,24 @@ kern_return_t DriverBench::set_mtu(uint32_t mtu) {
 
 kern_return_t DriverBench::set_promiscuous(bool enable) {
     IOUserNetworkEthernet *eth = ethernet();
-    return call_driver(IOUserNetworkEthernet_SetPromiscuousModeEnable_ID,
-                       enable ? "SetPromiscuousModeEnable(true)" : "SetPromiscuousModeEnable(false)",
-                       [eth, enable] { return eth->SetPromiscuousModeEnable(enable); });
+    kern_return_t kr = call_driver(
+        IOUserNetworkEthernet_SetPromiscuousModeEnable_ID,
+        enable ? "SetPromiscuousModeEnable(true)" : "SetPromiscuousModeEnable(false)",
+        [eth, enable] { return eth->SetPromiscuousModeEnable(enable); });
+    if (kr == kIOReturnSuccess)
+        m_promiscuous = enable;
+    return kr;
 }
 
 kern_return_t DriverBench::set_all_multicast(bool enable) {
     IOUserNetworkEthernet *eth = ethernet();
-    return call_driver(IOUserNetworkEthernet_SetAllMulticastModeEnable_ID,
-                       enable ? "SetAllMulticastModeEnable(true)"
-                              : "SetAllMulticastModeEnable(false)",
-                       [eth, enable] { return eth->SetAllMulticastModeEnable(enable); });
+    kern_return_t kr = call_driver(IOUserNetworkEthernet_SetAllMulticastModeEnable_ID,
+                                   enable ? "SetAllMulticastModeEnable(true)"
+                                          : "SetAllMulticastModeEnable(false)",
+                                   [eth, enable] { return eth->SetAllMulticastModeEnable(enable); });
+    if (kr == kIOReturnSuccess)
+        m_all_multicast = enable;
+    return kr;
 }
 
 kern_return_t DriverBench::set_multicast_list(const std::vector<ether_addr_t> &addresses) {
@@ -249,8 +304,12 @@ kern_return_t DriverBench::set_wake_on_magic_packet(bool enable) {
 
 kern_return_t DriverBench::set_hardware_assists(uint32_t assists) {
     IOUserNetworkEthernet *eth = ethernet();
-    return call_driver(IOUserNetworkEthernet_SetHardwareAssists_ID, "SetHardwareAssists",
-                       [eth, assists] { return eth->SetHardwareAssists(assists); });
+    kern_return_t kr = call_driver(IOUserNetworkEthernet_SetHardwareAssists_ID,
+                                   "SetHardwareAssists",
+                                   [eth, assists] { return eth->SetHardwareAssists(assists); });
+    if (kr == kIOReturnSuccess)
+        m_hardware_assists = assists;
+    return kr;
 }
 
 bool DriverBench::transmit(std::span<const uint8_t> frame) {

@@ -81,6 +81,11 @@ void FakeFamily::release_pool(uint64_t pool_id) {
 kern_return_t FakeFamily::register_interface(const InterfaceRequest &request,
                                              InterfaceGrant &grant) {
     std::lock_guard lock(mutex);
+    if (m_entitlements)
+        if (auto denial = entitlements::check_register_ethernet(*m_entitlements, m_who)) {
+            note_call("RegisterEthernetInterface refused: " + denial->message);
+            return kIOReturnNotPermitted; // DriverKit: the family entitlement check
+        }
     if (m_interface) {
         note_call("RegisterEthernetInterface refused: the bench runs one interface");
         return kIOReturnBusy;
@@ -101,6 +106,10 @@ kern_return_t FakeFamily::register_interface(const InterfaceRequest &request,
     iface.queues = request.queues;
     iface.rings.emplace(rings.release_value());
     iface.rx_capacity = layout.value().capacity(shm::RingId::RxSubmission);
+    iface.layout = layout.value();
+    iface.feature_flags = request.feature_flags;
+    iface.tx_headroom = request.tx_headroom;
+    iface.tx_tailroom = request.tx_tailroom;
     auto endpoint = shm::DaemonEndpoint::create(pool->second.region->bytes(), pool->second.layout,
                                                 iface.rings->bytes(), layout.value());
     if (!endpoint) {

@@ -2,7 +2,9 @@
 // "stack" half (a DaemonEndpoint per interface) that the bench drives from the test thread.
 #pragma once
 
+#include <netdext/codesign/entitlements.h>
 #include <netdext/family_port.h>
+#include <netdext/registry/network.h>
 #include <netdext/runtime.h>
 #include <netdext/shm/daemon_endpoint.h>
 #include <netdext/shm/shared_region.h>
@@ -29,6 +31,10 @@ struct BenchInterface {
     std::optional<shm::DaemonEndpoint> endpoint;
     uint32_t rx_capacity = 0;
     shm::DropCounters reported_drops{};
+    // What RegisterEthernetInterface declared, for the registry's view.
+    shm::RingsLayout layout{};
+    uint32_t feature_flags = 0;
+    uint16_t tx_headroom = 0, tx_tailroom = 0;
 };
 
 class FakeFamily final : public FamilyPort {
@@ -58,6 +64,12 @@ public:
     void process_rings();
     bool transmit(std::span<const uint8_t> frame, IOUserNetworkPacketQueue **notify);
     void set_auto_restock(bool on) { m_auto_restock = on; }
+    // DriverKit's family check at RegisterEthernetInterface (nullopt: none); `who` names the
+    // dext in the refusal.
+    void set_entitlements(std::optional<entitlements::Entitlements> granted, std::string who);
+    // The registered interface as the registry shows it (bench_registry.cpp); nullopt if none.
+    // Fills the queue, counter and declaration fields; the caller adds what the bench knows.
+    std::optional<registry::EthernetDescription> describe_interface() const;
 
     // ---- observations ----
     mutable std::mutex mutex;
@@ -88,6 +100,8 @@ private:
     std::optional<shm::EventFd> m_doorbell;
     bool m_auto_restock = true;
     FamilyPort *m_previous_port = nullptr;
+    std::optional<entitlements::Entitlements> m_entitlements; // under mutex
+    std::string m_who;
 };
 
 } // namespace netdext::testing

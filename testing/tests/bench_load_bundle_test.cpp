@@ -32,6 +32,8 @@ struct LoadBundle : public ::testing::Test {
     }
     void write_plist(const std::string &text) {
         bench_fixture::write_file(dext / "Info.plist", text);
+        bench_fixture::write_file(dext / "Entitlements.plist",
+                                  bench_fixture::nic_entitlements_plist());
     }
     void link_executable(const std::string &name) {
         fs::create_directories(dext);

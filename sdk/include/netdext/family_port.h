@@ -74,6 +74,8 @@ public:
 
     virtual kern_return_t create_pool(const PoolRequest &request, PoolGrant &grant) = 0;
     virtual void release_pool(uint64_t pool_id) = 0;
+    /* kIOReturnNotPermitted when the dext lacks com.apple.developer.driverkit.family.networking
+     * (the entitlement check belongs to the system side: netdextd, the bench's family). */
     virtual kern_return_t register_interface(const InterfaceRequest &request,
                                              InterfaceGrant &grant) = 0;
     virtual void unregister_interface(IOUserNetworkEthernet *driver) = 0;

@@ -39,6 +39,12 @@ void set_log_show_private(bool show);
 void log_line(LogLevel level, const char *message);
 void log_linef(LogLevel level, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- the I/O Registry ---- */
+/* The next registry entry ID of the process's sequence (the one every IOService's
+ * GetRegistryEntryID comes from, starting at 0x100000100), for the entries the system models
+ * without an object of its own (the test bench's root and interface entries). */
+uint64_t allocate_registry_id();
+
 /* ---- dispatch ---- */
 struct RuntimeStats {
     std::atomic<uint64_t> sync_onto_self{0};   /* DispatchSync onto the caller's own queue */

@@ -207,6 +207,12 @@ kern_return_t IOUserNetworkEthernet::RegisterEthernetInterface(ether_addr_t macA
 
     netdext::InterfaceGrant grant;
     kern_return_t kr = port->register_interface(request, grant);
+    if (kr == kIOReturnNotPermitted)
+        // DriverKit: the family refuses a dext without com.apple.developer.driverkit.family.
+        // networking (the system side decides: netdextd, or the test bench's family).
+        netdext::log_line(netdext::LogLevel::error,
+                          "RegisterEthernetInterface: not permitted (the dext lacks the "
+                          "entitlement com.apple.developer.driverkit.family.networking)");
     if (kr != kIOReturnSuccess)
         return kr;
     auto endpoint = netdext::shm::DriverEndpoint::attach(pool_state->grant.region,

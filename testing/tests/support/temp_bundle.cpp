@@ -50,6 +50,18 @@ std::string info_plist(const std::string &bundle_id, const std::string &executab
            executable + "</string>\n" + personalities + "</dict>\n</plist>\n";
 }
 
+std::string entitlements_plist(const std::vector<std::string> &keys) {
+    std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\">\n<dict>\n";
+    for (const std::string &key : keys)
+        out += "  <key>" + key + "</key><true/>\n";
+    return out + "</dict>\n</plist>\n";
+}
+
+std::string nic_entitlements_plist() {
+    return entitlements_plist({"com.apple.developer.driverkit",
+                               "com.apple.developer.driverkit.family.networking"});
+}
+
 void write_file(const std::filesystem::path &path, const std::string &contents) {
     std::filesystem::create_directories(path.parent_path());
     std::ofstream out(path, std::ios::binary | std::ios::trunc);

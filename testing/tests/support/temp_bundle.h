@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace bench_fixture {
 
@@ -23,6 +24,11 @@ private:
 // personality's IOUserClass is `user_class` (no IOKitPersonalities if it is empty).
 std::string info_plist(const std::string &bundle_id, const std::string &executable,
                        const std::string &user_class);
+
+// An Entitlements.plist granting each of `keys` (true).
+std::string entitlements_plist(const std::vector<std::string> &keys);
+// The entitlements of a network dext (driverkit, family.networking).
+std::string nic_entitlements_plist();
 
 void write_file(const std::filesystem::path &path, const std::string &contents);
 

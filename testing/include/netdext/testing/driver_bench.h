@@ -13,6 +13,14 @@
  *   EXPECT_TRUE(bench.misuses().empty());                     // API contract violations
  *   bench.stop();                                             // Stop; reports leaked packets
  *
+ * Before driver code runs the bench applies DriverKit's entitlement rules, as netdextd does
+ * (BenchOptions::check_entitlements): a bundle needs com.apple.developer.driverkit (and the
+ * transport its provider needs) to load, and RegisterEthernetInterface needs
+ * …driverkit.family.networking (else kIOReturnNotPermitted). Entitlements come from the signed
+ * Entitlements.plist of a signed bundle (which must verify), from the bundle's own file when it
+ * is unsigned (developer mode, the default here), or from use_class().
+ * registry() is the I/O Registry as `ioreg` shows it (docs/registry.md).
+ *
  * The bench plays the network stack: it keeps the RX submission queue stocked with empty buffers,
  * collects RX completions (stamped with the virtual time at which the driver completed them),
  * frees TX completions, and validates every packet the driver hands back exactly as netdextd does.
@@ -23,6 +31,9 @@
 #define _NETDEXT_TESTING_DRIVER_BENCH_H
 
 #include <NetworkingDriverKit/NetworkingDriverKit.h>
+#include <netdext/codesign/entitlements.h>
+#include <netdext/registry/entry.h>
+#include <netdext/registry/ioreg.h>
 
 #include <chrono>
 #include <cstdint>
@@ -42,6 +53,9 @@ struct BenchOptions {
     std::string boot_args;        /* what IOParseBootArgNumber reads */
     bool echo_logs = false;       /* also print the driver's log lines to stderr */
     bool auto_restock_rx = true;  /* keep RX submission full, as the stack does */
+    bool check_entitlements = true; /* false: netdext-sim --no-entitlement-check */
+    bool allow_unsigned = true;     /* developer mode: unsigned bundles load with team "-" */
+    std::string trust_dir{};        /* trusted team keys; empty: a signature's team is unchecked */
 };
 
 struct Frame {
@@ -67,10 +81,15 @@ public:
     /* ---- loading ---- */
     /* Loads NAME.dext (dlopen of its executable) and uses its first personality's IOUserClass. */
     bool load_bundle(const std::string &dext_path, std::string *error = nullptr);
-    /* Uses a driver class linked into the test (created by name through its metaclass). */
-    void use_class(const std::string &class_name);
+    /* Uses a driver class linked into the test (created by name through its metaclass), with
+     * the entitlements it would have (by default those of a network dext). */
+    void use_class(const std::string &class_name,
+                   entitlements::Entitlements entitlements =
+                       entitlements::Entitlements::network_driver());
     const std::string &bundle_id() const { return m_bundle_id; }
     const std::string &class_name() const { return m_class_name; }
+    const std::string &team_id() const { return m_team_id; } /* "-": unsigned */
+    const entitlements::Entitlements &entitlements() const { return m_entitlements; }
 
     /* ---- lifecycle, as the system runs it ---- */
     /* Creates the class, init(), then Start(provider) on its Default queue. */
@@ -155,6 +174,14 @@ public:
     std::vector<Frame> take_from_wire();
     bool send_from_wire(std::span<const uint8_t> frame);
 
+    /* ---- the I/O Registry ---- */
+    /* Root → IOResources, IOUserResources → the driver's service (its IOUserClass name, its
+     * properties, its real retain count) → IOSkywalkLegacyEthernet → en0 while an interface is
+     * registered, with the family's view of it (MAC, link, media, MTU, queues, assists). */
+    registry::Entry registry();
+    /* The registry as `ioreg` with `options` prints it. */
+    std::string ioreg(const registry::IoregOptions &options = {});
+
 private:
     kern_return_t call_driver(uint64_t msgid, const char *what, netdext::Block<kern_return_t()> fn);
 
@@ -169,6 +196,16 @@ private:
     uint32_t m_mtu = 1500;
     uint64_t m_sync_onto_self_start = 0;
     std::unique_ptr<BenchDevices> m_devices; // the loaded bundle and the attached device
+    // Code identity and the registry's view (bench_registry.cpp).
+    entitlements::Entitlements m_entitlements = entitlements::Entitlements::network_driver();
+    std::string m_team_id = "-";
+    std::string m_cdhash;
+    uint64_t m_busy_time_ns = 0; // how long Start took
+    bool m_promiscuous = false;
+    bool m_all_multicast = false;
+    uint32_t m_hardware_assists = 0;
+    uint32_t m_max_mtu = 0;      // GetMaxTransferUnit, once asked
+    uint64_t m_root_id = 0, m_resources_id = 0, m_controller_id = 0, m_interface_id = 0;
 };
 
 } // namespace netdext::testing

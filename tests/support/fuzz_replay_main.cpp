@@ -1,5 +1,6 @@
 // Replays fuzz inputs through LLVMFuzzerTestOneInput for toolchains without libFuzzer (GCC):
-//   shm_fuzz_replay FILE_OR_DIRECTORY...
+//   <target>_replay FILE_OR_DIRECTORY...
+// Every file, and a few prefixes of each (truncated input is the commonest malformed kind).
 // Exits non-zero if no input was found; a crash in the target is the failure signal otherwise.
 #include <cstdint>
 #include <cstdio>
@@ -19,6 +20,8 @@ bool replay(const std::filesystem::path &path) {
     std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)),
                                std::istreambuf_iterator<char>());
     LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
+    for (size_t cut = 0; cut < bytes.size(); cut += 1 + bytes.size() / 16)
+        LLVMFuzzerTestOneInput(bytes.data(), cut);
     return true;
 }
 
@@ -29,7 +32,7 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; ++i) {
         std::filesystem::path path(argv[i]);
         if (std::filesystem::is_directory(path)) {
-            for (const auto &entry : std::filesystem::directory_iterator(path))
+            for (const auto &entry : std::filesystem::recursive_directory_iterator(path))
                 if (entry.is_regular_file())
                     replayed += replay(entry.path());
         } else {
