@@ -30,7 +30,7 @@ using testing::test_frame;
 using netdext::testing::wait_until;
 
 constexpr int32_t kIOReturnBadArgument = int32_t(0xE00002C2);
-constexpr int32_t kIOReturnNotPrivileged = int32_t(0xE00002C1);
+constexpr int32_t kIOReturnNotPermitted = int32_t(0xE00002E2); // as macOS's family refuses it
 constexpr int32_t kIOReturnBusy = int32_t(0xE00002D5);
 constexpr int32_t kIOReturnNoResources = int32_t(0xE00002BE);
 constexpr uint8_t kMac[6] = {0x10, 0x22, 0x33, 0x44, 0x55, 0x66};
@@ -238,7 +238,7 @@ TEST_F(Session, AnInterfaceNeedsTheNetworkingEntitlement) {
     start(test_bundle(/*driverkit=*/true, /*networking=*/false));
     Pool pool = create_pool();
     Registered r = register_interface(pool);
-    EXPECT_EQ(r.reply.status, kIOReturnNotPrivileged);
+    EXPECT_EQ(r.reply.status, kIOReturnNotPermitted);
     EXPECT_EQ(network->devices_created, 0u);
     EXPECT_EQ(session->interface(), nullptr);
     EXPECT_TRUE(nothing_sent()) << "no driver call for an interface that does not exist";
