@@ -168,10 +168,10 @@ int main(int argc, char **argv) {
     const bool registered = bench.registered();
     const std::string name = bench.interface_name();
     std::vector<netdext::testing::CallRecord> calls = bench.calls();
-    auto drops = bench.drops(); // before Stop: the counters go with the interface
     if (bench.running())
         bench.stop();
     std::vector<std::string> misuses = bench.misuses();
+    auto drops = bench.drops();
 
     if (!rx_pcap.empty() && !write_pcap(rx_pcap, received, origin, error)) {
         std::fprintf(stderr, "netdext-sim: %s\n", error.c_str());
@@ -183,6 +183,7 @@ int main(int argc, char **argv) {
         out["bundle_id"] = bench.bundle_id();
         out["class"] = bench.class_name();
         out["start"] = hex32(uint32_t(start));
+        out["start_failure"] = bench.start_failure();
         out["interface"] = registered ? name : "";
         out["interface_up"] = hex32(uint32_t(up));
         out["link_status"] = hex32(link);
@@ -208,7 +209,7 @@ int main(int argc, char **argv) {
         std::printf("netdext-sim: %s (%s)\n", bench.bundle_id().c_str(),
                     bench.class_name().c_str());
         std::printf("  Start: %s; interface %s %s; link status %s, media %s\n",
-                    start == kIOReturnSuccess ? "ok" : hex32(uint32_t(start)).c_str(),
+                    start == kIOReturnSuccess ? "ok" : netdext::describe_return(start).c_str(),
                     registered ? name.c_str() : "(none)",
                     up == kIOReturnSuccess ? "up" : "not up", hex32(link).c_str(),
                     hex32(media).c_str());
@@ -224,8 +225,8 @@ int main(int argc, char **argv) {
             std::printf("  MISUSE: %s\n", misuse.c_str());
     }
     if (start != kIOReturnSuccess) {
-        std::fprintf(stderr, "netdext-sim: the driver failed to start (0x%08x)\n",
-                     unsigned(start));
+        std::fprintf(stderr, "netdext-sim: the driver failed to start: %s\n",
+                     bench.start_failure().c_str());
         return 2;
     }
     return misuses.empty() ? 0 : 3;
