@@ -4,7 +4,10 @@
  *     netdext-bundle --info-plist Info.plist --entitlements X.entitlements
  *                    --executable build/X.so --output build/X.dext [--var KEY=VALUE]…
  *
- * Exit status 0 on success, 1 with a `file[:line]: error: …` message otherwise.
+ * Build settings are expanded in plist values as Xcode does, and the Info.plist's standard keys
+ * are generated from them (src/info_plist.h). Warnings (`file: warning: KEY.PATH: …`, e.g. an
+ * undefined setting, which expands to "") go to standard error.
+ * Exit status 0 on success, 1 with a `file: error: …` message otherwise.
  */
 #include <iostream>
 #include <string>
@@ -13,6 +16,10 @@
 #include <CLI/CLI.hpp>
 
 #include "bundle_assembler.h"
+
+#ifndef NETDEXT_VERSION
+#define NETDEXT_VERSION "0"
+#endif
 
 int main(int argc, char **argv) {
     CLI::App app{"netdext-bundle: assembles a DriverKit .dext bundle"};
@@ -23,6 +30,7 @@ int main(int argc, char **argv) {
     app.add_option("--executable", inputs.executable, "the driver's shared object")->required();
     app.add_option("--output", inputs.output, "the bundle directory to write")->required();
     app.add_option("--var", variables, "a build setting, KEY=VALUE")->allow_extra_args(false);
+    app.set_version_flag("--version", std::string("netdext-bundle ") + NETDEXT_VERSION);
     CLI11_PARSE(app, argc, argv);
 
     for (const std::string &variable : variables) {
@@ -32,8 +40,11 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
+    std::vector<std::string> warnings;
     netdext::bundle::Result<bool> assembled =
-        netdext::bundle::BundleAssembler(std::move(inputs)).assemble();
+        netdext::bundle::BundleAssembler(std::move(inputs)).assemble(warnings);
+    for (const std::string &warning : warnings)
+        std::cerr << warning << "\n";
     if (!assembled.ok()) {
         std::cerr << assembled.error() << "\n";
         return 1;
