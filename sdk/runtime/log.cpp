@@ -595,6 +595,14 @@ int IOLog(const char *format, ...) {
     return result;
 }
 
+int netdext_IOLog(const char *format, ...) {
+    va_list ap;
+    va_start(ap, format);
+    int result = IOLogv(format, ap);
+    va_end(ap);
+    return result;
+}
+
 int IOLogv(const char *format, va_list ap) {
     return log_formatted(LogLevel::notice, format, ap);
 }

@@ -161,8 +161,10 @@ public:
     netdext::InterfaceState *netdext_interface() const;
 
 protected:
+    /* Start, Stop and SetPowerState call start, stop and setPowerState (NDK 2.x), whose defaults
+     * are IOService's (stop also unregisters the interface). */
+    kern_return_t Start_Impl(IOService *provider) override;
     kern_return_t SetPowerState_Impl(uint32_t powerstate) override;
-    /* Unregisters the interface (the system tears it down when the service stops). */
     kern_return_t Stop_Impl(IOService *provider) override;
     virtual kern_return_t ReportLinkStatus_Impl(IOUserNetworkLinkStatus linkStatus,
                                                 IOUserNetworkMediaType activeMediaType);

@@ -29,6 +29,12 @@ kern_return_t IOUserNetworkEthernet::_Dispatch(OSMetaClassBase *object, const IO
             }))
             return kIOReturnSuccess;
         break;
+    case IOService_Start_ID:
+        if (netdext::dispatch_to(rpc, [self](IOService *provider) {
+                return self->IOUserNetworkEthernet::Start_Impl(provider);
+            }))
+            return kIOReturnSuccess;
+        break;
     case IOService_Stop_ID:
         if (netdext::dispatch_to(rpc, [self](IOService *provider) {
                 return self->IOUserNetworkEthernet::Stop_Impl(provider);
@@ -375,16 +381,20 @@ kern_return_t IOUserNetworkEthernet::ReportNicProxyLimits(nicproxy_limits_info_s
 
 // ---- legacy dispatchable: base implementations -----------------------------------------------
 
+// Start, Stop and SetPowerState come from the system as dispatchable calls; the family passes
+// them to the lower-case methods, whose defaults do the IOService work — so a driver may
+// override either form, and a lower-case override chains to super:: as usual.
+kern_return_t IOUserNetworkEthernet::Start_Impl(IOService *provider) {
+    return start(provider) ? kIOReturnSuccess : kIOReturnError;
+}
+
 kern_return_t IOUserNetworkEthernet::SetPowerState_Impl(uint32_t powerstate) {
-    return SetPowerState(powerstate, (OSDispatchMethod)&IOService::_Dispatch);
+    return setPowerState(powerstate, nullptr);
 }
 
 kern_return_t IOUserNetworkEthernet::Stop_Impl(IOService *provider) {
-    {
-        std::lock_guard lock(ivars->state.mutex);
-        unregister(this, ivars->state);
-    }
-    return Stop(provider, (OSDispatchMethod)&IOService::_Dispatch);
+    stop(provider);
+    return kIOReturnSuccess;
 }
 
 kern_return_t IOUserNetworkEthernet::ReportLinkStatus_Impl(IOUserNetworkLinkStatus linkStatus,
@@ -623,9 +633,16 @@ IOReturn IOUserNetworkEthernet::reportNicProxyLimits(nicproxy_limits_info_t limi
 IOReturn IOUserNetworkEthernet::processInterfaceCommand(ifdrv_t *) { return kIOReturnUnsupported; }
 IOReturn IOUserNetworkEthernet::updateInterfaceDescriptor() { return kIOReturnSuccess; }
 IOReturn IOUserNetworkEthernet::setPowerState(unsigned long powerState, IOService *) {
-    return SetPowerState(uint32_t(powerState));
+    return SetPowerState(uint32_t(powerState), (OSDispatchMethod)&IOService::_Dispatch);
 }
 bool IOUserNetworkEthernet::start(IOService *provider) {
-    return Start(provider) == kIOReturnSuccess;
+    return Start(provider, (OSDispatchMethod)&IOService::_Dispatch) == kIOReturnSuccess;
 }
-void IOUserNetworkEthernet::stop(IOService *provider) { Stop(provider); }
+// Unregisters the interface (the system tears it down when the service stops), then IOService.
+void IOUserNetworkEthernet::stop(IOService *provider) {
+    {
+        std::lock_guard lock(ivars->state.mutex);
+        unregister(this, ivars->state);
+    }
+    (void)Stop(provider, (OSDispatchMethod)&IOService::_Dispatch);
+}
