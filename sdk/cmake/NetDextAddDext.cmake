@@ -87,6 +87,11 @@ function(_netdext_check_blocks_under_gcc caller)
         if(NOT EXISTS ${path})
             continue()
         endif()
+        # A source that tests __BLOCKS__ has a GCC path of its own.
+        file(STRINGS ${path} guarded REGEX "__BLOCKS__" LIMIT_COUNT 1)
+        if(guarded)
+            continue()
+        endif()
         # ^{ … } or ^(args) { … }, outside // comments.
         file(STRINGS ${path} lines REGEX "\\^[ \t]*(\\([^()]*\\)[ \t]*)?{")
         foreach(line IN LISTS lines)
@@ -238,23 +243,37 @@ function(netdext_add_dext name)
         list(APPEND settings GENERATE_INFOPLIST_FILE=${ARG_GENERATE_INFOPLIST_FILE})
     endif()
     list(APPEND settings ${ARG_VARIABLES})
-    set(setting_args)
+    # The settings go through a file: values such as "$(PRODUCT_NAME)" must reach netdext-bundle
+    # as written, which no build tool's command line guarantees. (Rewritten only when it changes.)
+    set(settings_file ${CMAKE_CURRENT_BINARY_DIR}/${name}.dext-settings)
+    set(settings_text "")
     foreach(setting IN LISTS settings)
         if(NOT setting MATCHES "^[A-Za-z_][A-Za-z0-9_]*=")
             message(FATAL_ERROR "${caller}: VARIABLES entries are KEY=VALUE, got '${setting}'")
         endif()
-        list(APPEND setting_args --var ${setting})
+        if(setting MATCHES "\n")
+            message(FATAL_ERROR "${caller}: build setting '${setting}' spans lines")
+        endif()
+        string(APPEND settings_text "${setting}\n")
     endforeach()
+    set(previous_text "")
+    if(EXISTS ${settings_file})
+        file(READ ${settings_file} previous_text)
+    endif()
+    if(NOT previous_text STREQUAL settings_text)
+        file(WRITE ${settings_file} "${settings_text}")
+    endif()
     add_custom_command(TARGET ${name} POST_BUILD
         COMMAND NetDext::netdext-bundle
                 --info-plist ${info_plist}
                 --entitlements ${entitlements}
                 --executable $<TARGET_FILE:${name}>
                 --output ${bundle}
-                ${setting_args}
+                --settings ${settings_file}
         COMMENT "Assembling ${name}.dext"
         VERBATIM)
-    set_property(TARGET ${name} APPEND PROPERTY LINK_DEPENDS ${info_plist} ${entitlements})
+    set_property(TARGET ${name} APPEND PROPERTY LINK_DEPENDS ${info_plist} ${entitlements}
+                 ${settings_file})
     _netdext_depend_on_tool(${name} NetDext::netdext-bundle)
     set_target_properties(${name} PROPERTIES
         NETDEXT_BUNDLE_DIR ${bundle}

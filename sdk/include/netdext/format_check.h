@@ -117,8 +117,12 @@ constexpr bool matches(const char *format, const Arg *args, size_t count) {
             return false;
         ++p;
         switch (conversion) {
-        case 'd': case 'i': case 'o': case 'u': case 'x': case 'X': case 'c': case 'C':
+        case 'd': case 'i': case 'o': case 'u': case 'x': case 'X':
             if (!(wide ? take([](Arg a) { return a == Arg::int64; }) : take(int_arg)))
+                return false;
+            break;
+        case 'c': case 'C': // %lc takes a wint_t, 32 bits as well
+            if (!take(int_arg))
                 return false;
             break;
         case 's': case 'S':

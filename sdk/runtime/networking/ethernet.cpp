@@ -493,7 +493,15 @@ IOReturn IOUserNetworkEthernet::registerEthernetInterface(ether_addr_t macAddres
                           "registerEthernetInterface: separate TX and RX pools are not supported");
         return kIOReturnUnsupported;
     }
-    return RegisterEthernetInterface(macAddress, txPool, queues, numQueues);
+    kern_return_t kr = RegisterEthernetInterface(macAddress, txPool, queues, numQueues);
+    if (kr != kIOReturnSuccess || !ivars->state.media_types.empty())
+        return kr;
+    // NDK 2.x: the family asks the driver for its media instead of being told them.
+    MediaWord media[32];
+    uint32_t count = sizeof media / sizeof media[0];
+    if (getSupportedMediaArray(media, &count) == kIOReturnSuccess && count > 0)
+        (void)ReportAvailableMediaTypes(media, count);
+    return kr;
 }
 
 IOReturn IOUserNetworkEthernet::registerEthernetInterface(IOUserNetworkPacketQueue **queues,

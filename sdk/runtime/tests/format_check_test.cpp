@@ -31,6 +31,7 @@ static_assert(format_matches<>("100%% done: %m\n"));
 static_assert(format_matches<uint8_t, uint16_t>("%hhu %hx"));
 static_assert(format_matches<unsigned long long>("%qu"));
 static_assert(format_matches<std::nullptr_t>("%p"));
+static_assert(format_matches<const wchar_t *, unsigned>("%ls %lc"));
 
 // What Apple's Clang warns about too.
 static_assert(!format_matches<uint32_t>("%llu"), "32-bit value, 64-bit conversion");
