@@ -2,6 +2,7 @@
 // driver test bench as the system would run them.
 #include <gtest/gtest.h>
 
+#include <DriverKit/OSBoolean.h>
 #include <DriverKit/OSMetaClass.h>
 #include <NetworkingDriverKit/NetworkingDriverKit.h>
 #include <netdext/file_io.h>
@@ -47,6 +48,10 @@ protected:
         bench = std::make_unique<DriverBench>();
         std::string error;
         ASSERT_TRUE(bench->load_bundle(dext, &error)) << error;
+        // The OSBooleans are created on first use and never freed: not the driver's objects.
+        (void)kOSBooleanTrue->getValue();
+        (void)kOSBooleanFalse->getValue();
+        live_before = netdext::runtime_stats().live_objects.load();
     }
     void TearDown() override {
         if (bench) {
@@ -54,10 +59,14 @@ protected:
                 EXPECT_KERN_SUCCESS(bench->stop());
             }
             EXPECT_EQ(bench->misuses(), std::vector<std::string>{});
+            EXPECT_TRUE(netdext::wait_until_idle());
+            EXPECT_EQ(netdext::runtime_stats().live_objects.load(), live_before)
+                << "the driver left objects behind after Stop (a retain cycle?)";
         }
         bench.reset();
     }
     std::unique_ptr<DriverBench> bench;
+    uint64_t live_before = 0;
 };
 
 // ---- LowerCaseNic: current-SDK style, lower-case overrides only ----------------------------

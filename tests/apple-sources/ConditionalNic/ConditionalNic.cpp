@@ -78,9 +78,12 @@ IMPL(ConditionalNic, Stop)
     if (timer == nullptr) {
         return Stop(provider, SUPERDISPATCH);
     }
-    // Stop completes once the timer can no longer fire.
+    // Stop completes once the timer can no longer fire. The action retains this service: it
+    // goes first, or neither would ever be freed.
     uint64_t ticks = ivars->ticks;
     timer->Cancel(^{
+        OSSafeReleaseNULL(ivars->statsAction);
+        OSSafeReleaseNULL(ivars->statsTimer);
         os_log(OS_LOG_DEFAULT, "ConditionalNic: stopped after %llu ticks\n", ticks);
         Stop(provider, SUPERDISPATCH);
     });

@@ -134,7 +134,16 @@ IMPL(GeneratedPlistNic, Stop)
 {
     IOLog("GeneratedPlistNic: %llu frames, %llu bytes sent\n", ivars->transmittedFrames,
           ivars->transmittedBytes);
-    return Stop(provider, SUPERDISPATCH);
+    kern_return_t ret = Stop(provider, SUPERDISPATCH);
+    // The TX action retains this service (through the TX queue's data queue): let them go now,
+    // or neither would ever be freed.
+    OSSafeReleaseNULL(ivars->txSubmission);
+    OSSafeReleaseNULL(ivars->txCompletion);
+    OSSafeReleaseNULL(ivars->rxSubmission);
+    OSSafeReleaseNULL(ivars->rxCompletion);
+    OSSafeReleaseNULL(ivars->txAction);
+    OSSafeReleaseNULL(ivars->pool);
+    return ret;
 }
 
 kern_return_t
