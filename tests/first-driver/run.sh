@@ -25,6 +25,18 @@ ctest --test-dir MyFirstNic/build --output-on-failure
 # 3. Run it in virtual time ("Run it in netdext-sim"); exit status 0 = started, no misuse.
 netdext-sim MyFirstNic/build/MyFirstNic.dext --run 2s
 
+# The installed include tree has the SDK's .iig files and case variants of the framework folders
+# (sources written on macOS's case-insensitive file systems include them so).
+cat > includes.cpp <<'CPP'
+#include <NetworkingDriverKit/IOUserNetworkEthernet.iig>
+#include <NetworkingDriverkit/IOUserNetworkPacket.h>
+#include <driverkit/IOLib.h>
+int main() { return sizeof(IOUserNetworkEthernet) > 0 ? 0 : 1; }
+CPP
+flags=(-std=c++20 -fsyntax-only -I"$work/prefix/include/netdext")
+if "$cxx" --version | grep -q clang; then flags+=(-fblocks); fi
+"$cxx" "${flags[@]}" includes.cpp
+
 # A second project in the same place is refused, and a bad name is explained.
 if netdext-new-driver MyFirstNic 2>/dev/null; then echo "an existing project was overwritten"; exit 1; fi
 if netdext-new-driver 9lives 2>/dev/null; then echo "a bad class name was accepted"; exit 1; fi
