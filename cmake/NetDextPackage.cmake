@@ -11,6 +11,10 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/sdk/include/ ${PROJECT_SOURCE_DIR}/shm/i
 # Every target a component marked for installation (set_property(GLOBAL APPEND PROPERTY
 # NETDEXT_EXPORTED_TARGETS …)) goes into one export set.
 get_property(netdext_exported GLOBAL PROPERTY NETDEXT_EXPORTED_TARGETS)
+# Installed programs and libraries find netdext's shared libraries beside them.
+foreach(target IN LISTS netdext_exported ITEMS driverkit)
+    set_target_properties(${target} PROPERTIES INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")
+endforeach()
 install(TARGETS driverkit ${netdext_exported}
         EXPORT NetDextTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

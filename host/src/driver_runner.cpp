@@ -97,25 +97,13 @@ void DriverRunner::start(const bundle::Bundle &bundle, const std::string &class_
                   dlerror());
         return start_failed(kIOReturnNotFound);
     }
-    const OSMetaClass *meta = OSMetaClass::find(class_name.c_str());
-    if (meta == nullptr) {
-        log_linef(LogLevel::error, "netdext-host: %s: no class %s (IOUserClass) in %s",
-                  bundle.path.c_str(), class_name.c_str(), bundle.executable.c_str());
-        return start_failed(kIOReturnNotFound);
+    ServiceCreation created = create_service(class_name);
+    if (created.service == nullptr) {
+        log_linef(LogLevel::error, "netdext-host: %s: %s: %s", bundle.path.c_str(),
+                  bundle.executable.c_str(), created.reason.c_str());
+        return start_failed(created.status);
     }
-    OSObject *object = meta->alloc();
-    IOService *service = OSDynamicCast(IOService, object);
-    if (service == nullptr) {
-        log_linef(LogLevel::error, "netdext-host: %s is not an IOService", class_name.c_str());
-        if (object != nullptr)
-            object->release();
-        return start_failed(kIOReturnUnsupported);
-    }
-    if (!service->init()) {
-        log_linef(LogLevel::error, "netdext-host: %s::init() failed", class_name.c_str());
-        service->release();
-        return start_failed(kIOReturnNoMemory);
-    }
+    IOService *service = created.service;
     // The personality becomes the service's registry properties, as on macOS.
     if (const bundle::Personality *personality = bundle::find_personality(bundle, class_name)) {
         OSDictionary *properties = bundle::registry_properties(bundle, *personality);
@@ -202,14 +190,12 @@ kern_return_t DriverRunner::set_multicast(const std::vector<ether_addr_t> &addre
     std::vector<IOUserNetworkMACAddress> legacy(addresses.size());
     for (size_t i = 0; i < addresses.size(); ++i)
         std::memcpy(legacy[i].octet, addresses[i].octet, 6);
-    return call_on_method_queue(
-        eth, IOUserNetworkEthernet_SetMulticastAddresses_ID, [eth, &legacy, &addresses] {
-            kern_return_t kr = eth->SetMulticastAddresses(legacy.data(), uint32_t(legacy.size()));
-            // NDK 2.x drivers implement the lower-case form instead.
-            kern_return_t lower =
-                eth->setMulticastAddresses(addresses.data(), uint32_t(addresses.size()));
-            return kr == kIOReturnSuccess || lower == kIOReturnSuccess ? kIOReturnSuccess : kr;
-        });
+    // Its default implementation calls setMulticastAddresses (NDK 2.x drivers override that).
+    return call_on_method_queue(eth, IOUserNetworkEthernet_SetMulticastAddresses_ID,
+                                [eth, &legacy] {
+                                    return eth->SetMulticastAddresses(legacy.data(),
+                                                                      uint32_t(legacy.size()));
+                                });
 }
 
 } // namespace netdext::host

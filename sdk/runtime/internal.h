@@ -4,8 +4,13 @@
 #include <netdext/runtime.h>
 
 #include <mutex>
+#include <string>
+#include <vector>
 
 namespace netdext {
+
+// The names of every registered class (OSMetaClass::find's registry), sorted, without repeats.
+std::vector<std::string> registered_class_names();
 
 // Logs a fault with the message and aborts: for broken invariants and API misuse that would
 // otherwise corrupt memory.

@@ -8,8 +8,10 @@
  *
  * os_log formats are walked here rather than handed to printf, because Darwin format strings
  * carry `{...}` annotations and privacy rules printf knows nothing about:
- *  - `%{public}s`, `%{private}s`, `%{bool}d`, `%{public, mask.hash}s`, ...: the annotation is
- *    removed; only public/private/sensitive have a meaning here, others print the value plainly.
+ *  - `%{public}s`, `%{private}s`, `%{public, mask.hash}s`, ...: the annotation is removed;
+ *    public/private/sensitive decide redaction. Value types as Apple prints them: `%{bool}d`
+ *    true/false, `%{BOOL}d` YES/NO, `%{darwin.errno}d` "[5: Input/output error]"; other
+ *    annotations print the value plainly.
  *  - %s, %S, %@ and %P without {public} print `<private>` unless set_log_show_private(true) or
  *    NETDEXT_LOG_PRIVATE=1 (Apple: dynamic strings are private by default). Scalars are always
  *    shown — netdext does not redact them even when marked {private}.
@@ -34,6 +36,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unistd.h>
 #include <utility>
@@ -211,12 +214,16 @@ constexpr char kFlagChars[] = "-+ #0'";
 
 constexpr unsigned kFlagMinus = 1u << 0, kFlagPlus = 1u << 1, kFlagSpace = 1u << 2;
 
+/* os_log value types that change how an integer prints (Apple's "Formatting Log Messages"). */
+enum class ValueType : uint8_t { plain, bool_lower, bool_objc, errno_value };
+
 struct Conversion {
     unsigned flags = 0;
     int width = -1;     // -1: none
     int precision = -1; // -1: none
     Length length = Length::none;
     bool is_public = false;
+    ValueType value_type = ValueType::plain;
 };
 
 /* Reads an annotation such as "public" or "private, mask.hash" (text between the braces). */
@@ -228,8 +235,15 @@ void parse_annotation(const char *begin, const char *end, Conversion &conversion
         while (begin < end && *begin != ',' && *begin != ' ')
             ++begin;
         size_t n = static_cast<size_t>(begin - word);
-        if (n == 6 && std::strncmp(word, "public", 6) == 0)
+        std::string_view w(word, n);
+        if (w == "public")
             conversion.is_public = true;
+        else if (w == "bool")
+            conversion.value_type = ValueType::bool_lower; // true / false
+        else if (w == "BOOL")
+            conversion.value_type = ValueType::bool_objc; // YES / NO
+        else if (w == "darwin.errno" || w == "errno")
+            conversion.value_type = ValueType::errno_value; // [5: Input/output error]
         // "private", "sensitive" and every other annotation leave the default (not public).
     }
 }
@@ -326,7 +340,16 @@ bool print_conversion(LineBuffer &out, const Conversion &c, char conversion, va_
     char spec[64];
     const bool redact = redact_private && !c.is_public;
     const bool wide = c.length == Length::l || conversion == 'C' || conversion == 'S';
-    if (conversion == 'd' || conversion == 'i') {
+    if ((conversion == 'd' || conversion == 'i' || conversion == 'u') &&
+        c.value_type != ValueType::plain) {
+        auto value = static_cast<long long>(integer_argument(c.length, conversion != 'u', ap));
+        if (c.value_type == ValueType::errno_value)
+            out.appendf("[%lld: %s]", value, strerror(static_cast<int>(value)));
+        else if (c.value_type == ValueType::bool_lower)
+            out.append(value != 0 ? "true" : "false");
+        else
+            out.append(value != 0 ? "YES" : "NO");
+    } else if (conversion == 'd' || conversion == 'i') {
         auto value = static_cast<long long>(integer_argument(c.length, true, ap));
         build_spec(spec, c, kAllFlags, "ll", 'd');
         out.appendf(spec, value);
@@ -588,6 +611,14 @@ void netdext_os_log_impl(os_log_t log, os_log_type_t type, const char *format, .
 
 /* Returns the length of the message as logged (after truncation and newline removal). */
 int IOLog(const char *format, ...) {
+    va_list ap;
+    va_start(ap, format);
+    int result = IOLogv(format, ap);
+    va_end(ap);
+    return result;
+}
+
+int netdext_IOLog(const char *format, ...) {
     va_list ap;
     va_start(ap, format);
     int result = IOLogv(format, ap);

@@ -36,6 +36,16 @@ ClassRegistry &class_registry() {
 
 OSObject *OSMetaClass::alloc() const { return m_factory ? m_factory() : nullptr; }
 
+std::vector<std::string> netdext::registered_class_names() {
+    ClassRegistry &registry = class_registry();
+    std::lock_guard lock(registry.mutex);
+    std::vector<std::string> names;
+    for (const auto &[name, meta] : registry.classes)
+        if (names.empty() || names.back() != name)
+            names.push_back(name);
+    return names;
+}
+
 const char *OSMetaClass::queueNameForMethod(uint64_t methodID) const {
     for (const OSMetaClass *meta = this; meta != nullptr; meta = meta->getSuperClass()) {
         for (uint32_t i = 0; i < meta->m_queueNameCount; ++i) {
@@ -182,6 +192,16 @@ void netdext::report_unhandled_super(const OSMetaClassBase *self, uint64_t msgid
               "a SUPERDISPATCH call to a method no base class implements",
               static_cast<unsigned long long>(msgid), self ? self->GetClassName() : "NULL",
               static_cast<unsigned>(kr));
+}
+
+kern_return_t netdext::report_unimplemented(const OSMetaClassBase *self, const char *cls,
+                                            const char *method) {
+    runtime_stats().unhandled_messages.fetch_add(1, std::memory_order_relaxed);
+    log_linef(LogLevel::fault,
+              "netdext: %s::%s is declared = 0 in its .iig and %s does not implement it: the call "
+              "returns kIOReturnUnsupported",
+              cls, method, self ? self->GetClassName() : "NULL");
+    return kIOReturnUnsupported;
 }
 
 // ---- OSObject -----------------------------------------------------------------------------

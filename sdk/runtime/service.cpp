@@ -155,6 +155,21 @@ kern_return_t IOService::_Dispatch(OSMetaClassBase *object, const IORPC rpc) {
             }))
             return kIOReturnSuccess;
         break;
+    case IOService_ConfigureReport_ID:
+        if (netdext::dispatch_to(rpc, [self](OSData *channels, uint32_t action, uint32_t *count) {
+                return self->IOService::ConfigureReport_Impl(channels, action, count);
+            }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_UpdateReport_ID:
+        if (netdext::dispatch_to(rpc, [self](OSData *channels, uint32_t action, uint32_t *count,
+                                             uint64_t offset, uint64_t capacity,
+                                             IOMemoryDescriptor *buffer) {
+                return self->IOService::UpdateReport_Impl(channels, action, count, offset,
+                                                          capacity, buffer);
+            }))
+            return kIOReturnSuccess;
+        break;
     case IOService_CopyName_ID:
         if (netdext::dispatch_to(rpc, [self](OSString **name) {
                 return self->IOService::CopyName_Impl(name);

@@ -278,11 +278,11 @@ int main(int argc, char **argv) {
     const bool registered = bench.registered();
     const std::string name = bench.interface_name();
     std::vector<netdext::testing::CallRecord> calls = bench.calls();
-    auto drops = bench.drops(); // before Stop: the counters go with the interface
-    netdext::registry::Entry registry = bench.registry(); // before Stop, likewise
+    netdext::registry::Entry registry = bench.registry(); // before Stop: it shows the interface
     if (bench.running())
         bench.stop();
     std::vector<std::string> misuses = bench.misuses();
+    auto drops = bench.drops();
 
     if ((!rx_pcap.empty() && !write_pcap(rx_pcap, received, origin, error)) ||
         (!device_options.wire_out.empty() &&
@@ -296,6 +296,7 @@ int main(int argc, char **argv) {
         out["bundle_id"] = bench.bundle_id();
         out["class"] = bench.class_name();
         out["start"] = hex32(uint32_t(start));
+        out["start_failure"] = bench.start_failure();
         out["interface"] = registered ? name : "";
         out["interface_up"] = hex32(uint32_t(up));
         out["link_status"] = hex32(link);
@@ -334,7 +335,7 @@ int main(int argc, char **argv) {
         std::printf("netdext-sim: %s (%s), team %s\n", bench.bundle_id().c_str(),
                     bench.class_name().c_str(), bench.team_id().c_str());
         std::printf("  Start: %s; interface %s %s; link status %s, media %s\n",
-                    start == kIOReturnSuccess ? "ok" : hex32(uint32_t(start)).c_str(),
+                    start == kIOReturnSuccess ? "ok" : netdext::describe_return(start).c_str(),
                     registered ? name.c_str() : "(none)",
                     up == kIOReturnSuccess ? "up" : "not up", hex32(link).c_str(),
                     hex32(media).c_str());
@@ -372,8 +373,8 @@ int main(int argc, char **argv) {
     if (!event_errors.empty())
         return 1;
     if (start != kIOReturnSuccess) {
-        std::fprintf(stderr, "netdext-sim: the driver failed to start (0x%08x)\n",
-                     unsigned(start));
+        std::fprintf(stderr, "netdext-sim: the driver failed to start: %s\n",
+                     bench.start_failure().c_str());
         return 2;
     }
     return misuses.empty() ? 0 : 3;

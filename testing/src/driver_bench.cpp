@@ -96,8 +96,8 @@ bool DriverBench::load_bundle(const std::string &dext_path, std::string *error) 
     m_class_name = bundle->personalities.front().user_class;
     m_devices->bundle = *bundle;
     if (OSMetaClass::find(m_class_name.c_str()) == nullptr)
-        return fail(dext_path + ": class " + m_class_name + " (IOUserClass) is not in " +
-                    bundle->executable);
+        return fail(dext_path + ": " + bundle->executable + ": " +
+                    create_service(m_class_name).reason);
     OSSafeReleaseNULL(m_properties);
     m_properties = bundle::registry_properties(*bundle, bundle->personalities.front());
     set_log_identity(m_bundle_id);
@@ -120,11 +120,15 @@ IOUserNetworkEthernet *DriverBench::ethernet() const {
 kern_return_t DriverBench::start() {
     if (m_service != nullptr)
         return kIOReturnBusy;
-    if (!m_devices->may_start())
-        return kIOReturnUnsupported; // the attached device matched no personality
+    m_start_failure.clear();
+    if (!m_devices->may_start()) {
+        m_start_failure = "the attached device matched no personality (match_log() says why)";
+        return kIOReturnUnsupported;
+    }
     const std::string who = m_bundle_id.empty() ? m_class_name : m_bundle_id;
     if (m_options.check_entitlements) {
         if (auto denial = entitlements::check_launch(m_entitlements, who, "IOUserResources")) {
+            m_start_failure = denial->message;
             std::lock_guard lock(m_family->mutex);
             m_family->note_call("Start refused: " + denial->message);
             return kIOReturnNotPermitted;
@@ -133,22 +137,16 @@ kern_return_t DriverBench::start() {
     } else {
         m_family->set_entitlements(std::nullopt, who);
     }
-    const OSMetaClass *meta = OSMetaClass::find(m_class_name.c_str());
-    if (meta == nullptr) {
-        m_family->report_misuse(nullptr, "no driver class named \"" + m_class_name + "\"");
-        return kIOReturnNotFound;
+    ServiceCreation created = create_service(m_class_name);
+    if (created.service == nullptr) {
+        // Why the class cannot be created: start_failure(), logs() (stderr with echo_logs) and
+        // misuses().
+        m_start_failure = created.reason;
+        log_linef(LogLevel::error, "DriverBench: %s", created.reason.c_str());
+        m_family->report_misuse(nullptr, created.reason);
+        return created.status;
     }
-    OSObject *object = meta->alloc();
-    IOService *service = OSDynamicCast(IOService, object);
-    if (service == nullptr) {
-        if (object != nullptr)
-            object->release();
-        return kIOReturnUnsupported;
-    }
-    if (!service->init()) {
-        service->release();
-        return kIOReturnNoMemory;
-    }
+    IOService *service = created.service;
     bundle::set_registry_properties(service, m_properties);
     IOService *provider = this->provider();
     const auto started = std::chrono::steady_clock::now();
@@ -164,6 +162,7 @@ kern_return_t DriverBench::start() {
     }
     settle();
     if (kr != kIOReturnSuccess) {
+        m_start_failure = m_class_name + "::Start returned " + describe_return(kr);
         service->release();
         settle();
         return kr;
@@ -276,16 +275,11 @@ kern_return_t DriverBench::set_multicast_list(const std::vector<ether_addr_t> &a
     std::vector<IOUserNetworkMACAddress> legacy(addresses.size());
     for (size_t i = 0; i < addresses.size(); ++i)
         std::memcpy(legacy[i].octet, addresses[i].octet, 6);
+    // Its default implementation calls setMulticastAddresses (NDK 2.x drivers override that).
     return call_driver(IOUserNetworkEthernet_SetMulticastAddresses_ID, "SetMulticastAddresses",
-                       [eth, &legacy, &addresses] {
-                           kern_return_t kr = eth->SetMulticastAddresses(
-                               legacy.data(), uint32_t(legacy.size()));
-                           // NDK 2.x drivers implement the lower-case form instead.
-                           kern_return_t lower = eth->setMulticastAddresses(
-                               addresses.data(), uint32_t(addresses.size()));
-                           return kr == kIOReturnSuccess || lower == kIOReturnSuccess
-                                      ? kIOReturnSuccess
-                                      : kr;
+                       [eth, &legacy] {
+                           return eth->SetMulticastAddresses(legacy.data(),
+                                                             uint32_t(legacy.size()));
                        });
 }
 

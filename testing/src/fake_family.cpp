@@ -132,6 +132,17 @@ void FakeFamily::unregister_interface(IOUserNetworkEthernet *driver) {
     std::lock_guard lock(mutex);
     if (m_interface && m_interface->driver == driver) {
         check_drops_locked();
+        if (m_interface->endpoint) {
+            const shm::DropCounters &d = m_interface->endpoint->drops();
+            shm::DropCounters &past = m_past_drops.emplace(m_past_drops.value_or(shm::DropCounters{}));
+            past.index_out_of_range += d.index_out_of_range;
+            past.not_owned_by_driver += d.not_owned_by_driver;
+            past.wrong_queue += d.wrong_queue;
+            past.buffer_mismatch += d.buffer_mismatch;
+            past.zero_length_rx += d.zero_length_rx;
+            past.offset_length_out_of_bounds += d.offset_length_out_of_bounds;
+            past.ring_faults += d.ring_faults;
+        }
         note_call("UnregisterInterface(" + m_interface->name + ")");
         m_interface.reset();
     }
@@ -261,16 +272,21 @@ bool FakeFamily::transmit(std::span<const uint8_t> frame, IOUserNetworkPacketQue
 std::map<std::string, uint64_t> FakeFamily::drops() const {
     std::lock_guard lock(mutex);
     std::map<std::string, uint64_t> out;
-    if (!m_interface || !m_interface->endpoint)
-        return out;
-    const shm::DropCounters &d = m_interface->endpoint->drops();
-    out["index_out_of_range"] = d.index_out_of_range;
-    out["not_owned_by_driver"] = d.not_owned_by_driver;
-    out["wrong_queue"] = d.wrong_queue;
-    out["buffer_mismatch"] = d.buffer_mismatch;
-    out["zero_length_rx"] = d.zero_length_rx;
-    out["offset_length_out_of_bounds"] = d.offset_length_out_of_bounds;
-    out["ring_faults"] = d.ring_faults;
+    const bool live = m_interface && m_interface->endpoint;
+    if (!live && !m_past_drops)
+        return out; // no interface was ever registered
+    auto add = [&out](const shm::DropCounters &d) {
+        out["index_out_of_range"] += d.index_out_of_range;
+        out["not_owned_by_driver"] += d.not_owned_by_driver;
+        out["wrong_queue"] += d.wrong_queue;
+        out["buffer_mismatch"] += d.buffer_mismatch;
+        out["zero_length_rx"] += d.zero_length_rx;
+        out["offset_length_out_of_bounds"] += d.offset_length_out_of_bounds;
+        out["ring_faults"] += d.ring_faults;
+    };
+    add(m_past_drops.value_or(shm::DropCounters{}));
+    if (live)
+        add(m_interface->endpoint->drops());
     return out;
 }
 

@@ -97,6 +97,8 @@ private:
     std::map<uint64_t, Pool> m_pools;
     uint64_t m_next_pool_id = 1;
     std::optional<Interface> m_interface; // the bench runs one interface
+    // Drops counted by interfaces already unregistered (drops() survives Stop).
+    std::optional<shm::DropCounters> m_past_drops;
     std::optional<shm::EventFd> m_doorbell;
     bool m_auto_restock = true;
     FamilyPort *m_previous_port = nullptr;

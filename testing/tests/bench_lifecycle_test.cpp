@@ -64,14 +64,37 @@ TEST_F(BenchLifecycle, AnUnknownClassIsAMisuseAndStartFails) {
     bench.use_class("NoSuchClass");
     EXPECT_EQ(bench.start(), kIOReturnNotFound);
     EXPECT_FALSE(bench.running());
-    EXPECT_EQ(bench.misuses(), std::vector<std::string>{"no driver class named \"NoSuchClass\""});
+    const std::string reason = "no class named \"NoSuchClass\" is registered: the personality's "
+                               "IOUserClass must name a class declared in the driver's .iig";
+    EXPECT_EQ(bench.misuses(), std::vector<std::string>{reason});
+    EXPECT_EQ(bench.start_failure(), reason);
+    EXPECT_TRUE(has(bench.logs(), reason)) << "the reason is logged too (netdext-sim -v shows it)";
 }
 
-TEST_F(BenchLifecycle, AClassThatIsNotAServiceIsRefused) {
+TEST_F(BenchLifecycle, AClassNameInTheWrongCaseGetsASuggestion) {
+    DriverBench bench;
+    bench.use_class("ioservice");
+    EXPECT_EQ(bench.start(), kIOReturnNotFound);
+    EXPECT_NE(bench.start_failure().find("did you mean \"IOService\"?"), std::string::npos)
+        << bench.start_failure();
+}
+
+TEST_F(BenchLifecycle, AClassThatIsNotAServiceIsRefusedWithItsChain) {
     DriverBench bench;
     bench.use_class("OSAction");
     EXPECT_EQ(bench.start(), kIOReturnUnsupported);
     EXPECT_FALSE(bench.running());
+    EXPECT_EQ(bench.start_failure(), "class \"OSAction\" (OSAction : OSObject : OSMetaClassBase) "
+                                     "is not an IOService: IOUserClass must name an IOService "
+                                     "subclass");
+}
+
+TEST_F(BenchLifecycle, AnAbstractClassIsRefusedAsAbstract) {
+    DriverBench bench;
+    bench.use_class("IODispatchSource"); // the SDK's own abstract class (pure Cancel)
+    EXPECT_EQ(bench.start(), kIOReturnUnsupported);
+    EXPECT_EQ(bench.start_failure(), "class \"IODispatchSource\" is abstract (it has pure virtual "
+                                     "methods) and cannot be created");
 }
 
 TEST_F(BenchLifecycle, AStartFailureIsReturnedAndNothingIsKept) {

@@ -128,7 +128,7 @@ TEST_F(LoadBundle, AClassTheExecutableDoesNotDefine) {
     link_executable("Probe");
     DriverBench bench;
     std::string error = load(bench);
-    EXPECT_NE(error.find("class NoSuchDriverClass (IOUserClass) is not in Probe"),
+    EXPECT_NE(error.find("Probe: no class named \"NoSuchDriverClass\" is registered"),
               std::string::npos)
         << error;
 }
@@ -156,5 +156,5 @@ TEST_F(LoadBundle, AfterAFailedLoadStartSaysThereIsNoClass) {
     EXPECT_FALSE(bench.load_bundle(dext.string()));
     EXPECT_EQ(bench.start(), kIOReturnNotFound);
     EXPECT_FALSE(bench.running());
-    EXPECT_TRUE(has(bench.misuses(), "no driver class named \"\""));
+    EXPECT_TRUE(has(bench.misuses(), "no class named \"\" is registered"));
 }

@@ -163,7 +163,7 @@ TEST_F(SampleBench, StackRequestsReachTheDriver) {
     start_and_enable();
     EXPECT_EQ(bench->set_promiscuous(true), kIOReturnSuccess);
     EXPECT_EQ(bench->set_all_multicast(true), kIOReturnSuccess);
-    EXPECT_EQ(bench->set_multicast_list({ether_addr_t{{{0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb}}}}),
+    EXPECT_EQ(bench->set_multicast_list({ether_addr_t{{0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb}}}),
               kIOReturnSuccess);
     EXPECT_EQ(bench->select_media(kIOUserNetworkMediaEthernet100BaseTX), kIOReturnSuccess);
     EXPECT_EQ(bench->active_media(), uint32_t(kIOUserNetworkMediaEthernet100BaseTX));

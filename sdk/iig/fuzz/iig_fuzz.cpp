@@ -15,7 +15,11 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     std::string_view source(reinterpret_cast<const char *>(data), size);
-    netdext::iig::GeneratorOptions options{"fuzz.iig", "fuzz.h", "fuzz"};
+    // No input directory, -I or -imacros: the fuzzer never reads a file.
+    netdext::iig::GeneratorOptions options;
+    options.input_name = "fuzz.iig";
+    options.header_name = "fuzz.h";
+    options.version = "fuzz";
     netdext::iig::Result<netdext::iig::GeneratedFiles> generated =
         netdext::iig::generate(source, options);
     if (generated.ok()) {

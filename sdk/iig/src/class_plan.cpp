@@ -22,7 +22,13 @@ ClassPlan::ClassPlan(const ClassDecl &decl_) : decl(decl_) {
             (m.is_virtual ? plain_virtual : plain).push_back(&m);
             continue;
         }
-        impls.push_back(&m);
+        // Apple: `= 0` on a dispatchable method means "no implementation in this class". On an
+        // override the class keeps its base's implementation (no M_Impl here); on a new method
+        // the generated M_Impl is a stub that fails with kIOReturnUnsupported (unimplemented).
+        if (!(m.is_pure && m.is_override))
+            impls.push_back(&m);
+        if (m.is_pure && !m.is_override)
+            unimplemented.push_back(&m);
         if (!has_name(args, m.name))
             args.push_back(&m);
         if (!m.is_override) {

@@ -4,7 +4,9 @@
  * Vocabulary (API.md §3): a method is *dispatchable* unless it is LOCALONLY; a dispatchable
  * method without `override` is *new* in its class and gets the public entry point
  * `R M(params…, OSDispatchMethod supermethod = NULL)`; every dispatchable method gets an
- * `M_Impl`. Method IDs are netdext::method_id(name), so overloads share one ID.
+ * `M_Impl`, except an `= 0` override. As with Apple's iig, `= 0` on a dispatchable method never
+ * makes the C++ class abstract: it means the class has no implementation of it (its generated
+ * M_Impl stub reports the call and returns kIOReturnUnsupported). Method IDs are netdext::method_id(name), so overloads share one ID.
  */
 #ifndef NETDEXT_IIG_CLASS_PLAN_H
 #define NETDEXT_IIG_CLASS_PLAN_H
@@ -26,6 +28,7 @@ struct ClassPlan {
     std::vector<const Method *> entries;       /* public entry points: new dispatchable methods */
     std::vector<const Method *> actions;       /* TYPE methods: CreateAction<M>, OSAction_C_M */
     std::vector<const Method *> impls;         /* M_Impl declarations: dispatchable methods */
+    std::vector<const Method *> unimplemented; /* new `= 0` dispatchable methods: stub M_Impl */
     std::vector<const Method *> plain;         /* non-virtual LOCALONLY methods */
     std::vector<const Method *> plain_virtual; /* virtual LOCALONLY methods */
     std::vector<std::vector<const Method *>> cases; /* _Dispatch cases, grouped by name */

@@ -1,89 +1,33 @@
 #include "conditionals.h"
 
 #include <cstdint>
+#include <filesystem>
+
+#include <netdext/file_io.h>
 
 namespace netdext::iig {
 namespace {
 
-enum class Truth : uint8_t { yes, no, unknown };
+constexpr int kMaxIncludeDepth = 32;
 
 /* The kinds of conditional frame on the stack. */
 enum class FrameMode : uint8_t {
-    iig,     /* its condition is about __IIG: its directives are removed */
-    other,   /* an ordinary conditional: its directives are kept */
-    dropped, /* opened inside removed text: removed entirely */
+    evaluated, /* its conditions were evaluated: its directives are removed */
+    other,     /* a condition could not be evaluated: its directives are kept */
+    dropped,   /* opened inside removed text: removed entirely */
 };
 
 struct Frame {
     FrameMode mode;
     bool branch_kept;  /* the current branch's text is kept */
-    bool taken;        /* iig: a branch was kept already */
-    bool rest_dropped; /* other: an `#elif __IIG` became `#else`; later branches are removed */
+    bool taken;        /* evaluated: a branch was kept already */
+    bool rest_dropped; /* other: an evaluated #elif became `#else`; later branches are removed */
     SourceLocation opened_at;
 };
 
 bool is_word_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
            c == '$';
-}
-
-/* The condition's pieces, with comments, splices and whitespace removed. */
-std::vector<std::string_view> condition_pieces(std::string_view text) {
-    std::vector<std::string_view> pieces;
-    size_t i = 0;
-    while (i < text.size()) {
-        char c = text[i];
-        if (c == '/' && i + 1 < text.size() && text[i + 1] == '*') {
-            size_t close = text.find("*/", i + 2);
-            i = close == std::string_view::npos ? text.size() : close + 2;
-        } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '/') {
-            break;
-        } else if (c == ' ' || c == '\t' || c == '\\' || c == '\n' || c == '\r' || c == '\v' ||
-                   c == '\f') {
-            ++i;
-        } else if (is_word_char(c)) {
-            size_t start = i;
-            while (i < text.size() && is_word_char(text[i]))
-                ++i;
-            pieces.push_back(text.substr(start, i - start));
-        } else {
-            pieces.push_back(text.substr(i, 1));
-            ++i;
-        }
-    }
-    return pieces;
-}
-
-/* `__IIG`, `(__IIG)`, `defined __IIG`, `defined(__IIG)`, each optionally negated with `!`. */
-Truth evaluate_if(std::string_view condition) {
-    std::vector<std::string_view> p = condition_pieces(condition);
-    bool negate = false;
-    size_t i = 0;
-    while (i < p.size() && p[i] == "!") {
-        negate = !negate;
-        ++i;
-    }
-    std::vector<std::string_view> rest(p.begin() + static_cast<std::ptrdiff_t>(i), p.end());
-    bool about_iig = false;
-    if (rest.size() == 1 && rest[0] == "__IIG")
-        about_iig = true;
-    else if (rest.size() == 3 && rest[0] == "(" && rest[1] == "__IIG" && rest[2] == ")")
-        about_iig = true;
-    else if (rest.size() == 2 && rest[0] == "defined" && rest[1] == "__IIG")
-        about_iig = true;
-    else if (rest.size() == 4 && rest[0] == "defined" && rest[1] == "(" && rest[2] == "__IIG" &&
-             rest[3] == ")")
-        about_iig = true;
-    if (!about_iig)
-        return Truth::unknown;
-    return negate ? Truth::no : Truth::yes;
-}
-
-Truth evaluate_ifdef(std::string_view condition, bool negate) {
-    std::vector<std::string_view> p = condition_pieces(condition);
-    if (p.size() != 1 || p[0] != "__IIG")
-        return Truth::unknown;
-    return negate ? Truth::no : Truth::yes;
 }
 
 void blank(std::string &text, size_t begin, size_t end) {
@@ -102,7 +46,68 @@ void overwrite(std::string &text, const Token &directive, std::string_view repla
         text[begin + i] = replacement[i];
 }
 
+/* `<a/b.h>` or `"a/b.h"` → the name and whether it was quoted; false if neither. */
+bool include_target(std::string_view rest, std::string &name, bool &quoted) {
+    size_t open = rest.find_first_of("<\"");
+    if (open == std::string_view::npos)
+        return false;
+    quoted = rest[open] == '"';
+    size_t close = rest.find(quoted ? '"' : '>', open + 1);
+    if (close == std::string_view::npos)
+        return false;
+    name = std::string(rest.substr(open + 1, close - open - 1));
+    return true;
+}
+
+/* Reads the macros an `#include` brings in. `<X.iig>` is the SDK's X.h for the compiler. */
+void follow_include(std::string_view rest, PreprocessorContext &context) {
+    std::string name;
+    bool quoted = false;
+    if (!include_target(rest, name, quoted))
+        return;
+    std::optional<std::string> path = context.search.find(name, quoted, context.current_dir);
+    const std::string iig = ".iig";
+    if (!path && name.size() > iig.size() && name.compare(name.size() - iig.size(), iig.size(), iig) == 0)
+        path = context.search.find(name.substr(0, name.size() - iig.size()) + ".h", quoted,
+                                   context.current_dir);
+    if (path)
+        read_macros_from_file(*path, context);
+}
+
 } // namespace
+
+PreprocessorContext PreprocessorContext::for_iig() {
+    PreprocessorContext context;
+    context.macros.define_from_command_line("__IIG=1");
+    context.macros.define_from_command_line("__DOCUMENTATION__=0");
+    return context;
+}
+
+void read_macros_from_file(const std::string &path, PreprocessorContext &context) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    std::string canonical = fs::weakly_canonical(path, ec).string();
+    if (ec)
+        canonical = path;
+    if (context.include_depth >= kMaxIncludeDepth || context.open_files.count(canonical) > 0)
+        return;
+    std::string text;
+    if (!netdext::read_file(path, text))
+        return;
+    Result<std::vector<Token>> tokens = Lexer(text).tokenize();
+    if (!tokens)
+        return; // not something iig could read: its macros stay unknown
+    std::string saved_dir = context.current_dir;
+    size_t saved_warnings = context.warnings.size();
+    context.current_dir = fs::path(path).parent_path().string();
+    context.open_files.insert(canonical);
+    ++context.include_depth;
+    (void)ConditionalResolver::resolve(text, tokens.value(), context);
+    --context.include_depth;
+    context.open_files.erase(canonical);
+    context.current_dir = saved_dir;
+    context.warnings.resize(saved_warnings); // about someone else's header: not ours to report
+}
 
 DirectiveParts split_directive(std::string_view directive) {
     DirectiveParts parts;
@@ -134,6 +139,13 @@ DirectiveParts split_directive(std::string_view directive) {
 
 Result<std::string> ConditionalResolver::resolve(std::string_view source,
                                                  const std::vector<Token> &tokens) {
+    PreprocessorContext context = PreprocessorContext::for_iig();
+    return resolve(source, tokens, context);
+}
+
+Result<std::string> ConditionalResolver::resolve(std::string_view source,
+                                                 const std::vector<Token> &tokens,
+                                                 PreprocessorContext &context) {
     std::string out(source);
     std::vector<Frame> stack;
     size_t not_kept = 0; // frames whose current branch is removed
@@ -143,6 +155,19 @@ Result<std::string> ConditionalResolver::resolve(std::string_view source,
         else if (!frame.branch_kept && kept)
             --not_kept;
         frame.branch_kept = kept;
+    };
+    // Evaluates a condition; an unknown one is reported once, where it is.
+    auto evaluate = [&context](const Token &token, std::string_view condition) -> Result<Truth> {
+        Result<Evaluation> e =
+            evaluate_condition(condition, context.macros, context.search, context.current_dir);
+        if (!e)
+            return make_error(token.location, e.error().message);
+        if (e.value().truth == Truth::unknown)
+            context.warnings.push_back(make_error(
+                token.location, "netdext-iig cannot evaluate this condition (it uses " +
+                                    e.value().unknown_because +
+                                    "): all its branches are kept for the compiler"));
+        return e.value().truth;
     };
 
     for (const Token &token : tokens) {
@@ -161,14 +186,25 @@ Result<std::string> ConditionalResolver::resolve(std::string_view source,
                 blank(out, token.offset, token.end_offset());
                 continue;
             }
-            Truth truth =
-                kw == "if" ? evaluate_if(parts.rest) : evaluate_ifdef(parts.rest, kw == "ifndef");
+            Truth truth;
+            if (kw == "if") {
+                Result<Truth> t = evaluate(token, parts.rest);
+                if (!t)
+                    return t.error();
+                truth = t.value();
+            } else {
+                std::string_view name = directive_name(parts.rest);
+                if (name.empty())
+                    return make_error(token.location, "#" + std::string(kw) + " needs a macro name");
+                bool defined = context.macros.find(name) != nullptr;
+                truth = defined == (kw == "ifdef") ? Truth::yes : Truth::no;
+            }
             if (truth == Truth::unknown) {
                 stack.push_back({FrameMode::other, true, false, false, token.location});
                 continue;
             }
             bool kept = truth == Truth::yes;
-            stack.push_back({FrameMode::iig, true, kept, false, token.location});
+            stack.push_back({FrameMode::evaluated, true, kept, false, token.location});
             set_kept(stack.back(), kept);
             blank(out, token.offset, token.end_offset());
         } else if (kw == "elif" || kw == "else" || kw == "endif") {
@@ -186,7 +222,7 @@ Result<std::string> ConditionalResolver::resolve(std::string_view source,
                 blank(out, token.offset, token.end_offset());
                 continue;
             }
-            if (frame.mode == FrameMode::iig) {
+            if (frame.mode == FrameMode::evaluated) {
                 blank(out, token.offset, token.end_offset());
                 if (frame.taken) {
                     set_kept(frame, false);
@@ -194,9 +230,11 @@ Result<std::string> ConditionalResolver::resolve(std::string_view source,
                     frame.taken = true;
                     set_kept(frame, true);
                 } else {
-                    Truth truth = evaluate_if(parts.rest);
-                    if (truth == Truth::unknown) {
-                        // `#if !__IIG … #elif X …` keeps `#if X …`.
+                    Result<Truth> truth = evaluate(token, parts.rest);
+                    if (!truth)
+                        return truth.error();
+                    if (truth.value() == Truth::unknown) {
+                        // `#if 0 … #elif X …` keeps `#if X …`.
                         std::string rewritten(token.text);
                         for (size_t i = 0; i < 4; ++i)
                             rewritten[parts.keyword_offset + i] = i < 2 ? "if"[i] : ' ';
@@ -204,13 +242,13 @@ Result<std::string> ConditionalResolver::resolve(std::string_view source,
                         frame.mode = FrameMode::other;
                         set_kept(frame, true);
                     } else {
-                        frame.taken = truth == Truth::yes;
+                        frame.taken = truth.value() == Truth::yes;
                         set_kept(frame, frame.taken);
                     }
                 }
                 continue;
             }
-            // An ordinary conditional.
+            // A conditional left to the compiler.
             if (frame.rest_dropped) {
                 blank(out, token.offset, token.end_offset());
                 set_kept(frame, false);
@@ -220,11 +258,13 @@ Result<std::string> ConditionalResolver::resolve(std::string_view source,
                 set_kept(frame, true);
                 continue;
             }
-            Truth truth = evaluate_if(parts.rest);
-            if (truth == Truth::unknown) {
+            Result<Truth> truth = evaluate(token, parts.rest);
+            if (!truth)
+                return truth.error();
+            if (truth.value() == Truth::unknown) {
                 set_kept(frame, true);
-            } else if (truth == Truth::yes) {
-                // `#if X … #elif __IIG … #else …` keeps `#if X … #else …(the __IIG branch)`.
+            } else if (truth.value() == Truth::yes) {
+                // `#if X … #elif 1 … #else …` keeps `#if X … #else …(this branch)`.
                 overwrite(out, token, "#else");
                 frame.rest_dropped = true;
                 set_kept(frame, true);
@@ -234,6 +274,16 @@ Result<std::string> ConditionalResolver::resolve(std::string_view source,
             }
         } else if (!active) {
             blank(out, token.offset, token.end_offset());
+        } else if (kw == "define") {
+            context.macros.apply_define(parts.rest);
+        } else if (kw == "undef") {
+            context.macros.apply_undef(parts.rest);
+        } else if (kw == "include" || kw == "import" || kw == "include_next") {
+            follow_include(parts.rest, context);
+        } else if (kw == "error") {
+            return make_error(token.location, "#error" + std::string(parts.rest));
+        } else if (kw == "warning") {
+            context.warnings.push_back(make_error(token.location, "#warning" + std::string(parts.rest)));
         }
     }
     if (!stack.empty())

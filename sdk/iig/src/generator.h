@@ -19,6 +19,11 @@ struct GeneratorOptions {
     std::string input_name;  /* shown in the banner: the .iig's file name */
     std::string header_name; /* how the .iig.cpp includes the header: its file name */
     std::string version;     /* shown in the banner as iig(netdext-<version>) */
+    /* The preprocessor, as for Apple's iig (conditionals.h); all empty: no file is read. */
+    std::string input_dir;                 /* the .iig's directory, for #include "…" */
+    std::vector<std::string> include_dirs; /* -I */
+    std::vector<std::string> defines;      /* -D NAME or NAME=VALUE */
+    std::vector<std::string> imacros;      /* -imacros FILE: macros only, before -D */
 };
 
 struct GeneratedFiles {

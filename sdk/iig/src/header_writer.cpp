@@ -63,8 +63,6 @@ std::string impl_declaration(const ClassPlan &plan, const Method &m) {
     out += m.return_type + " " + m.name + "_Impl(" + params + ")";
     if (m.is_override)
         out += " override";
-    if (m.is_pure)
-        out += " = 0";
     return out + ";";
 }
 

@@ -25,11 +25,16 @@ void ImplWriter::write_class(std::string &out, const ClassDecl &decl) const {
                    " */\n";
         out += "};\n\n";
     }
-    out += "NETDEXT_DEFINE_CLASS(" + decl.name + ", " + decl.base + ", " + queues + ", " +
-           std::to_string(plan.queues.size()) + ")\n\n";
+    // As Apple's generated glue does, the registration instantiates the class: a class left
+    // abstract (a pure virtual method nobody overrides) fails to compile here, and the
+    // compiler names the missing overrides.
+    out += "NETDEXT_DEFINE_CONCRETE_CLASS(" + decl.name + ", " + decl.base + ", " + queues +
+           ", " + std::to_string(plan.queues.size()) + ")\n\n";
     write_dispatch(out, plan);
     for (const Method *m : plan.entries)
         write_entry_point(out, decl, *m);
+    for (const Method *m : plan.unimplemented)
+        write_unimplemented(out, decl, *m);
     for (const Method *m : plan.actions)
         write_action(out, decl, *m);
 }
@@ -84,13 +89,30 @@ void ImplWriter::write_entry_point(std::string &out, const ClassDecl &decl, cons
     }
 }
 
+void ImplWriter::write_unimplemented(std::string &out, const ClassDecl &decl,
+                                     const Method &m) const {
+    std::string params = parameter_list(m, false);
+    out += "\n" + m.return_type + " " + decl.name + "::" + m.name + "_Impl(" + params + ")\n{\n";
+    for (const Parameter &p : m.parameters)
+        out += "    (void)" + p.name + ";\n";
+    std::string report =
+        "netdext::report_unimplemented(this, \"" + decl.name + "\", \"" + m.name + "\")";
+    if (m.returns_void())
+        out += "    " + report + ";\n";
+    else if (m.return_type == "kern_return_t" || m.return_type == "IOReturn")
+        out += "    return " + report + ";\n";
+    else
+        out += "    " + report + ";\n    return {};\n";
+    out += "}\n";
+}
+
 void ImplWriter::write_action(std::string &out, const ClassDecl &decl, const Method &m) const {
     std::string action = action_class(decl, m);
     out += "\nkern_return_t " + decl.name + "::CreateAction" + m.name +
            "(size_t referenceSize, OSAction **action)\n{\n";
     out += "    return netdext::create_action<" + action + ">(this, " + id_macro(decl, m) + ", " +
            type_id_macro(decl, m) + ", referenceSize, action);\n}\n";
-    out += "\nNETDEXT_DEFINE_CLASS(" + action + ", OSAction, nullptr, 0)\n\n";
+    out += "\nNETDEXT_DEFINE_CONCRETE_CLASS(" + action + ", OSAction, nullptr, 0)\n\n";
     out += "kern_return_t " + action +
            "::_Dispatch(OSMetaClassBase *self, const IORPC rpc)\n{\n    return "
            "OSAction::_Dispatch(self, rpc);\n}\n";

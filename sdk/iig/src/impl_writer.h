@@ -29,6 +29,7 @@ private:
     void write_class(std::string &out, const ClassDecl &decl) const;
     void write_dispatch(std::string &out, const ClassPlan &plan) const;
     void write_entry_point(std::string &out, const ClassDecl &decl, const Method &m) const;
+    void write_unimplemented(std::string &out, const ClassDecl &decl, const Method &m) const;
     void write_action(std::string &out, const ClassDecl &decl, const Method &m) const;
 
     const IigFile &m_file;

@@ -1,11 +1,14 @@
 /*
  * netdext-iig — the interface generator: MyNic.iig → MyNic.h + MyNic.iig.cpp.
  *
- *     netdext-iig INPUT.iig --header OUT.h --impl OUT.iig.cpp [-I DIR…] [-D NAME[=VALUE]…]
+ *     netdext-iig INPUT.iig --header OUT.h --impl OUT.iig.cpp
+ *                 [-I DIR…] [-D NAME[=VALUE]…] [-imacros FILE…]
  *
- * -I and -D are accepted for command-line compatibility with Apple's iig and are not needed:
- * netdext-iig never reads the base class's .iig (method IDs are hashes of method names, see
- * netdext/method_id.h) and settles only __IIG conditionals (see conditionals.h).
+ * As Apple's clang-based iig, it evaluates the .iig's #if / #ifdef / #elif with __IIG = 1, the
+ * -D macros, the macros of -imacros files and of the headers the .iig includes (found in its
+ * own directory and the -I directories): a class in a false branch gets no code
+ * (conditionals.h). It never needs a base class's .iig for anything else (method IDs are hashes
+ * of method names, see netdext/method_id.h).
  * Errors are printed as `file:line:col: error: message`; the exit status is then 1.
  */
 #include <cerrno>
@@ -57,14 +60,27 @@ int main(int argc, char **argv) {
     std::string impl;
     std::vector<std::string> include_dirs;
     std::vector<std::string> defines;
+    std::vector<std::string> imacros;
     app.add_option("input", input, "the .iig file")->required();
     app.add_option("--header", header, "the header to write (e.g. MyNic.h)")->required();
     app.add_option("--impl", impl, "the implementation to write (e.g. MyNic.iig.cpp)")->required();
-    app.add_option("-I", include_dirs, "include directory (accepted, unused)")
+    app.add_option("-I", include_dirs, "where #include and __has_include look for headers")
         ->allow_extra_args(false);
-    app.add_option("-D", defines, "macro definition (accepted, unused)")->allow_extra_args(false);
+    app.add_option("-D", defines, "a macro for #if: NAME (= 1) or NAME=VALUE")
+        ->allow_extra_args(false);
+    app.add_option("--imacros", imacros,
+                   "(also -imacros) a header whose macros #if sees; its text is not used")
+        ->allow_extra_args(false);
     app.set_version_flag("--version", std::string("netdext-iig ") + NETDEXT_VERSION);
-    CLI11_PARSE(app, argc, argv);
+    // Compilers spell it -imacros; CLI11 takes only one letter after a single dash.
+    std::vector<std::string> arguments(argv, argv + argc);
+    for (std::string &argument : arguments)
+        if (argument == "-imacros")
+            argument = "--imacros";
+    std::vector<char *> argument_pointers;
+    for (std::string &argument : arguments)
+        argument_pointers.push_back(argument.data());
+    CLI11_PARSE(app, argc, argument_pointers.data());
 
     std::string source;
     if (!netdext::read_file(input, source)) {
@@ -75,6 +91,18 @@ int main(int argc, char **argv) {
     options.input_name = fs::path(input).filename().string();
     options.header_name = fs::path(header).filename().string();
     options.version = NETDEXT_VERSION;
+    options.input_dir = fs::path(input).parent_path().string();
+    if (options.input_dir.empty())
+        options.input_dir = ".";
+    options.include_dirs = include_dirs;
+    options.defines = defines;
+    options.imacros = imacros;
+    for (const std::string &file : imacros) {
+        if (!fs::is_regular_file(file)) {
+            std::cerr << file << ": error: -imacros: no such file\n";
+            return 1;
+        }
+    }
     netdext::iig::Result<netdext::iig::GeneratedFiles> generated =
         netdext::iig::generate(source, options);
     if (!generated) {

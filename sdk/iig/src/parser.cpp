@@ -352,8 +352,9 @@ Status Parser::parse_class_body(size_t &index, ClassDecl &decl) {
             if (!conditionals.empty())
                 return make_error(parsed.value()->location,
                                   "method '" + parsed.value()->name +
-                                      "' is inside a conditional block of the class; only "
-                                      "#if __IIG may enclose methods");
+                                      "' is inside a conditional that netdext-iig cannot "
+                                      "evaluate (see the warning); give iig the macros it "
+                                      "uses with -D, -I or -imacros");
             decl.methods.push_back(std::move(*parsed.value()));
         } else {
             const Token &last = sig(end.value());

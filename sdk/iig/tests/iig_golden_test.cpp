@@ -59,7 +59,11 @@ std::vector<std::string> inputs(const fs::path &dir) {
 
 GeneratorOptions options_for(const std::string &name) {
     // A fixed version, so that the goldens do not change with the project version.
-    return GeneratorOptions{name + ".iig", name + ".h", "golden"};
+    GeneratorOptions options;
+    options.input_name = name + ".iig";
+    options.header_name = name + ".h";
+    options.version = "golden";
+    return options;
 }
 
 /* Compares, or rewrites in update mode; reports the first differing line on failure. Update mode

@@ -1,7 +1,11 @@
 /* Unit tests of the pieces of netdext-iig: lexer, __IIG resolution, parameters, rewriting. */
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
+
+#include <unistd.h>
 
 #include <netdext/method_id.h>
 
@@ -39,8 +43,16 @@ ClassDecl parse_class(const std::string &members) {
     return file.value().classes.front();
 }
 
+GeneratorOptions test_options(const std::string &stem) {
+    GeneratorOptions options;
+    options.input_name = stem + ".iig";
+    options.header_name = stem + ".h";
+    options.version = "test";
+    return options;
+}
+
 Diagnostic parse_error(const std::string &source) {
-    auto generated = generate(source, GeneratorOptions{"t.iig", "t.h", "test"});
+    auto generated = generate(source, test_options("t"));
     EXPECT_FALSE(generated.ok());
     return generated.ok() ? Diagnostic{} : generated.error();
 }
@@ -104,15 +116,111 @@ TEST(Conditionals, AllSpellings) {
 }
 
 TEST(Conditionals, ElifChains) {
-    // `#if !__IIG … #elif X` keeps `#if X`.
     EXPECT_EQ(resolve("#if !__IIG\nA\n#elif X\nB\n#else\nC\n#endif\n"),
-              "          \n \n#if   X\nB\n#else\nC\n#endif\n");
-    // `#if X … #elif __IIG … #else …` keeps the __IIG branch as the #else.
+              "          \n \n       \n \n     \nC\n      \n");
     EXPECT_EQ(resolve("#if X\nA\n#elif __IIG\nB\n#else\nC\n#endif\n"),
-              "#if X\nA\n#else      \nB\n     \n \n#endif\n");
-    // Other conditionals pass through untouched.
-    std::string other = "#if FOO && __IIG\nA\n#else\nB\n#endif\n";
+              "     \n \n           \nB\n     \n \n      \n");
+}
+
+TEST(Conditionals, ElifChainsAroundAConditionLeftToTheCompiler) {
+    // F(…) is a function-like macro: netdext-iig cannot evaluate a call to it.
+    const std::string define = "#define F(x) x\n";
+    // `#if 0 … #elif F(1)` keeps `#if F(1)`.
+    EXPECT_EQ(resolve(define + "#if !__IIG\nA\n#elif F(1)\nB\n#else\nC\n#endif\n"),
+              define + "          \n \n#if   F(1)\nB\n#else\nC\n#endif\n");
+    // `#if F(1) … #elif __IIG … #else …` keeps the __IIG branch as the #else.
+    EXPECT_EQ(resolve(define + "#if F(1)\nA\n#elif __IIG\nB\n#else\nC\n#endif\n"),
+              define + "#if F(1)\nA\n#else      \nB\n     \n \n#endif\n");
+    std::string other = define + "#if F(1) && __IIG\nA\n#else\nB\n#endif\n";
     EXPECT_EQ(resolve(other), other);
+}
+
+PreprocessorContext context_with(std::vector<std::string> defines) {
+    PreprocessorContext context = PreprocessorContext::for_iig();
+    for (const std::string &d : defines)
+        context.macros.define_from_command_line(d);
+    return context;
+}
+
+std::string resolve_with(std::string_view source, PreprocessorContext &context) {
+    std::vector<Token> tokens = lex(source);
+    auto resolved = ConditionalResolver::resolve(source, tokens, context);
+    EXPECT_TRUE(resolved.ok()) << (resolved.ok() ? "" : resolved.error().message);
+    return resolved.ok() ? resolved.take() : std::string();
+}
+
+/* What survives of `#if <condition>\nY\n#else\nN\n#endif`: "Y", "N" or "both". */
+std::string branch(const std::string &condition, std::vector<std::string> defines = {}) {
+    PreprocessorContext context = context_with(std::move(defines));
+    std::string out = resolve_with("#if " + condition + "\nY\n#else\nN\n#endif\n", context);
+    bool y = out.find('Y') != std::string::npos, n = out.find('N') != std::string::npos;
+    return y && n ? "both" : y ? "Y" : n ? "N" : "none";
+}
+
+TEST(Conditionals, EvaluatesExpressionsWithCommandLineMacros) {
+    EXPECT_EQ(branch("FEATURE"), "N");
+    EXPECT_EQ(branch("FEATURE", {"FEATURE"}), "Y");
+    EXPECT_EQ(branch("FEATURE", {"FEATURE=0"}), "N");
+    EXPECT_EQ(branch("defined(FEATURE) && !defined FEATURE", {"FEATURE=0"}), "N");
+    EXPECT_EQ(branch("VERSION >= 0x0200 && VERSION < 03000", {"VERSION=512"}), "Y");
+    EXPECT_EQ(branch("(1 << 4) - 1 == 15 ? 'a' == 97 : 0"), "Y");
+    EXPECT_EQ(branch("-1 < 0"), "Y");
+    EXPECT_EQ(branch("-1 < 0u"), "N") << "unsigned comparison, as in C";
+    EXPECT_EQ(branch("10 / 3 * 3 + 10 % 3 == 10 && (6 & 3) == 2 && (6 | 3) == 7 && (6 ^ 3) == 5"),
+              "Y");
+    EXPECT_EQ(branch("A == 3", {"B=1", "A=B+2"}), "Y") << "macros expand recursively";
+    EXPECT_EQ(branch("true && !false"), "Y");
+    EXPECT_EQ(branch("1'000 == 1000ull"), "Y");
+}
+
+TEST(Conditionals, FollowsDefinesAndUndefsInTheFile) {
+    PreprocessorContext context = context_with({});
+    std::string out = resolve_with("#define USE_X 1\n#if USE_X\nX\n#endif\n#undef USE_X\n"
+                                   "#ifdef USE_X\nY\n#endif\n",
+                                   context);
+    EXPECT_NE(out.find('X'), std::string::npos);
+    EXPECT_EQ(out.find('Y'), std::string::npos);
+    EXPECT_NE(out.find("#define USE_X 1"), std::string::npos) << "#define lines pass through";
+}
+
+TEST(Conditionals, UnknownConditionsAreKeptWithAWarning) {
+    PreprocessorContext context = context_with({});
+    std::string in = "#if __has_feature(blocks)\nA\n#endif\n";
+    EXPECT_EQ(resolve_with(in, context), in);
+    ASSERT_EQ(context.warnings.size(), 1u);
+    EXPECT_NE(context.warnings[0].message.find("__has_feature"), std::string::npos)
+        << context.warnings[0].message;
+}
+
+TEST(Conditionals, MalformedExpressionsAndErrorDirectivesFail) {
+    for (const char *bad : {"#if 1 +\n#endif\n", "#if (1\n#endif\n", "#if 1 / 0\n#endif\n",
+                            "#if 1.5\n#endif\n", "#if\n#endif\n", "#ifdef\n#endif\n",
+                            "#error no\n"}) {
+        PreprocessorContext context = context_with({});
+        std::vector<Token> tokens = lex(bad);
+        EXPECT_FALSE(ConditionalResolver::resolve(bad, tokens, context).ok()) << bad;
+    }
+    // A false branch's #error is not an error.
+    EXPECT_EQ(branch("0\n#error unreachable\n#endif\n#if 1"), "Y");
+}
+
+TEST(Conditionals, ReadsMacrosFromIncludedHeadersAndHasInclude) {
+    namespace fs = std::filesystem;
+    fs::path dir = fs::temp_directory_path() / ("iig-include-" + std::to_string(getpid()));
+    fs::create_directories(dir / "Vendor");
+    std::ofstream(dir / "Vendor" / "Config.h") << "#ifndef CONFIG_H\n#define CONFIG_H\n"
+                                                   "#include \"Inner.h\"\n"
+                                                   "#if INNER_LEVEL > 1\n#define HAS_RSS 1\n"
+                                                   "#endif\n#endif\n";
+    std::ofstream(dir / "Vendor" / "Inner.h") << "#define INNER_LEVEL 2\n";
+    PreprocessorContext context = context_with({});
+    context.search = IncludeSearch({dir.string()});
+    std::string out = resolve_with("#include <Vendor/Config.h>\n#if HAS_RSS && "
+                                   "__has_include(<Vendor/Inner.h>) && "
+                                   "!__has_include(\"Nope.h\")\nRSS\n#endif\n",
+                                   context);
+    EXPECT_NE(out.find("RSS"), std::string::npos) << out;
+    fs::remove_all(dir);
 }
 
 TEST(Conditionals, NestedInsideARemovedBranchAreRemoved) {
@@ -254,7 +362,7 @@ TEST(Diagnostics, PointAtTheOriginalLineAndColumn) {
 
 TEST(Warnings, QueueNameOnLocalOnlyMethod) {
     auto generated = generate("class A : public B { public: void f() LOCALONLY QUEUENAME(Q); };",
-                              GeneratorOptions{"a.iig", "a.h", "test"});
+                              test_options("a"));
     ASSERT_TRUE(generated.ok());
     ASSERT_EQ(generated.value().warnings.size(), 1u);
     EXPECT_NE(generated.value().warnings[0].message.find("QUEUENAME"), std::string::npos);
@@ -269,8 +377,8 @@ TEST(Generate, CrLfInputProducesTheSameClass) {
             crlf += '\r';
         crlf += c;
     }
-    auto a = generate(lf, GeneratorOptions{"a.iig", "a.h", "test"});
-    auto b = generate(crlf, GeneratorOptions{"a.iig", "a.h", "test"});
+    auto a = generate(lf, test_options("a"));
+    auto b = generate(crlf, test_options("a"));
     ASSERT_TRUE(a.ok());
     ASSERT_TRUE(b.ok());
     EXPECT_EQ(a.value().implementation, b.value().implementation);

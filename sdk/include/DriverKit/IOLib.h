@@ -21,6 +21,7 @@
 #include <DriverKit/DriverKit_availability.h>
 #include <libkern/OSByteOrder.h>
 #include <netdext/darwin_time.h>
+#include <netdext/format_check.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,10 +44,14 @@ void IOFreeAligned(void *address, size_t length);
 void *netdext_IOMallocArray(size_t elementSize, size_t count, bool zero);
 void netdext_IOFreeArray(void *address, size_t elementSize, size_t count);
 
-int IOLog(const char *format, ...) __attribute__((format(printf, 1, 2)));
-int IOLogv(const char *format, va_list ap) __attribute__((format(printf, 1, 0)));
+/* Formats follow Darwin's rules (%llu for uint64_t, …): under Clang they are checked as on
+ * macOS by the C++ overload below (netdext/format_check.h), not by the printf attribute. */
+int IOLog(const char *format, ...) NETDEXT_CHECK_FORMAT_NO_ARGS(format);
+int IOLogv(const char *format, va_list ap);
 void IOLogBuffer(const char *title, const void *buffer, size_t size);
-void OSReportWithBacktrace(const char *str, ...) __attribute__((format(printf, 1, 2)));
+void OSReportWithBacktrace(const char *str, ...);
+/* netdext: IOLog under another name, for the checked overload to call. */
+int netdext_IOLog(const char *format, ...);
 
 void IOSleep(uint64_t ms);
 void IODelay(uint64_t us);
@@ -90,6 +95,14 @@ uint64_t mach_absolute_time(void);
 uint64_t mach_continuous_time(void);
 
 #ifdef __cplusplus
+}
+#endif
+
+#if defined(__cplusplus) && defined(__clang__)
+/* IOLog with its format checked against its arguments by Darwin's rules (format_check.h). */
+template <class... Args>
+inline int IOLog(const char *format, Args... args) NETDEXT_CHECK_FORMAT(format, Args) {
+    return netdext_IOLog(format, args...);
 }
 #endif
 

@@ -84,6 +84,14 @@ public:
     virtual kern_return_t CreateMapping(uint64_t options, uint64_t address, uint64_t offset,
                                         uint64_t length, uint64_t alignment, IOMemoryMap **map);
 
+    /*
+     * DriverKit: maps the memory "internally" and returns the address and length, as
+     * CreateMapping of [0, length) (0: all of it) would, without a map object: the address stays
+     * valid as long as the descriptor (netdext's memory is always in the driver's process).
+     */
+    kern_return_t Map(uint64_t options, uint64_t address, uint64_t length, uint64_t alignment,
+                      uint64_t *returnAddress, uint64_t *returnLength);
+
     /* A descriptor (+1) for [offset, offset + length) of ofDescriptor, which it retains.
      * Without kIOMemoryDirection* bits in the options it keeps ofDescriptor's direction. */
     static kern_return_t CreateSubMemoryDescriptor(uint64_t memoryDescriptorCreateOptions,

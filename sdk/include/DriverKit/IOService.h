@@ -53,9 +53,14 @@ enum {
 #define IOService_SetPowerOverride_ID netdext::method_id("SetPowerOverride")
 #define IOService_AdjustBusy_ID netdext::method_id("AdjustBusy")
 #define IOService_GetBusyState_ID netdext::method_id("GetBusyState")
+#define IOService_ConfigureReport_ID netdext::method_id("ConfigureReport")
+#define IOService_UpdateReport_ID netdext::method_id("UpdateReport")
 
 struct IOService_IVars;
 class IOUserClient;
+class IOMemoryDescriptor;
+class OSData;
+class OSArray;
 
 class IOService : public OSObject {
 public:
@@ -142,6 +147,49 @@ public:
     kern_return_t GetBusyState(uint32_t *busyState, OSDispatchMethod supermethod = NULL);
 
     /*
+     * Power assertions. netdext's family never sleeps the system on its own, so an assertion
+     * has nothing to hold off: CreatePMAssertion hands out a unique ID (kIOReturnBadArgument for
+     * no bits or a NULL assertionID) and ReleasePMAssertion takes it back (kIOReturnNotFound
+     * for an ID it did not hand out).
+     */
+    kern_return_t CreatePMAssertion(uint32_t assertionBits, uint64_t *assertionID, bool synced);
+    kern_return_t ReleasePMAssertion(uint64_t assertionID);
+    /* Asynchronous Stop: queued on the service's Default queue. */
+    void Stop_async(IOService *provider);
+
+    /*
+     * State notification items: named dictionaries. netdext keeps them per process (on macOS
+     * they are system-wide): Create makes one (kIOReturnExclusiveAccess if it exists), Set
+     * replaces its value (kIOReturnNotFound if it does not), Copy returns a copy (+1).
+     * CopySystemStateNotificationService: there is no such service (kIOReturnUnsupported).
+     */
+    kern_return_t StateNotificationItemCreate(OSString *itemName, OSDictionary *value);
+    kern_return_t StateNotificationItemSet(OSString *itemName, OSDictionary *value);
+    kern_return_t StateNotificationItemCopy(OSString *itemName, OSDictionary **value);
+    kern_return_t CopySystemStateNotificationService(IOService **service) NETDEXT_UNSUPPORTED;
+
+    /*
+     * IOReporting. The system calls ConfigureReport / UpdateReport on a driver that publishes
+     * reports (the base returns kIOReturnUnsupported); SetLegend publishes the legend as the
+     * registry properties IOReportLegend and IOReportLegendPublic. netdext has no reporting
+     * client that would call the first two.
+     */
+    IOReturn ConfigureReport(OSData *channels, uint32_t action, uint32_t *outCount,
+                             OSDispatchMethod supermethod = NULL);
+    IOReturn UpdateReport(OSData *channels, uint32_t action, uint32_t *outElementCount,
+                          uint64_t offset, uint64_t capacity, IOMemoryDescriptor *buffer,
+                          OSDispatchMethod supermethod = NULL);
+    IOReturn SetLegend(OSArray *legend, bool is_public);
+
+    /* CoreAnalytics has no Linux counterpart: the event goes to the log as a debug line. */
+    kern_return_t CoreAnalyticsSendEvent(uint64_t options, OSString *eventName,
+                                         OSDictionary *eventPayload);
+    /* No platform functions exist here: kIOReturnUnsupported, which DriverKit documents for a
+     * function no service executes. */
+    virtual kern_return_t CallPlatformFunction(OSString *functionName, bool waitForFunction,
+                                               OSDictionary *inParam, OSDictionary **outParam);
+
+    /*
      * Matching dictionaries (LOCALONLY). With matching == NULL they return a new dictionary (+1);
      * otherwise they add to `matching` and return it (no extra reference). NULL on a NULL name.
      */
@@ -211,6 +259,10 @@ protected:
     virtual kern_return_t SetPowerOverride_Impl(bool enable);
     virtual kern_return_t AdjustBusy_Impl(int32_t delta);
     virtual kern_return_t GetBusyState_Impl(uint32_t *busyState);
+    virtual IOReturn ConfigureReport_Impl(OSData *channels, uint32_t action, uint32_t *outCount);
+    virtual IOReturn UpdateReport_Impl(OSData *channels, uint32_t action,
+                                       uint32_t *outElementCount, uint64_t offset,
+                                       uint64_t capacity, IOMemoryDescriptor *buffer);
 
 private:
     /* netdext: a copy (+1, see CopyProperties) of one property, or NULL. */

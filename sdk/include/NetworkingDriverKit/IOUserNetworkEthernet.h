@@ -12,8 +12,19 @@
  *
  * Two generations of API are declared: Apple's legacy capital-letter API (dispatchable methods
  * with a trailing OSDispatchMethod, overridden as Name_Impl / IMPL) and the NDK 2.x lower-case
- * LOCALONLY methods (plain virtuals; the reporting ones are implemented, the ones that are driver
- * callbacks by default return kIOReturnUnsupported).
+ * LOCALONLY methods (plain virtuals). A driver overrides either form:
+ *   - The system calls the capital-letter method (SetInterfaceEnable, SetMTU, SelectMediaType,
+ *     …), as the kernel does. Its default implementation calls the lower-case counterpart
+ *     (setInterfaceEnable, setMaxTransferUnit, handleChosenMedia, …), so a class written for
+ *     current SDKs that overrides only the lower-case methods is complete.
+ *   - The lower-case defaults are the family's own behaviour (they never call back up), and an
+ *     override may chain to them with super:: — e.g. setInterfaceEnable enables or disables the
+ *     registered interface's four queues and succeeds; getMaxTransferUnit is ETHERMTU.
+ *   - Apple's DriverKit 19/20 .iig declares SetInterfaceEnable, SetPromiscuousModeEnable,
+ *     SetAllMulticastModeEnable, SelectMediaType, SetWakeOnMagicPacketEnable, SetMTU,
+ *     GetMaxTransferUnit and Set/GetHardwareAssists `= 0`; on a dispatchable method that never
+ *     made the C++ class abstract (the base class declares no _Impl for it), and current SDKs
+ *     pair them with the lower-case methods, so nothing here is pure virtual.
  */
 #ifndef _NETWORKINGDRIVERKIT_IOUSERNETWORKETHERNET_H
 #define _NETWORKINGDRIVERKIT_IOUSERNETWORKETHERNET_H
@@ -150,8 +161,10 @@ public:
     netdext::InterfaceState *netdext_interface() const;
 
 protected:
+    /* Start, Stop and SetPowerState call start, stop and setPowerState (NDK 2.x), whose defaults
+     * are IOService's (stop also unregisters the interface). */
+    kern_return_t Start_Impl(IOService *provider) override;
     kern_return_t SetPowerState_Impl(uint32_t powerstate) override;
-    /* Unregisters the interface (the system tears it down when the service stops). */
     kern_return_t Stop_Impl(IOService *provider) override;
     virtual kern_return_t ReportLinkStatus_Impl(IOUserNetworkLinkStatus linkStatus,
                                                 IOUserNetworkMediaType activeMediaType);
@@ -160,17 +173,18 @@ protected:
                                                     uint64_t maxOutputBandwidth,
                                                     uint64_t effectiveInputBandwidth,
                                                     uint64_t effectiveOutputBandwidth);
-    virtual kern_return_t SetInterfaceEnable_Impl(bool isEnable) = 0;
-    virtual kern_return_t SetPromiscuousModeEnable_Impl(bool enable) = 0;
+    /* Defaults: the lower-case counterpart (SetWakeOnMagicPacketEnable: kIOReturnUnsupported). */
+    virtual kern_return_t SetInterfaceEnable_Impl(bool isEnable);
+    virtual kern_return_t SetPromiscuousModeEnable_Impl(bool enable);
     virtual kern_return_t SetMulticastAddresses_Impl(const IOUserNetworkMACAddress *addresses,
                                                      uint32_t count);
-    virtual kern_return_t SetAllMulticastModeEnable_Impl(bool enable) = 0;
-    virtual kern_return_t SelectMediaType_Impl(IOUserNetworkMediaType mediaType) = 0;
-    virtual kern_return_t SetWakeOnMagicPacketEnable_Impl(bool enable) = 0;
-    virtual kern_return_t SetMTU_Impl(uint32_t mtu) = 0;
-    virtual kern_return_t GetMaxTransferUnit_Impl(uint32_t *mtu) = 0;
-    virtual kern_return_t SetHardwareAssists_Impl(uint32_t hardwareAssists) = 0;
-    virtual kern_return_t GetHardwareAssists_Impl(uint32_t *hardwareAssists) = 0;
+    virtual kern_return_t SetAllMulticastModeEnable_Impl(bool enable);
+    virtual kern_return_t SelectMediaType_Impl(IOUserNetworkMediaType mediaType);
+    virtual kern_return_t SetWakeOnMagicPacketEnable_Impl(bool enable);
+    virtual kern_return_t SetMTU_Impl(uint32_t mtu);
+    virtual kern_return_t GetMaxTransferUnit_Impl(uint32_t *mtu);
+    virtual kern_return_t SetHardwareAssists_Impl(uint32_t hardwareAssists);
+    virtual kern_return_t GetHardwareAssists_Impl(uint32_t *hardwareAssists);
     virtual kern_return_t ReportNicProxyLimits_Impl(nicproxy_limits_info_s nicproxy_limits_info);
 
 private:

@@ -92,6 +92,19 @@ public:
     void traceEvent(uint32_t event) const;
     kern_return_t prepareWithQueue(IOUserNetworkPacketQueue *queue,
                                    IOUserNetworkPacketDirection direction);
+    /* DriverKit 24: hardware VLAN tags need kFeatureHardwareVlan, which netdext's family never
+     * enables: getVlanTag returns false (as documented for that case) and setVlanTag, which
+     * must not be used then, is reported as misuse. */
+    bool getVlanTag(uint16_t *vlanTag) const;
+    void setVlanTag(uint16_t vlanTag);
+    /* The packet of `pool` that `descriptor` names (+0, as IOUserNetworkPacketBufferPool::
+     * newPacket returns it); NULL if it names none. */
+    static IOUserNetworkPacket *withPool(IOUserNetworkPacketBufferPool *pool,
+                                         IOUserNetworkPacketDescriptor *descriptor,
+                                         IOOptionBits options);
+    bool initWithPool(IOUserNetworkPacketBufferPool *pool,
+                      IOUserNetworkPacketDescriptor *descriptor,
+                      IOOptionBits options) NETDEXT_UNSUPPORTED;
 
     /* netdext: the shared state behind this packet (set up by its pool). */
     netdext::PacketState *netdext_state() const { return m_state; }

@@ -43,8 +43,11 @@ public:
     virtual kern_return_t GetPacketCount(uint32_t *count);
     virtual kern_return_t GetBufferCount(uint32_t *count);
 
-    /* NDK 2.x */
-    IOReturn allocatePacket(IOUserNetworkPacket **packet, IOOptionBits options);
+    /* NDK 2.x. Public drivers call both allocatePacket(&packet) and
+     * allocatePacket(&packet, kIOUserNetworkNonBlocking), so `options` has a default; its value
+     * is not published (netdext: non-blocking, which is all netdext does). */
+    IOReturn allocatePacket(IOUserNetworkPacket **packet,
+                            IOOptionBits options = kIOUserNetworkNonBlocking);
     IOReturn deallocatePacket(IOUserNetworkPacket *packet);
     IOReturn deallocatePackets(IOUserNetworkPacket **packets, uint32_t count);
     IOReturn newPacket(IOUserNetworkPacketDescriptor *descriptor, IOUserNetworkPacket **packet);

@@ -65,7 +65,10 @@ public:
     IOReturn setEnable(bool isEnable);
     IOReturn requestDequeue(void *refCon = nullptr, IOOptionBits options = 0);
     IOReturn requestEnqueue(void *refCon = nullptr, IOOptionBits options = 0);
-    IOReturn enqueuePackets(IOUserNetworkPacket **inPackets, uint32_t count, IOOptionBits options);
+    /* Public drivers call enqueuePackets(packets, count): `options` has a default (value not
+     * published; netdext ignores options). */
+    IOReturn enqueuePackets(IOUserNetworkPacket **inPackets, uint32_t count,
+                            IOOptionBits options = 0);
     IOReturn setPacketPoller(IOUserNetworkPacketPoller *poller) NETDEXT_UNSUPPORTED;
 
     /* netdext */

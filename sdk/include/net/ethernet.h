@@ -3,8 +3,8 @@
  *
  * netdext: Darwin's struct ether_addr has `octet[6]` and an `ether_addr_t` typedef; glibc's has
  * `ether_addr_octet[6]`. This header replaces glibc's <net/ethernet.h> for code built against the
- * SDK (same include guard) and offers both member names, so Darwin drivers and glibc headers such
- * as <netinet/if_ether.h> compile alike.
+ * SDK (same include guard) and offers both member names (glibc's as a macro), so Darwin drivers
+ * and glibc headers such as <netinet/if_ether.h> compile alike.
  */
 #ifndef _NET_ETHERNET_H
 #define _NET_ETHERNET_H 1
@@ -15,11 +15,11 @@
 #include <linux/if_ether.h>
 
 struct __attribute__((__packed__)) ether_addr {
-    union {
-        uint8_t octet[ETH_ALEN];            /* Darwin */
-        uint8_t ether_addr_octet[ETH_ALEN]; /* glibc */
-    };
+    uint8_t octet[ETH_ALEN]; /* Darwin */
 };
+/* glibc's name for the member. (A union of both names would make Darwin's initializer
+ * `ether_addr_t mac = {{…}}` warn under -Wall: -Wmissing-braces.) */
+#define ether_addr_octet octet
 typedef struct ether_addr ether_addr_t;
 #define NETDEXT_ETHER_ADDR_T_DEFINED
 

@@ -55,6 +55,14 @@ template <class C, class R, class... A> struct CallableTraits<R (C::*)(A...)> {
     using Inv = Invocation<R, std::decay_t<A>...>;
 };
 
+/*
+ * What the M_Impl stub of a method declared `= 0` in class `cls`'s .iig does when called (no
+ * subclass implements it): logs a fault naming it and returns kIOReturnUnsupported, as Apple's
+ * runtime answers a message nobody implements.
+ */
+kern_return_t report_unimplemented(const OSMetaClassBase *self, const char *cls,
+                                   const char *method);
+
 /* Reports a SUPERDISPATCH call that no class in the chain implements (a driver bug). */
 void report_unhandled_super(const OSMetaClassBase *self, uint64_t msgid, kern_return_t kr);
 

@@ -19,7 +19,19 @@ template <class T> OSObject *make_instance() {
         return new T;
 }
 
-/* The factory for a metaclass: NULL for abstract classes. */
+/*
+ * The factory of a class that netdext-iig generated. Apple's generated glue instantiates every
+ * class declared in an .iig, so a class that is still abstract fails to build; so does this.
+ */
+template <class T> OSObject *make_concrete_instance() {
+    static_assert(!std::is_abstract_v<T>,
+                  "netdext: this class, declared in an .iig, is abstract: a pure virtual method "
+                  "it declares or inherits has no override (the compiler names it below). "
+                  "Apple's iig output instantiates every class too, so Xcode rejects it as well.");
+    return new T;
+}
+
+/* The factory for a metaclass of the SDK's own classes: NULL for abstract classes. */
 template <class T> constexpr OSMetaClass::Factory factory_for() {
     if constexpr (std::is_abstract_v<T>)
         return nullptr;
@@ -54,17 +66,26 @@ kern_return_t create_action(OSObject *target, uint64_t targetmsgid, uint64_t msg
 } // namespace netdext
 
 /*
- * Defines the metaclass g<cls>MetaClass (super: g<base>MetaClass), registers the class by name,
- * and defines sGetMetaClass, getMetaClass and Dispatch. `queues` is a netdext::MethodQueueName
- * array (or nullptr) of `nqueues` entries.
+ * Defines the metaclass g<cls>MetaClass (super: g<base>MetaClass) with `factory`, registers the
+ * class by name, and defines sGetMetaClass, getMetaClass and Dispatch. `queues` is a
+ * netdext::MethodQueueName array (or nullptr) of `nqueues` entries.
  */
-#define NETDEXT_DEFINE_CLASS(cls, base, queues, nqueues)                                         \
-    static OSMetaClass cls##_sMetaClass(#cls, &g##base##MetaClass, netdext::factory_for<cls>(),  \
-                                        queues, nqueues, sizeof(cls));                           \
+#define NETDEXT_DEFINE_CLASS_WITH_FACTORY(cls, base, factory, queues, nqueues)                   \
+    static OSMetaClass cls##_sMetaClass(#cls, &g##base##MetaClass, factory, queues, nqueues,      \
+                                        sizeof(cls));                                            \
     OSMetaClass *g##cls##MetaClass = &cls##_sMetaClass;                                          \
     static const OSClassLoadInformation cls##_Class(&cls##_sMetaClass);                          \
     OSMetaClass *cls::sGetMetaClass() { return g##cls##MetaClass; }                              \
     const OSMetaClass *cls::getMetaClass() const { return g##cls##MetaClass; }                   \
     kern_return_t cls::Dispatch(const IORPC rpc) { return _Dispatch(this, rpc); }
+
+/* The SDK's own classes: an abstract one is registered without a factory. */
+#define NETDEXT_DEFINE_CLASS(cls, base, queues, nqueues)                                         \
+    NETDEXT_DEFINE_CLASS_WITH_FACTORY(cls, base, netdext::factory_for<cls>(), queues, nqueues)
+
+/* A class netdext-iig generated: it must be concrete (see make_concrete_instance). */
+#define NETDEXT_DEFINE_CONCRETE_CLASS(cls, base, queues, nqueues)                                \
+    NETDEXT_DEFINE_CLASS_WITH_FACTORY(cls, base, &netdext::make_concrete_instance<cls>, queues,  \
+                                      nqueues)
 
 #endif

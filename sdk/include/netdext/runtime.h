@@ -7,10 +7,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <DriverKit/IOReturn.h>
 #include <atomic>
 #include <chrono>
 #include <string>
 #include <functional>
+
+class IOService;
 
 namespace netdext {
 
@@ -53,6 +56,27 @@ struct RuntimeStats {
     std::atomic<uint64_t> live_queues{0};      /* IODispatchQueue threads alive */
 };
 RuntimeStats &runtime_stats();
+
+/* ---- kern_return_t values ---- */
+/* The IOReturn.h name of a value ("kIOReturnNotFound"), or NULL for other values. */
+const char *ioreturn_name(kern_return_t kr);
+/* "kIOReturnNotFound (0xe00002f0)", or "0x12345678" for a value IOReturn.h does not name. */
+std::string describe_return(kern_return_t kr);
+
+/* ---- creating a personality's service ---- */
+struct ServiceCreation {
+    IOService *service = nullptr; /* +1, init()ed; nullptr on failure */
+    kern_return_t status = 0;      /* kIOReturnSuccess, or why not (see below) */
+    std::string reason;            /* on failure: one line naming the class and the problem */
+};
+/*
+ * What the kernel does with a personality's IOUserClass: finds the class among those the
+ * driver's image registered, allocates it and calls init(). Failures (each with its reason):
+ * kIOReturnNotFound (no such class; suggests a registered name that differs only in case),
+ * kIOReturnUnsupported (the class is abstract, or not an IOService), kIOReturnNoMemory (init()
+ * returned false). netdext-host and the driver test bench both create drivers with this.
+ */
+ServiceCreation create_service(const std::string &class_name);
 
 /*
  * Waits until every dispatch queue of the process is idle (no block queued or running) or the

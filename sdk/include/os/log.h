@@ -38,8 +38,22 @@ void netdext_os_log_impl(os_log_t log, os_log_type_t type, const char *format, .
 #define OS_LOG_DEFAULT (&_os_log_default)
 #define OS_LOG_DISABLED (&_os_log_disabled)
 
+#if defined(__cplusplus) && defined(__clang__)
+#include <netdext/format_check.h>
+namespace netdext::format {
+/* os_log with its format checked by Darwin's rules, as Apple's Clang checks it (format_check.h). */
+template <class... Args>
+inline void os_log_checked(os_log_t log, os_log_type_t type, const char *format, Args... args)
+    NETDEXT_CHECK_FORMAT(format, Args) {
+    netdext_os_log_impl(log, type, format, args...);
+}
+} // namespace netdext::format
+#define os_log_with_type(log, type, fmt, ...) \
+    ::netdext::format::os_log_checked((log), (type), (fmt), ##__VA_ARGS__)
+#else
 #define os_log_with_type(log, type, format, ...) \
     netdext_os_log_impl((log), (type), (format), ##__VA_ARGS__)
+#endif
 #define os_log(log, format, ...) os_log_with_type(log, OS_LOG_TYPE_DEFAULT, format, ##__VA_ARGS__)
 #define os_log_info(log, format, ...) os_log_with_type(log, OS_LOG_TYPE_INFO, format, ##__VA_ARGS__)
 #define os_log_debug(log, format, ...) os_log_with_type(log, OS_LOG_TYPE_DEBUG, format, ##__VA_ARGS__)

@@ -192,6 +192,24 @@ bool IOMemoryDescriptor::netdext_zero(uint64_t offset, uint64_t length) {
                           [](uint8_t *piece, uint64_t n, uint64_t) { std::memset(piece, 0, n); });
 }
 
+// netdext: memory is always in this process, so the "internal" mapping is the address a
+// CreateMapping would return; it stays valid for the descriptor's life with no map object (a
+// map retains its descriptor, which would then never be freed).
+kern_return_t IOMemoryDescriptor::Map(uint64_t options, uint64_t address, uint64_t length,
+                                      uint64_t alignment, uint64_t *returnAddress,
+                                      uint64_t *returnLength) {
+    IOMemoryMap *map = nullptr;
+    kern_return_t kr = CreateMapping(options, address, 0, length, alignment, &map);
+    if (kr != kIOReturnSuccess)
+        return kr;
+    if (returnAddress != nullptr)
+        *returnAddress = map->GetAddress();
+    if (returnLength != nullptr)
+        *returnLength = map->GetLength();
+    map->release();
+    return kIOReturnSuccess;
+}
+
 kern_return_t IOMemoryDescriptor::CreateMapping(uint64_t options, uint64_t address, uint64_t offset,
                                                 uint64_t length, uint64_t, IOMemoryMap **map) {
     if (map == nullptr)

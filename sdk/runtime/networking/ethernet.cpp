@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "state.h"
 
@@ -25,6 +26,12 @@ kern_return_t IOUserNetworkEthernet::_Dispatch(OSMetaClassBase *object, const IO
     case IOService_SetPowerState_ID:
         if (netdext::dispatch_to(rpc, [self](uint32_t powerstate) {
                 return self->IOUserNetworkEthernet::SetPowerState_Impl(powerstate);
+            }))
+            return kIOReturnSuccess;
+        break;
+    case IOService_Start_ID:
+        if (netdext::dispatch_to(rpc, [self](IOService *provider) {
+                return self->IOUserNetworkEthernet::Start_Impl(provider);
             }))
             return kIOReturnSuccess;
         break;
@@ -380,16 +387,20 @@ kern_return_t IOUserNetworkEthernet::ReportNicProxyLimits(nicproxy_limits_info_s
 
 // ---- legacy dispatchable: base implementations -----------------------------------------------
 
+// Start, Stop and SetPowerState come from the system as dispatchable calls; the family passes
+// them to the lower-case methods, whose defaults do the IOService work — so a driver may
+// override either form, and a lower-case override chains to super:: as usual.
+kern_return_t IOUserNetworkEthernet::Start_Impl(IOService *provider) {
+    return start(provider) ? kIOReturnSuccess : kIOReturnError;
+}
+
 kern_return_t IOUserNetworkEthernet::SetPowerState_Impl(uint32_t powerstate) {
-    return SetPowerState(powerstate, (OSDispatchMethod)&IOService::_Dispatch);
+    return setPowerState(powerstate, nullptr);
 }
 
 kern_return_t IOUserNetworkEthernet::Stop_Impl(IOService *provider) {
-    {
-        std::lock_guard lock(ivars->state.mutex);
-        unregister(this, ivars->state);
-    }
-    return Stop(provider, (OSDispatchMethod)&IOService::_Dispatch);
+    stop(provider);
+    return kIOReturnSuccess;
 }
 
 kern_return_t IOUserNetworkEthernet::ReportLinkStatus_Impl(IOUserNetworkLinkStatus linkStatus,
@@ -425,13 +436,54 @@ kern_return_t IOUserNetworkEthernet::ReportDataBandwidths_Impl(uint64_t maxIn, u
     return kIOReturnSuccess;
 }
 
-kern_return_t IOUserNetworkEthernet::SetMulticastAddresses_Impl(const IOUserNetworkMACAddress *,
-                                                                uint32_t) {
-    return kIOReturnSuccess;
+// DriverKit 20.4: deprecated in favour of setMulticastAddresses, which it calls.
+kern_return_t IOUserNetworkEthernet::SetMulticastAddresses_Impl(
+    const IOUserNetworkMACAddress *addresses, uint32_t count) {
+    static_assert(sizeof(IOUserNetworkMACAddress) == sizeof(ether_addr_t));
+    if (addresses == nullptr && count > 0)
+        return kIOReturnBadArgument;
+    std::vector<ether_addr_t> list(count);
+    for (uint32_t i = 0; i < count; ++i)
+        std::memcpy(list[i].octet, addresses[i].octet, sizeof list[i].octet);
+    return setMulticastAddresses(list.data(), count);
 }
 
 kern_return_t IOUserNetworkEthernet::ReportNicProxyLimits_Impl(nicproxy_limits_info_s) {
     return kIOReturnSuccess; // Linux has no NIC proxy offload to configure
+}
+
+// DriverKit: `= 0` in Apple's DriverKit 19/20 .iig (no family implementation); current SDKs
+// pair each with a lower-case method, which is what these defaults call.
+kern_return_t IOUserNetworkEthernet::SetInterfaceEnable_Impl(bool isEnable) {
+    return setInterfaceEnable(isEnable);
+}
+kern_return_t IOUserNetworkEthernet::SetPromiscuousModeEnable_Impl(bool enable) {
+    return setPromiscuousModeEnable(enable);
+}
+kern_return_t IOUserNetworkEthernet::SetAllMulticastModeEnable_Impl(bool enable) {
+    return setAllMulticastModeEnable(enable);
+}
+kern_return_t IOUserNetworkEthernet::SelectMediaType_Impl(IOUserNetworkMediaType mediaType) {
+    return handleChosenMedia(mediaType);
+}
+kern_return_t IOUserNetworkEthernet::SetWakeOnMagicPacketEnable_Impl(bool) {
+    return kIOReturnUnsupported; // no lower-case counterpart: a driver without WOMP support
+}
+kern_return_t IOUserNetworkEthernet::SetMTU_Impl(uint32_t mtu) { return setMaxTransferUnit(mtu); }
+kern_return_t IOUserNetworkEthernet::GetMaxTransferUnit_Impl(uint32_t *mtu) {
+    if (mtu == nullptr)
+        return kIOReturnBadArgument;
+    *mtu = getMaxTransferUnit();
+    return kIOReturnSuccess;
+}
+kern_return_t IOUserNetworkEthernet::SetHardwareAssists_Impl(uint32_t hardwareAssists) {
+    return setHardwareAssists(hardwareAssists, ~0u);
+}
+kern_return_t IOUserNetworkEthernet::GetHardwareAssists_Impl(uint32_t *hardwareAssists) {
+    if (hardwareAssists == nullptr)
+        return kIOReturnBadArgument;
+    *hardwareAssists = getHardwareAssists();
+    return kIOReturnSuccess;
 }
 
 // ---- NDK 2.x --------------------------------------------------------------------------------
@@ -447,7 +499,15 @@ IOReturn IOUserNetworkEthernet::registerEthernetInterface(ether_addr_t macAddres
                           "registerEthernetInterface: separate TX and RX pools are not supported");
         return kIOReturnUnsupported;
     }
-    return RegisterEthernetInterface(macAddress, txPool, queues, numQueues);
+    kern_return_t kr = RegisterEthernetInterface(macAddress, txPool, queues, numQueues);
+    if (kr != kIOReturnSuccess || !ivars->state.media_types.empty())
+        return kr;
+    // NDK 2.x: the family asks the driver for its media instead of being told them.
+    MediaWord media[32];
+    uint32_t count = sizeof media / sizeof media[0];
+    if (getSupportedMediaArray(media, &count) == kIOReturnSuccess && count > 0)
+        (void)ReportAvailableMediaTypes(media, count);
+    return kr;
 }
 
 IOReturn IOUserNetworkEthernet::registerEthernetInterface(IOUserNetworkPacketQueue **queues,
@@ -461,11 +521,38 @@ IOReturn IOUserNetworkEthernet::registerEthernetInterface(IOUserNetworkPacketQue
     return registerEthernetInterface(mac, queues, numQueues, txPool, rxPool);
 }
 
-IOReturn IOUserNetworkEthernet::setInterfaceEnable(bool) { return kIOReturnUnsupported; }
-IOReturn IOUserNetworkEthernet::setPromiscuousModeEnable(bool) { return kIOReturnUnsupported; }
-IOReturn IOUserNetworkEthernet::setAllMulticastModeEnable(bool) { return kIOReturnUnsupported; }
-IOReturn IOUserNetworkEthernet::setMulticastAddresses(const ether_addr_t *, uint32_t) {
-    return kIOReturnUnsupported;
+// The lower-case defaults: what the family itself does (they never call the capital-letter
+// methods' _Impl, which call them). Observed on macOS: drivers chain their setInterfaceEnable to
+// super and rely on it for the queues, and getMaxTransferUnit's default is Ethernet's MTU.
+IOReturn IOUserNetworkEthernet::setInterfaceEnable(bool enable) {
+    InterfaceState &state = ivars->state;
+    std::array<IOUserNetworkPacketQueue *, 4> queues{};
+    {
+        std::lock_guard lock(state.mutex);
+        if (!state.registered)
+            return kIOReturnSuccess;
+        for (size_t i = 0; i < 4; ++i) {
+            queues[i] = state.queues[i];
+            if (queues[i] != nullptr)
+                queues[i]->retain();
+        }
+    }
+    IOReturn result = kIOReturnSuccess;
+    for (IOUserNetworkPacketQueue *queue : queues) {
+        if (queue == nullptr)
+            continue;
+        IOReturn kr = queue->SetEnable(enable);
+        if (result == kIOReturnSuccess)
+            result = kr;
+        queue->release();
+    }
+    return result;
+}
+IOReturn IOUserNetworkEthernet::setPromiscuousModeEnable(bool) { return kIOReturnSuccess; }
+IOReturn IOUserNetworkEthernet::setAllMulticastModeEnable(bool) { return kIOReturnSuccess; }
+IOReturn IOUserNetworkEthernet::setMulticastAddresses(const ether_addr_t *addresses,
+                                                      uint32_t count) {
+    return addresses == nullptr && count > 0 ? kIOReturnBadArgument : kIOReturnSuccess;
 }
 
 IOReturn IOUserNetworkEthernet::getSupportedMediaArray(MediaWord *mediaArray,
@@ -483,8 +570,8 @@ IOReturn IOUserNetworkEthernet::getSupportedMediaArray(MediaWord *mediaArray,
     return kIOReturnSuccess;
 }
 
-IOReturn IOUserNetworkEthernet::handleChosenMedia(MediaWord chosenMedia) {
-    return SelectMediaType(chosenMedia);
+IOReturn IOUserNetworkEthernet::handleChosenMedia(MediaWord) {
+    return kIOReturnUnsupported; // the family cannot switch the hardware's medium
 }
 
 MediaWord IOUserNetworkEthernet::getInitialMedia() { return kIOUserNetworkMediaEthernetAuto; }
@@ -499,20 +586,23 @@ IOReturn IOUserNetworkEthernet::reportDataBandwidths(uint64_t maxIn, uint64_t ma
                                                      uint64_t effIn, uint64_t effOut) {
     return ReportDataBandwidths(maxIn, maxOut, effIn, effOut);
 }
-IOReturn IOUserNetworkEthernet::setMaxTransferUnit(uint32_t mtu) { return SetMTU(mtu); }
-uint32_t IOUserNetworkEthernet::getMaxTransferUnit() {
-    uint32_t mtu = 0;
-    return GetMaxTransferUnit(&mtu) == kIOReturnSuccess ? mtu : ETHERMTU;
+IOReturn IOUserNetworkEthernet::setMaxTransferUnit(uint32_t mtu) {
+    // The family accepts any MTU up to the maximum (a driver with a hardware limit overrides).
+    uint32_t max = 0;
+    if (GetMaxTransferUnit(&max) != kIOReturnSuccess || max == 0)
+        max = ETHERMTU;
+    return mtu <= max ? kIOReturnSuccess : kIOReturnBadArgument;
 }
-uint32_t IOUserNetworkEthernet::getHardwareAssists() {
-    uint32_t assists = 0;
-    return GetHardwareAssists(&assists) == kIOReturnSuccess ? assists : 0;
-}
-IOReturn IOUserNetworkEthernet::setHardwareAssists(uint32_t hardwareAssists) {
-    return SetHardwareAssists(hardwareAssists);
-}
+uint32_t IOUserNetworkEthernet::getMaxTransferUnit() { return ETHERMTU; }
+uint32_t IOUserNetworkEthernet::getHardwareAssists() { return 0; }
+IOReturn IOUserNetworkEthernet::setHardwareAssists(uint32_t) { return kIOReturnSuccess; }
 IOReturn IOUserNetworkEthernet::setHardwareAssists(uint32_t hardwareAssists, uint32_t mask) {
-    return SetHardwareAssists((getHardwareAssists() & ~mask) | (hardwareAssists & mask));
+    if (mask == ~0u)
+        return setHardwareAssists(hardwareAssists);
+    uint32_t current = 0;
+    if (GetHardwareAssists(&current) != kIOReturnSuccess)
+        current = 0;
+    return setHardwareAssists((current & ~mask) | (hardwareAssists & mask));
 }
 IOReturn IOUserNetworkEthernet::getTSOOptions(IOUserNetworkTSOOptions *options) {
     if (options == nullptr)
@@ -557,9 +647,16 @@ IOReturn IOUserNetworkEthernet::reportNicProxyLimits(nicproxy_limits_info_t limi
 IOReturn IOUserNetworkEthernet::processInterfaceCommand(ifdrv_t *) { return kIOReturnUnsupported; }
 IOReturn IOUserNetworkEthernet::updateInterfaceDescriptor() { return kIOReturnSuccess; }
 IOReturn IOUserNetworkEthernet::setPowerState(unsigned long powerState, IOService *) {
-    return SetPowerState(uint32_t(powerState));
+    return SetPowerState(uint32_t(powerState), (OSDispatchMethod)&IOService::_Dispatch);
 }
 bool IOUserNetworkEthernet::start(IOService *provider) {
-    return Start(provider) == kIOReturnSuccess;
+    return Start(provider, (OSDispatchMethod)&IOService::_Dispatch) == kIOReturnSuccess;
 }
-void IOUserNetworkEthernet::stop(IOService *provider) { Stop(provider); }
+// Unregisters the interface (the system tears it down when the service stops), then IOService.
+void IOUserNetworkEthernet::stop(IOService *provider) {
+    {
+        std::lock_guard lock(ivars->state.mutex);
+        unregister(this, ivars->state);
+    }
+    (void)Stop(provider, (OSDispatchMethod)&IOService::_Dispatch);
+}

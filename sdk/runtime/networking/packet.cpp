@@ -355,6 +355,33 @@ kern_return_t IOUserNetworkPacket::setIsLinkMulticast(bool multicast) {
 }
 bool IOUserNetworkPacket::isTransportTrafficBackground() const { return false; }
 bool IOUserNetworkPacket::isTransportTrafficRealtime() const { return false; }
+bool IOUserNetworkPacket::getVlanTag(uint16_t *vlanTag) const {
+    if (vlanTag != nullptr)
+        *vlanTag = 0;
+    return false;
+}
+
+void IOUserNetworkPacket::setVlanTag(uint16_t) {
+    netdext::report_misuse(this, "setVlanTag without hardware VLAN support (the family never "
+                                 "enables kFeatureHardwareVlan)");
+}
+
+IOUserNetworkPacket *IOUserNetworkPacket::withPool(IOUserNetworkPacketBufferPool *pool,
+                                                   IOUserNetworkPacketDescriptor *descriptor,
+                                                   IOOptionBits) {
+    IOUserNetworkPacket *packet = nullptr;
+    if (pool == nullptr || pool->newPacket(descriptor, &packet) != kIOReturnSuccess)
+        return nullptr;
+    return packet;
+}
+
+// Apple's two-step construction cannot attach an object the caller allocated to the pool's
+// shared memory; use withPool (or the pool's newPacket).
+bool IOUserNetworkPacket::initWithPool(IOUserNetworkPacketBufferPool *,
+                                       IOUserNetworkPacketDescriptor *, IOOptionBits) {
+    return false;
+}
+
 void IOUserNetworkPacket::setWakeFlag() {}
 void IOUserNetworkPacket::setCompletionStatus(IOReturn status) {
     if (m_state != nullptr)

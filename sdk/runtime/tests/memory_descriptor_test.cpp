@@ -137,6 +137,19 @@ TEST_F(MemoryTest, MappingIsWhereTheBytesAre) {
     OSSafeReleaseNULL(buffer);
 }
 
+TEST_F(MemoryTest, MapReturnsTheAddressWithoutAMapObject) {
+    IOBufferMemoryDescriptor *buffer = make_buffer(8192);
+    uint64_t address = 0, length = 0;
+    ASSERT_EQ(buffer->Map(0, 0, 0, 0, &address, &length), kIOReturnSuccess);
+    EXPECT_EQ(address, reinterpret_cast<uint64_t>(address_of(buffer)));
+    EXPECT_EQ(length, 8192u);
+    ASSERT_EQ(buffer->Map(0, 0, 100, 0, &address, &length), kIOReturnSuccess);
+    EXPECT_EQ(length, 100u);
+    EXPECT_EQ(buffer->Map(0, 0, 8193, 0, &address, &length), kIOReturnBadArgument);
+    EXPECT_EQ(buffer->getRetainCount(), 1) << "Map keeps no reference to the descriptor";
+    OSSafeReleaseNULL(buffer);
+}
+
 TEST_F(MemoryTest, MappingBoundsAndOptions) {
     IOBufferMemoryDescriptor *buffer = make_buffer(4096);
     uint64_t base = reinterpret_cast<uint64_t>(address_of(buffer));

@@ -235,7 +235,7 @@ TEST_F(AppleStyleNicBench, TheMacFilterDecidesWhatIsReceived) {
     EXPECT_TRUE(contains(bench->logs(), "echo tick: 2 frame(s) delivered, 2 filtered"));
 
     // Join the group: the multicast echo passes, the other station's still does not.
-    ASSERT_EQ(bench->set_multicast_list({ether_addr_t{{{0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb}}}}),
+    ASSERT_EQ(bench->set_multicast_list({ether_addr_t{{0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb}}}),
               kIOReturnSuccess);
     send(make_frame(kNicMac, kMdns, 64, 5));
     send(make_frame(kNicMac, kOtherMac, 64, 6));
@@ -268,7 +268,7 @@ TEST_F(AppleStyleNicBench, TooManyMulticastAddressesMeansAllMulticast) {
     start_and_enable();
     std::vector<ether_addr_t> groups(33);
     for (size_t i = 0; i < groups.size(); ++i)
-        groups[i] = ether_addr_t{{{0x01, 0x00, 0x5e, 0x00, 0x01, uint8_t(i)}}};
+        groups[i] = ether_addr_t{{0x01, 0x00, 0x5e, 0x00, 0x01, uint8_t(i)}};
     ASSERT_EQ(bench->set_multicast_list(groups), kIOReturnSuccess);
     EXPECT_TRUE(contains(bench->logs(), "multicast filter: 33 address(es), overflow"));
     send(make_frame(kNicMac, kMdns, 64));

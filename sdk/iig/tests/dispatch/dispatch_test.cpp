@@ -77,11 +77,19 @@ TEST_F(GeneratedDispatch, CreatesClassesByName) {
     EXPECT_EQ(leaf->ivars, nullptr); // DispatchLeaf's own ivars (shadowing the base's): unused
     leaf->release();
 
-    // An abstract class is registered but cannot be instantiated.
+    // As with Apple's iig, `= 0` on a dispatchable method does not make the class abstract: it
+    // is created, and the method it does not implement answers kIOReturnUnsupported.
     const OSMetaClass *abstract = OSMetaClass::find("DispatchAbstract");
     ASSERT_NE(abstract, nullptr);
-    EXPECT_TRUE(abstract->isAbstract());
-    EXPECT_EQ(abstract->alloc(), nullptr);
+    EXPECT_FALSE(abstract->isAbstract());
+    OSObject *object = abstract->alloc();
+    auto *unimplemented = OSDynamicCast(DispatchAbstract, object);
+    ASSERT_NE(unimplemented, nullptr);
+    ASSERT_TRUE(unimplemented->init());
+    const uint64_t unhandled = netdext::runtime_stats().unhandled_messages.load();
+    EXPECT_EQ(unimplemented->MustImplement(3), kIOReturnUnsupported);
+    EXPECT_EQ(netdext::runtime_stats().unhandled_messages.load(), unhandled + 1);
+    unimplemented->release();
     // Every TYPE method has its own OSAction subclass.
     EXPECT_NE(OSMetaClass::find("OSAction_DispatchBase_Tick"), nullptr);
     EXPECT_EQ(OSTypeID(OSAction_DispatchBase_Tick)->getSuperClass(), OSTypeID(OSAction));

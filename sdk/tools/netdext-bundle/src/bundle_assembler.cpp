@@ -6,6 +6,7 @@
 #include <fstream>
 #include <unistd.h>
 
+#include "info_plist.h"
 #include "property_list.h"
 
 #include <netdext/file_io.h>
@@ -33,26 +34,31 @@ Result<bool> write_file(const fs::path &path, const std::string &text) {
 
 } // namespace
 
-Result<std::string> BundleAssembler::process_plist(const std::string &path,
-                                                   bool is_info_plist) const {
+Result<std::string> BundleAssembler::process_plist(const std::string &path, bool is_info_plist,
+                                                   std::vector<std::string> &warnings) const {
     Result<std::string> text = read_file(path);
     if (!text.ok())
         return text;
-    Result<std::string> expanded =
-        m_inputs.settings.expand(text.value(), path, looks_like_xml(text.value()));
-    if (!expanded.ok())
-        return expanded;
-    Result<PropertyList> plist = PropertyList::parse(expanded.value());
+    Result<PropertyList> plist = PropertyList::parse(text.value());
     if (!plist.ok())
-        return Result<std::string>::failure(
-            path + ": error: not a valid property list after substitution: " + plist.error());
+        return Result<std::string>::failure(path + ": error: not a valid property list: " +
+                                            plist.error());
     if (!plist.value().is_dictionary())
         return Result<std::string>::failure(path + ": error: the top level is not a <dict>");
+    std::vector<std::string> found;
+    plist.value().expand_values(m_inputs.settings, found);
+    if (is_info_plist)
+        complete_info_plist(plist.value(), m_inputs.settings, found);
+    for (const std::string &warning : found)
+        warnings.push_back(path + ": warning: " + warning);
     if (is_info_plist) {
         for (const char *key : {"CFBundleIdentifier", "CFBundleExecutable"}) {
             if (plist.value().string_value(key).empty())
-                return Result<std::string>::failure(path + ": error: Info.plist has no " + key +
-                                                    " string");
+                return Result<std::string>::failure(
+                    path + ": error: Info.plist has no " + key +
+                    " string (give it one, or let it be generated: GENERATE_INFOPLIST_FILE=YES "
+                    "with PRODUCT_BUNDLE_IDENTIFIER and EXECUTABLE_NAME, which "
+                    "netdext_add_dext sets)");
         }
         std::string executable = plist.value().string_value("CFBundleExecutable");
         if (executable.find('/') != std::string::npos || executable == "." || executable == "..")
@@ -62,11 +68,11 @@ Result<std::string> BundleAssembler::process_plist(const std::string &path,
     return plist.value().to_xml();
 }
 
-Result<bool> BundleAssembler::assemble() const {
-    Result<std::string> info = process_plist(m_inputs.info_plist, true);
+Result<bool> BundleAssembler::assemble(std::vector<std::string> &warnings) const {
+    Result<std::string> info = process_plist(m_inputs.info_plist, true, warnings);
     if (!info.ok())
         return Result<bool>::failure(info.error());
-    Result<std::string> entitlements = process_plist(m_inputs.entitlements, false);
+    Result<std::string> entitlements = process_plist(m_inputs.entitlements, false, warnings);
     if (!entitlements.ok())
         return Result<bool>::failure(entitlements.error());
     Result<PropertyList> parsed = PropertyList::parse(info.value());

@@ -2,7 +2,8 @@
  * bundle_assembler.h — writes NAME.dext/ from a driver's shared object and its plists.
  *
  * The bundle (DESIGN.md §6):
- *     NAME.dext/Info.plist           build settings expanded, validated, written as XML
+ *     NAME.dext/Info.plist           build settings expanded, standard keys generated as Xcode
+ *                                    does (info_plist.h), validated, written as XML
  *     NAME.dext/<CFBundleExecutable> the driver's shared object (mode 0755)
  *     NAME.dext/Entitlements.plist   build settings expanded, validated, written as XML
  * The bundle is built next to the target in a temporary directory and then replaces the old one,
@@ -12,6 +13,7 @@
 #define NETDEXT_BUNDLE_BUNDLE_ASSEMBLER_H
 
 #include <string>
+#include <vector>
 
 #include "build_settings.h"
 
@@ -29,11 +31,18 @@ class BundleAssembler {
 public:
     explicit BundleAssembler(BundleInputs inputs) : m_inputs(std::move(inputs)) {}
 
-    /* Writes the bundle; on failure returns the message to print. */
-    Result<bool> assemble() const;
+    /*
+     * Writes the bundle; on failure returns the message to print. Warnings (`file: warning: …`)
+     * are appended to `warnings` either way.
+     */
+    Result<bool> assemble(std::vector<std::string> &warnings) const;
 
-    /* Reads, expands and validates a plist template; returns its XML form. */
-    Result<std::string> process_plist(const std::string &path, bool is_info_plist) const;
+    /*
+     * Reads a plist template (XML or binary), expands the build settings in its values, completes
+     * an Info.plist as Xcode does (info_plist.h) and validates it; returns its XML form.
+     */
+    Result<std::string> process_plist(const std::string &path, bool is_info_plist,
+                                      std::vector<std::string> &warnings) const;
 
 private:
     BundleInputs m_inputs;

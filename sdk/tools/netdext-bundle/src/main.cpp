@@ -2,9 +2,13 @@
  * netdext-bundle — assembles a .dext bundle at build time (called by netdext_add_dext).
  *
  *     netdext-bundle --info-plist Info.plist --entitlements X.entitlements
- *                    --executable build/X.so --output build/X.dext [--var KEY=VALUE]…
+ *                    --executable build/X.so --output build/X.dext
+ *                    [--settings FILE] [--var KEY=VALUE]…
  *
- * Exit status 0 on success, 1 with a `file[:line]: error: …` message otherwise.
+ * Build settings are expanded in plist values as Xcode does, and the Info.plist's standard keys
+ * are generated from them (src/info_plist.h). Warnings (`file: warning: KEY.PATH: …`, e.g. an
+ * undefined setting, which expands to "") go to standard error.
+ * Exit status 0 on success, 1 with a `file: error: …` message otherwise.
  */
 #include <iostream>
 #include <string>
@@ -13,6 +17,12 @@
 #include <CLI/CLI.hpp>
 
 #include "bundle_assembler.h"
+
+#include <netdext/file_io.h>
+
+#ifndef NETDEXT_VERSION
+#define NETDEXT_VERSION "0"
+#endif
 
 int main(int argc, char **argv) {
     CLI::App app{"netdext-bundle: assembles a DriverKit .dext bundle"};
@@ -23,8 +33,36 @@ int main(int argc, char **argv) {
     app.add_option("--executable", inputs.executable, "the driver's shared object")->required();
     app.add_option("--output", inputs.output, "the bundle directory to write")->required();
     app.add_option("--var", variables, "a build setting, KEY=VALUE")->allow_extra_args(false);
+    std::string settings_file;
+    app.add_option("--settings", settings_file,
+                   "a file of build settings, one KEY=VALUE a line (# comments; --var wins)")
+        ->check(CLI::ExistingFile);
+    app.set_version_flag("--version", std::string("netdext-bundle ") + NETDEXT_VERSION);
     CLI11_PARSE(app, argc, argv);
 
+    if (!settings_file.empty()) {
+        std::string text;
+        if (!netdext::read_file(settings_file, text)) {
+            std::cerr << settings_file << ": error: cannot read\n";
+            return 1;
+        }
+        size_t line_number = 0;
+        for (size_t start = 0; start < text.size();) {
+            size_t end = text.find('\n', start);
+            std::string line = text.substr(start, end == std::string::npos ? std::string::npos
+                                                                            : end - start);
+            start = end == std::string::npos ? text.size() : end + 1;
+            ++line_number;
+            if (line.empty() || line[0] == '#')
+                continue;
+            netdext::bundle::Result<bool> defined = inputs.settings.define(line);
+            if (!defined.ok()) {
+                std::cerr << settings_file << ":" << line_number
+                          << ": error: " << defined.error() << "\n";
+                return 1;
+            }
+        }
+    }
     for (const std::string &variable : variables) {
         netdext::bundle::Result<bool> defined = inputs.settings.define(variable);
         if (!defined.ok()) {
@@ -32,8 +70,11 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
+    std::vector<std::string> warnings;
     netdext::bundle::Result<bool> assembled =
-        netdext::bundle::BundleAssembler(std::move(inputs)).assemble();
+        netdext::bundle::BundleAssembler(std::move(inputs)).assemble(warnings);
+    for (const std::string &warning : warnings)
+        std::cerr << warning << "\n";
     if (!assembled.ok()) {
         std::cerr << assembled.error() << "\n";
         return 1;

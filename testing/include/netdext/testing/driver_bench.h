@@ -94,6 +94,10 @@ public:
     /* ---- lifecycle, as the system runs it ---- */
     /* Creates the class, init(), then Start(provider) on its Default queue. */
     kern_return_t start();
+    /* Why the last start() failed, in one line: the class could not be created (no such class,
+     * abstract, not an IOService, init() false), or "X::Start returned kIOReturn… (0x…)";
+     * empty after a successful start(). */
+    const std::string &start_failure() const { return m_start_failure; }
     /* Brings the interface down if up, Stop(provider), releases the driver; reports packets the
      * driver still held as misuse. */
     kern_return_t stop();
@@ -134,7 +138,9 @@ public:
     uint32_t active_media() const;
     std::vector<uint32_t> media_types() const;
     bool queue_enabled(QueueKind kind) const;
-    /* Packets the bench dropped because the driver handed back something invalid, by reason. */
+    /* Packets the bench dropped because the driver handed back something invalid, by reason,
+     * since the bench was created (still readable after stop()); empty if no interface was ever
+     * registered, otherwise every reason is listed, 0 when none was dropped for it. */
     std::map<std::string, uint64_t> drops() const;
     /* API misuse the runtime or the bench detected, in order. */
     std::vector<std::string> misuses() const;
@@ -190,6 +196,7 @@ private:
     std::string m_bundle_id;
     OSDictionary *m_properties = nullptr; // the personality's registry properties (+1), if loaded
     std::string m_class_name;
+    std::string m_start_failure;
     void *m_image = nullptr;
     IOService *m_service = nullptr;
     bool m_enabled = false;
