@@ -2,6 +2,8 @@
 
 #include "dext_session.h"
 
+#include "daemon_log.h"
+
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -39,14 +41,19 @@ const char *level_name(uint8_t level) {
 } // namespace
 
 DextSession::DextSession(const SessionOptions &options, const bundle::Bundle &bundle,
-                         netlink::LinkWatcher &watcher, netlink::RouteSocket &route)
-    : m_options(options), m_bundle(bundle), m_watcher(watcher), m_route(route) {}
+                         netlink::LinkWatcher &watcher, netlink::RouteSocket &route,
+                         std::shared_ptr<InterfaceSlot> slot)
+    : m_options(options), m_bundle(bundle), m_watcher(watcher), m_route(route),
+      m_slot(std::move(slot)) {}
 
 std::unique_ptr<DextSession> DextSession::launch(const SessionOptions &options,
                                                  const bundle::Bundle &bundle,
                                                  netlink::LinkWatcher &watcher,
-                                                 netlink::RouteSocket &route, std::string &error) {
-    std::unique_ptr<DextSession> session(new DextSession(options, bundle, watcher, route));
+                                                 netlink::RouteSocket &route,
+                                                 std::shared_ptr<InterfaceSlot> slot,
+                                                 std::string &error) {
+    std::unique_ptr<DextSession> session(
+        new DextSession(options, bundle, watcher, route, std::move(slot)));
     session->m_fault_fd = UniqueFd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
     auto pair = ipc::Channel::create_pair(kProtocol);
     if (!pair) {
@@ -57,7 +64,7 @@ std::unique_ptr<DextSession> DextSession::launch(const SessionOptions &options,
     HostOptions host;
     host.host_binary = options.host_binary;
     host.bundle_path = bundle.path;
-    host.class_name = bundle.personalities.empty() ? "" : bundle.personalities.front().user_class;
+    host.class_name = options.class_name;
     host.boot_args = options.boot_args;
     host.sandbox = options.sandbox;
     auto process = HostProcess::spawn(host, host_end.fd());
@@ -72,8 +79,10 @@ std::unique_ptr<DextSession> DextSession::launch(const SessionOptions &options,
 }
 
 DextSession::~DextSession() {
-    if (m_interface)
+    if (m_interface) {
         m_interface->stop();
+        m_watcher.unwatch(m_interface->ifindex());
+    }
 }
 
 const char *DextSession::state_name() const {
@@ -99,8 +108,8 @@ void DextSession::log(const char *format, ...) const {
     va_start(args, format);
     vsnprintf(text, sizeof text, format, args);
     va_end(args);
-    std::string line = "[" + m_bundle.bundle_id + "] " + text + "\n";
-    (void)!write(STDERR_FILENO, line.data(), line.size());
+    daemon_log::log().write(daemon_log::Level::notice, m_bundle.bundle_id,
+                            m_slot && m_slot->has_interface() ? m_slot->name() : "", text);
 }
 
 template <class M>
@@ -193,6 +202,7 @@ void DextSession::handle(ipc::ReceivedMessage &message) {
             return protocol_error("StartResult");
         if (result.value().status == 0) {
             m_state = State::running;
+            m_started = true;
             log("netdextd: Start succeeded");
         } else {
             m_reason = "Start failed (0x" + [&] {
@@ -328,6 +338,7 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
     auto pool = m_pools.find(r.pool_id);
     MacAddress mac;
     std::memcpy(mac.bytes.data(), r.mac, 6);
+    const std::string owner = m_options.mac_owner ? m_options.mac_owner(mac) : "";
     if (m_interface) {
         log("netdextd: refused a second interface (one per dext)");
         reply.status = int32_t(0xE00002D5); // kIOReturnBusy
@@ -335,31 +346,46 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
         protocol_error("RegisterInterface names an unknown pool");
     } else if (mac.is_multicast() || mac.bytes == std::array<uint8_t, 6>{}) {
         log("netdextd: refused MAC %s (multicast or zero)", mac.to_string().c_str());
+    } else if (!owner.empty()) {
+        log("netdextd: refused MAC %s: %s already has it", mac.to_string().c_str(),
+            owner.c_str());
+        reply.status = int32_t(0xE00002C5); // kIOReturnExclusiveAccess
     } else if (!bundle::has_entitlement(m_bundle, bundle::kNetworkingEntitlement)) {
         log("netdextd: refused: the bundle lacks the entitlement %s",
             bundle::kNetworkingEntitlement);
         reply.status = int32_t(0xE00002C1); // kIOReturnNotPrivileged
     } else {
+        std::string error;
+        bool fresh = true;
+        tap::TapDevice *tap = m_slot->attach(mac, fresh, error);
         InterfaceConfig config;
-        config.name_pattern = m_options.name_pattern;
-        config.capture_dir = m_options.capture_dir;
-        config.mac = mac;
         config.pool_region = pool->second.region;
         config.pool_layout = pool->second.layout;
+        config.capture = m_slot->capture();
         for (size_t i = 0; i < 6; ++i)
             config.capacities[i] = r.capacities[i];
-        std::string error;
-        auto iface = NetInterface::create(config, error);
+        if (tap != nullptr && !fresh) {
+            if (auto link = m_route.get_link(tap->ifindex()); link)
+                config.kept_mtu = link.value().mtu;
+        }
+        auto iface = tap ? NetInterface::create(config, *tap, error)
+                         : Result<std::unique_ptr<NetInterface>>(Error::from_errno(ENODEV, "tap"));
         if (!iface) {
             log("netdextd: creating the interface failed: %s", error.c_str());
             reply.status = int32_t(0xE00002BE); // kIOReturnNoResources
+            if (tap != nullptr && fresh)
+                m_slot->release();
         } else {
             m_interface = iface.release_value();
+            m_replay_mtu = fresh ? 0 : config.kept_mtu;
             set_carrier(m_carrier); // a ReportLinkStatus may have come before the registration
             reply.status = 0;
             reply.unit = m_interface->unit();
             reply.rings_size = m_interface->rings_layout().total_size;
             std::snprintf(reply.name, sizeof reply.name, "%s", m_interface->name().c_str());
+            if (!fresh)
+                log("netdextd: re-attached to the kept interface %s",
+                    m_interface->name().c_str());
         }
     }
     if (reply.status != 0) {
@@ -383,13 +409,45 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
     if (auto watched = m_watcher.watch(m_interface->ifindex()); !watched)
         log("netdextd: watching %s failed: %s", m_interface->name().c_str(),
             watched.error().describe().c_str());
+    if (m_options.on_interface)
+        m_options.on_interface(m_interface->name());
     call(Call::GetMaxTransferUnit, 0, [this](int32_t status, uint32_t value) {
         if (status == 0 && value >= 68) {
             m_max_mtu = value;
             log("netdextd: %s maximum MTU %u", m_interface ? m_interface->name().c_str() : "?",
                 value);
         }
+        replay_link_state();
     });
+}
+
+// DriverKit gives a new driver a fresh interface; a kept one may already be up, have another
+// MTU, be promiscuous or have multicast groups. The driver is told each, as if the stack had
+// just done it (in the order the link watcher reports changes).
+void DextSession::replay_link_state() {
+    if (!m_interface || m_replay_mtu == 0)
+        return;
+    const uint32_t mtu = m_replay_mtu;
+    m_replay_mtu = 0;
+    const netlink::LinkState *state = m_watcher.state(m_interface->ifindex());
+    if (state == nullptr)
+        return;
+    if (state->admin_up()) {
+        log("netdextd: %s is up → SetInterfaceEnable(true)", m_interface->name().c_str());
+        call(Call::SetInterfaceEnable, 1, [this](int32_t status, uint32_t) {
+            if (status != 0)
+                log("netdextd: SetInterfaceEnable failed (0x%08x)", unsigned(status));
+        });
+    }
+    if (mtu != m_driver_mtu)
+        on_link_event(netlink::LinkEvent{m_interface->ifindex(), netlink::MtuChanged{m_driver_mtu, mtu}});
+    if (state->promiscuous())
+        call(Call::SetPromiscuousModeEnable, 1);
+    if (state->all_multicast())
+        call(Call::SetAllMulticastModeEnable, 1);
+    auto groups = m_watcher.multicast_addresses(m_interface->ifindex());
+    if (!groups.empty())
+        on_link_event(netlink::LinkEvent{m_interface->ifindex(), netlink::MulticastListChanged{groups}});
 }
 
 void DextSession::drop_interface() {
@@ -397,7 +455,11 @@ void DextSession::drop_interface() {
         return;
     m_watcher.unwatch(m_interface->ifindex());
     log("netdextd: interface %s unregistered", m_interface->name().c_str());
-    m_interface.reset(); // stops the mover; closing the TAP deletes the interface
+    m_interface.reset(); // stops the mover
+    // A driver that gives its interface up while it keeps running gives up the slot too; one that
+    // is being stopped (replacement, restart) leaves it for the next.
+    if (m_state != State::stopping)
+        m_slot->release();
 }
 
 void DextSession::on_fault() {
@@ -482,6 +544,9 @@ void DextSession::on_link_event(const netlink::LinkEvent &event) {
             } else if constexpr (std::is_same_v<T, netlink::LinkDeleted>) {
                 log("netdextd: %s was deleted; stopping the dext", m_interface->name().c_str());
                 terminate();
+                m_interface->stop();
+                m_interface.reset();
+                m_slot->release(); // the kernel already removed it
             }
         },
         event.change);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include "host_process.h"
+#include "interface_slot.h"
 #include "net_interface.h"
 #include "netlink/link_watcher.h"
 #include "netlink/route_socket.h"
@@ -29,24 +30,32 @@ namespace netdext::daemon {
 
 struct SessionOptions {
     std::string bundle_path;
+    std::string class_name; // the matched personality's IOUserClass ("": the first one's)
     std::string boot_args;
     std::string host_binary;
-    std::string name_pattern = "en%d";
-    std::string capture_dir; // pcaps of what crosses the driver boundary
     bool sandbox = true;
-    bool dext_logs = true;            // copy the dext's log lines to standard error
+    bool dext_logs = true;            // copy the dext's log lines to the daemon's log
     uint64_t drop_limit = 64;         // invalid packets tolerated before the dext is stopped
     uint32_t protocol_error_limit = 8; // malformed messages tolerated
+    // The interface registered (its name), e.g. to record it in the extension database.
+    std::function<void(const std::string &name)> on_interface;
+    // Who else has `mac` ("en1 of com.example.Other"), "" when nobody: two interfaces never share
+    // a MAC.
+    std::function<std::string(const MacAddress &mac)> mac_owner;
 };
 
 class DextSession {
 public:
     enum class State { starting, running, stopping, exited, crashed, stopped_for_misbehaviour };
 
+    // Starts the host. The driver's interface goes into `slot`: the one a previous session of the
+    // same extension left there (same name, addresses, routes), or a new one.
     static std::unique_ptr<DextSession> launch(const SessionOptions &options,
                                                const bundle::Bundle &bundle,
                                                netlink::LinkWatcher &watcher,
-                                               netlink::RouteSocket &route, std::string &error);
+                                               netlink::RouteSocket &route,
+                                               std::shared_ptr<InterfaceSlot> slot,
+                                               std::string &error);
     ~DextSession();
 
     // ---- main-thread events ----
@@ -57,7 +66,8 @@ public:
     void on_host_exit();
     void on_fault();
     void on_link_event(const netlink::LinkEvent &event);
-    // Asks the driver to stop (Terminate) and the host to exit.
+    // Asks the driver to stop (Terminate) and the host to exit. The interface stays in its slot
+    // for whoever comes next (a replacement, a restart); the caller releases the slot otherwise.
     void terminate();
     // SIGKILL to the host (shutdown after the grace period).
     void kill_host() {
@@ -79,13 +89,16 @@ public:
     [[nodiscard]] uint64_t protocol_errors() const { return m_protocol_errors; }
     [[nodiscard]] const std::vector<std::string> &misuses() const { return m_misuses; }
     [[nodiscard]] bool finished() const;
+    // The driver's Start succeeded at some point.
+    [[nodiscard]] bool started() const { return m_started; }
 
-    // Writes a line "[bundle id] text" to the daemon's standard error.
+    // A log line about this dext (its bundle ID and interface attached).
     void log(const char *format, ...) const __attribute__((format(printf, 2, 3)));
 
 private:
     DextSession(const SessionOptions &options, const bundle::Bundle &bundle,
-                netlink::LinkWatcher &watcher, netlink::RouteSocket &route);
+                netlink::LinkWatcher &watcher, netlink::RouteSocket &route,
+                std::shared_ptr<InterfaceSlot> slot);
     void handle(shm::ipc::ReceivedMessage &message);
     void protocol_error(const std::string &what);
     void stop_for(const std::string &reason);
@@ -98,6 +111,7 @@ private:
     void drop_interface();
     void set_carrier(bool on);
     void revert_mtu();
+    void replay_link_state(); // a kept interface: tell the new driver how the stack has it
 
     SessionOptions m_options;
     bundle::Bundle m_bundle;
@@ -114,15 +128,18 @@ private:
     };
     std::map<uint64_t, Pool> m_pools;
     uint64_t m_next_pool_id = 1;
+    std::shared_ptr<InterfaceSlot> m_slot;
     std::unique_ptr<NetInterface> m_interface;
     std::map<uint64_t, ReplyHandler> m_pending; // by request sequence
 
     State m_state = State::starting;
     std::string m_reason;
     bool m_hello = false;
+    bool m_started = false;
     bool m_carrier = false;
     uint32_t m_driver_mtu = 1500;
     uint32_t m_max_mtu = 0;
+    uint32_t m_replay_mtu = 0; // a kept interface's MTU, told once the driver's maximum is known
     uint64_t m_protocol_errors = 0;
     std::vector<std::string> m_misuses;
 };

@@ -1,12 +1,21 @@
-// netdextd: the netdext daemon — plays the macOS kernel for NetworkingDriverKit dexts.
+// netdextd: the netdext daemon — plays the macOS kernel (and sysextd) for NetworkingDriverKit
+// dexts.
 //
-//   netdextd --run PATH.dext [--boot-args "k=v …"] [--prefix en] [--status-file F] …
+//   netdextd [--state-dir /var/lib/netdext] [--socket /run/netdext/netdextd.sock] …
+//   netdextd --run PATH.dext [--boot-args "k=v …"] [--socket S] …     (development)
 //
-// Starts each dext in its own sandboxed netdext-host process; every interface it registers
-// becomes a TAP named <prefix><N> driven by the Linux stack. Runs until SIGINT/SIGTERM, then stops
-// the dexts and removes their interfaces. Must run as root (it creates TAPs).
+// As a service it keeps the installed extensions in its state directory and serves the control
+// socket netdextctl talks to; every enabled extension's driver runs in its own sandboxed
+// netdext-host process and every interface it registers becomes a TAP named <prefix><N>. With
+// --run it runs the given bundles as ephemeral extensions (never recorded), with no database
+// unless --state-dir is also given. Runs until SIGINT/SIGTERM; SIGHUP re-reads the configuration.
+// Must run as root (it creates TAPs).
 
 #include "daemon.h"
+#include "daemon_log.h"
+
+#include <netdext/control/protocol.h>
+#include <netdext/version.h>
 
 #include <CLI/CLI.hpp>
 
@@ -14,35 +23,117 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 
-int main(int argc, char **argv) {
+namespace {
+
+using netdext::daemon::DaemonOptions;
+
+constexpr const char *kDefaultStateDir = "/var/lib/netdext";
+constexpr const char *kDefaultConfig = "/etc/netdext/netdextd.conf";
+
+// netdext-host: installed in <prefix>/libexec/netdext/, else beside netdextd or in the build tree.
+std::string find_host_binary() {
+    std::error_code ec;
+    std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        auto installed = self.parent_path() / NETDEXT_LIBEXEC_FROM_BIN / "netdext-host";
+        if (access(installed.c_str(), X_OK) == 0)
+            return installed.lexically_normal().string();
+    }
+    return netdext::daemon::HostProcess::default_host_binary();
+}
+
+struct Parsed {
+    DaemonOptions options;
+    std::string log_target = "auto";
+    std::string log_level = "info";
+    int exit_code = -1; // ≥ 0: exit now with it (--help, --version, a bad command line)
+};
+
+Parsed parse(int argc, char **argv, bool quiet) {
+    Parsed parsed;
+    DaemonOptions &o = parsed.options;
     CLI::App app{"netdextd — runs NetworkingDriverKit drivers (.dext bundles) as isolated "
-                 "processes whose interfaces the Linux stack drives."};
-    netdext::daemon::DaemonOptions options;
-    bool no_sandbox = false, quiet = false;
-    app.add_option("--run", options.run_bundles, "Start this .dext bundle (repeatable)")
-        ->required();
-    app.add_option("--boot-args", options.boot_args,
-                   "Boot-args the dexts read with IOParseBootArgNumber, e.g. \"ndks-debug=1\"");
-    app.add_option("--prefix", options.name_prefix,
-                   "Interface name prefix; the unit is the lowest free number (default en)");
-    app.add_option("--status-file", options.status_file,
-                   "Keep a JSON snapshot of every dext and its counters in this file");
-    app.add_option("--capture", options.capture_dir,
+                 "processes whose interfaces the Linux stack drives, and keeps the installed "
+                 "system extensions (netdextctl activate / list / uninstall …).",
+                 "netdextd"};
+    std::string state_dir;
+    bool no_sandbox = false, quiet_dexts = false;
+    app.set_version_flag("--version", netdext::version_text("netdextd"));
+    app.set_config("--config", kDefaultConfig,
+                   "Configuration file (TOML/INI: option = value); SIGHUP re-reads it");
+    app.add_option("--state-dir", state_dir,
+                   std::string("Where installed extensions and their database live (default ") +
+                       kDefaultStateDir + "; none with --run unless given)");
+    o.socket_path = netdext::control::kDefaultSocket;
+    app.add_option("--socket", o.socket_path, "The control socket netdextctl talks to")
+        ->capture_default_str();
+    app.add_option("--run", o.run_bundles,
+                   "Run this .dext as an ephemeral extension (repeatable; development, tests)");
+    app.add_option("--boot-args", o.boot_args,
+                   "Boot-args for the --run dexts (IOParseBootArgNumber), e.g. \"ndks-debug=1\"");
+    app.add_option("--prefix", o.name_prefix,
+                   "Interface name prefix; the unit is the lowest free number")
+        ->capture_default_str();
+    app.add_option("--capture", o.capture_dir,
                    "Write <if>-tx-submission.pcap and <if>-rx-completion.pcap (the frames handed "
-                   "to and received from the driver) into this directory");
-    app.add_option("--host", options.host_binary,
-                   "The netdext-host executable (default: next to netdextd)");
-    app.add_option("--drop-limit", options.drop_limit,
-                   "Invalid packets a dext may hand back before it is stopped (default 64)");
+                   "to and received from the driver) into this directory (root's, not writable "
+                   "by others)");
+    app.add_option("--host", o.host_binary,
+                   "The netdext-host executable (default: <prefix>/libexec/netdext/netdext-host "
+                   "or beside netdextd)");
+    app.add_option("--drop-limit", o.drop_limit,
+                   "Invalid packets a dext may hand back before it is stopped")
+        ->capture_default_str();
+    app.add_option("--admin-group", o.admin_group,
+                   "Members of this group may activate, uninstall… (besides root)")
+        ->capture_default_str();
+    app.add_option("--log", parsed.log_target, "Where log lines go: auto (the journal under "
+                                               "systemd), journal, stderr")
+        ->check(CLI::IsMember({"auto", "journal", "stderr"}))
+        ->capture_default_str();
+    app.add_option("--log-level", parsed.log_level, "The least important level logged")
+        ->check(CLI::IsMember({"error", "warning", "notice", "info", "debug"}))
+        ->capture_default_str();
     app.add_flag("--no-sandbox", no_sandbox,
                  "Run netdext-host without its own network namespace and credentials");
-    app.add_flag("--quiet-dexts", quiet, "Do not copy the dexts' log lines to standard error");
-    CLI11_PARSE(app, argc, argv);
-    options.sandbox = !no_sandbox;
-    options.dext_logs = !quiet;
-    if (options.host_binary.empty())
-        options.host_binary = netdext::daemon::HostProcess::default_host_binary();
+    app.add_flag("--quiet-dexts", quiet_dexts, "Do not copy the dexts' log lines into the log");
+    app.footer("Exit status: 0 stopped by a signal; 1 could not start (another netdextd holds the "
+               "state directory or the socket, a bad bundle, a bad option), or every --run "
+               "driver failed.");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError &error) {
+        parsed.exit_code = quiet ? 1 : app.exit(error);
+        return parsed;
+    }
+    o.sandbox = !no_sandbox;
+    o.dext_logs = !quiet_dexts;
+    o.state_dir = !state_dir.empty() ? state_dir : o.run_bundles.empty() ? kDefaultStateDir : "";
+    if (o.host_binary.empty())
+        o.host_binary = find_host_binary();
+    return parsed;
+}
+
+netdext::daemon_log::Level level_of(const std::string &name) {
+    using L = netdext::daemon_log::Level;
+    return name == "error" ? L::error : name == "warning" ? L::warning : name == "notice" ? L::notice
+           : name == "debug" ? L::debug : L::info;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    Parsed parsed = parse(argc, argv, false);
+    if (parsed.exit_code >= 0)
+        return parsed.exit_code;
+    auto &log = netdext::daemon_log::log();
+    log.set_target(parsed.log_target == "journal"  ? netdext::daemon_log::Target::journal
+                   : parsed.log_target == "stderr" ? netdext::daemon_log::Target::standard_error
+                                                   : netdext::daemon_log::Log::detect_target());
+    log.set_minimum(level_of(parsed.log_level));
+    const DaemonOptions &options = parsed.options;
     if (options.host_binary.find('/') == std::string::npos ||
         access(options.host_binary.c_str(), X_OK) != 0) {
         std::fprintf(stderr, "netdextd: cannot find netdext-host (%s); pass --host PATH\n",
@@ -59,5 +150,14 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "netdextd: %s\n", error.c_str());
         return 1;
     }
+    daemon->set_reload([argc, argv](std::string &why) -> std::optional<DaemonOptions> {
+        Parsed again = parse(argc, argv, true);
+        if (again.exit_code >= 0) {
+            why = "the configuration no longer parses";
+            return std::nullopt;
+        }
+        netdext::daemon_log::log().set_minimum(level_of(again.log_level));
+        return again.options;
+    });
     return daemon->run();
 }

@@ -28,15 +28,13 @@ void InterfaceCounters::for_each(const std::function<void(const char *, uint64_t
 }
 
 Result<std::unique_ptr<NetInterface>> NetInterface::create(const InterfaceConfig &config,
+                                                           tap::TapDevice &tap,
                                                            std::string &error) {
     auto fail = [&](const std::string &what, const Error &e) {
         error = what + ": " + e.describe();
         return e;
     };
-    auto tap = tap::TapDevice::create(config.name_pattern);
-    if (!tap)
-        return fail("creating the TAP " + config.name_pattern, tap.error());
-    std::unique_ptr<NetInterface> iface(new NetInterface(tap.release_value()));
+    std::unique_ptr<NetInterface> iface(new NetInterface(tap));
     iface->m_pool_region = config.pool_region;
     iface->m_pool_layout = config.pool_layout;
 
@@ -76,11 +74,13 @@ Result<std::unique_ptr<NetInterface>> NetInterface::create(const InterfaceConfig
         std::min<uint32_t>(4, iface->m_rings_layout.capacity(RingId::Allocation));
 
     tap::TapDevice &t = iface->m_tap;
-    if (auto r = t.set_mac(config.mac); !r)
-        return fail("setting the MAC of " + t.name(), r.error());
     // DriverKit interfaces start at the Ethernet MTU; the stack may raise it up to the driver's
-    // GetMaxTransferUnit. A frame must also fit one packet buffer.
-    uint32_t mtu = std::min<uint32_t>(1500, config.pool_layout.buffer_size - 18);
+    // GetMaxTransferUnit. A frame must also fit one packet buffer. A kept TAP keeps its MTU (the
+    // session tells the new driver), unless its frames no longer fit.
+    const uint32_t largest = config.pool_layout.buffer_size - 18;
+    uint32_t mtu = std::min<uint32_t>(1500, largest);
+    if (config.kept_mtu >= 68)
+        mtu = std::min(config.kept_mtu, largest);
     if (auto r = t.set_mtu(mtu); !r)
         return fail("setting the MTU of " + t.name(), r.error());
     uint32_t qlen = std::max<uint32_t>(8, iface->m_rings_layout.capacity(RingId::TxSubmission));
@@ -88,11 +88,7 @@ Result<std::unique_ptr<NetInterface>> NetInterface::create(const InterfaceConfig
         return fail("setting the txqueuelen of " + t.name(), r.error());
     if (auto r = t.set_carrier(false); !r)
         return fail("dropping the carrier of " + t.name(), r.error());
-    if (!config.capture_dir.empty()) {
-        iface->m_capture = FrameCapture::open(config.capture_dir, t.name(), error);
-        if (!iface->m_capture)
-            return Error::from_errno(EIO, "capture");
-    }
+    iface->m_capture = config.capture;
     return iface;
 }
 

@@ -1,6 +1,7 @@
-// NetInterface: one registered Ethernet interface of a dext — its TAP (en<N>), the shared memory
-// it moves frames through (a shm::DaemonEndpoint over the pool and rings regions), and the frame
-// mover thread (DESIGN.md §4, §5).
+// NetInterface: one registered Ethernet interface of a running dext — the shared memory it moves
+// frames through (a shm::DaemonEndpoint over the pool and rings regions) and the frame mover
+// thread, on a TAP (en<N>) it borrows from the extension's InterfaceSlot, which outlives it
+// (DESIGN.md §4, §5).
 //
 // The frame mover owns the DaemonEndpoint and the TAP's data path; nothing else touches them
 // while it runs. Per loop, in batches, with no allocation, lock or extra syscall per frame:
@@ -66,21 +67,20 @@ struct InterfaceCounters {
 };
 
 struct InterfaceConfig {
-    std::string name_pattern = "en%d";
-    MacAddress mac;
     std::shared_ptr<shm::SharedRegion> pool_region;
     shm::PoolLayout pool_layout;
     shm::RingCapacities capacities{};
-    std::string capture_dir; // empty: no capture
+    uint32_t kept_mtu = 0;            // a TAP a previous driver used: its MTU (0: a new TAP)
+    FrameCapture *capture = nullptr;  // the slot's pcap files, or none
 };
 
 class NetInterface {
 public:
-    // Creates the TAP (in the calling thread's network namespace), the rings region and the two
-    // doorbells, and initialises the shared memory. The mover is not started yet.
+    // Sets up `tap` (which must outlive this object) for the driver: the rings region, the two
+    // doorbells, the shared memory, MTU, txqueuelen, carrier off. The mover is not started yet.
     static Result<std::unique_ptr<NetInterface>> create(const InterfaceConfig &config,
-                                                        std::string &error);
-    ~NetInterface(); // stops the mover; closing the TAP deletes the interface
+                                                        tap::TapDevice &tap, std::string &error);
+    ~NetInterface(); // stops the mover; the TAP stays with its slot
 
     NetInterface(const NetInterface &) = delete;
     NetInterface &operator=(const NetInterface &) = delete;
@@ -105,13 +105,13 @@ public:
     [[nodiscard]] bool queue_enabled(size_t kind) const;
 
 private:
-    NetInterface(tap::TapDevice tap) : m_tap(std::move(tap)) {}
+    explicit NetInterface(tap::TapDevice &tap) : m_tap(tap) {}
     void run();
     bool move_tx(); // returns whether anything moved
     bool move_rx();
     void publish_drops();
 
-    tap::TapDevice m_tap;
+    tap::TapDevice &m_tap;
     std::shared_ptr<shm::SharedRegion> m_pool_region;
     shm::PoolLayout m_pool_layout;
     std::unique_ptr<shm::SharedRegion> m_rings;
@@ -129,7 +129,7 @@ private:
     std::function<void(const std::string &)> m_on_fault;
     bool m_fault_reported = false;
     InterfaceCounters m_counters;
-    std::unique_ptr<FrameCapture> m_capture; // --capture: pcaps of both driver directions
+    FrameCapture *m_capture = nullptr; // --capture: pcaps of both driver directions (the slot's)
 };
 
 } // namespace netdext::daemon
