@@ -4,6 +4,8 @@
 
 #include "crash_points.h"
 
+#include <unistd.h>
+
 #include <ctime>
 
 namespace netdext::extensions {
@@ -28,6 +30,11 @@ std::optional<ExtensionSet> ExtensionSet::open(const std::string &state_dir, std
 
 std::vector<std::string> ExtensionSet::recover() {
     std::vector<std::string> done;
+    // A database write interrupted before its rename (crash point db-written) left this behind;
+    // the database itself is the old one, whole.
+    const std::string temporary = m_state_dir + "/" + kDatabaseFile + ".tmp";
+    if (unlink(temporary.c_str()) == 0)
+        done.push_back("removed " + temporary + " (an unfinished database write)");
     Database next = m_db;
     const std::set<std::string> present = m_staging->present();
     for (const ExtensionRecord &record : m_db.extensions) {

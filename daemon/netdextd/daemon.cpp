@@ -113,7 +113,8 @@ bool Daemon::start(std::string &error) {
         std::vector<std::string> warnings;
         auto checked = extensions::validate_for_run(path, warnings);
         if (auto *failure = std::get_if<extensions::RequestError>(&checked)) {
-            error = path + ": " + failure->reason;
+            error = failure->reason.starts_with(path) ? failure->reason
+                                                      : path + ": " + failure->reason;
             return false;
         }
         for (const std::string &warning : warnings)

@@ -219,14 +219,15 @@ void Daemon::register_requests() {
     server.handle("properties", Need::anyone, [this](Request &r) {
         const std::string id = text_arg(r.message, "identifier");
         json found = json::array();
-        for (const json &e : list_json()["extensions"])
+        const json list = list_json();
+        for (const json &e : list["extensions"])
             if (e["identifier"] == id)
                 found.push_back(e);
         r.respond.result({{"properties", found}});
     });
     server.handle("activate", Need::admin, [this](Request &r) { activate(r); });
     server.handle("replacement_action", Need::admin, [this](Request &r) {
-        const uint64_t asked = r.message.value("request", uint64_t(0));
+        const uint64_t asked = r.message.value("activation", uint64_t(0));
         const std::string action = text_arg(r.message, "action");
         auto it = std::find_if(m_replacements.begin(), m_replacements.end(), [&](auto &p) {
             return p.respond.connection() == r.respond.connection() && p.respond.id() == asked;

@@ -93,6 +93,12 @@ bool DaemonFixture::start(const DaemonRun &run, std::string &error) {
     args.insert(args.end(), run.extra_args.begin(), run.extra_args.end());
     if (!spawn(args, {}, error))
         return false;
+    if (!run.wait_for_interface) {
+        if (wait_for([&] { return request({{"request", "version"}}).value("event", "") == "result"; }))
+            return true;
+        error = "netdextd did not come up; its log:\n" + log();
+        return false;
+    }
     // Up means: the dext's interface is registered and Start returned.
     if (!wait_for([&] {
             nlohmann::json d = dext();

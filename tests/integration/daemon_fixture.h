@@ -26,6 +26,7 @@ struct DaemonRun {
     std::string dext;
     std::string boot_args;
     std::vector<std::string> extra_args;
+    bool wait_for_interface = true; // false: up once the socket answers (a driver meant to fail)
 };
 
 class DaemonFixture {
@@ -34,7 +35,8 @@ public:
     ~DaemonFixture();
 
     // Starts netdextd --run in the namespace; false (with a message) if it does not come up
-    // (up: the dext's interface is registered and Start returned).
+    // (up: the dext's interface is registered and Start returned, or only the socket answers
+    // when !run.wait_for_interface).
     bool start(const DaemonRun &run, std::string &error);
     // Starts netdextd as a service on state_dir() (kept across restarts of the daemon) with
     // `extra_args` and the environment `environment` ("NAME=value"); up: its socket answers.

@@ -28,7 +28,8 @@
 //   activate    path, [identifier], [replacement: "replace" (default) | "cancel" | "ask"]
 //                                                → needs_user_approval, replacement (ask),
 //                                                  completed {result: 0, extension} | failed
-//   replacement_action  request (the activate's id), action: "replace" | "cancel"  → result {}
+//   replacement_action  activation (the activate request's id), action: "replace" | "cancel"
+//                                                → result {} (the activation then goes on)
 //   approve     identifier                       → completed {extension} | failed
 //   deactivate  identifier                       → completed | failed
 //   uninstall   team_id, identifier              → completed | failed
