@@ -18,6 +18,8 @@
 #include <netdext/family_port.h>
 #include <netdext/runtime.h>
 
+#include <netdext/version.h>
+
 #include <CLI/CLI.hpp>
 
 #include <signal.h>
@@ -68,6 +70,7 @@ int main(int argc, char **argv) {
     app.add_option("--boot-args", boot_args,
                    "what IOParseBootArgNumber reads, e.g. \"ndks-enable=1 ndks-debug\"");
     app.footer(kFooter);
+    app.set_version_flag("--version", netdext::version_text("netdext-host"));
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &error) {

@@ -12,6 +12,8 @@
 #include <netdext/runtime.h>
 #include <netdext/testing/driver_bench.h>
 
+#include <netdext/version.h>
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <pcap/pcap.h>
@@ -125,6 +127,7 @@ int main(int argc, char **argv) {
     app.add_option("--tx-pcap", tx_pcap, "Transmit the frames of this pcap through the driver");
     app.add_flag("--json", json, "Print the summary as JSON");
     app.add_flag("-v,--verbose", verbose, "Echo the driver's log lines");
+    app.set_version_flag("--version", netdext::version_text("netdext-sim"));
     CLI11_PARSE(app, argc, argv);
 
     auto run = parse_duration(run_text);

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <netdext/version.h>
+
 #include <CLI/CLI.hpp>
 
 #include "bundle_assembler.h"
@@ -23,6 +25,7 @@ int main(int argc, char **argv) {
     app.add_option("--executable", inputs.executable, "the driver's shared object")->required();
     app.add_option("--output", inputs.output, "the bundle directory to write")->required();
     app.add_option("--var", variables, "a build setting, KEY=VALUE")->allow_extra_args(false);
+    app.set_version_flag("--version", netdext::version_text("netdext-bundle"));
     CLI11_PARSE(app, argc, argv);
 
     for (const std::string &variable : variables) {
