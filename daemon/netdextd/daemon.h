@@ -1,6 +1,6 @@
 // Daemon: netdextd — one epoll over the control socket, every driver's control channel, host
 // pidfd and fault eventfd, the rtnetlink watcher, the app-location watcher and signals
-// (DESIGN.md §1, §9).
+// (DESIGN.md §1, §8).
 //
 // Extensions come from two places: the database in --state-dir (activated through the control
 // socket, started again after every restart) and --run bundles (ephemeral: never recorded). Each
