@@ -182,6 +182,7 @@ bool Daemon::start(std::string &error) {
 }
 
 Daemon::~Daemon() {
+    daemon_log::log().set_listener(nullptr); // it sends to this daemon's log followers
     for (auto &[key, driver] : m_drivers)
         if (driver.session)
             driver.session->kill_host();

@@ -376,6 +376,10 @@ void Daemon::activate(Request &request) {
     }
     auto candidate = std::make_shared<extensions::Candidate>(
         std::get<extensions::Candidate>(std::move(checked)));
+    for (const std::string &key : m_run_keys)
+        if (m_drivers.count(key) && m_drivers.at(key).identifier == candidate->bundle.bundle_id)
+            return fail(respond, ErrorCode::DuplicateExtensionIdentifer,
+                        candidate->bundle.bundle_id + " already runs here with --run");
     auto plan = m_extensions->plan(*candidate);
     if (auto *failure = std::get_if<RequestError>(&plan))
         return fail(respond, *failure);
