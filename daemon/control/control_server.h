@@ -57,8 +57,8 @@ private:
 };
 
 struct Request {
-    const nlohmann::json &message; // the whole request object
-    const Peer &peer;
+    const nlohmann::json &message; // the whole request object (valid during the handler)
+    Peer peer;                     // a copy: the connection may close while the handler runs
     Responder respond;
 };
 
