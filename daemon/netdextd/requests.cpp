@@ -587,7 +587,7 @@ void Daemon::reset(Request &request) {
         std::vector<std::string> failures;
     };
     auto progress = std::make_shared<Progress>(Progress{identifiers.size(), {}});
-    auto settle = [this, progress, identifiers, respond]() mutable {
+    auto settle = [progress, identifiers, respond]() mutable {
         if (--progress->left != 0)
             return;
         if (progress->failures.empty())
