@@ -25,6 +25,9 @@ struct CrashCase {
     bool reaches_new_state;
 };
 
+// ctest lists the cases by point, not as bytes.
+void PrintTo(const CrashCase &c, std::ostream *os) { *os << c.point; }
+
 class CrashPoint : public Service, public ::testing::WithParamInterface<CrashCase> {};
 
 } // namespace
