@@ -76,7 +76,7 @@ wait_for 20 ctl version || { echo "netdextd did not start" >&2; exit 1; }
 show developer
 
 echo "== activating the sample (as its installer app would); it waits for the user's approval"
-ctl activate "$sample" | sed 's/^/  /' &
+ctl activate "$sample" | sed -u 's/^/  /' &
 activation=$!
 wait_for 20 listed "activated waiting for user" || { echo "no activation" >&2; exit 1; }
 show list
