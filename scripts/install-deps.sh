@@ -10,6 +10,7 @@ packages=(
     libcli11-dev nlohmann-json3-dev                    # command lines, --json
     libplist-dev libsodium-dev libseccomp-dev          # bundles, signatures, sandboxing
     libmnl-dev libpcap-dev                             # rtnetlink, capture files
+    libsystemd-dev                                     # sd_notify, the journal (netdextd)
     iproute2 tshark python3                            # namespaces/TAPs in tests, pcap decoding
 )
 
