@@ -5,6 +5,10 @@
 
 #include <plist/plist.h>
 
+#include <sys/stat.h>
+
+#include <cerrno>
+
 #include <cstdlib>
 #include <memory>
 
@@ -241,14 +245,18 @@ std::optional<Bundle> read_bundle(const std::string &path_in, LoadError &error) 
         string_value(plist_dict_get_item(info.get(), "OSBundleUsageDescription")).value_or("");
     if (!read_personalities(info.get(), info_path, bundle, error))
         return std::nullopt;
-    bool missing = false;
-    if (!dir->regular_file(bundle.executable, BundleLimits{}.executable_bytes, why, &missing)) {
+    // The executable is only looked at here (stat, which opens nothing), and a symlink to a
+    // library elsewhere is followed: the test bench loads drivers that way. netdextd's activation
+    // validation (daemon/extensions/validation.cpp) and its staged copies require it inside.
+    struct stat exe {};
+    if (stat(bundle.executable_path.c_str(), &exe) != 0 || !S_ISREG(exe.st_mode)) {
+        const bool missing = errno == ENOENT && lstat(bundle.executable_path.c_str(), &exe) != 0;
         error.kind = missing ? LoadError::Kind::invalid : LoadError::Kind::unsafe_file;
-        error.message = bundle.executable_path +
-                        (missing ? std::string(": the bundle's executable is missing")
-                                 : ": the bundle's executable is " + why);
+        error.message = bundle.executable_path + (missing ? std::string(": the bundle's executable is missing")
+                                                          : ": the bundle's executable is not a regular file");
         return std::nullopt;
     }
+    bool missing = false;
     if (dir->regular_file("Entitlements.plist", BundleLimits{}.plist_bytes, why, &missing) ||
         !missing) {
         PlistPtr entitlements = parse_plist(*dir, "Entitlements.plist", error);

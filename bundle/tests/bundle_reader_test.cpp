@@ -347,7 +347,7 @@ TEST_F(BundleReader, TheExecutableFileIsMissing) {
 TEST_F(BundleReader, TheExecutableIsADirectory) {
     info(standard_keys() + kPersonality);
     fs::create_directories(dext / "MyNic");
-    EXPECT_CONTAINS(refusal(), "the bundle's executable is a directory, not a regular file");
+    EXPECT_CONTAINS(refusal(), "the bundle's executable is not a regular file");
 }
 
 // ---- wrong types -----------------------------------------------------------------------------

@@ -8,7 +8,8 @@
 // Everything read from a bundle is untrusted input: files are reached only through BundleDir
 // (bundle_fs.h: regular files inside the bundle, size-checked before they are read), every value
 // is type-checked, and a bundle that does not have what is needed is refused with a message
-// naming the file and the key.
+// naming the file and the key. The executable is only stat()ed here and may be a symlink to a
+// library elsewhere (the test bench links drivers so); netdextd's activation requires it inside.
 #pragma once
 
 #include <cstdint>
