@@ -21,7 +21,29 @@ install(TARGETS driverkit ${netdext_exported}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/netdext)
+# Helper executables users never start themselves (netdext-host) live in libexec/netdext.
+get_property(netdext_libexec GLOBAL PROPERTY NETDEXT_LIBEXEC_TARGETS)
+if(netdext_libexec)
+    install(TARGETS ${netdext_libexec} EXPORT NetDextTargets
+            RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/netdext)
+endif()
 install(EXPORT NetDextTargets NAMESPACE NetDext:: DESTINATION ${NETDEXT_CMAKE_DIR})
+
+# netdextd as a systemd service, and the admin group it checks (systemd-sysusers).
+if(TARGET netdextd)
+    # Written at install time, so that ExecStart names the prefix installed into.
+    install(CODE "
+        set(NETDEXT_BINDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}\")
+        set(NETDEXT_DOCDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_DOCDIR}\")
+        configure_file(\"${PROJECT_SOURCE_DIR}/packaging/systemd/netdextd.service.in\"
+                       \"${PROJECT_BINARY_DIR}/packaging/netdextd.service\" @ONLY)")
+    install(FILES ${PROJECT_BINARY_DIR}/packaging/netdextd.service
+            DESTINATION lib/systemd/system)
+    install(FILES ${PROJECT_SOURCE_DIR}/packaging/systemd/netdext-sysusers.conf
+            DESTINATION lib/sysusers.d RENAME netdext.conf)
+    install(FILES ${PROJECT_SOURCE_DIR}/packaging/netdextd.conf.example
+            DESTINATION ${CMAKE_INSTALL_DOCDIR})
+endif()
 
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/NetDextConfig.cmake.in
     ${PROJECT_BINARY_DIR}/NetDextConfig.cmake INSTALL_DESTINATION ${NETDEXT_CMAKE_DIR})

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# The main job: the seed's sample driver as a live Linux interface driven by the kernel stack.
+# The main job: the seed's sample driver installed as a system extension and running as a live
+# Linux interface driven by the kernel stack.
 #
-# Installs what is missing, builds, then in a private network namespace: starts netdextd with the
-# sample; shows `ip link` with en0 and MAC 10:22:33:44:55:66; gives en0 17.192.170.17/24 and a
-# static neighbour for 17.192.170.19; brings it up; waits for two bursts of the driver's echo
-# requests; shows that the stack received them (`ip -s link`) and answered each with an echo reply
-# that reached the driver's TX queue; then removes everything it made. Needs root.
+# Installs what is missing, builds, then in a private network namespace: starts netdextd with its
+# own state directory and control socket; activates the sample with developer mode off (the
+# request needs the user's approval), approves it, and shows `netdextctl list` with
+# [activated enabled] and `ip link` with en0 (MAC 10:22:33:44:55:66); gives en0 17.192.170.17/24
+# and a static neighbour for 17.192.170.19; brings it up; waits for two bursts of the driver's
+# echo requests; shows that the stack received them (`ip -s link`) and answered each with an echo
+# reply that reached the driver's TX queue; then `netdextctl uninstall - <bundle ID>` and shows
+# that en0 is gone; removes everything it made. Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -18,11 +22,13 @@ fi
 build="$root/build/release"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ >/dev/null
-cmake --build "$build" --target netdextd netdext-host NetworkingDriverKitSample
+cmake --build "$build" --target netdextd netdextctl netdext-host NetworkingDriverKitSample
 
 ns="netdext-sample-$$"
 work=$(mktemp -d /tmp/netdext-sample.XXXXXX)
 chmod 755 "$work"
+sample="$build/samples/NetworkingDriverKitSample/NetworkingDriverKitSample.dext"
+id=com.example.netdext.NetworkingDriverKitSample
 daemon_pid=
 cleanup() {
     if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
@@ -45,27 +51,40 @@ wait_for() { # deadline, command…
     done
     return 1
 }
+ctl() { "$build/cli/netdextctl/netdextctl" --socket "$work/netdextd.sock" "$@"; }
+show() { echo "\$ netdextctl $*"; ctl "$@" | sed 's/^/  /'; }
 counter() { # name → the daemon's counter for en0
-    python3 - "$work/status.json" "$1" <<'PY' 2>/dev/null || echo 0
+    ctl status --json | python3 -c '
 import json, sys
-d = json.load(open(sys.argv[1]))["dexts"][0]
-print(d.get("interface", {}).get("counters", {}).get(sys.argv[2], 0))
-PY
+d = json.load(sys.stdin)["dexts"][0]
+print(d.get("interface", {}).get("counters", {}).get(sys.argv[1], 0))' "$1" 2>/dev/null || echo 0
 }
 at_least() { [ "$(counter "$1")" -ge "$2" ]; }
+listed() { ctl list | grep -qF "[$1]"; }
 
 ip netns add "$ns"
 ip -n "$ns" link set lo up
 # Exact counts: no IPv6 chatter on the new interface.
 ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 
-echo "== starting netdextd with the sample in namespace $ns"
-ip netns exec "$ns" "$build/daemon/netdextd/netdextd" \
-    --run "$build/samples/NetworkingDriverKitSample/NetworkingDriverKitSample.dext" \
-    --host "$build/host/netdext-host" --status-file "$work/status.json" --capture "$work" \
-    2> >(sed 's/^/  | /' >&2) &
+echo "== starting netdextd in namespace $ns (state directory and socket in $work)"
+ip netns exec "$ns" "$build/daemon/netdextd/netdextd" --state-dir "$work/state" \
+    --socket "$work/netdextd.sock" --host "$build/host/netdext-host" --capture "$work" \
+    --config /dev/null --log stderr 2> >(sed 's/^/  | /' >&2) &
 daemon_pid=$!
+wait_for 20 ctl version || { echo "netdextd did not start" >&2; exit 1; }
+show developer
+
+echo "== activating the sample (as its installer app would); it waits for the user's approval"
+ctl activate "$sample" | sed -u 's/^/  /' &
+activation=$!
+wait_for 20 listed "activated waiting for user" || { echo "no activation" >&2; exit 1; }
+show list
+echo "== approving it (System Settings' Allow)"
+show approve "$id"
+wait "$activation"
 wait_for 20 ip -n "$ns" link show en0 || { echo "en0 did not appear" >&2; exit 1; }
+show list
 
 echo "== ip link"
 ip -n "$ns" link show en0
@@ -84,8 +103,20 @@ echo
 echo "netdextd: $(counter tap_written_frames) echo requests delivered by the driver to the stack;" \
      "$(counter tap_read_frames) frames sent by the stack, $(counter tx_completed) completed by" \
      "the driver"
+[ "$(counter tap_written_frames)" -ge 16 ] && [ "$(counter tx_completed)" -ge 16 ] ||
+    { echo "run-sample.sh: the echo exchange did not complete" >&2; exit 1; }
+
+echo
+echo "== uninstalling the sample"
+show uninstall - "$id"
+show list
+if ip -n "$ns" link show en0 >/dev/null 2>&1; then
+    echo "run-sample.sh: en0 is still there" >&2
+    exit 1
+fi
+echo "ip link: en0 is gone"
 echo
 echo "== what the driver received on its TX queue (decoded):"
 tshark -r "$work/en0-tx-submission.pcap" -o ip.check_checksum:TRUE 2>/dev/null | head -16
 echo
-echo "== stopping netdextd; the namespace and en0 are removed"
+echo "== stopping netdextd; the namespace is removed"

@@ -1,11 +1,13 @@
 // .dext bundle reader on libplist (Debian's libplist: the Apple plist formats, XML and binary).
 
 #include <netdext/bundle/bundle.h>
-#include <netdext/file_io.h>
+#include <netdext/bundle/bundle_fs.h>
 
 #include <plist/plist.h>
 
 #include <sys/stat.h>
+
+#include <cerrno>
 
 #include <cstdlib>
 #include <memory>
@@ -18,25 +20,25 @@ struct PlistDeleter {
 };
 using PlistPtr = std::unique_ptr<void, PlistDeleter>;
 
-PlistPtr parse_plist(const std::string &path, LoadError &error) {
-    std::string data;
-    if (!read_file(path, data)) {
-        error.message = path + ": cannot read";
-        return nullptr;
-    }
-    if (data.size() > (16u << 20)) {
-        error.message = path + ": larger than 16 MiB";
+PlistPtr parse_plist(const BundleDir &dir, const std::string &relative, LoadError &error) {
+    const std::string file = dir.path() + "/" + relative;
+    std::string data, why;
+    bool missing = false;
+    if (!dir.read(relative, BundleLimits{}.plist_bytes, data, why, &missing)) {
+        error.kind = missing ? LoadError::Kind::invalid : LoadError::Kind::unsafe_file;
+        error.message = file + ": " + (missing ? std::string("cannot read (missing)") : why);
         return nullptr;
     }
     plist_t root = nullptr;
-    plist_from_memory(data.data(), uint32_t(data.size()), &root);
+    if (!data.empty())
+        plist_from_memory(data.data(), uint32_t(data.size()), &root);
     if (root == nullptr) {
-        error.message = path + ": not a valid property list";
+        error.message = file + ": not a valid property list";
         return nullptr;
     }
     PlistPtr owned(root);
     if (plist_get_node_type(root) != PLIST_DICT) {
-        error.message = path + ": the top level is not a dictionary";
+        error.message = file + ": the top level is not a dictionary";
         return nullptr;
     }
     return owned;
@@ -203,19 +205,24 @@ std::optional<Bundle> read_bundle(const std::string &path_in, LoadError &error) 
     std::string path = path_in;
     while (path.size() > 1 && path.back() == '/')
         path.pop_back();
-    struct stat st {};
-    if (stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-        error.message = path + ": not a bundle directory";
+    std::string why;
+    std::optional<BundleDir> dir = BundleDir::open(path, why);
+    if (!dir) {
+        error.kind = LoadError::Kind::not_found;
+        error.message = path + ": not a bundle directory (" + why + ")";
         return std::nullopt;
     }
     Bundle bundle;
     bundle.path = path;
     const std::string info_path = path + "/Info.plist";
-    PlistPtr info = parse_plist(info_path, error);
+    PlistPtr info = parse_plist(*dir, "Info.plist", error);
     if (!info)
         return std::nullopt;
-    if (!required_string(info.get(), "CFBundleIdentifier", info_path, bundle.bundle_id, error) ||
-        !required_string(info.get(), "CFBundleExecutable", info_path, bundle.executable, error))
+    if (!required_string(info.get(), "CFBundleIdentifier", info_path, bundle.bundle_id, error)) {
+        error.kind = LoadError::Kind::missing_identifier;
+        return std::nullopt;
+    }
+    if (!required_string(info.get(), "CFBundleExecutable", info_path, bundle.executable, error))
         return std::nullopt;
     if (bundle.executable.find('/') != std::string::npos || bundle.executable == "." ||
         bundle.executable == "..") {
@@ -223,24 +230,36 @@ std::optional<Bundle> read_bundle(const std::string &path_in, LoadError &error) 
         return std::nullopt;
     }
     bundle.executable_path = path + "/" + bundle.executable;
-    std::string dir = path.substr(path.find_last_of('/') + 1);
-    if (dir.size() > 5 && dir.compare(dir.size() - 5, 5, ".dext") == 0)
-        dir.resize(dir.size() - 5);
-    bundle.name = string_value(plist_dict_get_item(info.get(), "CFBundleName")).value_or(dir);
-    bundle.version = string_value(plist_dict_get_item(info.get(), "CFBundleVersion")).value_or("1");
+    std::string dir_name = path.substr(path.find_last_of('/') + 1);
+    if (dir_name.size() > 5 && dir_name.compare(dir_name.size() - 5, 5, ".dext") == 0)
+        dir_name.resize(dir_name.size() - 5);
+    bundle.name = string_value(plist_dict_get_item(info.get(), "CFBundleName")).value_or(dir_name);
+    auto version = string_value(plist_dict_get_item(info.get(), "CFBundleVersion"));
+    bundle.version_given = version.has_value();
+    bundle.version = version.value_or("1");
     bundle.short_version =
         string_value(plist_dict_get_item(info.get(), "CFBundleShortVersionString")).value_or("1.0");
+    bundle.package_type =
+        string_value(plist_dict_get_item(info.get(), "CFBundlePackageType")).value_or("");
+    bundle.usage_description =
+        string_value(plist_dict_get_item(info.get(), "OSBundleUsageDescription")).value_or("");
     if (!read_personalities(info.get(), info_path, bundle, error))
         return std::nullopt;
+    // The executable is only looked at here (stat, which opens nothing), and a symlink to a
+    // library elsewhere is followed: the test bench loads drivers that way. netdextd's activation
+    // validation (daemon/extensions/validation.cpp) and its staged copies require it inside.
     struct stat exe {};
     if (stat(bundle.executable_path.c_str(), &exe) != 0 || !S_ISREG(exe.st_mode)) {
-        error.message = bundle.executable_path + ": the bundle's executable is missing";
+        const bool missing = errno == ENOENT && lstat(bundle.executable_path.c_str(), &exe) != 0;
+        error.kind = missing ? LoadError::Kind::invalid : LoadError::Kind::unsafe_file;
+        error.message = bundle.executable_path + (missing ? std::string(": the bundle's executable is missing")
+                                                          : ": the bundle's executable is not a regular file");
         return std::nullopt;
     }
-    const std::string entitlements_path = path + "/Entitlements.plist";
-    struct stat ent {};
-    if (stat(entitlements_path.c_str(), &ent) == 0) {
-        PlistPtr entitlements = parse_plist(entitlements_path, error);
+    bool missing = false;
+    if (dir->regular_file("Entitlements.plist", BundleLimits{}.plist_bytes, why, &missing) ||
+        !missing) {
+        PlistPtr entitlements = parse_plist(*dir, "Entitlements.plist", error);
         if (!entitlements)
             return std::nullopt;
         to_value(entitlements.get(), bundle.entitlement_values, 0);

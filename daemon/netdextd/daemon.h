@@ -1,53 +1,158 @@
-// Daemon: netdextd's main loop — one epoll over every dext's control channel, host pidfd and
-// fault eventfd, the rtnetlink watcher, signals, and a status timer (DESIGN.md §1).
+// Daemon: netdextd — one epoll over the control socket, every driver's control channel, host
+// pidfd and fault eventfd, the rtnetlink watcher, the app-location watcher and signals
+// (DESIGN.md §1, §8).
 //
-// Threads: run() on the main thread; frame movers run on their own threads inside NetInterface.
+// Extensions come from two places: the database in --state-dir (activated through the control
+// socket, started again after every restart) and --run bundles (ephemeral: never recorded). Each
+// has a Driver: its InterfaceSlot, which outlives driver processes, and its current DextSession.
+//
+// Threads: run() and everything else on the main thread; frame movers run inside NetInterface.
 #pragma once
 
 #include "dext_session.h"
+#include "interface_slot.h"
 
+#include "app_watcher.h"
+#include "control_server.h"
+#include "extension_set.h"
+
+#include <chrono>
+#include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace netdext::daemon {
 
 struct DaemonOptions {
-    std::vector<std::string> run_bundles; // netdextd --run PATH.dext …
-    std::string boot_args;
+    std::vector<std::string> run_bundles; // netdextd --run PATH.dext …: ephemeral extensions
+    std::string socket_path;              // the control socket
+    std::string state_dir;                // the extension database ("": none, --run only)
+    std::string boot_args;                // for the --run bundles
     std::string host_binary;
     std::string name_prefix = "en";
-    std::string status_file; // JSON snapshot, rewritten atomically while running
-    std::string capture_dir; // pcaps of TX submission / RX completion per interface
+    std::string capture_dir;   // pcaps of TX submission / RX completion per interface
+    std::string admin_group = "netdext";
     sandbox::SandboxSettings sandbox; // docs/sandbox.md
-    bool dext_logs = true;   // copy dext log lines to standard error
+    bool dext_logs = true;     // copy dext log lines into the daemon's log
     uint64_t drop_limit = 64;
+    std::chrono::milliseconds stop_grace{2000};     // Terminate → SIGKILL for one driver
+    std::chrono::milliseconds shutdown_grace{600};  // …when netdextd itself stops (< 1 s total)
 };
 
 class Daemon {
 public:
+    // Checks everything (state directory, lock, database, --run bundles, socket) before starting
+    // anything; nullptr and `error` when netdextd cannot start.
     static std::unique_ptr<Daemon> create(const DaemonOptions &options, std::string &error);
     ~Daemon();
-    // Runs until SIGINT/SIGTERM; returns the process exit status.
+
+    // `reload` re-reads the configuration on SIGHUP (what may change at run time: the admin
+    // group, logging, the drop limit for drivers started later).
+    void set_reload(std::function<std::optional<DaemonOptions>(std::string &error)> reload) {
+        m_reload = std::move(reload);
+    }
+    // Runs until SIGINT/SIGTERM; returns the exit status (1 when every --run driver failed).
     int run();
 
 private:
-    explicit Daemon(const DaemonOptions &options);
-    bool launch(const std::string &bundle_path, std::string &error);
+    struct Driver {
+        std::string key;        // the record's uniqueID, or "run-N" for --run bundles
+        std::string identifier; // CFBundleIdentifier
+        std::string bundle_path;
+        std::string boot_args;
+        bool ephemeral = false;
+        std::shared_ptr<InterfaceSlot> slot;
+        std::unique_ptr<DextSession> session;
+        uint64_t serial = 0;            // the session's epoll tag
+        std::string waiting;            // why there is no session ("waiting for a matching …")
+        std::vector<std::chrono::steady_clock::time_point> crashes; // the last 24 h
+        bool stopping = false;
+        std::chrono::steady_clock::time_point kill_at;
+        std::function<void()> after_stop; // once the host has exited after stop_driver()
+    };
+    struct PendingApproval { // an activation waiting for the user's Allow
+        control_server::Responder respond;
+        pid_t pid = 0; // the process that asked (it may not approve itself)
+    };
+    struct PendingReplacement { // an activation asking its client what to do
+        control_server::Responder respond;
+        pid_t pid = 0;
+        std::shared_ptr<extensions::Candidate> candidate;
+        std::string old_unique_id;
+    };
+    struct Follower { // log --follow
+        control_server::Responder respond;
+        std::string identifier;
+    };
+
+    explicit Daemon(const DaemonOptions &options) : m_options(options) {}
+    bool start(std::string &error);
     void add_fd(int fd, uint64_t tag);
     void remove_fd(int fd);
-    void write_status();
-    void shutdown();
+
+    // ---- drivers (drivers.cpp) ----
+    Driver &add_driver(const std::string &key, const std::string &identifier,
+                       const std::string &bundle_path, bool ephemeral,
+                       const std::string &interface_name);
+    void start_driver(Driver &driver);
+    // Terminates the driver's process; `after` runs once it has exited (at once if none runs).
+    void stop_driver(const std::string &key, std::function<void()> after);
+    void on_session_event(uint64_t serial, uint64_t kind);
+    void on_host_exit(Driver &driver);
+    void check_deadlines();
+    Driver *driver_of(const std::string &identifier);
+    std::string mac_owner(const Driver &asking, const MacAddress &mac) const;
+
+    // ---- requests (requests.cpp) ----
+    void register_requests();
+    void activate(control_server::Request &request);
+    void proceed(control_server::Responder respond, pid_t pid,
+                 const extensions::Candidate &candidate, const std::string &old_unique_id);
+    void install(control_server::Responder respond, pid_t pid,
+                 const extensions::Candidate &candidate);
+    void approve(control_server::Request &request);
+    void uninstall(control_server::Responder respond, const std::string &identifier,
+                   const std::string &team_id);
+    void reset(control_server::Request &request);
+    void on_enabled(const extensions::ExtensionRecord &record, const std::string &old_key);
+    void finish_removal(const std::string &key);
+    void apps_changed();
+    void check_apps();
+
+    // ---- JSON for clients (requests.cpp) ----
+    nlohmann::json record_json(const extensions::ExtensionRecord &record) const;
+    nlohmann::json driver_json(const Driver &driver) const;
+    nlohmann::json list_json() const;
+    nlohmann::json status_json(const std::string &identifier) const;
+    void changed(const std::string &identifier);
+
+    void begin_shutdown(const char *why);
+    void reload();
+    void notify_systemd(const std::string &state);
 
     DaemonOptions m_options;
+    std::function<std::optional<DaemonOptions>(std::string &)> m_reload;
     UniqueFd m_epoll;
     UniqueFd m_signals;
-    UniqueFd m_timer;
+    UniqueFd m_lock;
     std::unique_ptr<netlink::LinkWatcher> m_watcher;
     std::unique_ptr<netlink::RouteSocket> m_route;
-    std::vector<std::unique_ptr<DextSession>> m_sessions;
-    std::vector<int> m_watched_pidfds; // per session: the pidfd still in epoll, or -1
-    std::string m_last_status;
+    std::unique_ptr<control_server::ControlServer> m_control;
+    std::optional<extensions::ExtensionSet> m_extensions;
+    std::optional<extensions::AppWatcher> m_apps;
+    std::map<std::string, Driver> m_drivers;           // by key
+    std::map<uint64_t, std::string> m_session_keys;    // session serial → driver key
+    uint64_t m_next_serial = 1;
+    std::map<std::string, PendingApproval> m_approvals; // by identifier
+    std::vector<PendingReplacement> m_replacements;
+    std::vector<control_server::Responder> m_watchers;
+    std::vector<Follower> m_followers;
+    std::vector<std::string> m_run_keys; // the --run drivers, in order
+    bool m_stopping = false;
+    std::chrono::steady_clock::time_point m_shutdown_deadline;
 };
 
 } // namespace netdext::daemon

@@ -2,6 +2,8 @@
 
 #include "dext_session.h"
 
+#include "daemon_log.h"
+
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -34,8 +36,9 @@ const char *level_name(uint8_t level) {
 } // namespace
 
 DextSession::DextSession(const SessionOptions &options, const bundle::Bundle &bundle,
-                         std::unique_ptr<SessionNetwork> network)
-    : m_options(options), m_bundle(bundle), m_network(std::move(network)),
+                         std::unique_ptr<SessionNetwork> network,
+                         std::shared_ptr<InterfaceSlot> slot)
+    : m_options(options), m_bundle(bundle), m_network(std::move(network)), m_slot(std::move(slot)),
       m_log_limit(options.sandbox.limits.log_lines_per_second, options.sandbox.limits.log_burst) {}
 
 bool DextSession::check_bundle(const bundle::Bundle &bundle, std::string &error) {
@@ -55,10 +58,13 @@ std::unique_ptr<DextSession> DextSession::attach(const SessionOptions &options,
                                                  const bundle::Bundle &bundle,
                                                  std::unique_ptr<SessionNetwork> network,
                                                  std::unique_ptr<SessionHost> host,
-                                                 ipc::Channel channel, std::string &error) {
+                                                 ipc::Channel channel,
+                                                 std::shared_ptr<InterfaceSlot> slot,
+                                                 std::string &error) {
     if (!check_bundle(bundle, error))
         return nullptr;
-    std::unique_ptr<DextSession> session(new DextSession(options, bundle, std::move(network)));
+    std::unique_ptr<DextSession> session(
+        new DextSession(options, bundle, std::move(network), std::move(slot)));
     session->m_fault_fd = UniqueFd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
     if (!session->m_fault_fd.is_valid()) {
         error = std::string("eventfd: ") + strerror(errno);
@@ -72,7 +78,9 @@ std::unique_ptr<DextSession> DextSession::attach(const SessionOptions &options,
 std::unique_ptr<DextSession> DextSession::launch(const SessionOptions &options,
                                                  const bundle::Bundle &bundle,
                                                  netlink::LinkWatcher &watcher,
-                                                 netlink::RouteSocket &route, std::string &error) {
+                                                 netlink::RouteSocket &route,
+                                                 std::shared_ptr<InterfaceSlot> slot,
+                                                 std::string &error) {
     if (!check_bundle(bundle, error))
         return nullptr;
     auto pair = ipc::Channel::create_pair(kProtocol);
@@ -86,7 +94,7 @@ std::unique_ptr<DextSession> DextSession::launch(const SessionOptions &options,
     host.bundle_path = bundle.path;
     host.bundle_id = bundle.bundle_id;
     host.driver_executable = bundle.executable_path;
-    host.class_name = bundle.personalities.empty() ? "" : bundle.personalities.front().user_class;
+    host.class_name = options.class_name;
     host.boot_args = options.boot_args;
     host.sandbox = options.sandbox;
     auto process = HostProcess::spawn(host, host_end.fd());
@@ -95,7 +103,8 @@ std::unique_ptr<DextSession> DextSession::launch(const SessionOptions &options,
         return nullptr;
     }
     auto session = attach(options, bundle, kernel_network(watcher, route),
-                          spawned_host(process.release_value()), std::move(daemon_end), error);
+                          spawned_host(process.release_value()), std::move(daemon_end),
+                          std::move(slot), error);
     if (!session)
         return nullptr;
     if (options.sandbox.enabled)
@@ -109,8 +118,10 @@ std::unique_ptr<DextSession> DextSession::launch(const SessionOptions &options,
 }
 
 DextSession::~DextSession() {
-    if (m_interface)
+    if (m_interface) {
         m_interface->stop();
+        m_network->unwatch_link(m_interface->ifindex());
+    }
 }
 
 const char *DextSession::state_name() const {
@@ -136,8 +147,8 @@ void DextSession::log(const char *format, ...) const {
     va_start(args, format);
     vsnprintf(text, sizeof text, format, args);
     va_end(args);
-    std::string line = "[" + m_bundle.bundle_id + "] " + text + "\n";
-    (void)!write(STDERR_FILENO, line.data(), line.size());
+    daemon_log::log().write(daemon_log::Level::notice, m_bundle.bundle_id,
+                            m_slot && m_slot->has_interface() ? m_slot->name() : "", text);
 }
 
 template <class M>
@@ -230,6 +241,7 @@ void DextSession::handle(ipc::ReceivedMessage &message) {
             return protocol_error("StartResult");
         if (result.value().status == 0) {
             m_state = State::running;
+            m_started = true;
             log("netdextd: Start succeeded");
         } else {
             m_reason = "Start failed (0x" + [&] {
@@ -380,6 +392,7 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
     auto pool = m_pools.find(r.pool_id);
     MacAddress mac;
     std::memcpy(mac.bytes.data(), r.mac, 6);
+    const std::string owner = m_options.mac_owner ? m_options.mac_owner(mac) : "";
     if (m_interface) {
         log("netdextd: refused a second interface (one per dext)");
         reply.status = int32_t(0xE00002D5); // kIOReturnBusy
@@ -387,38 +400,46 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
         protocol_error("RegisterInterface names an unknown pool");
     } else if (mac.is_multicast() || mac.bytes == std::array<uint8_t, 6>{}) {
         log("netdextd: refused MAC %s (multicast or zero)", mac.to_string().c_str());
+    } else if (!owner.empty()) {
+        log("netdextd: refused MAC %s: %s already has it", mac.to_string().c_str(),
+            owner.c_str());
+        reply.status = int32_t(0xE00002C5); // kIOReturnExclusiveAccess
     } else if (!bundle::has_entitlement(m_bundle, bundle::kNetworkingEntitlement)) {
         log("netdextd: refused: the bundle lacks the entitlement %s",
             bundle::kNetworkingEntitlement);
         reply.status = int32_t(0xE00002E2); // kIOReturnNotPermitted, as macOS's family
     } else {
+        std::string error;
+        bool fresh = true;
+        tap::FrameDevice *tap = m_slot->attach(*m_network, mac, fresh, error);
         InterfaceConfig config;
-        config.capture_dir = m_options.capture_dir;
-        config.mac = mac;
         config.pool_region = pool->second.region;
         config.pool_layout = pool->second.layout;
+        config.capture = m_slot->capture();
         for (size_t i = 0; i < 6; ++i)
             config.capacities[i] = r.capacities[i];
-        std::string error;
-        auto iface = [&]() -> Result<std::unique_ptr<NetInterface>> {
-            auto device = m_network->create_device(m_options.name_pattern);
-            if (!device) {
-                error = "creating the TAP " + m_options.name_pattern + ": " +
-                        device.error().describe();
-                return device.error();
-            }
-            return NetInterface::create(config, device.release_value(), error);
-        }();
+        if (tap != nullptr && !fresh) {
+            if (auto link = m_network->query_link(tap->ifindex()); link)
+                config.kept_mtu = link.value().mtu;
+        }
+        auto iface = tap ? NetInterface::create(config, *tap, error)
+                         : Result<std::unique_ptr<NetInterface>>(Error::from_errno(ENODEV, "tap"));
         if (!iface) {
             log("netdextd: creating the interface failed: %s", error.c_str());
             reply.status = int32_t(0xE00002BE); // kIOReturnNoResources
+            if (tap != nullptr && fresh)
+                m_slot->release();
         } else {
             m_interface = iface.release_value();
+            m_replay_mtu = fresh ? 0 : config.kept_mtu;
             set_carrier(m_carrier); // a ReportLinkStatus may have come before the registration
             reply.status = 0;
             reply.unit = m_interface->unit();
             reply.rings_size = m_interface->rings_layout().total_size;
             std::snprintf(reply.name, sizeof reply.name, "%s", m_interface->name().c_str());
+            if (!fresh)
+                log("netdextd: re-attached to the kept interface %s",
+                    m_interface->name().c_str());
         }
     }
     if (reply.status != 0) {
@@ -442,13 +463,45 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
     if (auto watched = m_network->watch_link(m_interface->ifindex()); !watched)
         log("netdextd: watching %s failed: %s", m_interface->name().c_str(),
             watched.error().describe().c_str());
+    if (m_options.on_interface)
+        m_options.on_interface(m_interface->name());
     call(Call::GetMaxTransferUnit, 0, [this](int32_t status, uint32_t value) {
         if (status == 0 && value >= 68) {
             m_max_mtu = value;
             log("netdextd: %s maximum MTU %u", m_interface ? m_interface->name().c_str() : "?",
                 value);
         }
+        replay_link_state();
     });
+}
+
+// DriverKit gives a new driver a fresh interface; a kept one may already be up, have another
+// MTU, be promiscuous or have multicast groups. The driver is told each, as if the stack had
+// just done it (in the order the link watcher reports changes).
+void DextSession::replay_link_state() {
+    if (!m_interface || m_replay_mtu == 0)
+        return;
+    const uint32_t mtu = m_replay_mtu;
+    m_replay_mtu = 0;
+    std::optional<netlink::LinkState> state = m_network->link_state(m_interface->ifindex());
+    if (!state)
+        return;
+    if (state->admin_up()) {
+        log("netdextd: %s is up → SetInterfaceEnable(true)", m_interface->name().c_str());
+        call(Call::SetInterfaceEnable, 1, [this](int32_t status, uint32_t) {
+            if (status != 0)
+                log("netdextd: SetInterfaceEnable failed (0x%08x)", unsigned(status));
+        });
+    }
+    if (mtu != m_driver_mtu)
+        on_link_event(netlink::LinkEvent{m_interface->ifindex(), netlink::MtuChanged{m_driver_mtu, mtu}});
+    if (state->promiscuous())
+        call(Call::SetPromiscuousModeEnable, 1);
+    if (state->all_multicast())
+        call(Call::SetAllMulticastModeEnable, 1);
+    std::vector<MacAddress> groups = m_network->multicast_addresses(m_interface->ifindex());
+    if (!groups.empty())
+        on_link_event(netlink::LinkEvent{m_interface->ifindex(), netlink::MulticastListChanged{groups}});
 }
 
 void DextSession::drop_interface() {
@@ -456,7 +509,11 @@ void DextSession::drop_interface() {
         return;
     m_network->unwatch_link(m_interface->ifindex());
     log("netdextd: interface %s unregistered", m_interface->name().c_str());
-    m_interface.reset(); // stops the mover; closing the TAP deletes the interface
+    m_interface.reset(); // stops the mover
+    // A driver that gives its interface up while it keeps running gives up the slot too; one that
+    // is being stopped (replacement, restart) leaves it for the next.
+    if (m_state != State::stopping)
+        m_slot->release();
 }
 
 void DextSession::on_fault() {
@@ -542,6 +599,9 @@ void DextSession::on_link_event(const netlink::LinkEvent &event) {
             } else if constexpr (std::is_same_v<T, netlink::LinkDeleted>) {
                 log("netdextd: %s was deleted; stopping the dext", m_interface->name().c_str());
                 terminate();
+                m_interface->stop();
+                m_interface.reset();
+                m_slot->release(); // the kernel already removed it
             }
         },
         event.change);

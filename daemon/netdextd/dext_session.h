@@ -13,6 +13,8 @@
 // (session_ports.h): launch() uses the real ones, attach() takes any (tests pass fakes).
 #pragma once
 
+#include "host_process.h"
+#include "interface_slot.h"
 #include "net_interface.h"
 #include "netlink/link_watcher.h"
 #include "netlink/route_socket.h"
@@ -32,14 +34,18 @@ namespace netdext::daemon {
 
 struct SessionOptions {
     std::string bundle_path;
+    std::string class_name; // the matched personality's IOUserClass ("": the first one's)
     std::string boot_args;
     std::string host_binary;
-    std::string name_pattern = "en%d";
-    std::string capture_dir; // pcaps of what crosses the driver boundary
     sandbox::SandboxSettings sandbox; // docs/sandbox.md
-    bool dext_logs = true;            // copy the dext's log lines to standard error
+    bool dext_logs = true;            // copy the dext's log lines to the daemon's log
     uint64_t drop_limit = 64;         // invalid packets tolerated before the dext is stopped
     uint32_t protocol_error_limit = 8; // malformed messages tolerated
+    // The interface registered (its name), e.g. to record it in the extension database.
+    std::function<void(const std::string &name)> on_interface;
+    // Who else has `mac` ("en1 of com.example.Other"), "" when nobody: two interfaces never share
+    // a MAC.
+    std::function<std::string(const MacAddress &mac)> mac_owner;
 };
 
 class DextSession {
@@ -47,18 +53,24 @@ public:
     enum class State { starting, running, stopping, exited, crashed, stopped_for_misbehaviour };
 
     // Checks the bundle (check_bundle()), spawns netdext-host with the other end of a new
-    // control channel, and watches it. nullptr (and `error`) when either fails.
+    // control channel, and watches it. The driver's interface goes into `slot`: the one a
+    // previous session of the same extension left there (same name, addresses, routes), or a new
+    // one. nullptr (and `error`) when either fails.
     static std::unique_ptr<DextSession> launch(const SessionOptions &options,
                                                const bundle::Bundle &bundle,
                                                netlink::LinkWatcher &watcher,
-                                               netlink::RouteSocket &route, std::string &error);
+                                               netlink::RouteSocket &route,
+                                               std::shared_ptr<InterfaceSlot> slot,
+                                               std::string &error);
     // A session over a host that is already running and the daemon's end of its channel, after
     // the same check_bundle(). `options.host_binary` and `sandbox` are not used.
     static std::unique_ptr<DextSession> attach(const SessionOptions &options,
                                                const bundle::Bundle &bundle,
                                                std::unique_ptr<SessionNetwork> network,
                                                std::unique_ptr<SessionHost> host,
-                                               shm::ipc::Channel channel, std::string &error);
+                                               shm::ipc::Channel channel,
+                                               std::shared_ptr<InterfaceSlot> slot,
+                                               std::string &error);
     // The launch policy: a dext needs the com.apple.developer.driverkit entitlement and a
     // personality to match (DESIGN.md §6). False, with `error` naming the reason, otherwise.
     static bool check_bundle(const bundle::Bundle &bundle, std::string &error);
@@ -76,7 +88,8 @@ public:
     void on_host_exit();
     void on_fault();
     void on_link_event(const netlink::LinkEvent &event);
-    // Asks the driver to stop (Terminate) and the host to exit.
+    // Asks the driver to stop (Terminate) and the host to exit. The interface stays in its slot
+    // for whoever comes next (a replacement, a restart); the caller releases the slot otherwise.
     void terminate();
     // SIGKILL to the host (shutdown after the grace period).
     void kill_host() {
@@ -102,13 +115,15 @@ public:
     // Log lines (os_log and raw output together) the rate limit dropped.
     [[nodiscard]] uint64_t log_lines_dropped() const { return m_log_limit.dropped(); }
     [[nodiscard]] bool finished() const;
+    // The driver's Start succeeded at some point.
+    [[nodiscard]] bool started() const { return m_started; }
 
-    // Writes a line "[bundle id] text" to the daemon's standard error.
+    // A log line about this dext (its bundle ID and interface attached).
     void log(const char *format, ...) const __attribute__((format(printf, 2, 3)));
 
 private:
     DextSession(const SessionOptions &options, const bundle::Bundle &bundle,
-                std::unique_ptr<SessionNetwork> network);
+                std::unique_ptr<SessionNetwork> network, std::shared_ptr<InterfaceSlot> slot);
     void handle(shm::ipc::ReceivedMessage &message);
     void protocol_error(const std::string &what);
     void stop_for(const std::string &reason);
@@ -123,6 +138,7 @@ private:
     void revert_mtu();
     // A line from the driver (os_log or its raw output), if the rate limit admits it.
     void driver_line(const char *prefix, const std::string &text);
+    void replay_link_state(); // a kept interface: tell the new driver how the stack has it
 
     SessionOptions m_options;
     bundle::Bundle m_bundle;
@@ -138,15 +154,18 @@ private:
     };
     std::map<uint64_t, Pool> m_pools;
     uint64_t m_next_pool_id = 1;
+    std::shared_ptr<InterfaceSlot> m_slot;
     std::unique_ptr<NetInterface> m_interface;
     std::map<uint64_t, ReplyHandler> m_pending; // by request sequence
 
     State m_state = State::starting;
     std::string m_reason;
     bool m_hello = false;
+    bool m_started = false;
     bool m_carrier = false;
     uint32_t m_driver_mtu = 1500;
     uint32_t m_max_mtu = 0;
+    uint32_t m_replay_mtu = 0; // a kept interface's MTU, told once the driver's maximum is known
     uint64_t m_protocol_errors = 0;
     std::vector<std::string> m_misuses;
     sandbox::LogRateLimiter m_log_limit;

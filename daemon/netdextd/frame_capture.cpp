@@ -3,7 +3,15 @@
 #include "frame_capture.h"
 
 #include <pcap/pcap.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 namespace netdext::daemon {
 
@@ -28,12 +36,35 @@ struct FrameCapture::File {
     }
 };
 
-static std::unique_ptr<FrameCapture::File> open_file(const std::string &path, std::string &error) {
+// The file is created by us, never opened through a symlink or over an existing file
+// (O_CREAT | O_EXCL | O_NOFOLLOW); netdextd checked at start that the directory is root's and
+// not writable by others. An existing name gets the next free "<stem>.<n>.pcap".
+static std::unique_ptr<FrameCapture::File> open_file(const std::string &dir,
+                                                     const std::string &stem, std::string &error) {
+    int fd = -1;
+    std::string path;
+    for (int n = 0; n < 100 && fd < 0; ++n) {
+        path = dir + "/" + stem + (n == 0 ? "" : "." + std::to_string(n)) + ".pcap";
+        fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    if (fd < 0) {
+        error = path + ": " + std::strerror(errno);
+        return nullptr;
+    }
+    FILE *stream = fdopen(fd, "wb");
+    if (stream == nullptr) {
+        error = path + ": " + std::strerror(errno);
+        ::close(fd);
+        return nullptr;
+    }
     auto file = std::make_unique<FrameCapture::File>();
     file->dead = pcap_open_dead(DLT_EN10MB, 65535);
-    file->dumper = file->dead ? pcap_dump_open(file->dead, path.c_str()) : nullptr;
+    file->dumper = file->dead ? pcap_dump_fopen(file->dead, stream) : nullptr;
     if (file->dumper == nullptr) {
         error = path + ": " + (file->dead ? pcap_geterr(file->dead) : "pcap_open_dead failed");
+        fclose(stream);
         return nullptr;
     }
     return file;
@@ -42,11 +73,25 @@ static std::unique_ptr<FrameCapture::File> open_file(const std::string &path, st
 std::unique_ptr<FrameCapture> FrameCapture::open(const std::string &dir, const std::string &ifname,
                                                  std::string &error) {
     std::unique_ptr<FrameCapture> capture(new FrameCapture);
-    capture->m_tx = open_file(dir + "/" + ifname + "-tx-submission.pcap", error);
-    capture->m_rx = open_file(dir + "/" + ifname + "-rx-completion.pcap", error);
+    capture->m_tx = open_file(dir, ifname + "-tx-submission", error);
+    capture->m_rx = open_file(dir, ifname + "-rx-completion", error);
     if (!capture->m_tx || !capture->m_rx)
         return nullptr;
     return capture;
+}
+
+bool FrameCapture::check_directory(const std::string &dir, std::string &error) {
+    struct stat st {};
+    if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        error = "--capture " + dir + ": not a directory";
+        return false;
+    }
+    if (st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
+        error = "--capture " + dir + ": must belong to uid " + std::to_string(geteuid()) +
+                " and not be writable by group or others (netdextd writes files there)";
+        return false;
+    }
+    return true;
 }
 
 FrameCapture::~FrameCapture() = default;

@@ -1,7 +1,8 @@
 // FrameCapture: optional pcap files of what crosses the driver boundary — the frames netdextd
 // hands to the driver on TX submission and the frames the driver completes on RX completion —
 // so a capture on en<N> can be cross-checked against what the driver actually saw.
-// Off unless netdextd runs with --capture DIR. Used only by the frame mover thread.
+// Off unless netdextd runs with --capture DIR. Owned by the interface's slot (one pair of files per
+// interface, across driver versions); written only by the frame mover thread of the moment.
 #pragma once
 
 #include <cstddef>
@@ -14,9 +15,12 @@ namespace netdext::daemon {
 
 class FrameCapture {
 public:
-    // Opens DIR/<ifname>-tx-submission.pcap and DIR/<ifname>-rx-completion.pcap.
+    // Creates DIR/<ifname>-tx-submission.pcap and DIR/<ifname>-rx-completion.pcap (or the next
+    // free "<name>.<n>.pcap": files are never opened through symlinks nor overwritten).
     static std::unique_ptr<FrameCapture> open(const std::string &dir, const std::string &ifname,
                                               std::string &error);
+    // DIR must be a directory of netdextd's user, not writable by group or others.
+    static bool check_directory(const std::string &dir, std::string &error);
     ~FrameCapture();
     void tx_submitted(std::span<const std::byte> frame);
     void rx_completed(std::span<const std::byte> frame);

@@ -1,12 +1,21 @@
-// netdextd: the netdext daemon — plays the macOS kernel for NetworkingDriverKit dexts.
+// netdextd: the netdext daemon — plays the macOS kernel (and sysextd) for NetworkingDriverKit
+// dexts.
 //
-//   netdextd --run PATH.dext [--boot-args "k=v …"] [--prefix en] [--status-file F] …
+//   netdextd [--state-dir /var/lib/netdext] [--socket /run/netdext/netdextd.sock] …
+//   netdextd --run PATH.dext [--boot-args "k=v …"] [--socket S] …     (development)
 //
-// Starts each dext in its own sandboxed netdext-host process; every interface it registers
-// becomes a TAP named <prefix><N> driven by the Linux stack. Runs until SIGINT/SIGTERM, then stops
-// the dexts and removes their interfaces. Must run as root (it creates TAPs).
+// As a service it keeps the installed extensions in its state directory and serves the control
+// socket netdextctl talks to; every enabled extension's driver runs in its own sandboxed
+// netdext-host process and every interface it registers becomes a TAP named <prefix><N>. With
+// --run it runs the given bundles as ephemeral extensions (never recorded), with no database
+// unless --state-dir is also given. Runs until SIGINT/SIGTERM; SIGHUP re-reads the configuration.
+// Must run as root (it creates TAPs).
 
 #include "daemon.h"
+#include "daemon_log.h"
+
+#include <netdext/control/protocol.h>
+#include <netdext/version.h>
 
 #include <cgroup.h>
 #include <uid_pool.h>
@@ -17,32 +26,85 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 
-int main(int argc, char **argv) {
+namespace {
+
+using netdext::daemon::DaemonOptions;
+
+constexpr const char *kDefaultStateDir = "/var/lib/netdext";
+constexpr const char *kDefaultConfig = "/etc/netdext/netdextd.conf";
+
+// netdext-host: installed in <prefix>/libexec/netdext/, else beside netdextd or in the build tree.
+std::string find_host_binary() {
+    std::error_code ec;
+    std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        auto installed = self.parent_path() / NETDEXT_LIBEXEC_FROM_BIN / "netdext-host";
+        if (access(installed.c_str(), X_OK) == 0)
+            return installed.lexically_normal().string();
+    }
+    return netdext::daemon::HostProcess::default_host_binary();
+}
+
+struct Parsed {
+    DaemonOptions options;
+    std::string log_target = "auto";
+    std::string log_level = "info";
+    std::string uid_range;   // --uid-range FIRST-LAST
+    std::string cgroup_path; // --cgroup
+    int exit_code = -1; // ≥ 0: exit now with it (--help, --version, a bad command line)
+};
+
+Parsed parse(int argc, char **argv, bool quiet) {
+    Parsed parsed;
+    DaemonOptions &o = parsed.options;
     CLI::App app{"netdextd — runs NetworkingDriverKit drivers (.dext bundles) as isolated "
-                 "processes whose interfaces the Linux stack drives."};
-    netdext::daemon::DaemonOptions options;
-    bool no_sandbox = false, no_seccomp = false, seccomp_report = false, quiet = false;
-    std::string uid_range = std::to_string(netdext::sandbox::kDefaultFirstUid) + "-" +
-                            std::to_string(netdext::sandbox::kDefaultLastUid);
-    std::string cgroup_path;
-    netdext::sandbox::SandboxLimits &limits = options.sandbox.limits;
+                 "processes whose interfaces the Linux stack drives, and keeps the installed "
+                 "system extensions (netdextctl activate / list / uninstall …).",
+                 "netdextd"};
+    std::string state_dir;
+    bool no_sandbox = false, no_seccomp = false, seccomp_report = false, quiet_dexts = false;
+    netdext::sandbox::SandboxLimits &limits = o.sandbox.limits;
     uint64_t memory_mib = limits.memory_bytes >> 20;
-    app.add_option("--run", options.run_bundles, "Start this .dext bundle (repeatable)")
-        ->required();
-    app.add_option("--boot-args", options.boot_args,
-                   "Boot-args the dexts read with IOParseBootArgNumber, e.g. \"ndks-debug=1\"");
-    app.add_option("--prefix", options.name_prefix,
-                   "Interface name prefix; the unit is the lowest free number (default en)");
-    app.add_option("--status-file", options.status_file,
-                   "Keep a JSON snapshot of every dext and its counters in this file");
-    app.add_option("--capture", options.capture_dir,
+    parsed.uid_range = std::to_string(netdext::sandbox::kDefaultFirstUid) + "-" +
+                       std::to_string(netdext::sandbox::kDefaultLastUid);
+    app.set_version_flag("--version", netdext::version_text("netdextd"));
+    app.set_config("--config", kDefaultConfig,
+                   "Configuration file (TOML/INI: option = value); SIGHUP re-reads it");
+    app.add_option("--state-dir", state_dir,
+                   std::string("Where installed extensions and their database live (default ") +
+                       kDefaultStateDir + "; none with --run unless given)");
+    o.socket_path = netdext::control::kDefaultSocket;
+    app.add_option("--socket", o.socket_path, "The control socket netdextctl talks to")
+        ->capture_default_str();
+    app.add_option("--run", o.run_bundles,
+                   "Run this .dext as an ephemeral extension (repeatable; development, tests)");
+    app.add_option("--boot-args", o.boot_args,
+                   "Boot-args for the --run dexts (IOParseBootArgNumber), e.g. \"ndks-debug=1\"");
+    app.add_option("--prefix", o.name_prefix,
+                   "Interface name prefix; the unit is the lowest free number")
+        ->capture_default_str();
+    app.add_option("--capture", o.capture_dir,
                    "Write <if>-tx-submission.pcap and <if>-rx-completion.pcap (the frames handed "
-                   "to and received from the driver) into this directory");
-    app.add_option("--host", options.host_binary,
-                   "The netdext-host executable (default: next to netdextd)");
-    app.add_option("--drop-limit", options.drop_limit,
-                   "Invalid packets a dext may hand back before it is stopped (default 64)");
+                   "to and received from the driver) into this directory (root's, not writable "
+                   "by others)");
+    app.add_option("--host", o.host_binary,
+                   "The netdext-host executable (default: <prefix>/libexec/netdext/netdext-host "
+                   "or beside netdextd)");
+    app.add_option("--drop-limit", o.drop_limit,
+                   "Invalid packets a dext may hand back before it is stopped")
+        ->capture_default_str();
+    app.add_option("--admin-group", o.admin_group,
+                   "Members of this group may activate, uninstall… (besides root)")
+        ->capture_default_str();
+    app.add_option("--log", parsed.log_target, "Where log lines go: auto (the journal under "
+                                               "systemd), journal, stderr")
+        ->check(CLI::IsMember({"auto", "journal", "stderr"}))
+        ->capture_default_str();
+    app.add_option("--log-level", parsed.log_level, "The least important level logged")
+        ->check(CLI::IsMember({"error", "warning", "notice", "info", "debug"}))
+        ->capture_default_str();
     app.add_flag("--no-sandbox", no_sandbox,
                  "Run netdext-host without its sandbox (namespaces, own uid, seccomp, limits)");
     app.add_flag("--no-seccomp", no_seccomp,
@@ -51,10 +113,10 @@ int main(int argc, char **argv) {
     app.add_flag("--seccomp-report", seccomp_report,
                  "Fail and log a dext's system calls outside the seccomp allow-list instead of "
                  "killing it (to find out what a driver needs; never in production)");
-    app.add_option("--uid-range", uid_range,
+    app.add_option("--uid-range", parsed.uid_range,
                    "The uids (= gids) the dexts run as, one per running dext, FIRST-LAST "
-                   "(default " + uid_range + ")");
-    app.add_option("--cgroup", cgroup_path,
+                   "(default " + parsed.uid_range + ")");
+    app.add_option("--cgroup", parsed.cgroup_path,
                    "The cgroup v2 the dexts' cgroups are made in: absolute in the hierarchy, or "
                    "relative to netdextd's own (default netdext)");
     app.add_option("--dext-memory", memory_mib,
@@ -74,15 +136,45 @@ int main(int argc, char **argv) {
                    "Log lines per second a dext may write; the rest is counted as dropped "
                    "(default " + std::to_string(limits.log_lines_per_second) + ", bursts of " +
                        std::to_string(limits.log_burst) + ")");
-    app.add_flag("--quiet-dexts", quiet, "Do not copy the dexts' log lines to standard error");
-    CLI11_PARSE(app, argc, argv);
-    options.sandbox.enabled = !no_sandbox;
-    options.sandbox.seccomp = !no_seccomp;
-    options.sandbox.seccomp_report = seccomp_report;
+    app.add_flag("--quiet-dexts", quiet_dexts, "Do not copy the dexts' log lines into the log");
+    app.footer("Exit status: 0 stopped by a signal; 1 could not start (another netdextd holds the "
+               "state directory or the socket, a bad bundle, a bad option), or every --run "
+               "driver failed.");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError &error) {
+        parsed.exit_code = quiet ? 1 : app.exit(error);
+        return parsed;
+    }
+    o.sandbox.enabled = !no_sandbox;
+    o.sandbox.seccomp = !no_seccomp;
+    o.sandbox.seccomp_report = seccomp_report;
     limits.memory_bytes = memory_mib << 20;
-    options.dext_logs = !quiet;
-    if (options.host_binary.empty())
-        options.host_binary = netdext::daemon::HostProcess::default_host_binary();
+    o.dext_logs = !quiet_dexts;
+    o.state_dir = !state_dir.empty() ? state_dir : o.run_bundles.empty() ? kDefaultStateDir : "";
+    if (o.host_binary.empty())
+        o.host_binary = find_host_binary();
+    return parsed;
+}
+
+netdext::daemon_log::Level level_of(const std::string &name) {
+    using L = netdext::daemon_log::Level;
+    return name == "error" ? L::error : name == "warning" ? L::warning : name == "notice" ? L::notice
+           : name == "debug" ? L::debug : L::info;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    Parsed parsed = parse(argc, argv, false);
+    if (parsed.exit_code >= 0)
+        return parsed.exit_code;
+    auto &log = netdext::daemon_log::log();
+    log.set_target(parsed.log_target == "journal"  ? netdext::daemon_log::Target::journal
+                   : parsed.log_target == "stderr" ? netdext::daemon_log::Target::standard_error
+                                                   : netdext::daemon_log::Log::detect_target());
+    log.set_minimum(level_of(parsed.log_level));
+    DaemonOptions &options = parsed.options;
     if (options.host_binary.find('/') == std::string::npos ||
         access(options.host_binary.c_str(), X_OK) != 0) {
         std::fprintf(stderr, "netdextd: cannot find netdext-host (%s); pass --host PATH\n",
@@ -91,31 +183,31 @@ int main(int argc, char **argv) {
     }
     if (geteuid() != 0)
         std::fprintf(stderr, "netdextd: warning: not running as root; creating TAPs will fail\n");
-
+    std::string sandbox_note, sandbox_warning;
     if (options.sandbox.enabled) {
-        auto uids = netdext::sandbox::UidPool::parse(uid_range);
+        auto uids = netdext::sandbox::UidPool::parse(parsed.uid_range);
         if (!uids) {
             std::fprintf(stderr, "netdextd: --uid-range %s: expected FIRST-LAST (0 < FIRST <= "
-                                 "LAST < 2^31-1)\n", uid_range.c_str());
+                                 "LAST < 2^31-1)\n", parsed.uid_range.c_str());
             return 1;
         }
         options.sandbox.uids = uids.release_value();
-        auto cgroups = netdext::sandbox::CgroupParent::open(cgroup_path);
+        // Said once netdextd has started: a refused start prints only why it was refused.
+        auto cgroups = netdext::sandbox::CgroupParent::open(parsed.cgroup_path);
         if (cgroups) {
             options.sandbox.cgroups = cgroups.release_value();
             std::string controllers;
             for (const std::string &name : options.sandbox.cgroups->controllers())
                 controllers += " " + name;
-            std::fprintf(stderr, "netdextd: dexts' cgroups in %s (controllers:%s)%s\n",
-                         options.sandbox.cgroups->directory().c_str(),
-                         controllers.empty() ? " none" : controllers.c_str(),
-                         options.sandbox.cgroups->has_controller("memory") &&
-                                 options.sandbox.cgroups->has_controller("pids")
-                             ? ""
-                             : "; rlimits bound memory and tasks");
+            sandbox_note = "dexts' cgroups in " + options.sandbox.cgroups->directory() +
+                           " (controllers:" + (controllers.empty() ? " none" : controllers) + ")" +
+                           (options.sandbox.cgroups->has_controller("memory") &&
+                                    options.sandbox.cgroups->has_controller("pids")
+                                ? ""
+                                : "; rlimits bound memory and tasks");
         } else {
-            std::fprintf(stderr, "netdextd: no cgroup for the dexts (%s); rlimits bound memory "
-                                 "and tasks\n", cgroups.error().describe().c_str());
+            sandbox_warning = "no cgroup for the dexts (" + cgroups.error().describe() +
+                              "); rlimits bound memory and tasks";
         }
     }
     signal(SIGCHLD, SIG_DFL); // netdext-host exit statuses are reaped through their pidfds
@@ -125,5 +217,19 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "netdextd: %s\n", error.c_str());
         return 1;
     }
+    using netdext::daemon_log::Level;
+    if (!sandbox_note.empty())
+        netdext::daemon_log::say(Level::info, "", "", "%s", sandbox_note.c_str());
+    if (!sandbox_warning.empty())
+        netdext::daemon_log::say(Level::warning, "", "", "%s", sandbox_warning.c_str());
+    daemon->set_reload([argc, argv](std::string &why) -> std::optional<DaemonOptions> {
+        Parsed again = parse(argc, argv, true);
+        if (again.exit_code >= 0) {
+            why = "the configuration no longer parses";
+            return std::nullopt;
+        }
+        netdext::daemon_log::log().set_minimum(level_of(again.log_level));
+        return again.options;
+    });
     return daemon->run();
 }

@@ -28,13 +28,12 @@ void InterfaceCounters::for_each(const std::function<void(const char *, uint64_t
 }
 
 Result<std::unique_ptr<NetInterface>>
-NetInterface::create(const InterfaceConfig &config, std::unique_ptr<tap::FrameDevice> device,
-                     std::string &error) {
+NetInterface::create(const InterfaceConfig &config, tap::FrameDevice &device, std::string &error) {
     auto fail = [&](const std::string &what, const Error &e) {
         error = what + ": " + e.describe();
         return e;
     };
-    std::unique_ptr<NetInterface> iface(new NetInterface(std::move(device)));
+    std::unique_ptr<NetInterface> iface(new NetInterface(device));
     iface->m_pool_region = config.pool_region;
     iface->m_pool_layout = config.pool_layout;
 
@@ -73,12 +72,14 @@ NetInterface::create(const InterfaceConfig &config, std::unique_ptr<tap::FrameDe
     iface->m_allocation_spares =
         std::min<uint32_t>(4, iface->m_rings_layout.capacity(RingId::Allocation));
 
-    tap::FrameDevice &t = *iface->m_tap;
-    if (auto r = t.set_mac(config.mac); !r)
-        return fail("setting the MAC of " + t.name(), r.error());
+    tap::FrameDevice &t = iface->m_tap;
     // DriverKit interfaces start at the Ethernet MTU; the stack may raise it up to the driver's
-    // GetMaxTransferUnit. A frame must also fit one packet buffer.
-    uint32_t mtu = std::min<uint32_t>(1500, config.pool_layout.buffer_size - 18);
+    // GetMaxTransferUnit. A frame must also fit one packet buffer. A kept TAP keeps its MTU (the
+    // session tells the new driver), unless its frames no longer fit.
+    const uint32_t largest = config.pool_layout.buffer_size - 18;
+    uint32_t mtu = std::min<uint32_t>(1500, largest);
+    if (config.kept_mtu >= 68)
+        mtu = std::min(config.kept_mtu, largest);
     if (auto r = t.set_mtu(mtu); !r)
         return fail("setting the MTU of " + t.name(), r.error());
     uint32_t qlen = std::max<uint32_t>(8, iface->m_rings_layout.capacity(RingId::TxSubmission));
@@ -86,18 +87,14 @@ NetInterface::create(const InterfaceConfig &config, std::unique_ptr<tap::FrameDe
         return fail("setting the txqueuelen of " + t.name(), r.error());
     if (auto r = t.set_carrier(false); !r)
         return fail("dropping the carrier of " + t.name(), r.error());
-    if (!config.capture_dir.empty()) {
-        iface->m_capture = FrameCapture::open(config.capture_dir, t.name(), error);
-        if (!iface->m_capture)
-            return Error::from_errno(EIO, "capture");
-    }
+    iface->m_capture = config.capture;
     return iface;
 }
 
 NetInterface::~NetInterface() { stop(); }
 
 int NetInterface::unit() const {
-    const std::string &n = m_tap->name();
+    const std::string &n = m_tap.name();
     size_t digits = 0;
     while (digits < n.size() && std::isdigit(static_cast<unsigned char>(n[n.size() - 1 - digits])))
         ++digits;
@@ -153,7 +150,7 @@ bool NetInterface::move_tx() {
                 auto buffer = endpoint.buffer(ids[i]);
                 slots[i] = tap::FrameSlot{buffer.data(), uint32_t(buffer.size()), 0};
             }
-            auto read = m_tap->read_frames(std::span<tap::FrameSlot>(slots, taken));
+            auto read = m_tap.read_frames(std::span<tap::FrameSlot>(slots, taken));
             uint32_t got = read ? uint32_t(read.value()) : 0;
             uint32_t submitted = 0;
             if (got > 0) {
@@ -205,11 +202,11 @@ bool NetInterface::move_rx() {
                 m_capture->rx_completed(data);
         }
         // This thread is the TAP's only writer: the rejection counters' deltas are this batch's.
-        const tap::TapCounters &tap_counters = m_tap->counters();
+        const tap::TapCounters &tap_counters = m_tap.counters();
         const uint64_t rejected_before = tap_counters.tx_rejected.load(std::memory_order_relaxed);
         const uint64_t rejected_bytes_before =
             tap_counters.tx_rejected_bytes.load(std::memory_order_relaxed);
-        auto written = m_tap->write_frames(std::span<const tap::ConstFrame>(out, n));
+        auto written = m_tap.write_frames(std::span<const tap::ConstFrame>(out, n));
         uint32_t consumed = written ? uint32_t(written.value()) : 0;
         uint64_t bytes = 0;
         for (uint32_t i = 0; i < consumed; ++i)
@@ -258,7 +255,7 @@ void NetInterface::publish_drops() {
     m_counters.drop_offset_length_out_of_bounds.store(d.offset_length_out_of_bounds,
                                                       std::memory_order_relaxed);
     m_counters.ring_faults.store(d.ring_faults, std::memory_order_relaxed);
-    m_counters.drop_tap_truncated.store(m_tap->counters().rx_truncated.load(),
+    m_counters.drop_tap_truncated.store(m_tap.counters().rx_truncated.load(),
                                         std::memory_order_relaxed);
     if (m_fault_reported || !m_on_fault)
         return;
@@ -280,7 +277,7 @@ bool NetInterface::run_once() {
 }
 
 void NetInterface::run() {
-    std::string thread_name = "mover:" + m_tap->name();
+    std::string thread_name = "mover:" + m_tap.name();
     thread_name.resize(std::min<size_t>(thread_name.size(), 15));
     pthread_setname_np(pthread_self(), thread_name.c_str());
     shm::DaemonEndpoint &endpoint = *m_endpoint;
@@ -298,7 +295,7 @@ void NetInterface::run() {
                               endpoint.free_space(RingId::TxSubmission) > 0;
         struct pollfd fds[3] = {{m_stop->fd(), POLLIN, 0},
                                 {m_daemon_doorbell->fd(), POLLIN, 0},
-                                {m_tap->fd(), POLLIN, 0}};
+                                {m_tap.fd(), POLLIN, 0}};
         // FIXME: the timeout is only a safety net against a lost wakeup; it costs nothing idle.
         poll(fds, can_take ? 3 : 2, 1000);
         (void)m_daemon_doorbell->drain();

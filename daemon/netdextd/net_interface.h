@@ -1,6 +1,7 @@
-// NetInterface: one registered Ethernet interface of a dext — its TAP (en<N>), the shared memory
-// it moves frames through (a shm::DaemonEndpoint over the pool and rings regions), and the frame
-// mover thread (DESIGN.md §4, §5).
+// NetInterface: one registered Ethernet interface of a running dext — the shared memory it moves
+// frames through (a shm::DaemonEndpoint over the pool and rings regions) and the frame mover
+// thread, on a TAP (en<N>) it borrows from the extension's InterfaceSlot, which outlives it
+// (DESIGN.md §4, §5).
 //
 // The frame mover owns the DaemonEndpoint and the TAP's data path; nothing else touches them
 // while it runs. Per loop, in batches, with no allocation, lock or extra syscall per frame:
@@ -70,30 +71,29 @@ struct InterfaceCounters {
 };
 
 struct InterfaceConfig {
-    MacAddress mac;
     std::shared_ptr<shm::SharedRegion> pool_region;
     shm::PoolLayout pool_layout;
     shm::RingCapacities capacities{};
-    std::string capture_dir; // empty: no capture
+    uint32_t kept_mtu = 0;            // a TAP a previous driver used: its MTU (0: a new TAP)
+    FrameCapture *capture = nullptr;  // the slot's pcap files, or none
 };
 
 class NetInterface {
 public:
-    // Takes the device (a new TAP, SessionNetwork::create_device), creates the rings region and
-    // the two doorbells, initialises the shared memory and sets the device's MAC, MTU, queue
-    // length and carrier (off). The mover is not started yet.
+    // Sets up `device` (which must outlive this object: the extension's InterfaceSlot keeps it)
+    // for the driver: the rings region, the two doorbells, the shared memory, MTU, txqueuelen,
+    // carrier off. The MAC is the slot's business. The mover is not started yet.
     static Result<std::unique_ptr<NetInterface>>
-    create(const InterfaceConfig &config, std::unique_ptr<tap::FrameDevice> device,
-           std::string &error);
-    ~NetInterface(); // stops the mover; closing the TAP deletes the interface
+    create(const InterfaceConfig &config, tap::FrameDevice &device, std::string &error);
+    ~NetInterface(); // stops the mover; the TAP stays with its slot
 
     NetInterface(const NetInterface &) = delete;
     NetInterface &operator=(const NetInterface &) = delete;
 
-    [[nodiscard]] const std::string &name() const { return m_tap->name(); }
-    [[nodiscard]] int ifindex() const { return m_tap->ifindex(); }
+    [[nodiscard]] const std::string &name() const { return m_tap.name(); }
+    [[nodiscard]] int ifindex() const { return m_tap.ifindex(); }
     [[nodiscard]] int unit() const;
-    [[nodiscard]] tap::FrameDevice &tap() { return *m_tap; }
+    [[nodiscard]] tap::FrameDevice &tap() { return m_tap; }
     [[nodiscard]] const shm::SharedRegion &rings_region() const { return *m_rings; }
     [[nodiscard]] const shm::RingsLayout &rings_layout() const { return m_rings_layout; }
     [[nodiscard]] const shm::EventFd &daemon_doorbell() const { return *m_daemon_doorbell; }
@@ -116,13 +116,13 @@ public:
     [[nodiscard]] bool queue_enabled(size_t kind) const;
 
 private:
-    explicit NetInterface(std::unique_ptr<tap::FrameDevice> tap) : m_tap(std::move(tap)) {}
+    explicit NetInterface(tap::FrameDevice &tap) : m_tap(tap) {}
     void run();
     bool move_tx(); // returns whether anything moved
     bool move_rx();
     void publish_drops();
 
-    std::unique_ptr<tap::FrameDevice> m_tap;
+    tap::FrameDevice &m_tap;
     std::shared_ptr<shm::SharedRegion> m_pool_region;
     shm::PoolLayout m_pool_layout;
     std::unique_ptr<shm::SharedRegion> m_rings;
@@ -140,7 +140,7 @@ private:
     std::function<void(const std::string &)> m_on_fault;
     bool m_fault_reported = false;
     InterfaceCounters m_counters;
-    std::unique_ptr<FrameCapture> m_capture; // --capture: pcaps of both driver directions
+    FrameCapture *m_capture = nullptr; // --capture: pcaps of both driver directions (the slot's)
 };
 
 } // namespace netdext::daemon

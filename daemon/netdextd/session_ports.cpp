@@ -50,6 +50,17 @@ public:
     Result<void> set_link_mtu(int ifindex, uint32_t mtu) override {
         return m_route.set_mtu(ifindex, mtu);
     }
+    Result<netlink::LinkState> query_link(int ifindex) override {
+        return m_route.get_link(ifindex);
+    }
+    std::optional<netlink::LinkState> link_state(int ifindex) const override {
+        const netlink::LinkState *state = m_watcher.state(ifindex);
+        return state ? std::optional<netlink::LinkState>(*state) : std::nullopt;
+    }
+    std::vector<MacAddress> multicast_addresses(int ifindex) const override {
+        auto groups = m_watcher.multicast_addresses(ifindex);
+        return {groups.begin(), groups.end()};
+    }
 
 private:
     netlink::LinkWatcher &m_watcher;

@@ -11,6 +11,7 @@
 
 #include "common/result.h"
 #include "host_process.h"
+#include "netlink/link_state.h"
 #include "tap/frame_device.h"
 
 #include <sys/types.h>
@@ -18,7 +19,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace netdext::netlink {
 class LinkWatcher;
@@ -51,7 +54,7 @@ public:
 class SessionNetwork {
 public:
     virtual ~SessionNetwork() = default;
-    // A new device named after `name_pattern` ("en%d": the lowest free unit).
+    // A new device named `name_pattern`: "en%d" takes the lowest free unit, "en3" exactly that name.
     virtual Result<std::unique_ptr<tap::FrameDevice>>
     create_device(const std::string &name_pattern) = 0;
     // Link events of `ifindex` start (stop) reaching DextSession::on_link_event.
@@ -59,6 +62,12 @@ public:
     virtual void unwatch_link(int ifindex) = 0;
     // RTM_NEWLINK IFLA_MTU: puts back an MTU the driver refused.
     virtual Result<void> set_link_mtu(int ifindex, uint32_t mtu) = 0;
+    // RTM_GETLINK: the link as the kernel has it now (a kept interface's MTU).
+    virtual Result<netlink::LinkState> query_link(int ifindex) = 0;
+    // What the link watcher last reported for a watched link (nullopt: nothing yet), and its
+    // link-layer multicast groups: told to a new driver on a kept interface.
+    [[nodiscard]] virtual std::optional<netlink::LinkState> link_state(int ifindex) const = 0;
+    [[nodiscard]] virtual std::vector<MacAddress> multicast_addresses(int ifindex) const = 0;
 };
 
 std::unique_ptr<SessionHost> spawned_host(HostProcess process);

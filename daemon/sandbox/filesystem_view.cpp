@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstring>
+#include <string_view>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -122,11 +124,22 @@ int FilesystemView::apply(const char *&failed_step) const noexcept {
     NETDEXT_STEP("mount the new root",
                  mount("netdext-root", kNewRoot, "tmpfs", MS_NOSUID | MS_NODEV,
                        "mode=0755,size=256k,nr_inodes=1024"));
-    for (const std::string &dir : m_directories)
+    // The private /tmp is mounted as soon as its mount point exists, before anything is bound
+    // below it: a bundle staged under the host's /tmp (a test's state directory) stays visible
+    // instead of being hidden by the tmpfs mounted over it afterwards.
+    // (No allocation here: this runs between clone and exec in a multi-threaded daemon.)
+    constexpr const char *private_tmp = "/newroot/tmp";
+    static_assert(std::string_view(kNewRoot) == "/newroot");
+    for (const std::string &dir : m_directories) {
         if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
             failed_step = "mkdir in the new root";
             return errno;
         }
+        if (std::strcmp(dir.c_str(), private_tmp) == 0)
+            NETDEXT_STEP("mount /tmp", mount("netdext-tmp", private_tmp, "tmpfs",
+                                             MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                             m_tmp_options.c_str()));
+    }
     for (const Bind &bind : m_binds) {
         if (!bind.directory) {
             int fd = open(bind.target.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0444);
@@ -144,8 +157,6 @@ int FilesystemView::apply(const char *&failed_step) const noexcept {
         NETDEXT_STEP("remount read-only", mount(nullptr, bind.target.c_str(), nullptr, flags,
                                                 nullptr));
     }
-    NETDEXT_STEP("mount /tmp", mount("netdext-tmp", "/newroot/tmp", "tmpfs",
-                                     MS_NOSUID | MS_NODEV | MS_NOEXEC, m_tmp_options.c_str()));
     // The sandbox's own PID namespace: only its own processes, and (subset=pid, Linux 5.8) none
     // of /proc/sys, /proc/kcore and the like.
     unsigned long proc_flags = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY;

@@ -65,6 +65,8 @@ constexpr SeccompRule kRules[] = {
     {"openat", A::allow, C::any,
      "the loader opening the driver and its libraries, reading Info.plist (the view is "
      "read-only but for a private /tmp)"},
+    {"openat2", A::allow, C::any,
+     "reading the bundle through BundleDir (RESOLVE_BENEATH: nothing outside the bundle)"},
     {"poll", A::allow, C::any, "the control loop and the doorbell thread"},
     {"pread64", A::allow, C::any, "the loader reads ELF headers"},
     {"prctl", A::allow, C::prctl_thread_name, "pthread_setname_np: dispatch queue thread names"},

@@ -24,6 +24,7 @@
 #include <netdext/runtime.h>
 
 #include <seccomp_policy.h>
+#include <netdext/version.h>
 
 #include <CLI/CLI.hpp>
 
@@ -117,6 +118,7 @@ int main(int argc, char **argv) {
                  "ENOSYS instead of killing the host (netdextd --seccomp-report, to measure what "
                  "a driver needs)");
     app.footer(kFooter);
+    app.set_version_flag("--version", netdext::version_text("netdext-host"));
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &error) {

@@ -28,6 +28,7 @@
 #include <netdext/model/registry.h>
 
 #include "sim_devices.h"
+#include <netdext/version.h>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -162,7 +163,7 @@ int main(int argc, char **argv) {
     app.add_option("--trust-dir", trust_dir,
                    "Trusted team keys (a netdextd trust store): a signed bundle's team must be "
                    "trusted");
-    app.set_version_flag("--version", std::string("netdext-sim ") + NETDEXT_VERSION);
+    app.set_version_flag("--version", netdext::version_text("netdext-sim"));
     CLI11_PARSE(app, argc, argv);
     if (device_options.list) {
         netdext::sim::print_device_models();

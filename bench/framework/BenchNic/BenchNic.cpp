@@ -12,7 +12,7 @@
 
 static const uint32_t kCapacity = 1024;
 static const uint32_t kBatch = 256;
-static const IOUserNetworkMACAddress kMAC = {.octet = {0x02, 0x00, 0x00, 0x00, 0xbe, 0x02}};
+static IOUserNetworkMACAddress gMAC = {.octet = {0x02, 0x00, 0x00, 0x00, 0xbe, 0x02}};
 static const IOUserNetworkMediaType kMedia[] = {kIOUserNetworkMediaEthernetAuto};
 
 // The benchmark's inbound frame: 02:00:00:00:be:01 → our MAC, 10.215.0.2 → 10.215.0.1,
@@ -75,6 +75,10 @@ kern_return_t IMPL(BenchNic, Start) {
     uint32_t rx = 0;
     IOParseBootArgNumber("benchrx", &rx, sizeof rx);
     ivars->generateRx = rx != 0;
+    // benchmac=N: several BenchNics side by side (activate_bench) need MACs of their own.
+    uint32_t mac = 0;
+    if (IOParseBootArgNumber("benchmac", &mac, sizeof mac) && mac > 2 && mac < 256)
+        gMAC.octet[5] = uint8_t(mac);
     IOUserNetworkPacketBufferPoolOptions options{};
     options.packetCount = 4 * kCapacity;
     options.bufferCount = 4 * kCapacity;
@@ -103,7 +107,7 @@ kern_return_t IMPL(BenchNic, Start) {
     queues[1] = ivars->txc;
     queues[2] = ivars->rxs;
     queues[3] = ivars->rxc;
-    if ((ret = RegisterEthernetInterface(kMAC, ivars->pool, queues, 4)) != kIOReturnSuccess ||
+    if ((ret = RegisterEthernetInterface(gMAC, ivars->pool, queues, 4)) != kIOReturnSuccess ||
         (ret = ReportLinkStatus(kIOUserNetworkLinkStatusActive, kMedia[0])) != kIOReturnSuccess)
         goto fail;
     return RegisterService();

@@ -68,6 +68,7 @@ struct Session : public ::testing::Test {
     FakeHost *host = nullptr;       // owned by the session
     std::optional<ipc::Channel> host_end;
     std::unique_ptr<DextSession> session;
+    std::shared_ptr<InterfaceSlot> slot; // the extension's interface, across sessions
     shm::RingCapacities capacities{8, 8, 8, 8, 32, 32};
 
     void SetUp() override { options.drop_limit = 4; }
@@ -84,8 +85,9 @@ struct Session : public ::testing::Test {
         network = fake_network.get();
         host = fake_host.get();
         host_end.emplace(std::move(host_side));
+        slot = std::make_shared<InterfaceSlot>("en%d", "", "");
         return DextSession::attach(options, bundle, std::move(fake_network), std::move(fake_host),
-                                   std::move(daemon_side), error);
+                                   std::move(daemon_side), slot, error);
     }
     void start(const bundle::Bundle &bundle = test_bundle()) {
         std::string error;

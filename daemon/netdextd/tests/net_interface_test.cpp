@@ -28,7 +28,8 @@ constexpr uint64_t kDropLimit = 8;
 struct Mover : public ::testing::Test {
     shm::PoolLayout pool;
     std::shared_ptr<shm::SharedRegion> pool_region;
-    FakeFrameDevice *device = nullptr; // owned by iface
+    std::unique_ptr<FakeFrameDevice> owned_device; // the slot's part: outlives iface
+    FakeFrameDevice *device = nullptr;
     std::unique_ptr<NetInterface> iface;
     std::optional<FakeDriver> driver;
     std::vector<std::string> faults;
@@ -39,7 +40,6 @@ struct Mover : public ::testing::Test {
         ASSERT_TRUE(region) << region.error().describe();
         pool_region = std::make_shared<shm::SharedRegion>(region.release_value());
         InterfaceConfig config;
-        config.mac = MacAddress{{0x10, 0x22, 0x33, 0x44, 0x55, 0x66}};
         config.pool_region = pool_region;
         config.pool_layout = pool;
         for (RingId ring : {RingId::TxSubmission, RingId::TxCompletion, RingId::RxSubmission,
@@ -47,10 +47,10 @@ struct Mover : public ::testing::Test {
             config.capacities[shm::ring_slot(ring)] = kRingCapacity;
         config.capacities[shm::ring_slot(RingId::Free)] = 32;
         config.capacities[shm::ring_slot(RingId::Allocation)] = 32;
-        auto fake = std::make_unique<FakeFrameDevice>("en0", 7);
-        device = fake.get();
+        owned_device = std::make_unique<FakeFrameDevice>("en0", 7);
+        device = owned_device.get();
         std::string error;
-        auto created = NetInterface::create(config, std::move(fake), error);
+        auto created = NetInterface::create(config, *device, error);
         ASSERT_TRUE(created) << error;
         iface = created.release_value();
         shm::RingDoorbells doorbells; // the driver rings the daemon's doorbell when asked to

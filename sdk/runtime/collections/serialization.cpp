@@ -98,18 +98,21 @@ public:
     }
 
 private:
-    void put_word(uint32_t word) {
-        const unsigned char *p = reinterpret_cast<const unsigned char *>(&word);
-        m_out.insert(m_out.end(), p, p + sizeof(word));
+    // Appends through resize + memcpy: a range insert of a few bytes into the still-empty
+    // vector makes GCC 12 at -O2 report a stringop-overflow that cannot happen.
+    void put_bytes(const void *bytes, size_t length) {
+        const size_t at = m_out.size();
+        m_out.resize(at + length);
+        std::memcpy(m_out.data() + at, bytes, length);
     }
+    void put_word(uint32_t word) { put_bytes(&word, sizeof(word)); }
     bool put_entry(uint32_t key, const void *payload, size_t length, bool last) {
         if (length > kDataMask)
             return false;
         put_word(key | static_cast<uint32_t>(length) | (last ? kEnd : 0));
         if (length == 0)
             return true;
-        const unsigned char *p = static_cast<const unsigned char *>(payload);
-        m_out.insert(m_out.end(), p, p + length);
+        put_bytes(payload, length);
         m_out.resize(m_out.size() + ((4 - length % 4) % 4), 0);
         return true;
     }

@@ -12,6 +12,7 @@
 #include "scanner.h"
 
 #include <netdext/file_io.h>
+#include <netdext/version.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -75,6 +76,14 @@ int main(int argc, char **argv) {
     std::string update_command = "cmake --build <build-dir> --target api_coverage_update";
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
+        if (arg == "--help" || arg == "-h") {
+            usage("writes docs/api-coverage.md from the SDK headers, or checks it");
+            return 0;
+        }
+        if (arg == "--version") {
+            std::cout << netdext::version_text("netdext-api-coverage") << "\n";
+            return 0;
+        }
         auto value = [&](std::string &into) {
             if (i + 1 >= argc)
                 return false;

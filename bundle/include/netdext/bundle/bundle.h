@@ -5,8 +5,11 @@
 //   NAME.dext/<CFBundleExecutable> the driver's shared object
 //   NAME.dext/Entitlements.plist  the entitlements plist
 //
-// Everything read from a bundle is untrusted input: every value is type-checked and a bundle that
-// does not have what is needed is refused with a message naming the file and the key.
+// Everything read from a bundle is untrusted input: files are reached only through BundleDir
+// (bundle_fs.h: regular files inside the bundle, size-checked before they are read), every value
+// is type-checked, and a bundle that does not have what is needed is refused with a message
+// naming the file and the key. The executable is only stat()ed here and may be a symlink to a
+// library elsewhere (the test bench links drivers so); netdextd's activation requires it inside.
 #pragma once
 
 #include <cstdint>
@@ -55,6 +58,9 @@ struct Bundle {
     std::string name;            // CFBundleName, else the directory name without .dext
     std::string version;         // CFBundleVersion
     std::string short_version;   // CFBundleShortVersionString
+    bool version_given = false;  // CFBundleVersion was present (else `version` is the default)
+    std::string package_type;    // CFBundlePackageType ("DEXT"), empty when absent
+    std::string usage_description; // OSBundleUsageDescription, empty when absent
     std::vector<Personality> personalities;
     std::map<std::string, bool> entitlements; // boolean entitlements; others count as present
     Value entitlement_values; // the whole Entitlements.plist (a dictionary; empty without one),
@@ -62,6 +68,13 @@ struct Bundle {
 };
 
 struct LoadError {
+    enum class Kind {
+        not_found,          // no such directory, or not a directory
+        unsafe_file,        // a file is not a regular file inside the bundle, or is too large
+        missing_identifier, // no CFBundleIdentifier
+        invalid,            // anything else: bad plist, missing key, wrong type, no executable
+    };
+    Kind kind = Kind::invalid;
     std::string message;
 };
 

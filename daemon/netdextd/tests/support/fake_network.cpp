@@ -220,4 +220,21 @@ bool FakeHost::try_reap(int &status) {
     return true;
 }
 
+Result<netlink::LinkState> FakeNetwork::query_link(int ifindex) {
+    auto link = links.find(ifindex);
+    if (link == links.end())
+        return Error::from_errno(ENODEV, "RTM_GETLINK");
+    return link->second;
+}
+
+std::optional<netlink::LinkState> FakeNetwork::link_state(int ifindex) const {
+    auto link = links.find(ifindex);
+    return link == links.end() ? std::nullopt : std::optional<netlink::LinkState>(link->second);
+}
+
+std::vector<MacAddress> FakeNetwork::multicast_addresses(int ifindex) const {
+    auto found = groups.find(ifindex);
+    return found == groups.end() ? std::vector<MacAddress>{} : found->second;
+}
+
 } // namespace netdext::daemon::testing

@@ -90,8 +90,15 @@ public:
     Result<void> watch_link(int ifindex) override;
     void unwatch_link(int ifindex) override;
     Result<void> set_link_mtu(int ifindex, uint32_t mtu) override;
+    Result<netlink::LinkState> query_link(int ifindex) override;
+    std::optional<netlink::LinkState> link_state(int ifindex) const override;
+    std::vector<MacAddress> multicast_addresses(int ifindex) const override;
 
-    // The last device created (owned by the session's NetInterface; valid while it exists).
+    // What the kernel and the link watcher say of a link (query_link, link_state); unset links
+    // are unknown.
+    std::map<int, netlink::LinkState> links;
+    std::map<int, std::vector<MacAddress>> groups;
+    // The last device created (owned by the session's InterfaceSlot; valid while it exists).
     FakeFrameDevice *device = nullptr;
     size_t devices_created = 0;
     bool refuse_devices = false; // create_device fails with EPERM, as without CAP_NET_ADMIN

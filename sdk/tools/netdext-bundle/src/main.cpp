@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <netdext/version.h>
+
 #include <CLI/CLI.hpp>
 
 #include "bundle_assembler.h"
@@ -37,7 +39,7 @@ int main(int argc, char **argv) {
     app.add_option("--settings", settings_file,
                    "a file of build settings, one KEY=VALUE a line (# comments; --var wins)")
         ->check(CLI::ExistingFile);
-    app.set_version_flag("--version", std::string("netdext-bundle ") + NETDEXT_VERSION);
+    app.set_version_flag("--version", netdext::version_text("netdext-bundle"));
     CLI11_PARSE(app, argc, argv);
 
     if (!settings_file.empty()) {

@@ -1,0 +1,55 @@
+// InterfaceSlot (see interface_slot.h).
+
+#include "interface_slot.h"
+
+#include "daemon_log.h"
+
+namespace netdext::daemon {
+
+tap::FrameDevice *InterfaceSlot::attach(SessionNetwork &network, const MacAddress &mac,
+                                        bool &fresh, std::string &error) {
+    fresh = m_tap == nullptr;
+    if (fresh) {
+        Result<std::unique_ptr<tap::FrameDevice>> created = Error::from_errno(ENODEV, "no name");
+        if (!m_preferred.empty()) {
+            created = network.create_device(m_preferred);
+            if (!created)
+                daemon_log::say(daemon_log::Level::warning, "", m_preferred,
+                                "cannot have %s back (%s); taking the next free %s",
+                                m_preferred.c_str(), created.error().describe().c_str(),
+                                m_pattern.c_str());
+        }
+        if (!created)
+            created = network.create_device(m_pattern);
+        if (!created) {
+            error = "creating the TAP " + m_pattern + ": " + created.error().describe();
+            return nullptr;
+        }
+        m_tap = created.release_value();
+        m_name = m_tap->name();
+        m_preferred = m_name;
+        if (!m_capture_dir.empty() && !m_capture) {
+            m_capture = FrameCapture::open(m_capture_dir, m_name, error);
+            if (!m_capture) {
+                m_tap.reset();
+                return nullptr;
+            }
+        }
+    }
+    if (!m_mac || *m_mac != mac) {
+        if (auto r = m_tap->set_mac(mac); !r) {
+            error = "setting the MAC of " + m_name + ": " + r.error().describe();
+            return nullptr;
+        }
+        m_mac = mac;
+    }
+    return m_tap.get();
+}
+
+void InterfaceSlot::release() {
+    m_tap.reset();
+    m_mac.reset();
+    m_capture.reset();
+}
+
+} // namespace netdext::daemon

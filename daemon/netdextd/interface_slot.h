@@ -1,0 +1,59 @@
+// InterfaceSlot: an extension's network interface, apart from any one driver process. The TAP
+// (and with it the interface's name, ifindex, addresses and routes, which the kernel keeps on
+// the device) lives in the slot; a DextSession only borrows it while its driver runs. So when
+// the driver is replaced by another version, restarted, or (later) relaunched after a crash, the
+// next session re-attaches to the same en<N> and the stack sees only the carrier go down and up.
+//
+// The slot is released — the TAP closed, the interface deleted — when the extension is
+// uninstalled, when its driver gives the interface up while running (UnregisterInterface), when
+// the administrator deletes the link, and when netdextd stops.
+//
+// Threads: the daemon's main thread. The TAP's data path is used by the frame mover of the
+// session attached at the time (NetInterface), never by two at once.
+#pragma once
+
+#include "frame_capture.h"
+#include "session_ports.h"
+#include "tap/frame_device.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace netdext::daemon {
+
+class InterfaceSlot {
+public:
+    // `name_pattern` ("en%d") names a new interface; `preferred_name` ("en0", may be empty) is
+    // the name the extension had before (tried first, so a restart gives it back).
+    InterfaceSlot(std::string name_pattern, std::string preferred_name, std::string capture_dir)
+        : m_pattern(std::move(name_pattern)), m_preferred(std::move(preferred_name)),
+          m_capture_dir(std::move(capture_dir)) {}
+
+    // The TAP for a driver registering an interface with `mac`: the kept one (its MAC updated
+    // if the new driver has another), or a new one made by `network` (a real TAP, or a test's
+    // fake). `fresh` tells which. nullptr and `error` on failure.
+    tap::FrameDevice *attach(SessionNetwork &network, const MacAddress &mac, bool &fresh,
+                             std::string &error);
+    // Closes the TAP: the interface and its addresses disappear.
+    void release();
+
+    [[nodiscard]] bool has_interface() const { return m_tap != nullptr; }
+    [[nodiscard]] tap::FrameDevice *tap() { return m_tap.get(); }
+    // The interface's name (the last one it had, after a release).
+    [[nodiscard]] const std::string &name() const { return m_name; }
+    [[nodiscard]] int ifindex() const { return m_tap ? m_tap->ifindex() : 0; }
+    [[nodiscard]] std::optional<MacAddress> mac() const { return m_tap ? m_mac : std::nullopt; }
+    [[nodiscard]] FrameCapture *capture() { return m_capture.get(); }
+
+private:
+    std::string m_pattern;
+    std::string m_preferred;
+    std::string m_capture_dir;
+    std::unique_ptr<tap::FrameDevice> m_tap;
+    std::optional<MacAddress> m_mac;
+    std::string m_name;
+    std::unique_ptr<FrameCapture> m_capture;
+};
+
+} // namespace netdext::daemon
