@@ -34,6 +34,8 @@ using netdext::daemon::DaemonOptions;
 
 constexpr const char *kDefaultStateDir = "/var/lib/netdext";
 constexpr const char *kDefaultConfig = "/etc/netdext/netdextd.conf";
+// The flocks that keep the dexts' uids apart across daemons (docs/sandbox.md).
+constexpr const char *kUidLockDir = "/run/netdext/uids";
 
 // netdext-host: installed in <prefix>/libexec/netdext/, else beside netdextd or in the build tree.
 std::string find_host_binary() {
@@ -185,10 +187,19 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "netdextd: warning: not running as root; creating TAPs will fail\n");
     std::string sandbox_note, sandbox_warning;
     if (options.sandbox.enabled) {
-        auto uids = netdext::sandbox::UidPool::parse(parsed.uid_range);
-        if (!uids) {
+        // Leases are exclusive machine-wide (one netdextd per state directory may run beside
+        // another): a uid's flock lives in kUidLockDir.
+        if (!netdext::sandbox::UidPool::parse(parsed.uid_range)) {
             std::fprintf(stderr, "netdextd: --uid-range %s: expected FIRST-LAST (0 < FIRST <= "
                                  "LAST < 2^31-1)\n", parsed.uid_range.c_str());
+            return 1;
+        }
+        std::error_code ec;
+        std::filesystem::create_directories(std::filesystem::path(kUidLockDir).parent_path(), ec);
+        auto uids = netdext::sandbox::UidPool::parse(parsed.uid_range, kUidLockDir);
+        if (!uids) {
+            std::fprintf(stderr, "netdextd: %s: %s\n", kUidLockDir,
+                         uids.error().describe().c_str());
             return 1;
         }
         options.sandbox.uids = uids.release_value();

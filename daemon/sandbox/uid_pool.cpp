@@ -2,7 +2,10 @@
 
 #include "uid_pool.h"
 
+#include <fcntl.h>
 #include <pwd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 
 #include <charconv>
 
@@ -26,13 +29,24 @@ UidLease::~UidLease() {
         m_pool->release(m_uid);
 }
 
-Result<std::shared_ptr<UidPool>> UidPool::create(uid_t first, uid_t last) {
+Result<std::shared_ptr<UidPool>> UidPool::create(uid_t first, uid_t last,
+                                                 const std::string &lock_dir) {
     if (first == 0 || last < first || last > 0x7ffffffeu)
         return Error::from_code(ErrorCode::InvalidArgument, "uid range");
-    return std::shared_ptr<UidPool>(new UidPool(first, last));
+    if (!lock_dir.empty()) {
+        if (mkdir(lock_dir.c_str(), 0700) != 0 && errno != EEXIST)
+            return Error::from_errno("mkdir of the uid lock directory");
+        struct stat st {};
+        if (lstat(lock_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+            (st.st_mode & 022) != 0)
+            return Error::from_code(ErrorCode::InvalidArgument,
+                                    "the uid lock directory is not a directory of ours alone");
+    }
+    return std::shared_ptr<UidPool>(new UidPool(first, last, lock_dir));
 }
 
-Result<std::shared_ptr<UidPool>> UidPool::parse(const std::string &range) {
+Result<std::shared_ptr<UidPool>> UidPool::parse(const std::string &range,
+                                                const std::string &lock_dir) {
     size_t dash = range.find('-');
     if (dash == std::string::npos)
         return Error::from_code(ErrorCode::InvalidArgument, "uid range (FIRST-LAST)");
@@ -43,7 +57,7 @@ Result<std::shared_ptr<UidPool>> UidPool::parse(const std::string &range) {
     if (a.ec != std::errc() || a.ptr != begin + dash || b.ec != std::errc() || b.ptr != end ||
         first > 0x7ffffffeu || last > 0x7ffffffeu)
         return Error::from_code(ErrorCode::InvalidArgument, "uid range (FIRST-LAST)");
-    return create(uid_t(first), uid_t(last));
+    return create(uid_t(first), uid_t(last), lock_dir);
 }
 
 uid_t UidPool::preferred_uid(const std::string &bundle_id) const {
@@ -66,6 +80,8 @@ Result<UidLease> UidPool::lease(const std::string &bundle_id) {
             continue;
         if (getpwuid(uid) != nullptr) // an account owns it: never hand out its files
             continue;
+        if (!take_lock(uid)) // another daemon's extension runs as it
+            continue;
         m_leased.insert(uid);
         return UidLease(shared_from_this(), uid);
     }
@@ -80,6 +96,18 @@ size_t UidPool::leased() const {
 void UidPool::release(uid_t uid) {
     std::lock_guard lock(m_mutex);
     m_leased.erase(uid);
+    m_locks.erase(uid); // closing the fd drops the flock
+}
+
+bool UidPool::take_lock(uid_t uid) {
+    if (m_lock_dir.empty())
+        return true;
+    const std::string path = m_lock_dir + "/" + std::to_string(uid) + ".lock";
+    UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd.is_valid() || flock(fd.get(), LOCK_EX | LOCK_NB) != 0)
+        return false;
+    m_locks[uid] = std::move(fd);
+    return true;
 }
 
 } // namespace netdext::sandbox

@@ -8,13 +8,20 @@
 // a relaunched extension normally gets its old uid back. Nothing the extension writes outlives
 // it (its /tmp is private), so a uid reused later finds no files of the previous holder.
 //
+// With a lock directory (netdextd: /run/netdext/uids), a lease also holds an flock on
+// <dir>/<uid>.lock, so two daemons on one machine (one per state directory) never hand the same
+// uid to two extensions: one driver could otherwise signal, ptrace or read the other's files.
+// The kernel drops the lock when the daemon dies.
+//
 // Threads: thread-safe (one mutex).
 #pragma once
 
 #include <netdext/result.h>
+#include <netdext/unique_fd.h>
 
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -49,9 +56,12 @@ private:
 
 class UidPool : public std::enable_shared_from_this<UidPool> {
 public:
-    // Parses "FIRST-LAST" (both inclusive, FIRST > 0, at most 2^31 - 2).
-    static Result<std::shared_ptr<UidPool>> create(uid_t first, uid_t last);
-    static Result<std::shared_ptr<UidPool>> parse(const std::string &range);
+    // Parses "FIRST-LAST" (both inclusive, FIRST > 0, at most 2^31 - 2). `lock_dir` (created
+    // 0700 if missing; "" for none) makes leases exclusive across daemons.
+    static Result<std::shared_ptr<UidPool>> create(uid_t first, uid_t last,
+                                                   const std::string &lock_dir = "");
+    static Result<std::shared_ptr<UidPool>> parse(const std::string &range,
+                                                  const std::string &lock_dir = "");
 
     // A uid for `bundle_id`; InvalidArgument when every uid of the range is taken.
     Result<UidLease> lease(const std::string &bundle_id);
@@ -65,13 +75,18 @@ public:
 
 private:
     friend class UidLease;
-    UidPool(uid_t first, uid_t last) : m_first(first), m_last(last) {}
+    UidPool(uid_t first, uid_t last, std::string lock_dir)
+        : m_first(first), m_last(last), m_lock_dir(std::move(lock_dir)) {}
     void release(uid_t uid);
+    // Takes <lock_dir>/<uid>.lock; false when another daemon holds it.
+    bool take_lock(uid_t uid);
 
     const uid_t m_first;
     const uid_t m_last;
+    const std::string m_lock_dir;
     mutable std::mutex m_mutex;
     std::set<uid_t> m_leased;
+    std::map<uid_t, UniqueFd> m_locks; // the flocks of leased uids (with a lock directory)
 };
 
 } // namespace netdext::sandbox

@@ -5,10 +5,16 @@
 #include <gtest/gtest.h>
 
 #include <pwd.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <optional>
 
 namespace {
 
 using namespace netdext::sandbox;
+
+uid_t pool_uid_other_than(uid_t uid) { return uid == 200000 ? 200001 : 200000; }
 
 TEST(UidPool, SameBundleSameUidWhileFree) {
     auto pool = UidPool::create(kDefaultFirstUid, kDefaultLastUid).release_value();
@@ -33,6 +39,24 @@ TEST(UidPool, TwoRunningExtensionsNeverShareAUid) {
     EXPECT_NE(a.value().uid(), b.value().uid());
     auto c = pool->lease("com.example.C");
     EXPECT_FALSE(c) << "a range of two holds two leases";
+}
+
+TEST(UidPool, TwoDaemonsSharingALockDirectoryNeverShareAUid) {
+    char pattern[] = "/tmp/netdext-uid-locks.XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    const std::string dir = std::string(pattern) + "/uids";
+    auto first_daemon = UidPool::create(200000, 200001, dir).release_value();
+    auto second_daemon = UidPool::create(200000, 200001, dir).release_value();
+    std::optional<UidLease> a(first_daemon->lease("com.example.A").release_value());
+    auto b = second_daemon->lease("com.example.A"); // the same bundle in another daemon
+    ASSERT_TRUE(b);
+    EXPECT_NE(a->uid(), b.value().uid());
+    EXPECT_FALSE(second_daemon->lease("com.example.C")) << "both uids are held";
+    a.reset(); // the first daemon's extension stops: its uid is free for the second daemon
+    auto c = second_daemon->lease("com.example.C");
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c.value().uid(), pool_uid_other_than(b.value().uid()));
+    std::filesystem::remove_all(pattern);
 }
 
 TEST(UidPool, SkipsUidsOfAccounts) {
