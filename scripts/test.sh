@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: installs what is missing, builds with GCC
-# and with Clang (ASan + UBSan, -fblocks), and runs every test with ctest in both builds
-# (docs/testing.md says what runs where); then builds the optimised GCC configuration (Release,
-# without the tests) so it cannot stop compiling (-O2 finds warnings -O0 does not), and runs the
-# sample in it through netdext-sim.
+# in the optimised Release configuration (so it cannot stop compiling: -O2/-O3 find warnings -O0
+# does not, and the tests run on optimised code) and with Clang (Debug, ASan + UBSan, -fblocks),
+# and runs every test with ctest in both builds (docs/testing.md says what runs where).
 #
 # Tests labelled `root` (network namespaces, TAPs, netdextd) need root. They can never vanish
 # quietly: under CI (CI=true in the environment; .ci/run sets it) a run that is not root fails at
@@ -53,8 +52,8 @@ root_tests_not_run() { # build dir, junit file
 }
 
 started=$(date +%s)
-echo "== GCC build =="
-build gcc -DCMAKE_BUILD_TYPE= -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++
+echo "== GCC build (Release) =="
+build gcc -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++
 echo "== Clang build (ASan + UBSan, -fblocks) =="
 build clang-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
       -DNETDEXT_SANITIZE=ON
@@ -78,21 +77,12 @@ for name in gcc clang-asan; do
         fi
     fi
 done
-echo "== GCC Release build (no tests) and a smoke run of the sample =="
-if build gcc-release -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ \
-         -DNETDEXT_BUILD_TESTS=OFF -DNETDEXT_BUILD_BENCH=OFF; then
-    release="$root/build/gcc-release"
-    for tool in daemon/netdextd/netdextd cli/netdextctl/netdextctl host/netdext-host \
-                testing/netdext-sim sdk/iig/netdext-iig sdk/tools/netdext-bundle/netdext-bundle; do
-        "$release/$tool" --version >/dev/null || { echo "Release: $tool --version failed"; status=1; }
-    done
-    "$root/samples/NetworkingDriverKitSample/tests/sim_pcap_test.sh" "$release/testing/netdext-sim" \
-        "$release/samples/NetworkingDriverKitSample/NetworkingDriverKitSample.dext" ||
-        { echo "Release: the sample does not run in netdext-sim"; status=1; }
-else
-    echo "Release build failed"
-    status=1
-fi
+echo "== every tool answers --version (GCC Release build) =="
+for tool in daemon/netdextd/netdextd cli/netdextctl/netdextctl host/netdext-host \
+            testing/netdext-sim sdk/iig/netdext-iig sdk/tools/netdext-bundle/netdext-bundle \
+            codesign/netdext-codesign; do
+    "$root/build/gcc/$tool" --version >/dev/null || { echo "test.sh: $tool --version failed"; status=1; }
+done
 line="test.sh: finished in $(( $(date +%s) - started )) s, status $status"
 for entry in ${summary[@]+"${summary[@]}"}; do
     line+="; $entry"
