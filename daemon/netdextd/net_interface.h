@@ -59,7 +59,11 @@ struct InterfaceCounters {
     X(drop_zero_length_rx)                                                                        \
     X(drop_offset_length_out_of_bounds)                                                           \
     X(ring_faults)                                                                                \
-    X(wakeups)             /* the mover slept and was woken */
+    X(wakeups)             /* the mover slept and was woken */                                     \
+    X(tx_submission_batches) /* non-empty operations on each of the four queues (ioreg -l) */      \
+    X(tx_completion_batches)                                                                      \
+    X(rx_submission_batches)                                                                      \
+    X(rx_completion_batches)
 #define NETDEXT_DECLARE_COUNTER(name) std::atomic<uint64_t> name{0};
     NETDEXT_INTERFACE_COUNTERS(NETDEXT_DECLARE_COUNTER)
 #undef NETDEXT_DECLARE_COUNTER
