@@ -497,10 +497,6 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
     if (m_options.on_interface)
         m_options.on_interface(m_interface->name());
     show_driver_to_linux();
-    call(Call::GetHardwareAssists, 0, [this](int32_t status, uint32_t value) {
-        if (status == 0)
-            m_registry.set_hardware_assists(value);
-    });
     call(Call::GetMaxTransferUnit, 0, [this](int32_t status, uint32_t value) {
         if (status == 0 && value >= 68) {
             m_max_mtu = value;

@@ -13,6 +13,13 @@ using namespace netdext::protocol;
 void DextSession::request_registry(std::function<void()> done) {
     if (!m_channel || finished() || !m_started)
         return done(); // nothing to ask: the last snapshot (if any) stands
+    // The hardware assists the driver has now (NetDextHardwareAssists); the host answers in
+    // order, so the reply is in before the snapshot that follows.
+    if (m_interface)
+        call(Call::GetHardwareAssists, 0, [this](int32_t status, uint32_t value) {
+            if (status == 0)
+                m_registry.set_hardware_assists(value);
+        });
     auto sent = m_channel->send(RegistryRequest{});
     if (!sent)
         return done();

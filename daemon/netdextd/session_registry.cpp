@@ -139,11 +139,10 @@ reg::DriverServiceDescription SessionRegistry::describe(const NetInterface *ifac
     // Packets through each queue, as the daemon's end of the rings counts them.
     const uint64_t packets[4] = {load(c.tx_submitted), load(c.tx_completed), load(c.rx_restocked),
                                  load(c.rx_completed)};
-    const uint64_t batches[4] = {load(c.tx_submission_batches), load(c.tx_completion_batches),
-                                 load(c.rx_submission_batches), load(c.rx_completion_batches)};
     for (size_t q = 0; q < 4; ++q)
         eth.queues[q] = reg::QueueDescription{iface->rings_layout().rings[q].capacity,
-                                              iface->queue_enabled(q), packets[q], batches[q]};
+                                              iface->queue_enabled(q), packets[q],
+                                              iface->queue_batches(q)};
     c.for_each([&](const char *name, uint64_t value) {
         if (value != 0 && std::strncmp(name, "drop_", 5) == 0)
             eth.drops[name + 5] = value;
