@@ -86,6 +86,10 @@ TEST_F(Service, EveryVerbAndTransition) {
     const pid_t before = host_pid(kSampleId);
     ASSERT_TRUE(ctl(std::string("restart ") + kSampleId).ok());
     ASSERT_TRUE(daemon.wait_for([&] { return host_pid(kSampleId) > 0 && host_pid(kSampleId) != before; }));
+    // The new process is reported from its clone on; its command line is netdext-host's once the
+    // sandbox has exec'ed it.
+    ASSERT_TRUE(daemon.wait_for(
+        [&] { return contains(host_cmdline(host_pid(kSampleId)), "netdext-host"); }));
     EXPECT_TRUE(contains(host_cmdline(host_pid(kSampleId)), "--boot-args ndks-debug=1 x=1 x=2"))
         << host_cmdline(host_pid(kSampleId));
     EXPECT_EQ(ifindex("en0"), index); // the interface outlived the process
