@@ -9,6 +9,9 @@
 
 #include "daemon_log.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -51,6 +54,26 @@ netdext::registry::Value registry_value(const bundle::Value &value, int depth = 
     return Value::string("");
 }
 
+// The copy netdext-host loads must be one nobody but netdextd can change between its
+// verification and the dlopen: the executable, the bundle directory and every directory above it
+// up to the state directory belong to us and are writable by nobody else.
+std::optional<std::string> not_ours(const bundle::Bundle &bundle, const std::string &state_dir) {
+    std::vector<std::string> paths = {bundle.executable_path};
+    for (std::string dir = bundle.path; dir.size() > state_dir.size() && dir.starts_with(state_dir);
+         dir = dir.substr(0, dir.find_last_of('/')))
+        paths.push_back(dir);
+    paths.push_back(state_dir);
+    for (const std::string &path : paths) {
+        struct stat st {};
+        if (::lstat(path.c_str(), &st) != 0)
+            return path + ": " + std::strerror(errno);
+        if (st.st_uid != ::geteuid() || (st.st_mode & 022) != 0 || S_ISLNK(st.st_mode))
+            return path + ": not netdextd's own (owner uid " + std::to_string(st.st_uid) +
+                   ", mode " + std::to_string(st.st_mode & 07777) + ")";
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 extensions::ValidationOptions Daemon::validation_options() const {
@@ -83,8 +106,13 @@ bool Daemon::prepare_launch(Driver &driver, const bundle::Bundle &bundle,
     const extensions::CodeSignatureVerifier *verifier =
         driver.ephemeral || !m_verifier ? m_run_verifier.get() : m_verifier.get();
     extensions::SignedCode code;
-    std::optional<extensions::RequestError> refused =
-        verifier->verify_path(bundle.path, developer, code);
+    std::optional<extensions::RequestError> refused;
+    if (!driver.ephemeral && m_extensions)
+        if (auto why = not_ours(bundle, m_options.state_dir))
+            refused = extensions::RequestError{extensions::ErrorCode::ValidationFailed,
+                                               "the staged copy " + *why};
+    if (!refused)
+        refused = verifier->verify_path(bundle.path, developer, code);
     if (!refused)
         refused = extensions::check_entitlements(bundle, code.entitlements);
     if (refused) {
