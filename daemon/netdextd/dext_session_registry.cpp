@@ -11,8 +11,9 @@ namespace netdext::daemon {
 using namespace netdext::protocol;
 
 void DextSession::request_registry(std::function<void()> done) {
-    if (!m_channel || finished() || !m_started)
-        return done(); // nothing to ask: the last snapshot (if any) stands
+    if (!m_channel || finished() || !m_started ||
+        m_registry.pending() >= SessionRegistry::kMaxPendingRequests)
+        return done(); // nothing to ask (or it does not answer): the last snapshot stands
     // The hardware assists the driver has now (NetDextHardwareAssists); the host answers in
     // order, so the reply is in before the snapshot that follows.
     if (m_interface)

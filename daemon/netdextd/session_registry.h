@@ -63,6 +63,10 @@ public:
     // daemon answers its client at its own deadline with the last snapshot.
     void expect(uint64_t sequence, std::function<void()> done);
     void fail_pending();
+    // Requests the host has not answered yet (a host that never answers gets no more than
+    // kMaxPendingRequests; later clients get the last snapshot at once).
+    [[nodiscard]] size_t pending() const { return m_pending.size(); }
+    static constexpr size_t kMaxPendingRequests = 16;
 
     // The session's milestones.
     void start_result(bool success);
