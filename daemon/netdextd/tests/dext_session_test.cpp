@@ -663,6 +663,19 @@ TEST_F(Session, TheHostsSnapshotBecomesTheServicesEntry) {
     EXPECT_TRUE(done);
 }
 
+TEST_F(Session, AHostThatNeverAnswersIsAskedOnlySoOften) {
+    start();
+    host_sends(StartResult{0, 0});
+    size_t answered = 0;
+    for (size_t i = 0; i <= SessionRegistry::kMaxPendingRequests; ++i)
+        session->request_registry([&] { ++answered; });
+    EXPECT_EQ(answered, 1u) << "the one beyond the limit is answered at once";
+    size_t asked = 0;
+    while (host_receives_a<RegistryRequest>())
+        ++asked;
+    EXPECT_EQ(asked, SessionRegistry::kMaxPendingRequests);
+}
+
 TEST_F(Session, ASnapshotThatBreaksTheRulesIsAProtocolError) {
     options.service.ids = {0x100020000, 1u << 16};
     start();
