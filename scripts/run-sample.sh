@@ -3,12 +3,12 @@
 # Linux interface driven by the kernel stack.
 #
 # Installs what is missing, builds, then in a private network namespace: starts netdextd with its
-# own state directory and control socket; activates the sample with developer mode off (the
-# request needs the user's approval), approves it, and shows `netdextctl list` with
+# own state directory and control socket; trusts the team that signed the sample; activates it
+# with developer mode off (the request needs the user's approval), approves it, and shows `netdextctl list` with
 # [activated enabled] and `ip link` with en0 (MAC 10:22:33:44:55:66); gives en0 17.192.170.17/24
 # and a static neighbour for 17.192.170.19; brings it up; waits for two bursts of the driver's
 # echo requests; shows that the stack received them (`ip -s link`) and answered each with an echo
-# reply that reached the driver's TX queue; then `netdextctl uninstall - <bundle ID>` and shows
+# reply that reached the driver's TX queue; then `netdextctl uninstall <team> <bundle ID>` and shows
 # that en0 is gone; removes everything it made. Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,6 +75,17 @@ daemon_pid=$!
 wait_for 20 ctl version || { echo "netdextd did not start" >&2; exit 1; }
 show developer
 
+# The build signs the sample with a throwaway team identity (samples/…/CMakeLists.txt); an
+# administrator trusts that team's public key once, as a Mac trusts Apple-issued certificates.
+identity="$build/samples/NetworkingDriverKitSample/throwaway.identity.pub"
+if [ -f "$identity" ]; then
+    echo "== trusting the team that signed the sample"
+    show trust add "$identity"
+else
+    echo "== the sample is unsigned in this build: developer mode runs it as team -"
+    show developer on
+fi
+
 echo "== activating the sample (as its installer app would); it waits for the user's approval"
 ctl activate "$sample" | sed -u 's/^/  /' &
 activation=$!
@@ -86,8 +97,10 @@ wait "$activation"
 wait_for 20 ip -n "$ns" link show en0 || { echo "en0 did not appear" >&2; exit 1; }
 show list
 
-echo "== ip link"
-ip -n "$ns" link show en0
+echo "== ip -d link, ethtool, and the I/O Registry"
+ip -n "$ns" -d link show en0
+ip netns exec "$ns" ethtool en0 | grep -E "Speed|Duplex"
+show ioreg
 echo "== configuring en0: 17.192.170.17/24, neighbour 17.192.170.19 at 10:22:33:44:55:77, up"
 ip -n "$ns" addr add 17.192.170.17/24 dev en0
 ip -n "$ns" neigh add 17.192.170.19 lladdr 10:22:33:44:55:77 dev en0 nud permanent
@@ -108,7 +121,8 @@ echo "netdextd: $(counter tap_written_frames) echo requests delivered by the dri
 
 echo
 echo "== uninstalling the sample"
-show uninstall - "$id"
+team=$(ctl list | awk -F'\t' -v id="$id" 'index($4, id " (") == 1 { print $3 }')
+show uninstall "$team" "$id"
 show list
 if ip -n "$ns" link show en0 >/dev/null 2>&1; then
     echo "run-sample.sh: en0 is still there" >&2

@@ -20,6 +20,7 @@
 #include "temp_dir.h"
 #include "wait_until.h"
 
+#include <netdext/codesign/signature.h>
 #include <netdext/control/client.h>
 
 #include <net/if.h>
@@ -111,11 +112,25 @@ int main(int argc, char **argv) {
         return 1;
     }
     daemon.request({{"request", "developer"}, {"enable", true}});
+    // Outside developer mode (the memory part) extensions must be signed by a trusted team.
+    auto identity = codesign::Identity::generate("BENCH00001", "activate_bench", error);
+    const std::string public_key = (work.path() / "bench.identity.pub").string();
+    if (!identity || !codesign::write_public_identity(identity->public_identity(), public_key,
+                                                      true, error) ||
+        !daemon.ctl("trust add " + public_key).ok()) {
+        std::fprintf(stderr, "activate_bench: a signing identity: %s\n", error.c_str());
+        return 1;
+    }
     std::vector<std::string> bundles;
     for (int i = 0; i <= extensions; ++i) {
         auto path = work.path() / ("b" + std::to_string(i)) / "BenchNic.dext";
         testing::DextVariant(BENCH_DEXT_PATH, path)
             .identifier("com.example.netdext.bench.BenchNic" + std::to_string(i));
+        codesign::Failure failure;
+        if (!codesign::sign_bundle(path.string(), *identity, {}, failure)) {
+            std::fprintf(stderr, "activate_bench: signing: %s\n", failure.message.c_str());
+            return 1;
+        }
         bundles.push_back(path.string());
     }
 

@@ -7,9 +7,13 @@
 //   netdextctl restart IDENTIFIER            netdextctl reset
 //   netdextctl boot-args ["k=v …"] [--extension IDENTIFIER]
 //   netdextctl log [IDENTIFIER] [--follow] [--lines N]      netdextctl watch
+//   netdextctl ioreg [-l -c C -n N -k K -r -t -d D -w W -x -i -a --json]   (commands.h)
+//   netdextctl trust add FILE [--expires DATE] | remove TEAMID [FINGERPRINT] | list [--json]
 //
 // Every failure is one line on standard error and a non-zero exit status: 1 the request failed,
 // 3 netdextd cannot be reached; usage errors are CLI11's.
+
+#include "commands.h"
 
 #include <netdext/control/client.h>
 #include <netdext/control/list_format.h>
@@ -157,6 +161,11 @@ int print_status(const json &status) {
                              c.value("drop_zero_length_rx", 0) +
                              c.value("drop_offset_length_out_of_bounds", 0)
                       << "\n";
+            for (const json &q : i.value("queues", json::array()))
+                std::cout << "    " << q.value("queue", std::string()) << ": "
+                          << q.value("packets", 0) << " packets in " << q.value("batches", 0)
+                          << " batches, capacity " << q.value("capacity", 0)
+                          << (q.value("enabled", false) ? "" : ", disabled") << "\n";
         }
     }
     if (status["dexts"].empty())
@@ -267,10 +276,19 @@ int main(int argc, char **argv) {
     auto *watch_cmd = app.add_subcommand("watch", "Print every change of an extension's state");
     watch_cmd->add_flag("--json", ctx.json_output, "Print JSON");
     auto *version_cmd = app.add_subcommand("version", "netdextctl's and netdextd's versions");
+    const netdext::ctl::IoregCommand ioreg_cmd = netdext::ctl::add_ioreg_command(app);
+    const netdext::ctl::TrustCommand trust_cmd = netdext::ctl::add_trust_command(app);
 
     CLI11_PARSE(app, argc, argv);
 
     int code = 0;
+    const netdext::ctl::RequestFn send = [&ctx](json message, int &status) {
+        return request(ctx, std::move(message), status);
+    };
+    if (ioreg_cmd.command->parsed())
+        return netdext::ctl::run_ioreg_command(ioreg_cmd, send);
+    if (trust_cmd.command->parsed())
+        return netdext::ctl::run_trust_command(trust_cmd, send);
     if (activate_cmd->parsed())
         return activate(ctx, path, identifier, no_replace, no_wait);
     if (approve_cmd->parsed()) {

@@ -84,6 +84,19 @@ std::optional<Denial> check_launch(const Entitlements &entitlements, std::string
     return std::nullopt;
 }
 
+const char *family_for_class(std::string_view io_class) {
+    return io_class == "IOUserNetworkEthernet" ? kFamilyNetworking : nullptr;
+}
+
+std::optional<Denial> check_family(const Entitlements &entitlements, std::string_view who,
+                                   std::string_view io_class) {
+    const char *family = family_for_class(io_class);
+    if (family == nullptr || entitlements.granted(family))
+        return std::nullopt;
+    return Denial{family, std::string(who) + ": its personality's IOClass " +
+                              std::string(io_class) + " needs the entitlement " + family};
+}
+
 std::optional<Denial> check_register_ethernet(const Entitlements &entitlements,
                                               std::string_view who) {
     if (entitlements.granted(kFamilyNetworking))

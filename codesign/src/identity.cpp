@@ -38,11 +38,13 @@ bool exists(const std::string &path) {
     return ::lstat(path.c_str(), &st) == 0;
 }
 
-std::optional<Value> read_key_document(const std::string &path, const char *kind,
-                                       PublicIdentity &identity, std::string &error) {
-    std::string bytes;
-    if (!read_regular_file(path, kMaxKeyFile, bytes, error))
+std::optional<Value> parse_key_document(std::string_view bytes, const std::string &path,
+                                        const char *kind, PublicIdentity &identity,
+                                        std::string &error) {
+    if (bytes.size() > kMaxKeyFile) {
+        error = path + ": larger than " + std::to_string(kMaxKeyFile) + " bytes";
         return std::nullopt;
+    }
     registry::WireError wire;
     auto value = registry::value_from_plist(bytes, wire);
     if (!value) {
@@ -66,6 +68,14 @@ std::optional<Value> read_key_document(const std::string &path, const char *kind
     identity.name = name->text();
     std::copy_n(key->bytes().begin(), 32, identity.public_key.begin());
     return value;
+}
+
+std::optional<Value> read_key_document(const std::string &path, const char *kind,
+                                       PublicIdentity &identity, std::string &error) {
+    std::string bytes;
+    if (!read_regular_file(path, kMaxKeyFile, bytes, error))
+        return std::nullopt;
+    return parse_key_document(bytes, path, kind, identity, error);
 }
 
 } // namespace detail
@@ -164,6 +174,20 @@ std::optional<PublicIdentity> read_public_identity(const std::string &path, std:
     PublicIdentity identity;
     if (!detail::read_key_document(path, kPublicKind, identity, error))
         return std::nullopt;
+    return identity;
+}
+
+std::optional<PublicIdentity> parse_public_identity(std::string_view xml, const std::string &where,
+                                                    std::string &error) {
+    PublicIdentity identity;
+    if (!detail::parse_key_document(xml, where, kPublicKind, identity, error)) {
+        PublicIdentity secret;
+        std::string ignored;
+        if (detail::parse_key_document(xml, where, kIdentityKind, secret, ignored))
+            error = where + ": this is a secret signing identity; give its public part (" +
+                    "the .pub file beside it)";
+        return std::nullopt;
+    }
     return identity;
 }
 

@@ -43,6 +43,9 @@ bool exists(const std::string &path); // lstat succeeds
 // A key file (identity, public identity, trusted key): an XML plist of at most 64 KiB whose
 // "Kind" is `kind`, with TeamIdentifier, Name and PublicKey, which fill `identity`. Returns the
 // whole document for the caller's other keys.
+std::optional<registry::Value> parse_key_document(std::string_view bytes, const std::string &path,
+                                                  const char *kind, PublicIdentity &identity,
+                                                  std::string &error);
 std::optional<registry::Value> read_key_document(const std::string &path, const char *kind,
                                                  PublicIdentity &identity, std::string &error);
 // A key file's common members.

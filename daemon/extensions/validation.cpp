@@ -140,15 +140,18 @@ std::variant<Candidate, RequestError> check_dext(const std::string &dext_path,
         return fail(ErrorCode::ValidationFailed, "Info.plist has no IOKitPersonalities to match");
     if (auto error = check_executable(*dir, *bundle, options.limits))
         return *error;
-    if (!bundle::has_entitlement(*bundle, bundle::kDriverKitEntitlement))
-        return fail(ErrorCode::MissingEntitlement,
-                    std::string("the dext lacks the entitlement ") + bundle::kDriverKitEntitlement);
 
     Candidate candidate;
     static const UnsignedBundles unsigned_bundles;
     const SignatureVerifier &verifier = options.verifier ? *options.verifier : unsigned_bundles;
-    if (auto error = verifier.verify(*dir, *bundle, options.developer_mode, candidate.team_id))
+    SignedCode code;
+    if (auto error = verifier.verify(*dir, *bundle, options.developer_mode, code))
         return *error;
+    if (auto error = check_entitlements(*bundle, code.entitlements))
+        return *error;
+    candidate.team_id = std::move(code.team_id);
+    candidate.cdhash = std::move(code.cdhash);
+    candidate.entitlements = std::move(code.entitlements);
     candidate.bundle = std::move(*bundle);
     candidate.dir.emplace(std::move(*dir));
     candidate.dext_path = dext_path;
@@ -280,13 +283,43 @@ std::variant<Candidate, RequestError> validate_activation(const std::string &pat
     return checked;
 }
 
+std::optional<RequestError> UnsignedBundles::verify(const bundle::BundleDir &,
+                                                    const bundle::Bundle &bundle, bool,
+                                                    SignedCode &code) const {
+    code = SignedCode{};
+    registry::Value granted = registry::Value::dictionary();
+    for (const auto &[key, value] : bundle.entitlements)
+        granted.set(key, registry::Value::boolean(value));
+    code.entitlements = entitlements::Entitlements::from_dictionary(std::move(granted));
+    return std::nullopt;
+}
+
+std::optional<RequestError> check_entitlements(const bundle::Bundle &bundle,
+                                               const entitlements::Entitlements &granted) {
+    if (!granted.granted(entitlements::kDriverKit))
+        return fail(ErrorCode::MissingEntitlement,
+                    std::string("the dext lacks the entitlement ") + entitlements::kDriverKit +
+                        "; no dext launches without it");
+    for (const bundle::Personality &p : bundle.personalities) {
+        auto denial = entitlements::check_launch(granted, bundle.bundle_id, p.provider_class);
+        if (!denial)
+            denial = entitlements::check_family(granted, bundle.bundle_id, p.io_class);
+        if (denial)
+            return fail(ErrorCode::MissingEntitlement,
+                        denial->message + " (personality " + p.name + ")");
+    }
+    return std::nullopt;
+}
+
 std::variant<Candidate, RequestError> validate_for_run(const std::string &path,
-                                                       std::vector<std::string> &warnings) {
+                                                       std::vector<std::string> &warnings,
+                                                       const SignatureVerifier *verifier) {
     auto resolved = real_path(path);
     if (!resolved)
         return fail(ErrorCode::ExtensionNotFound, path + ": " + std::strerror(errno));
     ValidationOptions options;
     options.developer_mode = true;
+    options.verifier = verifier;
     return check_dext(*resolved, options, false, warnings);
 }
 
@@ -299,7 +332,7 @@ std::variant<Candidate, RequestError> validate_staged(const std::string &staged_
         const bundle::Bundle &a = copy->bundle, &b = source.bundle;
         if (a.bundle_id != b.bundle_id || a.version != b.version ||
             a.short_version != b.short_version || a.executable != b.executable ||
-            copy->team_id != source.team_id)
+            copy->team_id != source.team_id || copy->cdhash != source.cdhash)
             return fail(ErrorCode::ValidationFailed,
                         "the bundle changed while it was being copied; try again");
         copy->app_path = source.app_path;

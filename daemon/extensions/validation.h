@@ -9,9 +9,20 @@
 //   4. DextValidation  CFBundleVersion a kext version, OSBundleUsageDescription present,
 //                 IOKitPersonalities present, the executable an ELF shared object for this
 //                 machine                                                     → 9
-//   5. entitlements    com.apple.developer.driverkit                          → 2
-//   6. signature  SignatureVerifier (code signing plugs in here; today every bundle is
-//                 unsigned and gets team ID "-")                              → 8
+//   5. signature  SignatureVerifier (netdextd's is CodeSignatureVerifier, code_signature.h:
+//                 a valid signature from a trusted team, unsigned only in developer mode; a
+//                 changed, added or removed file is named)                    → 8
+//   6. entitlements    from the signed Entitlements.plist (an unsigned bundle's own in
+//                 developer mode): com.apple.developer.driverkit, and each personality's
+//                 transport (…transport.usb for IOUSBHost*, …transport.pci for IOPCIDevice),
+//                 the missing key named                                       → 2
+//
+// Why MissingEntitlement (2) for the dext's own keys: it is the code whose name says what is
+// wrong. Apple documents it for the installing app's com.apple.developer.system-extension.install
+// entitlement, and macOS itself notices a dext's missing entitlements only when it executes it
+// (AMFI: "Invalid code signature or missing entitlements", CodeSignatureInvalid); netdext refuses
+// before anything runs, and keeps 8 for the signature alone so that a client can tell the two
+// apart.
 //
 // What depends on what is installed (replacement, duplicates) is ExtensionSet's business.
 #pragma once
@@ -20,6 +31,7 @@
 
 #include <netdext/bundle/bundle.h>
 #include <netdext/bundle/bundle_fs.h>
+#include <netdext/codesign/entitlements.h>
 
 #include <optional>
 #include <string>
@@ -28,25 +40,28 @@
 
 namespace netdext::extensions {
 
-// Signature verification (DESIGN.md §6). Issue 9's code signing implements this; until then
-// UnsignedBundles accepts every bundle as unsigned.
+// What a bundle's signature says (docs/codesign.md).
+struct SignedCode {
+    std::string team_id = "-"; // "-": unsigned
+    std::string cdhash;        // "": unsigned
+    entitlements::Entitlements entitlements; // the sealed Entitlements.plist's (unsigned: its own)
+};
+
+// Signature verification (DESIGN.md §8). netdextd's is CodeSignatureVerifier
+// (code_signature.h); UnsignedBundles takes every bundle as unsigned (tests of other rules).
 class SignatureVerifier {
 public:
     virtual ~SignatureVerifier() = default;
-    // Sets `team_id` ("-" for an unsigned bundle) or returns why the bundle may not be installed
-    // (CodeSignatureInvalid; an unsigned bundle outside developer mode, once signing exists).
+    // Fills `code` or returns why the bundle may not be installed (CodeSignatureInvalid).
     virtual std::optional<RequestError> verify(const bundle::BundleDir &dir,
                                                const bundle::Bundle &bundle, bool developer_mode,
-                                               std::string &team_id) const = 0;
+                                               SignedCode &code) const = 0;
 };
 
 class UnsignedBundles final : public SignatureVerifier {
 public:
-    std::optional<RequestError> verify(const bundle::BundleDir &, const bundle::Bundle &, bool,
-                                       std::string &team_id) const override {
-        team_id = "-";
-        return std::nullopt;
-    }
+    std::optional<RequestError> verify(const bundle::BundleDir &, const bundle::Bundle &bundle,
+                                       bool, SignedCode &code) const override;
 };
 
 struct ValidationOptions {
@@ -62,6 +77,8 @@ struct Candidate {
     std::string dext_path; // absolute path of the .dext
     std::string app_path;  // absolute path of the app holding it, "" for a bare .dext
     std::string team_id;
+    std::string cdhash;    // "" when unsigned
+    entitlements::Entitlements entitlements; // what the signature grants (step 6 checked them)
 };
 
 // `identifier` (may be empty) selects the extension inside an app bundle, as
@@ -78,8 +95,13 @@ std::variant<Candidate, RequestError> validate_staged(const std::string &staged_
                                                       const ValidationOptions &options);
 
 // Steps 2–6 on a bare .dext, for `netdextd --run` (development: the Apple-only rules of step 4
-// are reported as warnings instead of refusals).
+// are reported as warnings instead of refusals; `verifier` nullptr: UnsignedBundles).
 std::variant<Candidate, RequestError> validate_for_run(const std::string &path,
-                                                       std::vector<std::string> &warnings);
+                                                       std::vector<std::string> &warnings,
+                                                       const SignatureVerifier *verifier = nullptr);
+
+// Step 6 on its own: the entitlements the dext needs to launch, for `who` (its bundle ID).
+std::optional<RequestError> check_entitlements(const bundle::Bundle &bundle,
+                                               const entitlements::Entitlements &granted);
 
 } // namespace netdext::extensions

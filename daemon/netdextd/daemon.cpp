@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@ namespace {
 enum Kind : uint64_t {
     kSignals = 1, kWatcher = 2, kControl = 3, kApps = 4, // daemon-wide
     kChannel = 5, kPidfd = 6, kFault = 7, kOutput = 8,   // per session (serial << 8)
+    kRegistryTimer = 13,                                 // ioreg_requests.cpp
 };
 
 // The state directory must be ours alone: root's files are written there.
@@ -109,10 +111,12 @@ bool Daemon::start(std::string &error) {
         if (!m_apps)
             return false;
     }
+    if (!open_trust(error))
+        return false;
     std::vector<std::string> run_identifiers;
     for (const std::string &path : m_options.run_bundles) {
         std::vector<std::string> warnings;
-        auto checked = extensions::validate_for_run(path, warnings);
+        auto checked = extensions::validate_for_run(path, warnings, m_run_verifier.get());
         if (auto *failure = std::get_if<extensions::RequestError>(&checked)) {
             error = failure->reason.starts_with(path) ? failure->reason
                                                       : path + ": " + failure->reason;
@@ -152,6 +156,14 @@ bool Daemon::start(std::string &error) {
         return false;
     m_control->policy().set_admin_group(m_options.admin_group);
     register_requests();
+    register_trust_requests();
+    register_ioreg_requests();
+    m_registry_timer = UniqueFd(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+    if (!m_registry_timer.is_valid()) {
+        error = std::string("timerfd_create: ") + std::strerror(errno);
+        return false;
+    }
+    add_fd(m_registry_timer.get(), kRegistryTimer);
     add_fd(m_signals.get(), kSignals);
     add_fd(m_watcher->fd(), kWatcher);
     add_fd(m_control->fd(), kControl);
@@ -260,6 +272,9 @@ int Daemon::run() {
                 break;
             case kApps:
                 m_apps->drain(std::chrono::steady_clock::now());
+                break;
+            case kRegistryTimer:
+                on_registry_timer();
                 break;
             default:
                 on_session_event(tag >> 8, tag & 0xff);

@@ -13,8 +13,12 @@
 #include "interface_slot.h"
 
 #include "app_watcher.h"
+#include "code_signature.h"
 #include "control_server.h"
 #include "extension_set.h"
+#include "registry/daemon_registry.h"
+
+#include <netdext/codesign/trust_store.h>
 
 #include <chrono>
 #include <functional>
@@ -72,6 +76,7 @@ private:
         bool stopping = false;
         std::chrono::steady_clock::time_point kill_at;
         std::function<void()> after_stop; // once the host has exited after stop_driver()
+        std::string team_id = "-";        // what its signature said at the last launch
     };
     struct PendingApproval { // an activation waiting for the user's Allow
         control_server::Responder respond;
@@ -129,6 +134,21 @@ private:
     nlohmann::json status_json(const std::string &identifier) const;
     void changed(const std::string &identifier);
 
+    // ---- code signing at launch (launch_identity.cpp), trust (trust_requests.cpp), the
+    // I/O Registry (ioreg_requests.cpp); docs/codesign.md, docs/registry.md ----
+    struct IoregQuery;
+    extensions::ValidationOptions validation_options() const;
+    bool open_trust(std::string &error);
+    // Verifies the bundle about to run and fills what the session needs to know of its code
+    // and its place in the registry; false (driver.waiting says why) when it may not run.
+    bool prepare_launch(Driver &driver, const bundle::Bundle &bundle,
+                        const bundle::Personality &match, SessionOptions &options);
+    void register_trust_requests();
+    void register_ioreg_requests();
+    void ioreg(control_server::Request &request);
+    void answer_ioreg(IoregQuery &query);
+    void on_registry_timer();
+
     void begin_shutdown(const char *why);
     void reload();
     void notify_systemd(const std::string &state);
@@ -151,6 +171,12 @@ private:
     std::vector<control_server::Responder> m_watchers;
     std::vector<Follower> m_followers;
     std::vector<std::string> m_run_keys; // the --run drivers, in order
+    std::optional<codesign::TrustStore> m_trust;              // <state-dir>/trust
+    std::unique_ptr<extensions::CodeSignatureVerifier> m_verifier;     // activation, launch
+    std::unique_ptr<extensions::CodeSignatureVerifier> m_run_verifier; // --run: integrity only
+    registry::DaemonRegistry m_registry;
+    UniqueFd m_registry_timer; // timerfd: an ioreg request's deadline for fresh snapshots
+    std::vector<std::shared_ptr<IoregQuery>> m_ioreg_queries;
     bool m_stopping = false;
     std::chrono::steady_clock::time_point m_shutdown_deadline;
 };

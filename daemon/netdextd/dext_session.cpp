@@ -39,12 +39,21 @@ DextSession::DextSession(const SessionOptions &options, const bundle::Bundle &bu
                          std::unique_ptr<SessionNetwork> network,
                          std::shared_ptr<InterfaceSlot> slot)
     : m_options(options), m_bundle(bundle), m_network(std::move(network)), m_slot(std::move(slot)),
-      m_log_limit(options.sandbox.limits.log_lines_per_second, options.sandbox.limits.log_burst) {}
+      m_log_limit(options.sandbox.limits.log_lines_per_second, options.sandbox.limits.log_burst),
+      m_entitlements(options.entitlements ? *options.entitlements : bundle_entitlements(bundle)),
+      m_registry(options.service) {}
 
-bool DextSession::check_bundle(const bundle::Bundle &bundle, std::string &error) {
-    if (!bundle::has_entitlement(bundle, bundle::kDriverKitEntitlement)) {
-        error = bundle.path + ": missing the entitlement " +
-                std::string(bundle::kDriverKitEntitlement);
+entitlements::Entitlements DextSession::bundle_entitlements(const bundle::Bundle &bundle) {
+    netdext::registry::Value granted = netdext::registry::Value::dictionary();
+    for (const auto &[key, value] : bundle.entitlements)
+        granted.set(key, netdext::registry::Value::boolean(value));
+    return entitlements::Entitlements::from_dictionary(std::move(granted));
+}
+
+bool DextSession::check_bundle(const bundle::Bundle &bundle,
+                               const entitlements::Entitlements &granted, std::string &error) {
+    if (!granted.granted(entitlements::kDriverKit)) {
+        error = bundle.path + ": missing the entitlement " + std::string(entitlements::kDriverKit);
         return false;
     }
     if (bundle.personalities.empty()) {
@@ -61,7 +70,9 @@ std::unique_ptr<DextSession> DextSession::attach(const SessionOptions &options,
                                                  ipc::Channel channel,
                                                  std::shared_ptr<InterfaceSlot> slot,
                                                  std::string &error) {
-    if (!check_bundle(bundle, error))
+    if (!check_bundle(bundle, options.entitlements ? *options.entitlements
+                                                   : bundle_entitlements(bundle),
+                      error))
         return nullptr;
     std::unique_ptr<DextSession> session(
         new DextSession(options, bundle, std::move(network), std::move(slot)));
@@ -81,7 +92,9 @@ std::unique_ptr<DextSession> DextSession::launch(const SessionOptions &options,
                                                  netlink::RouteSocket &route,
                                                  std::shared_ptr<InterfaceSlot> slot,
                                                  std::string &error) {
-    if (!check_bundle(bundle, error))
+    if (!check_bundle(bundle, options.entitlements ? *options.entitlements
+                                                   : bundle_entitlements(bundle),
+                      error))
         return nullptr;
     auto pair = ipc::Channel::create_pair(kProtocol);
     if (!pair) {
@@ -96,6 +109,7 @@ std::unique_ptr<DextSession> DextSession::launch(const SessionOptions &options,
     host.driver_executable = bundle.executable_path;
     host.class_name = options.class_name;
     host.boot_args = options.boot_args;
+    host.registry_id_base = options.service.ids.first;
     host.sandbox = options.sandbox;
     auto process = HostProcess::spawn(host, host_end.fd());
     if (!process) {
@@ -225,6 +239,12 @@ void DextSession::on_channel_readable() {
 }
 
 void DextSession::handle(ipc::ReceivedMessage &message) {
+    // The registry takes its snapshots and notes the family's reports (session_registry.h).
+    if (std::string error; m_registry.observe(message, error)) {
+        if (!error.empty())
+            protocol_error(error);
+        return;
+    }
     switch (message.type()) {
     case Hello::kType: {
         auto hello = message.as<Hello>();
@@ -239,6 +259,7 @@ void DextSession::handle(ipc::ReceivedMessage &message) {
         auto result = message.as<StartResult>();
         if (!result)
             return protocol_error("StartResult");
+        m_registry.start_result(result.value().status == 0);
         if (result.value().status == 0) {
             m_state = State::running;
             m_started = true;
@@ -275,6 +296,7 @@ void DextSession::handle(ipc::ReceivedMessage &message) {
             return protocol_error("LinkStatus");
         const uint32_t active = 0x3; // kIOUserNetworkLinkStatusActive
         set_carrier((status.value().status & active) == active);
+        apply_link_settings();
         return;
     }
     case MediaTypes::kType:
@@ -404,9 +426,9 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
         log("netdextd: refused MAC %s: %s already has it", mac.to_string().c_str(),
             owner.c_str());
         reply.status = int32_t(0xE00002C5); // kIOReturnExclusiveAccess
-    } else if (!bundle::has_entitlement(m_bundle, bundle::kNetworkingEntitlement)) {
-        log("netdextd: refused: the bundle lacks the entitlement %s",
-            bundle::kNetworkingEntitlement);
+    } else if (auto denial = entitlements::check_register_ethernet(m_entitlements,
+                                                                   m_bundle.bundle_id)) {
+        log("netdextd: RegisterEthernetInterface refused: %s", denial->message.c_str());
         reply.status = int32_t(0xE00002E2); // kIOReturnNotPermitted, as macOS's family
     } else {
         std::string error;
@@ -451,6 +473,15 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
     send(reply, std::span<const int>(fds, 3), message.header().sequence);
     log("netdextd: interface %s registered, MAC %s", m_interface->name().c_str(),
         mac.to_string().c_str());
+    m_mac = mac;
+    {
+        auto id = [this] {
+            static uint64_t own = uint64_t(1) << 48; // tests without the daemon's registry
+            return m_options.allocate_registry_id ? m_options.allocate_registry_id() : own++;
+        };
+        const uint64_t controller = id();
+        m_registry.interface_registered(r, controller, id());
+    }
     int fault_fd = m_fault_fd.get();
     std::string *fault_text = &m_fault_text;
     m_interface->start(
@@ -465,6 +496,7 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
             watched.error().describe().c_str());
     if (m_options.on_interface)
         m_options.on_interface(m_interface->name());
+    show_driver_to_linux();
     call(Call::GetMaxTransferUnit, 0, [this](int32_t status, uint32_t value) {
         if (status == 0 && value >= 68) {
             m_max_mtu = value;
@@ -509,6 +541,7 @@ void DextSession::drop_interface() {
         return;
     m_network->unwatch_link(m_interface->ifindex());
     log("netdextd: interface %s unregistered", m_interface->name().c_str());
+    m_registry.interface_gone();
     m_interface.reset(); // stops the mover
     // A driver that gives its interface up while it keeps running gives up the slot too; one that
     // is being stopped (replacement, restart) leaves it for the next.
@@ -537,6 +570,7 @@ void DextSession::on_host_exit() {
         m_interface->stop();
     m_channel.reset();
     m_pending.clear();
+    m_registry.fail_pending(); // nobody waits for a snapshot the host can no longer send
     if (m_state == State::stopped_for_misbehaviour) {
         log("netdextd: netdext-host %s", how.c_str());
         return;
@@ -596,6 +630,9 @@ void DextSession::on_link_event(const netlink::LinkEvent &event) {
                 log("netdextd: %u multicast address(es)", list.count);
                 auto sent = m_channel ? m_channel->send(list) : shm::Result<uint64_t>(uint64_t(0));
                 (void)sent;
+            } else if constexpr (std::is_same_v<T, netlink::MacChanged>) {
+                if (change.new_mac != m_mac)
+                    refuse_mac_change(change.new_mac);
             } else if constexpr (std::is_same_v<T, netlink::LinkDeleted>) {
                 log("netdextd: %s was deleted; stopping the dext", m_interface->name().c_str());
                 terminate();

@@ -19,6 +19,9 @@
 #include "netlink/link_watcher.h"
 #include "netlink/route_socket.h"
 #include "session_ports.h"
+#include "session_registry.h"
+
+#include <netdext/codesign/entitlements.h>
 
 #include <netdext/bundle/bundle.h>
 #include <netdext/protocol/host_protocol.h>
@@ -46,6 +49,14 @@ struct SessionOptions {
     // Who else has `mac` ("en1 of com.example.Other"), "" when nobody: two interfaces never share
     // a MAC.
     std::function<std::string(const MacAddress &mac)> mac_owner;
+    // The I/O Registry and code signing (docs/registry.md, docs/codesign.md): the service's
+    // registry identity (the host gets `service.ids` as its ID block), IDs for the family's
+    // entries (nullptr: a sequence of the session's own), the entitlements the daemon verified
+    // (nullopt: the bundle's own Entitlements.plist, for tests), and the interface's alias.
+    ServiceIdentity service;
+    std::function<uint64_t()> allocate_registry_id;
+    std::optional<entitlements::Entitlements> entitlements;
+    std::string interface_alias;
 };
 
 class DextSession {
@@ -71,9 +82,13 @@ public:
                                                shm::ipc::Channel channel,
                                                std::shared_ptr<InterfaceSlot> slot,
                                                std::string &error);
-    // The launch policy: a dext needs the com.apple.developer.driverkit entitlement and a
-    // personality to match (DESIGN.md §6). False, with `error` naming the reason, otherwise.
-    static bool check_bundle(const bundle::Bundle &bundle, std::string &error);
+    // The launch policy: a dext needs the com.apple.developer.driverkit entitlement (of
+    // `granted`: the verified ones) and a personality to match (DESIGN.md §6). False, with
+    // `error` naming the reason, otherwise.
+    static bool check_bundle(const bundle::Bundle &bundle,
+                             const entitlements::Entitlements &granted, std::string &error);
+    // The entitlements of the bundle's own Entitlements.plist (as read_bundle() read it).
+    static entitlements::Entitlements bundle_entitlements(const bundle::Bundle &bundle);
     ~DextSession();
 
     // ---- main-thread events ----
@@ -118,6 +133,13 @@ public:
     // The driver's Start succeeded at some point.
     [[nodiscard]] bool started() const { return m_started; }
 
+    // ---- the I/O Registry (session_registry.h) ----
+    // Asks the host for a fresh snapshot of its service; `done` runs when it is in, or at once
+    // when there is no host to ask (it may then run before this returns).
+    void request_registry(std::function<void()> done);
+    // The service's registry entry (and its interface's) as of now.
+    [[nodiscard]] netdext::registry::DriverServiceDescription describe_service() const;
+    [[nodiscard]] const SessionRegistry &registry() const { return m_registry; }
     // A log line about this dext (its bundle ID and interface attached).
     void log(const char *format, ...) const __attribute__((format(printf, 2, 3)));
 
@@ -139,6 +161,11 @@ private:
     // A line from the driver (os_log or its raw output), if the rate limit admits it.
     void driver_line(const char *prefix, const std::string &text);
     void replay_link_state(); // a kept interface: tell the new driver how the stack has it
+    // What Linux tools show (docs/registry.md): the alias, and ethtool's speed and duplex from
+    // the driver's link status and medium.
+    void show_driver_to_linux();
+    void apply_link_settings();
+    void refuse_mac_change(const MacAddress &wanted);
 
     SessionOptions m_options;
     bundle::Bundle m_bundle;
@@ -169,6 +196,9 @@ private:
     uint64_t m_protocol_errors = 0;
     std::vector<std::string> m_misuses;
     sandbox::LogRateLimiter m_log_limit;
+    entitlements::Entitlements m_entitlements; // what the dext may do (verified by the daemon)
+    SessionRegistry m_registry;
+    MacAddress m_mac;                          // the registered interface's, which stays
 };
 
 } // namespace netdext::daemon

@@ -96,6 +96,8 @@ void Daemon::start_driver(Driver &driver) {
         auto it = m_drivers.find(key);
         return it == m_drivers.end() ? std::string() : mac_owner(it->second, mac);
     };
+    if (!prepare_launch(driver, *bundle, *match, options)) // launch_identity.cpp
+        return;
     const auto now = std::chrono::steady_clock::now();
     std::erase_if(driver.crashes, [&](auto t) { return now - t > kCrashWindow; });
     if (!driver.crashes.empty()) // XNU logs this at every launch (API-SYSEXT.md §5)

@@ -51,6 +51,9 @@ Result<HostProcess> HostProcess::spawn(const HostOptions &options, int control_f
         plan.argv.insert(plan.argv.end(), {"--class", options.class_name});
     if (!options.boot_args.empty())
         plan.argv.insert(plan.argv.end(), {"--boot-args", options.boot_args});
+    if (options.registry_id_base != 0)
+        plan.argv.insert(plan.argv.end(),
+                         {"--registry-id-base", std::to_string(options.registry_id_base)});
     plan.env = sandbox::host_environment();
     plan.control_fd = control_fd;
     plan.output_fd = output_write.get();

@@ -39,6 +39,7 @@ struct HostOptions {
     std::string class_name;  // may be empty: the host uses the first personality
     std::string boot_args;
     sandbox::SandboxSettings sandbox;
+    uint64_t registry_id_base = 0; // the host's registry ID block (0: the runtime's default)
 };
 
 class HostProcess {

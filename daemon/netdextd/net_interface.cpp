@@ -257,6 +257,10 @@ void NetInterface::publish_drops() {
     m_counters.ring_faults.store(d.ring_faults, std::memory_order_relaxed);
     m_counters.drop_tap_truncated.store(m_tap.counters().rx_truncated.load(),
                                         std::memory_order_relaxed);
+    for (RingId ring : {RingId::TxSubmission, RingId::TxCompletion, RingId::RxSubmission,
+                        RingId::RxCompletion})
+        m_queue_batches[shm::ring_slot(ring)].store(m_endpoint->counters(ring).batches,
+                                                    std::memory_order_relaxed);
     if (m_fault_reported || !m_on_fault)
         return;
     if (m_endpoint->faulted()) {

@@ -114,6 +114,10 @@ public:
     // The queues the driver enabled (the mover only moves through enabled queues).
     void set_queue_enabled(size_t kind, bool enabled);
     [[nodiscard]] bool queue_enabled(size_t kind) const;
+    // Non-empty ring operations on each of the four queues (ioreg -l's NetDextQueues).
+    [[nodiscard]] uint64_t queue_batches(size_t kind) const {
+        return m_queue_batches[kind & 3].load(std::memory_order_relaxed);
+    }
 
 private:
     explicit NetInterface(tap::FrameDevice &tap) : m_tap(tap) {}
@@ -134,6 +138,7 @@ private:
     std::thread m_thread;
     std::atomic<bool> m_stopping{false};
     std::array<std::atomic<bool>, 4> m_enabled{};
+    std::array<std::atomic<uint64_t>, 4> m_queue_batches{}; // published by the mover
     uint32_t m_rx_capacity = 0;
     uint32_t m_allocation_spares = 0;
     uint64_t m_drop_limit = 0;

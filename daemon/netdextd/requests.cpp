@@ -101,6 +101,20 @@ json Daemon::driver_json(const Driver &driver) const {
         json counters;
         iface->counters().for_each([&](const char *name, uint64_t value) { counters[name] = value; });
         net["counters"] = counters;
+        // The four queues as ioreg -l shows them (NetDextQueues): the packets through each agree
+        // with `ip -s link` (docs/registry.md).
+        json per_queue = json::array();
+        if (const auto service = s->describe_service(); service.ethernet)
+            for (size_t q = 0; q < 4; ++q) {
+                const auto &d = service.ethernet->queues[q];
+                per_queue.push_back({{"queue", netdext::registry::queue_name(
+                                                   netdext::registry::QueueIndex(q))},
+                                     {"capacity", d.capacity},
+                                     {"enabled", d.enabled},
+                                     {"packets", d.packets},
+                                     {"batches", d.batches}});
+            }
+        net["queues"] = per_queue;
         dext["interface"] = net;
     }
     return dext;
@@ -160,6 +174,7 @@ json Daemon::list_json() const {
         r.short_version = bundle ? bundle->short_version : "?";
         r.name = bundle ? bundle->name : d.identifier;
         r.origin_path = d.bundle_path;
+        r.team_id = d.team_id;
         json e = record_json(r);
         e["ephemeral"] = true;
         e["url"] = d.bundle_path;
@@ -369,8 +384,7 @@ void Daemon::activate(Request &request) {
                         ") cannot read it yourself");
     say(Level::info, identifier, "", "client activation request for %s (uid %u, pid %d)",
         path.c_str(), unsigned(request.peer.uid), int(request.peer.pid));
-    extensions::ValidationOptions options;
-    options.developer_mode = m_extensions->db().developer_mode;
+    extensions::ValidationOptions options = validation_options();
     auto checked = extensions::validate_activation(path, identifier, options);
     if (auto *failure = std::get_if<RequestError>(&checked)) {
         say(Level::notice, identifier, "", "activation of %s refused: %s (%d)", path.c_str(),
@@ -429,8 +443,7 @@ void Daemon::activate(Request &request) {
 }
 
 void Daemon::install(Responder respond, pid_t pid, const extensions::Candidate &candidate) {
-    extensions::ValidationOptions options;
-    options.developer_mode = m_extensions->db().developer_mode;
+    extensions::ValidationOptions options = validation_options();
     auto installed = m_extensions->install(candidate, options);
     if (auto *failure = std::get_if<RequestError>(&installed))
         return fail(respond, *failure);
@@ -454,8 +467,7 @@ void Daemon::install(Responder respond, pid_t pid, const extensions::Candidate &
 // Replaces the installed version `old_unique_id` by `candidate` (already decided).
 void Daemon::proceed(Responder respond, pid_t pid, const extensions::Candidate &candidate,
                      const std::string &old_unique_id) {
-    extensions::ValidationOptions options;
-    options.developer_mode = m_extensions->db().developer_mode;
+    extensions::ValidationOptions options = validation_options();
     auto replaced = m_extensions->replace(candidate, old_unique_id, options);
     if (auto *failure = std::get_if<RequestError>(&replaced))
         return fail(respond, *failure);

@@ -50,6 +50,9 @@ public:
     Result<void> set_link_mtu(int ifindex, uint32_t mtu) override {
         return m_route.set_mtu(ifindex, mtu);
     }
+    Result<void> set_link_alias(int ifindex, const std::string &alias) override {
+        return m_route.set_alias(ifindex, alias);
+    }
     Result<netlink::LinkState> query_link(int ifindex) override {
         return m_route.get_link(ifindex);
     }

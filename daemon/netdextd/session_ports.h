@@ -62,6 +62,8 @@ public:
     virtual void unwatch_link(int ifindex) = 0;
     // RTM_NEWLINK IFLA_MTU: puts back an MTU the driver refused.
     virtual Result<void> set_link_mtu(int ifindex, uint32_t mtu) = 0;
+    // RTM_NEWLINK IFLA_IFALIAS: who drives the interface, for `ip -d link` (the bundle ID).
+    virtual Result<void> set_link_alias(int ifindex, const std::string &alias) = 0;
     // RTM_GETLINK: the link as the kernel has it now (a kept interface's MTU).
     virtual Result<netlink::LinkState> query_link(int ifindex) = 0;
     // What the link watcher last reported for a watched link (nullopt: nothing yet), and its

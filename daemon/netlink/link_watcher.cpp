@@ -232,6 +232,8 @@ Result<void> LinkWatcher::refresh_link(int ifindex, Watched &link,
         sink({ifindex, AdminStateChanged{next.admin_up()}});
     if (next.mtu != last.mtu)
         sink({ifindex, MtuChanged{last.mtu, next.mtu}});
+    if (next.mac && last.mac && *next.mac != *last.mac)
+        sink({ifindex, MacChanged{*last.mac, *next.mac}});
     if (next.promiscuous() != last.promiscuous())
         sink({ifindex, PromiscuousChanged{next.promiscuous()}});
     if (next.all_multicast() != last.all_multicast())

@@ -1,7 +1,7 @@
 // LinkWatcher: what the Linux stack does to the links the daemon watches, as typed events —
 // the rtnetlink half of the network family (DESIGN.md §5: `ip link set … up` becomes
 // SetInterfaceEnable, `… mtu` SetMTU, `… promisc` SetPromiscuousModeEnable, `… allmulticast`
-// SetAllMulticastModeEnable, `ip maddr` SetMulticastAddresses).
+// SetAllMulticastModeEnable, `ip maddr` SetMulticastAddresses; a MAC change is refused).
 //
 // How changes are learned:
 //  - RTNLGRP_LINK: RTM_NEWLINK / RTM_DELLINK for admin state, MTU, promiscuity, allmulti,
@@ -67,9 +67,14 @@ struct MulticastListChanged {
     std::span<const MacAddress> addresses;
 };
 struct LinkDeleted {}; // the link is gone (or left the namespace); it is no longer watched
+struct MacChanged {   // IFLA_ADDRESS (`ip link set … address`)
+    MacAddress old_mac;
+    MacAddress new_mac;
+};
 
 using LinkChange = std::variant<AdminStateChanged, MtuChanged, PromiscuousChanged,
-                                AllMulticastChanged, MulticastListChanged, LinkDeleted>;
+                                AllMulticastChanged, MulticastListChanged, LinkDeleted,
+                                MacChanged>;
 
 struct LinkEvent {
     int ifindex;
@@ -110,7 +115,7 @@ public:
     [[nodiscard]] std::span<const MacAddress> multicast_addresses(int ifindex) const;
 
     // Non-blocking: handles everything pending and reports each change through `sink`, per link
-    // in the order deleted, admin state, MTU, promiscuous, all-multicast, multicast list. `sink`
+    // in the order deleted, admin state, MTU, MAC, promiscuous, all-multicast, multicast list. `sink`
     // must not call back into this watcher. Errors are unexpected syscall failures only; work
     // left undone (a link to re-read) is retried by the next drain().
     Result<void> drain(FunctionRef<void(const LinkEvent &)> sink);

@@ -50,7 +50,9 @@ std::string describe(const LinkEvent &event) {
                 text << "mcast";
                 for (const MacAddress &address : change.addresses)
                     text << ' ' << address.to_string();
-            } else
+            } else if constexpr (std::is_same_v<T, MacChanged>)
+                text << "mac " << change.old_mac.to_string() << "->" << change.new_mac.to_string();
+            else
                 text << "deleted";
         },
         event.change);
@@ -161,6 +163,13 @@ TEST_F(LinkWatcherTest, ReportsMtuChanges) {
     sh("ip link set en0 mtu 9000");
     ASSERT_TRUE(wait_for(event("mtu 1400->9000"))) << events();
     EXPECT_EQ(m_watcher->state(m_ifindex)->mtu, 9000u);
+}
+
+TEST_F(LinkWatcherTest, ReportsMacChanges) {
+    sh("ip link set en0 address 02:00:00:00:00:01");
+    start_watcher();
+    sh("ip link set en0 address 02:00:00:00:00:02");
+    ASSERT_TRUE(wait_for(event("mac 02:00:00:00:00:01->02:00:00:00:00:02"))) << events();
 }
 
 TEST_F(LinkWatcherTest, ReportsPromiscuousModeSetWithIpLink) {

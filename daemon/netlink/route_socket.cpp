@@ -16,6 +16,7 @@ namespace netdext::netlink {
 namespace {
 // Requests carry one ifinfomsg and at most one u32 attribute.
 constexpr size_t kRequestBytes = 256;
+constexpr size_t kAliasBytes = 256; // IFALIASZ (<linux/if.h>, which clashes with <net/if.h>)
 } // namespace
 
 Result<RouteSocket> RouteSocket::create() {
@@ -143,6 +144,20 @@ Result<void> RouteSocket::set_admin_up(int ifindex, bool up) {
 
 Result<void> RouteSocket::set_txqueuelen(int ifindex, uint32_t length) {
     return change_link(ifindex, 0, 0, IFLA_TXQLEN, length, "RTM_NEWLINK IFLA_TXQLEN");
+}
+
+Result<void> RouteSocket::set_alias(int ifindex, const std::string &alias) {
+    // The kernel keeps at most IFALIASZ - 1 bytes (net/core/dev.c dev_set_alias: ERANGE beyond).
+    if (alias.size() >= kAliasBytes)
+        return Error::from_errno(ERANGE, "RTM_NEWLINK IFLA_IFALIAS");
+    alignas(nlmsghdr) std::array<char, kRequestBytes + kAliasBytes> buffer{};
+    nlmsghdr *request = mnl_nlmsg_put_header(buffer.data());
+    request->nlmsg_type = RTM_NEWLINK;
+    auto *info = static_cast<ifinfomsg *>(mnl_nlmsg_put_extra_header(request, sizeof(ifinfomsg)));
+    info->ifi_family = AF_UNSPEC;
+    info->ifi_index = ifindex;
+    mnl_attr_put_strz(request, IFLA_IFALIAS, alias.c_str());
+    return transact(*request, "RTM_NEWLINK IFLA_IFALIAS", nullptr);
 }
 
 } // namespace netdext::netlink

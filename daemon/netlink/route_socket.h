@@ -40,6 +40,9 @@ public:
     Result<void> set_admin_up(int ifindex, bool up);
     // RTM_NEWLINK with IFLA_TXQLEN.
     Result<void> set_txqueuelen(int ifindex, uint32_t length);
+    // RTM_NEWLINK with IFLA_IFALIAS: the text `ip -d link` shows as "alias" (at most
+    // IFALIASZ - 1 bytes; ERANGE beyond). An empty text removes it.
+    Result<void> set_alias(int ifindex, const std::string &alias);
 
     // The kernel's extended-ack text for the last refused request ("" when it gave none), e.g.
     // "mtu greater than device maximum". Valid until the next request.

@@ -15,7 +15,9 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cerrno>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -55,6 +57,13 @@ public:
     virtual Result<void> set_mtu(uint32_t mtu) = 0;
     virtual Result<void> set_txqueuelen(uint32_t length) = 0;
     virtual Result<void> set_carrier(bool on) = 0;
+    // The speed and duplex `ethtool` shows (what the driver reported through its media): speed
+    // in Mb/s, 0 for unknown; duplex unknown when unset. EOPNOTSUPP where the device keeps none.
+    virtual Result<void> set_link_settings(uint32_t speed_mbps, std::optional<bool> full_duplex) {
+        (void)speed_mbps;
+        (void)full_duplex;
+        return Error::from_errno(EOPNOTSUPP, "link settings");
+    }
 
     virtual Result<size_t> read_frames(std::span<FrameSlot> slots) = 0;
     virtual Result<size_t> write_frames(std::span<const ConstFrame> frames) = 0;

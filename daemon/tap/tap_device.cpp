@@ -4,7 +4,9 @@
 #include "netlink/route_socket.h"
 
 #include <fcntl.h>
+#include <linux/ethtool.h>
 #include <linux/if_tun.h>
+#include <linux/sockios.h>
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <sys/ioctl.h>
@@ -143,6 +145,34 @@ Result<void> TapDevice::set_carrier(bool on) {
     if (::ioctl(m_tap.get(), TUNSETCARRIER, &value) < 0)
         return Error::from_errno("TUNSETCARRIER (Linux 4.20+)");
     return {};
+}
+
+Result<void> TapDevice::set_link_settings(uint32_t speed_mbps, std::optional<bool> full_duplex) {
+    // struct ethtool_link_settings is followed by three link-mode bitmaps (supported,
+    // advertising, lp_advertising) of link_mode_masks_nwords 32-bit words each; the kernel says
+    // how many words it wants in answer to a request with 0 (negative: "use this many").
+    constexpr size_t kMaxWords = 32;
+    alignas(ethtool_link_settings) std::byte buffer[sizeof(ethtool_link_settings) +
+                                                    3 * kMaxWords * sizeof(uint32_t)] = {};
+    auto *settings = reinterpret_cast<ethtool_link_settings *>(buffer);
+    ifreq ifr{};
+    ifr.ifr_data = reinterpret_cast<char *>(buffer);
+    settings->cmd = ETHTOOL_GLINKSETTINGS;
+    NETDEXT_TRY(control_ioctl(SIOCETHTOOL, &ifr, "ETHTOOL_GLINKSETTINGS"));
+    const int8_t wanted = settings->link_mode_masks_nwords;
+    if (wanted >= 0 || size_t(-wanted) > kMaxWords)
+        return Error::from_errno(EPROTO, "ETHTOOL_GLINKSETTINGS handshake");
+    std::memset(buffer, 0, sizeof buffer);
+    settings->cmd = ETHTOOL_GLINKSETTINGS;
+    settings->link_mode_masks_nwords = int8_t(-wanted);
+    NETDEXT_TRY(control_ioctl(SIOCETHTOOL, &ifr, "ETHTOOL_GLINKSETTINGS"));
+    settings->cmd = ETHTOOL_SLINKSETTINGS;
+    settings->speed = speed_mbps != 0 ? speed_mbps : uint32_t(SPEED_UNKNOWN);
+    settings->duplex = !full_duplex ? uint8_t(DUPLEX_UNKNOWN)
+                       : *full_duplex ? uint8_t(DUPLEX_FULL)
+                                      : uint8_t(DUPLEX_HALF);
+    settings->autoneg = AUTONEG_DISABLE;
+    return control_ioctl(SIOCETHTOOL, &ifr, "ETHTOOL_SLINKSETTINGS");
 }
 
 Result<size_t> TapDevice::read_frame(std::span<std::byte> buffer) {

@@ -83,6 +83,10 @@ public:
     // TUNSETCARRIER (Linux 4.20+; older kernels answer EINVAL). A freshly attached TAP has
     // carrier on; the family sets it from the driver's ReportLinkStatus.
     Result<void> set_carrier(bool on) override;
+    // SIOCETHTOOL ETHTOOL_GLINKSETTINGS (the size handshake) then ETHTOOL_SLINKSETTINGS with
+    // autonegotiation off: tun keeps the settings it is given and reports them to `ethtool`
+    // (drivers/net/tun.c tun_set_link_ksettings) instead of its 10 Gb/s default.
+    Result<void> set_link_settings(uint32_t speed_mbps, std::optional<bool> full_duplex) override;
 
     // One frame the stack sent out of the interface, into `buffer`. Returns its length;
     // EAGAIN when none is pending; EMSGSIZE (frame dropped, rx_truncated counted) when it did

@@ -101,6 +101,9 @@ void ControlLoop::handle(ReceivedMessage &&message) {
     case protocol::SetMulticastList::kType:
         handle_multicast_list(message);
         return;
+    case protocol::RegistryRequest::kType:
+        m_runner.post_registry_snapshot(message.header().sequence);
+        return;
     case protocol::Terminate::kType:
         log_line(LogLevel::info, "netdext-host: Terminate: stopping the driver");
         m_stopping = true;

@@ -20,7 +20,7 @@ using protocol::DriverCallReply;
 using protocol::StartResult;
 
 DriverRunner::DriverRunner(ControlLink &link, ExitLatch &exit)
-    : m_link(link), m_exit(exit), m_worker([this] { run_worker(); }) {}
+    : m_link(link), m_exit(exit), m_reporter(link), m_worker([this] { run_worker(); }) {}
 
 DriverRunner::~DriverRunner() {
     {
@@ -65,6 +65,7 @@ void DriverRunner::post_call(Call call, uint32_t arg, uint64_t sequence) {
         uint32_t value = 0;
         kern_return_t kr = this->call(call, arg, value);
         reply(sequence, kr, value);
+        m_reporter.send_if_changed(m_service, m_class_name);
     });
 }
 
@@ -76,6 +77,10 @@ void DriverRunner::post_multicast(std::vector<ether_addr_t> addresses, uint64_t 
 
 void DriverRunner::post_stop(std::optional<uint64_t> reply_to) {
     post([this, reply_to] { stop(reply_to); });
+}
+
+void DriverRunner::post_registry_snapshot(uint64_t request) {
+    post([this, request] { m_reporter.send(m_service, m_class_name, request); });
 }
 
 void DriverRunner::reply(uint64_t sequence, kern_return_t status, uint32_t value) {
@@ -122,7 +127,9 @@ void DriverRunner::start(const bundle::Bundle &bundle, const std::string &class_
         return start_failed(kr);
     }
     m_service = service;
+    m_class_name = class_name;
     (void)m_link.send(StartResult{kIOReturnSuccess, 0});
+    m_reporter.send(m_service, m_class_name, 0);
 }
 
 void DriverRunner::stop(std::optional<uint64_t> reply_to) {

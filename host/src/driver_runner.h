@@ -14,6 +14,7 @@
 #pragma once
 
 #include "control_link.h"
+#include "registry_snapshot.h"
 
 #include <DriverKit/IOReturn.h>
 #include <NetworkingDriverKit/IOUserNetworkTypes.h>
@@ -56,6 +57,9 @@ public:
     // given (DriverCall Stop; not for Terminate or a closed channel); asks to exit with
     // kExitStopped.
     void post_stop(std::optional<uint64_t> reply_to);
+    // Sends the service's registry snapshot, answering RegistryRequest `request` (one is sent
+    // unsolicited after Start and after a driver call that changed the properties).
+    void post_registry_snapshot(uint64_t request);
 
 private:
     void post(std::function<void()> job);
@@ -70,6 +74,8 @@ private:
     ControlLink &m_link;
     ExitLatch &m_exit;
     IOService *m_service = nullptr; // the started driver, retained; worker only
+    std::string m_class_name;       // its IOUserClass; worker only
+    RegistryReporter m_reporter;    // worker only
     void *m_image = nullptr;        // dlopen handle; stays loaded for the process
 
     std::mutex m_mutex; // guards m_jobs, m_quit

@@ -101,7 +101,7 @@ void forward_logs(ControlLink &link) {
 int main(int argc, char **argv) {
     CLI::App app(kDescription, "netdext-host");
     std::string bundle_path, class_name, boot_args;
-    uint64_t address_space_limit = 0;
+    uint64_t address_space_limit = 0, registry_id_base = 0;
     bool no_seccomp = false, seccomp_report = false;
     app.add_option("--bundle", bundle_path, "the .dext bundle to run")->required();
     app.add_option("--class", class_name,
@@ -111,6 +111,9 @@ int main(int argc, char **argv) {
     app.add_option("--address-space-limit", address_space_limit,
                    "address space (bytes) the driver may map beyond the host's own (RLIMIT_AS); "
                    "0: no limit");
+    app.add_option("--registry-id-base", registry_id_base,
+                   "the first I/O Registry ID this process's services take (netdextd gives each "
+                   "host its own block); 0: the runtime's default, 0x100000100");
     app.add_flag("--no-seccomp", no_seccomp,
                  "do not install the seccomp allow-list (netdextd --no-seccomp, for debugging)");
     app.add_flag("--seccomp-report", seccomp_report,
@@ -189,6 +192,8 @@ int main(int argc, char **argv) {
         (void)link.send(protocol::StartResult{kIOReturnNoResources, 0});
     } else {
         set_boot_args(boot_args); // only what netdextd passed, never the environment's
+        if (registry_id_base != 0)
+            set_registry_id_base(registry_id_base);
         HostFamily family(link);
         FamilyPort *previous = install_family_port(&family);
         ExitLatch exit(exit_event.release_value());

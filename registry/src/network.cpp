@@ -184,6 +184,7 @@ Entry make_driver_service(const DriverServiceDescription &service) {
                          service.started ? kServiceRegisteredState | kServiceMatchedState : 0);
     s.retain_count = service.retain_count;
     s.busy_time_ns = service.busy_time_ns;
+    s.busy_count = service.busy_count;
     s.properties = service.properties.is(Value::Type::dictionary) ? service.properties
                                                                   : Value::dictionary();
     if (service.matched_personality)

@@ -20,6 +20,7 @@ std::atomic<netdext::ServiceObserver *> g_observer{nullptr};
 } // namespace
 
 uint64_t netdext::allocate_registry_id() { return g_next_registry_id.fetch_add(1); }
+void netdext::set_registry_id_base(uint64_t first) { g_next_registry_id.store(first); }
 
 netdext::ServiceObserver *netdext::set_service_observer(ServiceObserver *observer) {
     return g_observer.exchange(observer);

@@ -54,7 +54,8 @@ TEST_P(CrashPoint, TheRestartedDaemonIsInTheOldOrTheNewState) {
     std::string command = op == "activate"  ? "activate " + sample()
                           : op == "replace" ? "activate " + sample_version("2", "2.0")
                           : op == "approve" ? std::string("approve ") + kSampleId
-                                            : std::string("uninstall - ") + kSampleId;
+                                            : std::string("uninstall ") + kSampleTeam + " " +
+                                                  kSampleId;
     auto r = ctl(command);
     EXPECT_NE(r.exit_code, 0) << "the request finished although the daemon was to crash: " << r.output;
     auto status = daemon.wait_exit(10s);

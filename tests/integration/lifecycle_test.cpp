@@ -41,7 +41,8 @@ TEST_F(Service, EveryVerbAndTransition) {
     r = ctl("list");
     EXPECT_TRUE(contains(r.output, "1 extension(s)\n--- com.apple.system_extension.driver_extension\n"
                                    "enabled\tactive\tteamID\tbundleID (version)\tname\t[state]\n"
-                                   "\t*\t-\tcom.example.netdext.NetworkingDriverKitSample (1.0/1)\t"
+                                   "\t*\t" + std::string(kSampleTeam) +
+                                   "\tcom.example.netdext.NetworkingDriverKitSample (1.0/1)\t"
                                    "NetworkingDriverKitSample\t[activated waiting for user]\n"))
         << r.output;
     EXPECT_FALSE(has_link("en0"));
@@ -53,8 +54,9 @@ TEST_F(Service, EveryVerbAndTransition) {
     EXPECT_TRUE(contains(r.output, "approved " + std::string(kSampleId) + " (1.0/1) [activated enabled]"));
     ASSERT_TRUE(daemon.wait_for([&] { return has_link("en0"); }));
     r = ctl("list");
-    EXPECT_TRUE(contains(r.output, "*\t*\t-\tcom.example.netdext.NetworkingDriverKitSample (1.0/1)\t"
-                                   "NetworkingDriverKitSample\t[activated enabled]\n"))
+    EXPECT_TRUE(contains(r.output, "*\t*\t" + std::string(kSampleTeam) +
+                                       "\tcom.example.netdext.NetworkingDriverKitSample (1.0/1)\t"
+                                       "NetworkingDriverKitSample\t[activated enabled]\n"))
         << r.output;
     EXPECT_TRUE(contains(r.output, std::string(kSampleId) + "\ten0\t")) << r.output;
     EXPECT_TRUE(watch.saw(kSampleId, "activated_enabled"));
@@ -104,7 +106,7 @@ TEST_F(Service, EveryVerbAndTransition) {
     r = ctl("activate --no-wait " + sample_version("2", "2.0"));
     ASSERT_TRUE(r.ok()) << r.output;
     EXPECT_EQ(rows(), std::vector<std::string>{std::string(kSampleId) + " 2 activated_waiting_for_user"});
-    ASSERT_TRUE(ctl(std::string("uninstall - ") + kSampleId).ok());
+    ASSERT_TRUE(ctl(std::string("uninstall ") + kSampleTeam + " " + kSampleId).ok());
     EXPECT_TRUE(extensions().empty());
     EXPECT_TRUE(staged().empty());
 
@@ -117,7 +119,8 @@ TEST_F(Service, EveryVerbAndTransition) {
     r = ctl(std::string("uninstall A123456789 ") + kSampleId);
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_EQ(r.output, "netdextctl: uninstall failed: ExtensionNotFound (4): " +
-                            std::string(kSampleId) + " is installed from team -, not A123456789\n");
+                            std::string(kSampleId) + " is installed from team " + kSampleTeam +
+                            ", not A123456789\n");
     r = ctl("reset");
     ASSERT_TRUE(r.ok()) << r.output;
     EXPECT_TRUE(contains(r.output, "reset: 1 extension(s) removed"));
@@ -208,7 +211,7 @@ TEST_F(Service, ARestartedDaemonBringsExtensionsBackWithTheirInterfaceNames) {
     EXPECT_FALSE(has_link("en2"));
     ASSERT_TRUE(ctl("uninstall - com.example.netdext.Twin").ok());
     // en0 goes; the restarted daemon gives the other extension en1 again, not the free en0.
-    ASSERT_TRUE(ctl(std::string("uninstall - ") + kSampleId).ok());
+    ASSERT_TRUE(ctl(std::string("uninstall ") + kSampleTeam + " " + kSampleId).ok());
     const auto stopping = std::chrono::steady_clock::now();
     daemon.stop();
     const auto stopped_in = std::chrono::steady_clock::now() - stopping;

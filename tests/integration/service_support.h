@@ -7,6 +7,7 @@
 #include "temp_dir.h"
 #include "wait_until.h"
 
+#include <netdext/codesign/signature.h>
 #include <netdext/control/client.h>
 
 #include <gtest/gtest.h>
@@ -22,6 +23,8 @@
 namespace netdext::testing {
 
 inline constexpr const char *kSampleId = "com.example.netdext.NetworkingDriverKitSample";
+// The team the build signs the sample with (samples/NetworkingDriverKitSample/CMakeLists.txt).
+inline constexpr const char *kSampleTeam = SAMPLE_TEAM_ID;
 
 struct Service : public ::testing::Test {
     DaemonFixture daemon;
@@ -29,9 +32,15 @@ struct Service : public ::testing::Test {
 
     Service() { std::filesystem::permissions(work.path(), std::filesystem::perms(0755)); }
 
-    void up(const std::vector<std::string> &args = {}, const std::vector<std::string> &env = {}) {
+    // Starts the service, trusting the team that signed the sample (`trust = false`: nobody).
+    void up(const std::vector<std::string> &args = {}, const std::vector<std::string> &env = {},
+            bool trust = true) {
         std::string error;
         ASSERT_TRUE(daemon.start_service(error, args, env)) << error;
+        if (trust) {
+            auto r = daemon.ctl(std::string("trust add ") + SAMPLE_IDENTITY_PUB);
+            ASSERT_TRUE(r.ok()) << r.output;
+        }
     }
     void developer(bool on) {
         ASSERT_TRUE(daemon.ctl(std::string("developer ") + (on ? "on" : "off")).ok());
@@ -98,12 +107,25 @@ struct Service : public ::testing::Test {
         return found;
     }
     std::string sample() const { return SAMPLE_DEXT_PATH; }
-    // The sample as version `bundle_version` / `short_version`, in the work directory.
+    // The sample as version `bundle_version` / `short_version`, in the work directory, signed by
+    // the sample's team again.
     std::string sample_version(const std::string &bundle_version, const std::string &short_version) {
         auto path = work.path() / ("v" + bundle_version) / "NetworkingDriverKitSample.dext";
-        if (!std::filesystem::exists(path))
+        if (!std::filesystem::exists(path)) {
             DextVariant(SAMPLE_DEXT_PATH, path).version(bundle_version, short_version);
+            sign(path.string());
+        }
         return path.string();
+    }
+    // Signs `bundle` with the sample's identity (netdext-codesign -s --force).
+    static void sign(const std::string &bundle) {
+        std::string error;
+        auto identity = codesign::Identity::read(SAMPLE_IDENTITY, error);
+        ASSERT_TRUE(identity) << error;
+        codesign::SignOptions options;
+        options.replace = true;
+        codesign::Failure failure;
+        ASSERT_TRUE(codesign::sign_bundle(bundle, *identity, options, failure)) << failure.message;
     }
     void TearDown() override {
         if (HasFailure())

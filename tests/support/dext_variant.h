@@ -1,6 +1,7 @@
-// Variants of a built .dext for tests: copy a bundle, then change its Info.plist or
-// Entitlements.plist key by key (libplist), so a test can make "version 2", "no usage
-// description", "another bundle ID"… of the sample without another build.
+// Variants of a built .dext for tests: copy a bundle (unsigned, unless asked to keep the
+// signature), then change its Info.plist or Entitlements.plist key by key (libplist), so a test
+// can make "version 2", "no usage description", "another bundle ID"… of the sample without
+// another build.
 #pragma once
 
 #include <plist/plist.h>
@@ -16,11 +17,18 @@ namespace netdext::testing {
 
 class DextVariant {
 public:
-    // Copies `source` (a .dext directory) to `destination` (which must not exist).
-    DextVariant(const std::filesystem::path &source, const std::filesystem::path &destination)
+    enum class Signature { drop, keep };
+
+    // Copies `source` (a .dext directory) to `destination` (which must not exist). A variant is
+    // another bundle: its copy of the source's signature (_CodeSignature) is dropped, unless
+    // `keep` — a test that tampers with a signed bundle on purpose.
+    DextVariant(const std::filesystem::path &source, const std::filesystem::path &destination,
+                Signature signature = Signature::drop)
         : m_path(destination) {
         std::filesystem::create_directories(destination.parent_path());
         std::filesystem::copy(source, destination, std::filesystem::copy_options::recursive);
+        if (signature == Signature::drop)
+            std::filesystem::remove_all(destination / "_CodeSignature");
     }
     [[nodiscard]] const std::filesystem::path &path() const { return m_path; }
     [[nodiscard]] std::string str() const { return m_path.string(); }
@@ -76,9 +84,11 @@ public:
         return *this;
     }
 
-private:
-    template <class F> void edit(const std::string &file, F &&change) {
-        const std::filesystem::path path = m_path / file;
+    // Changes a plist of any bundle directory in place (a signed one, to tamper with it).
+    template <class F>
+    static void edit_in_place(const std::filesystem::path &bundle, const std::string &file,
+                              F &&change) {
+        const std::filesystem::path path = bundle / file;
         std::ifstream in(path, std::ios::binary);
         std::stringstream text;
         text << in.rdbuf();
@@ -94,6 +104,11 @@ private:
         plist_free(root);
         std::ofstream(path, std::ios::binary | std::ios::trunc) << std::string(xml, length);
         std::free(xml);
+    }
+
+private:
+    template <class F> void edit(const std::string &file, F &&change) {
+        edit_in_place(m_path, file, std::forward<F>(change));
     }
 
     std::filesystem::path m_path;

@@ -23,10 +23,11 @@ struct Validation : public ::testing::Test {
 
 class TeamVerifier final : public SignatureVerifier {
 public:
-    std::optional<RequestError> verify(const netdext::bundle::BundleDir &,
-                                       const netdext::bundle::Bundle &, bool,
-                                       std::string &team_id) const override {
-        team_id = "A123456789";
+    std::optional<RequestError> verify(const netdext::bundle::BundleDir &dir,
+                                       const netdext::bundle::Bundle &bundle, bool developer,
+                                       SignedCode &code) const override {
+        (void)UnsignedBundles().verify(dir, bundle, developer, code);
+        code.team_id = "A123456789";
         return std::nullopt;
     }
 };

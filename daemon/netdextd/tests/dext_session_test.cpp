@@ -11,6 +11,8 @@
 #include "support/fake_network.h"
 #include "wait_until.h"
 
+#include <netdext/registry/wire.h>
+
 #include <poll.h>
 #include <signal.h>
 
@@ -232,8 +234,10 @@ TEST_F(Session, ADextWithoutTheDriverKitEntitlementIsRefused) {
     EXPECT_NE(error.find("no IOKitPersonalities"), std::string::npos) << error;
     error.clear();
     EXPECT_NE(attach(test_bundle(), error), nullptr) << error;
-    EXPECT_TRUE(DextSession::check_bundle(test_bundle(), error));
-    EXPECT_FALSE(DextSession::check_bundle(test_bundle(false, true), error));
+    const auto granted = entitlements::Entitlements::network_driver();
+    EXPECT_TRUE(DextSession::check_bundle(test_bundle(), granted, error));
+    EXPECT_FALSE(DextSession::check_bundle(
+        test_bundle(), DextSession::bundle_entitlements(test_bundle(false, true)), error));
 }
 
 TEST_F(Session, AnInterfaceNeedsTheNetworkingEntitlement) {
@@ -564,6 +568,193 @@ TEST_F(Session, InvalidPacketsBeyondTheDropLimitStopTheDext) {
     session->on_host_exit();
     EXPECT_EQ(session->state(), DextSession::State::stopped_for_misbehaviour);
     EXPECT_EQ(session->interface()->counters().drop_not_owned_by_driver.load(), 1u);
+}
+
+} // namespace
+} // namespace netdext::daemon
+
+// ---- the I/O Registry and what Linux tools show (issue 9) ---------------------------------------
+
+namespace netdext::daemon {
+namespace {
+
+// The service's entry in the registry's wire form, cut into RegistrySnapshot chunks of `size`.
+std::vector<RegistrySnapshot> snapshot_chunks(uint64_t id, uint32_t retain, uint64_t request,
+                                              size_t size = RegistrySnapshot::kMaxData) {
+    netdext::registry::Entry e;
+    e.name = "TestNic";
+    e.class_name = "TestNic";
+    e.id = id;
+    e.retain_count = retain;
+    e.properties.set("IOUserServiceProperties",
+                     netdext::registry::Value::dictionary(
+                         {{"Answer", netdext::registry::Value::number(42, 32)}}));
+    const std::string document = netdext::registry::to_json(e);
+    std::vector<RegistrySnapshot> out;
+    for (size_t offset = 0; offset < document.size(); offset += size) {
+        RegistrySnapshot c{};
+        c.request = request;
+        c.total = uint32_t(document.size());
+        c.offset = uint32_t(offset);
+        c.length = uint32_t(std::min(size, document.size() - offset));
+        std::memcpy(c.data, document.data() + offset, c.length);
+        out.push_back(c);
+    }
+    return out;
+}
+
+TEST_F(Session, TheVerifiedEntitlementsCountNotTheBundlesOwnFile) {
+    // The bundle's file claims family.networking; the signature the daemon verified does not.
+    std::string parse_error;
+    options.entitlements =
+        entitlements::Entitlements::parse("<plist><dict><key>com.apple.developer.driverkit</key>"
+                                          "<true/></dict></plist>",
+                                          parse_error);
+    ASSERT_TRUE(options.entitlements) << parse_error;
+    start(test_bundle(true, true));
+    Pool pool = create_pool();
+    EXPECT_EQ(register_interface(pool).reply.status, kIOReturnNotPermitted);
+    EXPECT_EQ(network->devices_created, 0u);
+    // …and without driverkit in the verified set, nothing launches.
+    options.entitlements = entitlements::Entitlements();
+    std::string error;
+    EXPECT_EQ(attach(test_bundle(true, true), error), nullptr);
+    EXPECT_NE(error.find("missing the entitlement com.apple.developer.driverkit"),
+              std::string::npos) << error;
+}
+
+TEST_F(Session, TheHostsSnapshotBecomesTheServicesEntry) {
+    options.service.user_class = "TestNic";
+    options.service.ids = {0x100020000, 1u << 16};
+    start();
+    // Before Start returns: busy, not registered, the block's first ID.
+    auto before = session->describe_service();
+    EXPECT_EQ(before.id, 0x100020000u);
+    EXPECT_EQ(before.busy_count, 1u);
+    EXPECT_FALSE(before.started);
+    bool done = false;
+    session->request_registry([&] { done = true; });
+    EXPECT_TRUE(done) << "nothing to ask before Start";
+    host_sends(StartResult{0, 0});
+    for (const RegistrySnapshot &c : snapshot_chunks(0x100020000, 12, 0, 40))
+        host_sends(c);
+    EXPECT_EQ(session->protocol_errors(), 0u);
+    auto service = session->describe_service();
+    EXPECT_TRUE(service.started);
+    EXPECT_EQ(service.busy_count, 0u);
+    EXPECT_EQ(service.retain_count, 12u);
+    EXPECT_EQ(service.user_class, "TestNic");
+    ASSERT_NE(service.properties.find("IOUserServiceProperties"), nullptr);
+    // On demand: a RegistryRequest, answered by a snapshot naming its sequence.
+    done = false;
+    session->request_registry([&] { done = true; });
+    uint64_t sequence = 0;
+    ASSERT_TRUE(host_receives_a<RegistryRequest>(&sequence));
+    EXPECT_FALSE(done);
+    for (const RegistrySnapshot &c : snapshot_chunks(0x100020000, 13, sequence))
+        host_sends(c);
+    EXPECT_TRUE(done);
+    EXPECT_EQ(session->describe_service().retain_count, 13u);
+    // A request the host never answers is let go when the host exits.
+    done = false;
+    session->request_registry([&] { done = true; });
+    host->exit(0);
+    session->on_host_exit();
+    EXPECT_TRUE(done);
+}
+
+TEST_F(Session, AHostThatNeverAnswersIsAskedOnlySoOften) {
+    start();
+    host_sends(StartResult{0, 0});
+    size_t answered = 0;
+    for (size_t i = 0; i <= SessionRegistry::kMaxPendingRequests; ++i)
+        session->request_registry([&] { ++answered; });
+    EXPECT_EQ(answered, 1u) << "the one beyond the limit is answered at once";
+    size_t asked = 0;
+    while (host_receives_a<RegistryRequest>())
+        ++asked;
+    EXPECT_EQ(asked, SessionRegistry::kMaxPendingRequests);
+}
+
+TEST_F(Session, ASnapshotThatBreaksTheRulesIsAProtocolError) {
+    options.service.ids = {0x100020000, 1u << 16};
+    start();
+    host_sends(StartResult{0, 0});
+    for (const RegistrySnapshot &c : snapshot_chunks(0x100000100, 5, 0)) // another host's ID
+        host_sends(c);
+    EXPECT_EQ(session->protocol_errors(), 1u);
+    EXPECT_FALSE(session->registry().snapshot());
+    auto chunks = snapshot_chunks(0x100020000, 5, 0, 40);
+    host_sends(chunks[1]); // not the first chunk
+    EXPECT_EQ(session->protocol_errors(), 2u);
+    for (const RegistrySnapshot &c : snapshot_chunks(0x100020000, 5, 77)) // nobody asked
+        host_sends(c);
+    EXPECT_EQ(session->protocol_errors(), 3u);
+}
+
+TEST_F(Session, LinuxToolsSeeTheDriverAliasSpeedDuplexAndItsMac) {
+    start();
+    Pool pool;
+    up_and_running(pool);
+    const int ifindex = network->device->ifindex();
+    EXPECT_EQ(network->aliases[ifindex], "com.example.netdext.test.SessionNic");
+    // The link comes up at 1000BASE-T full duplex, then auto (no speed), then goes down.
+    const uint32_t kGigabitFull = 0x20 | 0x10 | 0x100000; // Ethernet | 1000BaseT | FullDuplex
+    host_sends(MediaTypes{1, {kGigabitFull}});
+    host_sends(LinkStatus{0x3, kGigabitFull});
+    auto settings = network->device->link_settings();
+    ASSERT_TRUE(settings);
+    EXPECT_EQ(settings->first, 1000u);
+    EXPECT_EQ(settings->second, std::optional<bool>(true));
+    host_sends(LinkStatus{0x3, 0x20}); // auto: the driver names no speed
+    EXPECT_EQ(network->device->link_settings()->first, 0u);
+    host_sends(LinkStatus{0x3, 0x20 | 0x28 | 0x200000}); // 100BaseT4, half duplex
+    EXPECT_EQ(network->device->link_settings()->first, 100u);
+    EXPECT_EQ(network->device->link_settings()->second, std::optional<bool>(false));
+    host_sends(LinkStatus{0x1, kGigabitFull}); // valid, not active
+    EXPECT_EQ(network->device->link_settings()->first, 0u);
+    EXPECT_EQ(network->device->link_settings()->second, std::nullopt);
+    // `ip link set en0 address …`: put back.
+    MacAddress registered;
+    std::memcpy(registered.bytes.data(), kMac, 6);
+    MacAddress other = registered;
+    other.bytes[5] ^= 1;
+    ASSERT_TRUE(network->device->set_mac(other));
+    session->on_link_event({ifindex, netlink::MacChanged{registered, other}});
+    EXPECT_EQ(network->device->mac(), registered);
+    // Its own put-back is no change for the driver.
+    session->on_link_event({ifindex, netlink::MacChanged{other, registered}});
+    EXPECT_EQ(network->device->mac(), registered);
+    EXPECT_TRUE(nothing_sent());
+}
+
+TEST_F(Session, TheRegistryShowsWhatTheFamilyKnows) {
+    options.allocate_registry_id = [next = uint64_t(0x100090000)]() mutable { return next++; };
+    start();
+    host_sends(StartResult{0, 0});
+    Pool pool;
+    Registered r = up_and_running(pool);
+    enable_queues();
+    host_sends(LinkStatus{0x3, 0x20 | 0x30 | 0x100000});
+    auto service = session->describe_service();
+    ASSERT_TRUE(service.ethernet);
+    const auto &eth = *service.ethernet;
+    EXPECT_EQ(eth.controller_id, 0x100090000u);
+    EXPECT_EQ(eth.interface_id, 0x100090001u);
+    EXPECT_EQ(eth.bsd_name, "en0");
+    EXPECT_EQ(eth.mac[0], 0x10);
+    EXPECT_EQ(eth.link_status, 0x3u);
+    EXPECT_EQ(eth.max_mtu, 9000u);
+    EXPECT_EQ(eth.queues[0].capacity, capacities[0]);
+    EXPECT_TRUE(eth.queues[3].enabled);
+    // ioreg asks for the hardware assists with the snapshot.
+    bool done = false;
+    session->request_registry([&] { done = true; });
+    auto assists = driver_call(0, 0x5);
+    ASSERT_TRUE(assists);
+    EXPECT_EQ(assists->call, uint32_t(Call::GetHardwareAssists));
+    EXPECT_EQ(session->describe_service().ethernet->hardware_assists, 0x5u);
+    (void)r;
 }
 
 } // namespace

@@ -47,6 +47,9 @@ void log_linef(LogLevel level, const char *format, ...) __attribute__((format(pr
  * GetRegistryEntryID comes from, starting at 0x100000100), for the entries the system models
  * without an object of its own (the test bench's root and interface entries). */
 uint64_t allocate_registry_id();
+/* Where the sequence continues: netdext-host starts it at the block netdextd gave it, so that IDs
+ * are unique across every driver process (docs/registry.md). Call before any IOService exists. */
+void set_registry_id_base(uint64_t first);
 
 /* ---- dispatch ---- */
 struct RuntimeStats {

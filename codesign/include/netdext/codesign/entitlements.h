@@ -58,6 +58,13 @@ const char *transport_for_provider(std::string_view provider_class);
 // needs. `who` names the dext in the message (its bundle ID).
 std::optional<Denial> check_launch(const Entitlements &entitlements, std::string_view who,
                                    std::string_view provider_class);
+// The family entitlement a personality's IOClass (the kernel class its service attaches as)
+// needs: family.networking for NetworkingDriverKit's IOUserNetworkEthernet; nullptr otherwise.
+const char *family_for_class(std::string_view io_class);
+// At activation, per personality: the family entitlement its IOClass needs (netdextd refuses
+// the bundle before anything runs; RegisterEthernetInterface checks again for what slips by).
+std::optional<Denial> check_family(const Entitlements &entitlements, std::string_view who,
+                                   std::string_view io_class);
 // At RegisterEthernetInterface (refused with kIOReturnNotPermitted, as macOS does).
 std::optional<Denial> check_register_ethernet(const Entitlements &entitlements,
                                               std::string_view who);

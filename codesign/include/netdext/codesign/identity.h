@@ -51,6 +51,9 @@ private:
 };
 
 std::optional<PublicIdentity> read_public_identity(const std::string &path, std::string &error);
+// The same from the file's bytes (`where` names it in errors): what `netdextctl trust add` sends.
+std::optional<PublicIdentity> parse_public_identity(std::string_view xml, const std::string &where,
+                                                    std::string &error);
 bool write_public_identity(const PublicIdentity &identity, const std::string &path, bool replace,
                            std::string &error);
 

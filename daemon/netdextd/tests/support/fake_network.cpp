@@ -122,6 +122,18 @@ Result<void> FakeFrameDevice::set_carrier(bool on) {
     return {};
 }
 
+Result<void> FakeFrameDevice::set_link_settings(uint32_t speed_mbps,
+                                                std::optional<bool> full_duplex) {
+    std::lock_guard lock(m_mutex);
+    m_link_settings.emplace(speed_mbps, full_duplex);
+    return {};
+}
+
+std::optional<std::pair<uint32_t, std::optional<bool>>> FakeFrameDevice::link_settings() const {
+    std::lock_guard lock(m_mutex);
+    return m_link_settings;
+}
+
 // TapDevice::read_frames: slots in order until full or nothing pending; a frame larger than its
 // slot is dropped and counted (rx_truncated) and the slot reused.
 Result<size_t> FakeFrameDevice::read_frames(std::span<tap::FrameSlot> slots) {
@@ -192,6 +204,11 @@ void FakeNetwork::unwatch_link(int ifindex) { watched[ifindex] = false; }
 
 Result<void> FakeNetwork::set_link_mtu(int ifindex, uint32_t mtu) {
     mtu_puts.emplace_back(ifindex, mtu);
+    return {};
+}
+
+Result<void> FakeNetwork::set_link_alias(int ifindex, const std::string &alias) {
+    aliases[ifindex] = alias;
     return {};
 }
 

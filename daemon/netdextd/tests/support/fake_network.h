@@ -51,6 +51,8 @@ public:
     [[nodiscard]] std::optional<uint32_t> mtu() const;
     [[nodiscard]] std::optional<uint32_t> txqueuelen() const;
     [[nodiscard]] uint64_t read_calls() const;
+    // The last set_link_settings(): Mb/s (0 unknown) and duplex (nullopt unknown).
+    [[nodiscard]] std::optional<std::pair<uint32_t, std::optional<bool>>> link_settings() const;
 
     // ---- FrameDevice ----
     int fd() const override { return m_event.get(); }
@@ -60,6 +62,7 @@ public:
     Result<void> set_mtu(uint32_t mtu) override;
     Result<void> set_txqueuelen(uint32_t length) override;
     Result<void> set_carrier(bool on) override;
+    Result<void> set_link_settings(uint32_t speed_mbps, std::optional<bool> full_duplex) override;
     Result<size_t> read_frames(std::span<tap::FrameSlot> slots) override;
     Result<size_t> write_frames(std::span<const tap::ConstFrame> frames) override;
     const tap::TapCounters &counters() const override { return m_counters; }
@@ -79,6 +82,7 @@ private:
     std::optional<bool> m_carrier;
     std::optional<MacAddress> m_mac;
     std::optional<uint32_t> m_mtu, m_txqueuelen;
+    std::optional<std::pair<uint32_t, std::optional<bool>>> m_link_settings;
     uint64_t m_read_calls = 0;
     tap::TapCounters m_counters;
 };
@@ -90,6 +94,7 @@ public:
     Result<void> watch_link(int ifindex) override;
     void unwatch_link(int ifindex) override;
     Result<void> set_link_mtu(int ifindex, uint32_t mtu) override;
+    Result<void> set_link_alias(int ifindex, const std::string &alias) override;
     Result<netlink::LinkState> query_link(int ifindex) override;
     std::optional<netlink::LinkState> link_state(int ifindex) const override;
     std::vector<MacAddress> multicast_addresses(int ifindex) const override;
@@ -104,6 +109,7 @@ public:
     bool refuse_devices = false; // create_device fails with EPERM, as without CAP_NET_ADMIN
     std::map<int, bool> watched;  // ifindex → watched now
     std::vector<std::pair<int, uint32_t>> mtu_puts; // set_link_mtu calls
+    std::map<int, std::string> aliases;             // set_link_alias: ifindex → alias
 };
 
 class FakeHost final : public SessionHost {

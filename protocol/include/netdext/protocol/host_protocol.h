@@ -20,6 +20,7 @@
 // produces TX submissions and the driver asked to be woken).
 #pragma once
 
+#include <netdext/protocol/registry_messages.h>
 #include <netdext/shm/ipc/message.h>
 
 #include <cstdint>
@@ -233,7 +234,8 @@ inline constexpr auto kProtocolTable =
                             RegisterInterface, InterfaceRegistered, UnregisterInterface,
                             LinkStatus, MediaTypes, LinkQuality, DataBandwidths, QueueEnable,
                             Misuse, Log, DriverCallReply, DriverCall, SetMulticastList,
-                            Terminate>(kProtocolVersion);
+                            Terminate,
+                            RegistrySnapshot, RegistryRequest>(kProtocolVersion); // 40–49: registry_messages.h
 inline constexpr shm::ipc::Protocol kProtocol = kProtocolTable.view();
 
 // The control socket's fd number in netdext-host (netdextd passes it there across exec).

@@ -70,6 +70,12 @@ class IdAllocator {
 public:
     explicit IdAllocator(uint64_t first = kFirstRegistryID) : m_next(first) {}
     uint64_t next() { return m_next++; }
+    // `count` consecutive IDs (a block another process hands out); returns the first.
+    uint64_t reserve(uint64_t count) {
+        const uint64_t first = m_next;
+        m_next += count;
+        return first;
+    }
 
 private:
     uint64_t m_next;

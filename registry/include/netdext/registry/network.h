@@ -73,6 +73,7 @@ struct DriverServiceDescription {
     std::string cdhash;                         // hex; becomes IOUserServerCDHash when signed
     uint32_t retain_count = 0;                  // the service object's real retain count
     uint64_t busy_time_ns = 0;                  // time spent matching and starting
+    uint32_t busy_count = 0;                    // 1 while Start runs
     bool started = false;                       // Start succeeded: registered, matched
     std::optional<EthernetDescription> ethernet;
 };

@@ -1,0 +1,101 @@
+// Registry snapshots from netdext-host, put together and checked (see snapshot_reader.h).
+
+#include "snapshot_reader.h"
+
+#include <netdext/registry/wire.h>
+
+#include <cstring>
+
+namespace netdext::daemon::registry {
+
+using protocol::RegistrySnapshot;
+
+void SnapshotAssembler::reset() {
+    m_document.clear();
+    m_document.shrink_to_fit();
+    m_total = 0;
+}
+
+SnapshotAssembler::Status SnapshotAssembler::add(const RegistrySnapshot &chunk,
+                                                 size_t payload_bytes, std::string &error) {
+    auto refuse = [&](std::string why) {
+        error = "RegistrySnapshot: " + why;
+        reset();
+        return Status::refused;
+    };
+    const size_t header = offsetof(RegistrySnapshot, data);
+    if (payload_bytes < header || payload_bytes > sizeof(RegistrySnapshot))
+        return refuse("payload of " + std::to_string(payload_bytes) + " bytes");
+    if (chunk.length > RegistrySnapshot::kMaxData || chunk.length > payload_bytes - header)
+        return refuse("chunk of " + std::to_string(chunk.length) + " bytes in a payload of " +
+                      std::to_string(payload_bytes));
+    if (chunk.total == 0 || chunk.total > protocol::kMaxRegistrySnapshotBytes)
+        return refuse("a document of " + std::to_string(chunk.total) + " bytes (at most " +
+                      std::to_string(protocol::kMaxRegistrySnapshotBytes) + ")");
+    if (m_total == 0) {
+        if (chunk.offset != 0)
+            return refuse("the first chunk starts at " + std::to_string(chunk.offset));
+        m_total = chunk.total;
+        m_request = chunk.request;
+        m_document.reserve(chunk.total);
+    } else if (chunk.total != m_total || chunk.request != m_request ||
+               chunk.offset != m_document.size()) {
+        return refuse("chunk at " + std::to_string(chunk.offset) + " of " +
+                      std::to_string(chunk.total) + " bytes (request " +
+                      std::to_string(chunk.request) + ") does not continue the document at " +
+                      std::to_string(m_document.size()) + " of " + std::to_string(m_total) +
+                      " (request " + std::to_string(m_request) + ")");
+    }
+    if (uint64_t(chunk.offset) + chunk.length > m_total)
+        return refuse("chunk ends at " + std::to_string(uint64_t(chunk.offset) + chunk.length) +
+                      ", beyond the document's " + std::to_string(m_total) + " bytes");
+    if (chunk.length == 0 && m_document.size() < m_total)
+        return refuse("an empty chunk in an unfinished document");
+    m_document.append(chunk.data, chunk.length);
+    return m_document.size() == m_total ? Status::complete : Status::partial;
+}
+
+std::string SnapshotAssembler::take() {
+    std::string document = std::move(m_document);
+    reset();
+    return document;
+}
+
+std::optional<ServiceSnapshot> parse_service_snapshot(std::string_view document,
+                                                      const IdBlock &ids, std::string &error) {
+    netdext::registry::WireError wire;
+    auto entry = netdext::registry::entry_from_json(document, wire);
+    if (!entry) {
+        error = "registry snapshot: " + wire.message;
+        return std::nullopt;
+    }
+    auto refuse = [&](const std::string &why) {
+        error = "registry snapshot: " + why;
+        return std::nullopt;
+    };
+    if (!entry->children.empty())
+        return refuse("the service's entry has children (the family's entries are netdextd's)");
+    if (!ids.contains(entry->id))
+        return refuse("registry ID " + std::to_string(entry->id) + " is outside the host's block [" +
+                      std::to_string(ids.first) + ", +" + std::to_string(ids.count) + ")");
+    if (entry->retain_count == 0 || entry->retain_count > kMaxRetainCount)
+        return refuse("retain count " + std::to_string(entry->retain_count));
+    if (entry->name.empty() || entry->name.size() > 128)
+        return refuse("a class name of " + std::to_string(entry->name.size()) + " bytes");
+    for (unsigned char c : entry->name)
+        if (c < 0x21 || c > 0x7e)
+            return refuse("the class name holds a character that is not printable ASCII");
+    if (!entry->properties.is(netdext::registry::Value::Type::dictionary))
+        return refuse("properties are not a dictionary");
+    if (entry->properties.members().size() > kMaxProperties)
+        return refuse(std::to_string(entry->properties.members().size()) + " properties (at most " +
+                      std::to_string(kMaxProperties) + ")");
+    ServiceSnapshot snapshot;
+    snapshot.id = entry->id;
+    snapshot.retain_count = entry->retain_count;
+    snapshot.class_name = std::move(entry->name);
+    snapshot.properties = std::move(entry->properties);
+    return snapshot;
+}
+
+} // namespace netdext::daemon::registry
