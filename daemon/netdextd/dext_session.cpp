@@ -170,6 +170,12 @@ void DextSession::call(Call which, uint32_t arg, ReplyHandler on_reply) {
     }
     if (on_reply)
         m_pending[sent.value()] = std::move(on_reply);
+    note_call_sent(sent.value());
+}
+
+void DextSession::note_call_sent(uint64_t sequence) {
+    if (m_calls_sent.size() < 1024)
+        m_calls_sent[sequence] = std::chrono::steady_clock::now();
 }
 
 void DextSession::protocol_error(const std::string &what) {
@@ -244,6 +250,7 @@ void DextSession::handle(ipc::ReceivedMessage &message) {
             m_started = true;
             log("netdextd: Start succeeded");
         } else {
+            m_start_failed = true;
             m_reason = "Start failed (0x" + [&] {
                 char hex[16];
                 std::snprintf(hex, sizeof hex, "%08x", unsigned(result.value().status));
@@ -311,6 +318,7 @@ void DextSession::handle(ipc::ReceivedMessage &message) {
         auto reply = message.as<DriverCallReply>();
         if (!reply || !(message.header().flags & ipc::kMessageFlagReply))
             return protocol_error("DriverCallReply");
+        m_calls_sent.erase(message.header().sequence);
         auto pending = m_pending.find(message.header().sequence);
         if (pending == m_pending.end())
             return; // a reply nobody waits for (e.g. a call without a handler)
@@ -537,6 +545,7 @@ void DextSession::on_host_exit() {
         m_interface->stop();
     m_channel.reset();
     m_pending.clear();
+    m_calls_sent.clear();
     if (m_state == State::stopped_for_misbehaviour) {
         log("netdextd: netdext-host %s", how.c_str());
         return;
@@ -595,7 +604,8 @@ void DextSession::on_link_event(const netlink::LinkEvent &event) {
                     std::memcpy(list.addresses[i], change.addresses[i].bytes.data(), 6);
                 log("netdextd: %u multicast address(es)", list.count);
                 auto sent = m_channel ? m_channel->send(list) : shm::Result<uint64_t>(uint64_t(0));
-                (void)sent;
+                if (m_channel && sent)
+                    note_call_sent(sent.value());
             } else if constexpr (std::is_same_v<T, netlink::LinkDeleted>) {
                 log("netdextd: %s was deleted; stopping the dext", m_interface->name().c_str());
                 terminate();

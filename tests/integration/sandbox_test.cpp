@@ -49,6 +49,8 @@ EscapeRun run_escape(DaemonFixture &daemon, const std::string &boot_args,
     EscapeRun run;
     std::string error;
     setenv("NETDEXT_ESCAPE_SECRET", kSecret, 1); // in netdextd's environment, for escape=8
+    // One launch per run: a host the attempt ended stays ended (no relaunch), reason and all.
+    extra_args.insert(extra_args.end(), {"--crash-limit", "1"});
     bool started = daemon.start(DaemonRun{ESCAPE_DEXT_PATH, boot_args, extra_args, false}, error);
     EXPECT_TRUE(started) << error;
     if (!started)
@@ -277,7 +279,8 @@ TEST(Sandbox, AForkInAStaticConstructorIsContained) {
     for (bool kill_daemon : {false, true}) {
         DaemonFixture daemon;
         std::string error;
-        ASSERT_TRUE(daemon.start(DaemonRun{ESCAPE_DEXT_PATH, "ctor-fork=1", {"--no-seccomp"}, false},
+        ASSERT_TRUE(daemon.start(DaemonRun{ESCAPE_DEXT_PATH, "ctor-fork=1",
+                                           {"--no-seccomp", "--crash-limit", "1"}, false},
                                  error)) << error;
         ASSERT_TRUE(wait_until([&] { return daemon.log_contains("EscapeNic: DONE"); }, 20s))
             << daemon.log();
