@@ -73,7 +73,7 @@ private:
         std::string waiting;            // why there is no session ("waiting for a matching …")
         // Check-in, liveness, crashes, relaunches and quarantine (supervision.cpp).
         supervision::Supervisor supervisor;
-        bool expects_interface = false; // a networking dext: checks in once it has registered
+        bool expects_interface = false; // IOClass IOUserNetworkEthernet: checks in once registered
         bool stopping = false;
         std::chrono::steady_clock::time_point kill_at;
         std::function<void()> after_stop; // once the host has exited after stop_driver()

@@ -98,7 +98,9 @@ void Daemon::start_driver(Driver &driver) {
         return it == m_drivers.end() ? std::string() : mac_owner(it->second, mac);
     };
     driver.supervisor.set_settings(m_options.supervision.for_extension(driver.identifier));
-    driver.expects_interface = bundle::has_entitlement(*bundle, bundle::kNetworkingEntitlement);
+    // A network personality (IOClass IOUserNetworkEthernet, the kernel's side of the driver
+    // class) checks in only once it has registered its interface.
+    driver.expects_interface = match->io_class == "IOUserNetworkEthernet";
     if (size_t crashes = driver.supervisor.crashes_last_day()) // XNU logs it at every launch
         say(Level::notice, driver.identifier, "", "Driver %s has crashed %zu time(s)",
             driver.identifier.c_str(), crashes);

@@ -28,8 +28,8 @@ void SupervisionOptions::add_to(CLI::App &app) {
         app.add_option(name, into, what + " (default " + into + ")")->check(duration_validator());
     };
     duration("--check-in-timeout", m_check_in, d.check_in_timeout,
-             "Kill a driver whose Start has not returned (or, for a networking dext, that has "
-             "registered no interface) this long after launch; 0: never");
+             "Kill a driver whose Start has not returned (or, for a network personality, that "
+             "has registered no interface) this long after launch; 0: never");
     duration("--liveness-timeout", m_liveness, d.liveness_timeout,
              "Kill a running driver that leaves frames on its TX submission queue or a call "
              "unanswered this long; 0: never");

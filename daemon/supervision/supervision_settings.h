@@ -18,8 +18,9 @@ namespace netdext::supervision {
 using namespace std::chrono_literals;
 
 struct SupervisionSettings {
-    // Launch → Start returned and, for a networking dext, its interface registered. XNU gives a
-    // dext's server 120 s to check in (kIOUserServerCheckInTimeoutSecs). 0: no watchdog.
+    // Launch → Start returned and, for a network personality (IOClass IOUserNetworkEthernet),
+    // its interface registered. XNU gives a dext's server 120 s to check in
+    // (kIOUserServerCheckInTimeoutSecs). 0: no watchdog.
     Duration check_in_timeout = 120s;
     // Frames waiting on TX submission that the driver does not take, or a call from the stack it
     // does not answer, for this long: the driver is wedged (Linux's netdev watchdog gives a

@@ -72,7 +72,8 @@ std::optional<std::string> Supervisor::check_in_overdue() {
         return "check-in timeout: Start did not return within " + format_duration(timeout);
     return "check-in timeout: Start returned but registered no interface within " +
            format_duration(timeout) +
-           " (a networking dext registers its interface before it checks in)";
+           " (a network personality, IOClass IOUserNetworkEthernet, checks in once it has "
+           "registered its interface)";
 }
 
 bool Supervisor::liveness_due() const {

@@ -48,7 +48,7 @@ public:
 
     // ---- a launch ----
     // A driver process started. `expects_interface`: it checks in only once it has registered
-    // an interface (a networking dext: it holds com.apple.developer.driverkit.family.networking).
+    // an interface (its personality's IOClass is IOUserNetworkEthernet: a network driver).
     void launched(bool expects_interface);
     // What the session shows now. True the one time this makes the driver checked in.
     bool note_progress(bool start_returned, bool interface_registered);
