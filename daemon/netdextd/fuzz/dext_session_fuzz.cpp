@@ -33,6 +33,7 @@
 
 #include "dext_session.h"
 #include "support/fake_network.h"
+#include "support/test_bundle.h"
 
 #include "daemon_log.h"
 
@@ -119,21 +120,6 @@ private:
     size_t m_size;
     size_t m_at = 0;
 };
-
-bundle::Bundle fuzz_bundle(bool networking) {
-    bundle::Bundle b;
-    b.path = "/nonexistent/FuzzNic.dext";
-    b.bundle_id = "com.example.netdext.fuzz.SessionNic";
-    b.executable = "FuzzNic";
-    bundle::Personality personality;
-    personality.name = "FuzzNic";
-    personality.user_class = "FuzzNic";
-    personality.io_class = "IOUserNetworkEthernet";
-    b.personalities.push_back(personality);
-    b.entitlements[bundle::kDriverKitEntitlement] = true;
-    b.entitlements[bundle::kNetworkingEntitlement] = networking;
-    return b;
-}
 
 [[noreturn]] void broken(const char *what) {
     std::fprintf(stderr, "dext_session_fuzz: invariant broken: %s\n", what);
@@ -283,7 +269,7 @@ bool run(Input &in) {
     if (!setup)
         return false;
     Harness h;
-    h.bundle = fuzz_bundle((*setup & 1) == 0);
+    h.bundle = testing::test_bundle(true, (*setup & 1) == 0);
     h.link_known = (*setup & 2) != 0;
     h.options.drop_limit = 4;
     h.options.mac_owner = [](const MacAddress &mac) {

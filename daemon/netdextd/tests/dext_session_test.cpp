@@ -9,6 +9,7 @@
 #include "dext_session.h"
 #include "support/fake_driver.h"
 #include "support/fake_network.h"
+#include "support/test_bundle.h"
 #include "wait_until.h"
 
 #include <poll.h>
@@ -26,6 +27,7 @@ using testing::Bytes;
 using testing::FakeDriver;
 using testing::FakeHost;
 using testing::FakeNetwork;
+using testing::test_bundle;
 using testing::test_frame;
 using netdext::testing::wait_until;
 
@@ -34,20 +36,6 @@ constexpr int32_t kIOReturnNotPermitted = int32_t(0xE00002E2); // as macOS's fam
 constexpr int32_t kIOReturnBusy = int32_t(0xE00002D5);
 constexpr int32_t kIOReturnNoResources = int32_t(0xE00002BE);
 constexpr uint8_t kMac[6] = {0x10, 0x22, 0x33, 0x44, 0x55, 0x66};
-
-bundle::Bundle test_bundle(bool driverkit = true, bool networking = true) {
-    bundle::Bundle b;
-    b.path = "/nonexistent/TestNic.dext";
-    b.bundle_id = "com.example.netdext.test.SessionNic";
-    b.executable = "TestNic";
-    bundle::Personality personality;
-    personality.name = "TestNic";
-    personality.user_class = "TestNic";
-    b.personalities.push_back(personality);
-    b.entitlements[bundle::kDriverKitEntitlement] = driverkit;
-    b.entitlements[bundle::kNetworkingEntitlement] = networking;
-    return b;
-}
 
 struct Pool {
     uint64_t id = 0;
