@@ -196,6 +196,9 @@ void DextSession::stop_for(const std::string &reason) {
         m_interface->stop();
     if (m_host)
         m_host->kill();
+    // Replies from a host being killed are not waited for (see handle() for the rest).
+    m_pending.clear();
+    m_calls_sent.clear();
 }
 
 void DextSession::set_carrier(bool on) {
@@ -220,17 +223,18 @@ void DextSession::on_channel_readable() {
                 return;
             }
             protocol_error(e.describe());
-            if (finished())
-                return;
             continue;
         }
         handle(received.value());
-        if (finished())
-            return;
     }
 }
 
 void DextSession::handle(ipc::ReceivedMessage &message) {
+    // A stopped or exited host's last messages: its log lines still tell what happened, but
+    // nothing it queued may change the session (a StartResult would make a dext stopped for
+    // misbehaviour "running" again: found by dext_session_fuzz).
+    if (finished() && message.type() != Log::kType && message.type() != Misuse::kType)
+        return;
     switch (message.type()) {
     case Hello::kType: {
         auto hello = message.as<Hello>();
@@ -537,7 +541,8 @@ void DextSession::on_host_exit() {
     int status = 0;
     if (!m_host->try_reap(status))
         return;
-    on_output_readable(); // what the host wrote last
+    on_output_readable(); // what the host wrote last …
+    on_channel_readable(); // … and sent last (log lines, a StartResult before it died)
     std::string how = describe_wait_status(status);
     // DESIGN §7: the interface (and its addresses) survive the host; only the carrier drops.
     set_carrier(false);

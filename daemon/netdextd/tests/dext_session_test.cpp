@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "daemon_log.h"
 #include "dext_session.h"
 #include "support/fake_driver.h"
 #include "support/fake_network.h"
@@ -605,6 +606,39 @@ TEST_F(Session, TxProgressShowsFramesTheDriverHasNotTaken) {
     EXPECT_EQ(progress.consumed, 0u) << "waiting for the driver";
     EXPECT_EQ(r.driver->take_tx(true).size(), 3u);
     EXPECT_EQ(session->interface()->tx_progress().consumed, 3u);
+}
+
+TEST_F(Session, AStoppedHostsLastLogLinesAreReadButNothingElse) {
+    start();
+    // All arrive before the daemon reads: the bad Hello stops the dext; the StartResult after it
+    // must not make it "running" again; its log line is still worth reading.
+    ASSERT_TRUE(host_end->send(Hello{kProtocolVersion + 1, 1, {}, {}}));
+    ASSERT_TRUE(host_end->send(StartResult{0, 0}));
+    Log last{};
+    last.level = 1;
+    std::snprintf(last.text, sizeof last.text, "last words of a stopped host");
+    ASSERT_TRUE(host_end->send(last));
+    session->on_channel_readable();
+    EXPECT_EQ(session->state(), DextSession::State::stopped_for_misbehaviour);
+    EXPECT_FALSE(session->started());
+    EXPECT_EQ(host->kills(), 1);
+    bool logged = false;
+    for (const daemon_log::Line &line : daemon_log::log().recent())
+        logged = logged || line.text.find("last words of a stopped host") != std::string::npos;
+    EXPECT_TRUE(logged);
+    // What it sent just before it died is read at its exit.
+    ASSERT_TRUE(host_end->send(StartResult{0, 0}));
+    session->on_host_exit();
+    EXPECT_EQ(session->state(), DextSession::State::stopped_for_misbehaviour);
+}
+
+TEST_F(Session, WhatACrashedHostSentLastIsReadAtItsExit) {
+    start();
+    ASSERT_TRUE(host_end->send(StartResult{int32_t(0xE00002BC), 0})); // not read yet
+    host->exit(W_EXITCODE(2, 0));
+    session->on_host_exit();
+    EXPECT_TRUE(session->start_failed());
+    EXPECT_EQ(session->state_reason(), "Start failed (0xe00002bc); netdext-host exited with status 2");
 }
 
 TEST_F(Session, SupervisionStopsADriverWithItsReason) {
