@@ -8,6 +8,7 @@
 // Run as root: supervision_bench [--rounds N]. Prints every round, then the medians.
 
 #include "daemon_fixture.h"
+#include "supervision_support.h"
 #include "netlink/route_socket.h"
 #include "support/wait_until.h"
 #include "tap/tap_device.h"
@@ -33,32 +34,14 @@ using namespace std::chrono;
 
 namespace {
 
-// Carrier of a link inside a namespace, read through a RouteSocket made there.
-class CarrierProbe {
-public:
-    CarrierProbe(const testing::ScopedNetns &netns, int ifindex) : m_ifindex(ifindex) {
-        auto route = netns.run([] { return netlink::RouteSocket::create(); });
-        if (route)
-            m_route.emplace(route.release_value());
-    }
-    std::optional<bool> carrier() {
-        if (!m_route)
-            return std::nullopt;
-        auto link = m_route->get_link(m_ifindex);
-        return link ? link.value().carrier : std::nullopt;
-    }
-    // Spins until the carrier reads off; the time from `since`, or a negative value after 10 s.
-    double milliseconds_until_off(steady_clock::time_point since) {
-        while (carrier() != false)
-            if (steady_clock::now() - since > seconds(10))
-                return -1;
-        return duration<double, std::milli>(steady_clock::now() - since).count();
-    }
-
-private:
-    int m_ifindex;
-    std::optional<netlink::RouteSocket> m_route;
-};
+// Spins until `probe` reads the carrier off; the time from `since`, or a negative value after
+// 10 s.
+double milliseconds_until_off(testing::CarrierProbe &probe, steady_clock::time_point since) {
+    while (probe.carrier() != false)
+        if (steady_clock::now() - since > seconds(10))
+            return -1;
+    return duration<double, std::milli>(steady_clock::now() - since).count();
+}
 
 // The reference: a bare TAP, a child that only waits to be killed, and one thread in poll() on
 // the child's pidfd that turns the carrier off when it exits.
@@ -73,7 +56,7 @@ double minimal_supervisor(std::string &error) {
         error = "TAP: " + (tap ? std::string("TUNSETCARRIER") : tap.error().describe());
         return -1;
     }
-    CarrierProbe probe(netns.value(), tap.value().ifindex());
+    testing::CarrierProbe probe(netns.value(), tap.value().ifindex());
     pid_t child = fork();
     if (child == 0) {
         for (;;)
@@ -96,7 +79,7 @@ double minimal_supervisor(std::string &error) {
     }
     auto killed = steady_clock::now();
     kill(child, SIGKILL);
-    double ms = probe.milliseconds_until_off(killed);
+    double ms = milliseconds_until_off(probe, killed);
     supervisor.join();
     waitpid(child, nullptr, 0);
     close(pidfd);
@@ -113,7 +96,7 @@ double netdextd_supervisor(std::string &error) {
         error = "ip link set en0 up failed";
         return -1;
     }
-    CarrierProbe probe(daemon.netns(), ifindex);
+    testing::CarrierProbe probe(daemon.netns(), ifindex);
     pid_t host = daemon.dext().value("host_pid", -1);
     if (host <= 0 || !testing::wait_until([&] { return probe.carrier() == true; })) {
         error = "the sample's carrier never read on";
@@ -121,7 +104,7 @@ double netdextd_supervisor(std::string &error) {
     }
     auto killed = steady_clock::now();
     kill(host, SIGKILL);
-    return probe.milliseconds_until_off(killed);
+    return milliseconds_until_off(probe, killed);
 }
 
 double median(std::vector<double> values) {

@@ -148,6 +148,14 @@ int print_status(const json &status) {
         if (d.value("crashes", 0) > 0)
             std::cout << ", crashed " << d["crashes"].get<int>() << " time(s)";
         std::cout << "\n";
+        const json supervision = d.value("supervision", json::object());
+        if (supervision.value("quarantined", false))
+            std::cout << "  quarantined: " << supervision.value("quarantine_reason", std::string())
+                      << " (netdextctl restart " << d.value("bundle_id", std::string())
+                      << " releases it)\n";
+        else if (supervision.contains("relaunch_in_ms"))
+            std::cout << "  relaunching in " << supervision["relaunch_in_ms"].get<int64_t>()
+                      << " ms (last: " << supervision.value("last_reason", std::string()) << ")\n";
         if (d.contains("interface")) {
             const json &i = d["interface"];
             const json &c = i["counters"];
@@ -261,7 +269,8 @@ int main(int argc, char **argv) {
         "properties", "An extension's OSSystemExtensionProperties, as JSON");
     properties_cmd->add_option("identifier", identifier, "Bundle ID")->required();
     auto *restart_cmd = app.add_subcommand(
-        "restart", "Stop an extension's driver and start it again (its interface stays)");
+        "restart", "Stop an extension's driver and start it again (its interface stays); "
+                   "releases a quarantined one");
     restart_cmd->add_option("identifier", identifier, "Bundle ID")->required();
     auto *boot_args_cmd = app.add_subcommand(
         "boot-args", "Show or set what drivers read with IOParseBootArgNumber (at their next start)");

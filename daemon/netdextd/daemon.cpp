@@ -230,6 +230,7 @@ int Daemon::run() {
                 soonest = std::min(soonest, driver.kill_at);
         if (m_stopping)
             soonest = std::min(soonest, m_shutdown_deadline);
+        soonest = std::min(soonest, next_supervision_deadline());
         if (m_apps)
             if (auto check = m_apps->next_check())
                 soonest = std::min(soonest, *check);
@@ -347,9 +348,13 @@ void Daemon::reload() {
     m_options.admin_group = n.admin_group;
     m_options.dext_logs = n.dext_logs;
     m_options.drop_limit = n.drop_limit;
+    m_options.supervision = n.supervision;
+    for (auto &[key, driver] : m_drivers)
+        driver.supervisor.set_settings(m_options.supervision.for_extension(driver.identifier));
     m_control->policy().set_admin_group(n.admin_group);
-    say(Level::notice, "", "", "reloaded: admin group %s, drop limit %llu, dext logs %s",
-        n.admin_group.c_str(), (unsigned long long)n.drop_limit, n.dext_logs ? "on" : "off");
+    say(Level::notice, "", "", "reloaded: admin group %s, drop limit %llu, dext logs %s, %s",
+        n.admin_group.c_str(), (unsigned long long)n.drop_limit, n.dext_logs ? "on" : "off",
+        supervision::describe(n.supervision.defaults).c_str());
     notify_systemd("READY=1");
 }
 

@@ -20,6 +20,8 @@
 
 #include <netdext/codesign/trust_store.h>
 
+#include <supervisor.h>
+
 #include <chrono>
 #include <functional>
 #include <map>
@@ -44,6 +46,7 @@ struct DaemonOptions {
     uint64_t drop_limit = 64;
     std::chrono::milliseconds stop_grace{2000};     // Terminate → SIGKILL for one driver
     std::chrono::milliseconds shutdown_grace{600};  // …when netdextd itself stops (< 1 s total)
+    supervision::SupervisionPolicy supervision;     // watchdog, liveness, relaunch, quarantine
 };
 
 class Daemon {
@@ -72,7 +75,9 @@ private:
         std::unique_ptr<DextSession> session;
         uint64_t serial = 0;            // the session's epoll tag
         std::string waiting;            // why there is no session ("waiting for a matching …")
-        std::vector<std::chrono::steady_clock::time_point> crashes; // the last 24 h
+        // Check-in, liveness, crashes, relaunches and quarantine (supervision.cpp).
+        supervision::Supervisor supervisor;
+        bool expects_interface = false; // IOClass IOUserNetworkEthernet: checks in once registered
         bool stopping = false;
         std::chrono::steady_clock::time_point kill_at;
         std::function<void()> after_stop; // once the host has exited after stop_driver()
@@ -109,6 +114,17 @@ private:
     void on_host_exit(Driver &driver);
     void check_deadlines();
     Driver *driver_of(const std::string &identifier);
+
+    // ---- supervision (supervision.cpp) ----
+    // Check-in, liveness and due relaunches of one driver; called after every loop turn.
+    void supervise(Driver &driver);
+    // Its host exited without being asked to: count it, then relaunch or quarantine.
+    void on_driver_exit(Driver &driver);
+    // The soonest supervision deadline of any driver (max() when none).
+    [[nodiscard]] std::chrono::steady_clock::time_point next_supervision_deadline() const;
+    nlohmann::json supervision_json(const Driver &driver) const;
+    // The `driver` word of `netdextctl list`'s netdext section.
+    [[nodiscard]] std::string driver_word(const Driver &driver) const;
     std::string mac_owner(const Driver &asking, const MacAddress &mac) const;
 
     // ---- requests (requests.cpp) ----

@@ -184,6 +184,12 @@ void DextSession::call(Call which, uint32_t arg, ReplyHandler on_reply) {
     }
     if (on_reply)
         m_pending[sent.value()] = std::move(on_reply);
+    note_call_sent(sent.value());
+}
+
+void DextSession::note_call_sent(uint64_t sequence) {
+    if (m_calls_sent.size() < 1024)
+        m_calls_sent[sequence] = std::chrono::steady_clock::now();
 }
 
 void DextSession::protocol_error(const std::string &what) {
@@ -204,6 +210,9 @@ void DextSession::stop_for(const std::string &reason) {
         m_interface->stop();
     if (m_host)
         m_host->kill();
+    // Replies from a host being killed are not waited for (see handle() for the rest).
+    m_pending.clear();
+    m_calls_sent.clear();
 }
 
 void DextSession::set_carrier(bool on) {
@@ -228,17 +237,18 @@ void DextSession::on_channel_readable() {
                 return;
             }
             protocol_error(e.describe());
-            if (finished())
-                return;
             continue;
         }
         handle(received.value());
-        if (finished())
-            return;
     }
 }
 
 void DextSession::handle(ipc::ReceivedMessage &message) {
+    // A stopped or exited host's last messages: its log lines still tell what happened, but
+    // nothing it queued may change the session (a StartResult would make a dext stopped for
+    // misbehaviour "running" again: found by dext_session_fuzz).
+    if (finished() && message.type() != Log::kType && message.type() != Misuse::kType)
+        return;
     // The registry takes its snapshots and notes the family's reports (session_registry.h).
     if (std::string error; m_registry.observe(message, error)) {
         if (!error.empty())
@@ -265,6 +275,7 @@ void DextSession::handle(ipc::ReceivedMessage &message) {
             m_started = true;
             log("netdextd: Start succeeded");
         } else {
+            m_start_failed = true;
             m_reason = "Start failed (0x" + [&] {
                 char hex[16];
                 std::snprintf(hex, sizeof hex, "%08x", unsigned(result.value().status));
@@ -333,6 +344,7 @@ void DextSession::handle(ipc::ReceivedMessage &message) {
         auto reply = message.as<DriverCallReply>();
         if (!reply || !(message.header().flags & ipc::kMessageFlagReply))
             return protocol_error("DriverCallReply");
+        m_calls_sent.erase(message.header().sequence);
         auto pending = m_pending.find(message.header().sequence);
         if (pending == m_pending.end())
             return; // a reply nobody waits for (e.g. a call without a handler)
@@ -562,7 +574,8 @@ void DextSession::on_host_exit() {
     int status = 0;
     if (!m_host->try_reap(status))
         return;
-    on_output_readable(); // what the host wrote last
+    on_output_readable(); // what the host wrote last …
+    on_channel_readable(); // … and sent last (log lines, a StartResult before it died)
     std::string how = describe_wait_status(status);
     // DESIGN §7: the interface (and its addresses) survive the host; only the carrier drops.
     set_carrier(false);
@@ -571,6 +584,7 @@ void DextSession::on_host_exit() {
     m_channel.reset();
     m_pending.clear();
     m_registry.fail_pending(); // nobody waits for a snapshot the host can no longer send
+    m_calls_sent.clear();
     if (m_state == State::stopped_for_misbehaviour) {
         log("netdextd: netdext-host %s", how.c_str());
         return;
@@ -629,7 +643,8 @@ void DextSession::on_link_event(const netlink::LinkEvent &event) {
                     std::memcpy(list.addresses[i], change.addresses[i].bytes.data(), 6);
                 log("netdextd: %u multicast address(es)", list.count);
                 auto sent = m_channel ? m_channel->send(list) : shm::Result<uint64_t>(uint64_t(0));
-                (void)sent;
+                if (m_channel && sent)
+                    note_call_sent(sent.value());
             } else if constexpr (std::is_same_v<T, netlink::MacChanged>) {
                 if (change.new_mac != m_mac)
                     refuse_mac_change(change.new_mac);

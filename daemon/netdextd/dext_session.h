@@ -27,6 +27,7 @@
 #include <netdext/protocol/host_protocol.h>
 #include <netdext/shm/ipc/channel.h>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -140,6 +141,19 @@ public:
     // The service's registry entry (and its interface's) as of now.
     [[nodiscard]] netdext::registry::DriverServiceDescription describe_service() const;
     [[nodiscard]] const SessionRegistry &registry() const { return m_registry; }
+    // ---- supervision (daemon/supervision/, netdextd's supervision.cpp) ----
+    // Start returned an error (the host then exits; not a crash).
+    [[nodiscard]] bool start_failed() const { return m_start_failed; }
+    // When the oldest driver call (or multicast list) still unanswered was sent, if any.
+    [[nodiscard]] std::optional<std::chrono::steady_clock::time_point> oldest_unanswered_call() const {
+        if (m_calls_sent.empty())
+            return std::nullopt;
+        return m_calls_sent.begin()->second; // sequences grow: the first is the oldest
+    }
+    // The check-in watchdog or liveness gave up on the driver: carrier off, mover stopped, host
+    // killed; the state says stopped with `reason`.
+    void stop_for_supervision(const std::string &reason) { stop_for(reason); }
+
     // A log line about this dext (its bundle ID and interface attached).
     void log(const char *format, ...) const __attribute__((format(printf, 2, 3)));
 
@@ -151,6 +165,7 @@ private:
     void stop_for(const std::string &reason);
     using ReplyHandler = std::function<void(int32_t status, uint32_t value)>;
     void call(protocol::Call call, uint32_t arg, ReplyHandler on_reply = {});
+    void note_call_sent(uint64_t sequence); // for oldest_unanswered_call()
     template <class M> void send(const M &message, std::span<const int> fds = {},
                                  uint64_t reply_to = 0);
     void create_pool(const shm::ipc::ReceivedMessage &message);
@@ -184,11 +199,14 @@ private:
     std::shared_ptr<InterfaceSlot> m_slot;
     std::unique_ptr<NetInterface> m_interface;
     std::map<uint64_t, ReplyHandler> m_pending; // by request sequence
+    // Every call awaiting its DriverCallReply, by sequence: when it was sent (at most 1024).
+    std::map<uint64_t, std::chrono::steady_clock::time_point> m_calls_sent;
 
     State m_state = State::starting;
     std::string m_reason;
     bool m_hello = false;
     bool m_started = false;
+    bool m_start_failed = false;
     bool m_carrier = false;
     uint32_t m_driver_mtu = 1500;
     uint32_t m_max_mtu = 0;

@@ -14,7 +14,6 @@ using daemon_log::say;
 
 namespace {
 enum SessionKind : uint64_t { kChannel = 5, kPidfd = 6, kFault = 7, kOutput = 8 }; // as daemon.cpp's Kind
-constexpr auto kCrashWindow = std::chrono::hours(24);
 } // namespace
 
 Daemon::Driver &Daemon::add_driver(const std::string &key, const std::string &identifier,
@@ -50,6 +49,8 @@ std::string Daemon::mac_owner(const Driver &asking, const MacAddress &mac) const
 
 void Daemon::start_driver(Driver &driver) {
     driver.waiting.clear();
+    if (driver.session) // a crashed one's epoll tag goes with it
+        m_session_keys.erase(driver.serial);
     driver.session.reset();
     bundle::LoadError load_error;
     auto bundle = bundle::read_bundle(driver.bundle_path, load_error);
@@ -98,11 +99,13 @@ void Daemon::start_driver(Driver &driver) {
     };
     if (!prepare_launch(driver, *bundle, *match, options)) // launch_identity.cpp
         return;
-    const auto now = std::chrono::steady_clock::now();
-    std::erase_if(driver.crashes, [&](auto t) { return now - t > kCrashWindow; });
-    if (!driver.crashes.empty()) // XNU logs this at every launch (API-SYSEXT.md §5)
+    driver.supervisor.set_settings(m_options.supervision.for_extension(driver.identifier));
+    // A network personality (IOClass IOUserNetworkEthernet, the kernel's side of the driver
+    // class) checks in only once it has registered its interface.
+    driver.expects_interface = match->io_class == "IOUserNetworkEthernet";
+    if (size_t crashes = driver.supervisor.crashes_last_day()) // XNU logs it at every launch
         say(Level::notice, driver.identifier, "", "Driver %s has crashed %zu time(s)",
-            driver.identifier.c_str(), driver.crashes.size());
+            driver.identifier.c_str(), crashes);
     std::string error;
     driver.session = DextSession::launch(options, *bundle, *m_watcher, *m_route, driver.slot, error);
     if (!driver.session) {
@@ -110,6 +113,7 @@ void Daemon::start_driver(Driver &driver) {
         say(Level::error, driver.identifier, "", "%s", driver.waiting.c_str());
         return;
     }
+    driver.supervisor.launched(driver.expects_interface);
     driver.serial = m_next_serial++;
     m_session_keys[driver.serial] = driver.key;
     add_fd(driver.session->channel_fd(), (driver.serial << 8) | kChannel);
@@ -178,6 +182,7 @@ void Daemon::on_host_exit(Driver &driver) {
         m_session_keys.erase(driver.serial);
         driver.session.reset();
         driver.stopping = false;
+        driver.supervisor.stopped();
         auto after = std::move(driver.after_stop);
         driver.after_stop = nullptr;
         const std::string identifier = driver.identifier;
@@ -186,10 +191,7 @@ void Daemon::on_host_exit(Driver &driver) {
         changed(identifier);
         return;
     }
-    if (driver.session->state() == DextSession::State::crashed)
-        driver.crashes.push_back(std::chrono::steady_clock::now());
-    // FIXME: relaunch with backoff after a crash (supervision, issue 10); until then the
-    // interface stays with its carrier down and `netdextctl restart` starts the driver again.
+    on_driver_exit(driver); // count it; relaunch or quarantine (supervision.cpp)
     changed(driver.identifier);
 }
 
@@ -206,6 +208,8 @@ void Daemon::check_deadlines() {
         for (auto &[key, driver] : m_drivers)
             if (driver.session)
                 driver.session->kill_host();
+    for (auto &[key, driver] : m_drivers)
+        supervise(driver);
 }
 
 } // namespace netdext::daemon

@@ -13,6 +13,7 @@
 
 #include "daemon.h"
 #include "daemon_log.h"
+#include "supervision_options.h"
 
 #include <netdext/control/protocol.h>
 #include <netdext/version.h>
@@ -139,6 +140,8 @@ Parsed parse(int argc, char **argv, bool quiet) {
                    "(default " + std::to_string(limits.log_lines_per_second) + ", bursts of " +
                        std::to_string(limits.log_burst) + ")");
     app.add_flag("--quiet-dexts", quiet_dexts, "Do not copy the dexts' log lines into the log");
+    netdext::daemon::SupervisionOptions supervision;
+    supervision.add_to(app);
     app.footer("Exit status: 0 stopped by a signal; 1 could not start (another netdextd holds the "
                "state directory or the socket, a bad bundle, a bad option), or every --run "
                "driver failed.");
@@ -146,6 +149,12 @@ Parsed parse(int argc, char **argv, bool quiet) {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &error) {
         parsed.exit_code = quiet ? 1 : app.exit(error);
+        return parsed;
+    }
+    if (std::string error; !supervision.apply(o.supervision, error)) {
+        if (!quiet)
+            std::fprintf(stderr, "netdextd: %s\n", error.c_str());
+        parsed.exit_code = 1;
         return parsed;
     }
     o.sandbox.enabled = !no_sandbox;

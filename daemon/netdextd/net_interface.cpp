@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 
 namespace netdext::daemon {
@@ -68,6 +69,8 @@ NetInterface::create(const InterfaceConfig &config, tap::FrameDevice &device, st
         return Error::from_errno(EINVAL, "endpoint");
     }
     iface->m_endpoint.emplace(endpoint.release_value());
+    iface->m_tx_submission =
+        iface->m_rings_layout.view(iface->m_rings->bytes(), RingId::TxSubmission).control;
     iface->m_rx_capacity = iface->m_rings_layout.capacity(RingId::RxSubmission);
     iface->m_allocation_spares =
         std::min<uint32_t>(4, iface->m_rings_layout.capacity(RingId::Allocation));
@@ -110,6 +113,16 @@ void NetInterface::set_queue_enabled(size_t kind, bool enabled) {
 
 bool NetInterface::queue_enabled(size_t kind) const {
     return kind < m_enabled.size() && m_enabled[kind].load(std::memory_order_acquire);
+}
+
+NetInterface::TxProgress NetInterface::tx_progress() const {
+    TxProgress progress;
+    progress.enabled = queue_enabled(0); // QueueKind tx_submission
+    // The endpoint starts every ring at index 0 and only submit_tx produces on TX submission.
+    progress.produced = uint32_t(m_counters.tx_submitted.load(std::memory_order_relaxed));
+    progress.consumed = std::atomic_ref<uint32_t>(m_tx_submission->consumer_index)
+                            .load(std::memory_order_acquire);
+    return progress;
 }
 
 void NetInterface::set_fault_handler(std::function<void(const std::string &)> on_fault,

@@ -119,6 +119,16 @@ public:
         return m_queue_batches[kind & 3].load(std::memory_order_relaxed);
     }
 
+    // Liveness (daemon/supervision/liveness.h), from any thread and off the mover's path: how far
+    // the mover has published TX submission (its relaxed counter) and how far the driver has
+    // consumed it (the driver's index in shared memory: untrusted, it can only fool its own check).
+    struct TxProgress {
+        bool enabled = false;
+        uint32_t produced = 0;
+        uint32_t consumed = 0;
+    };
+    [[nodiscard]] TxProgress tx_progress() const;
+
 private:
     explicit NetInterface(tap::FrameDevice &tap) : m_tap(tap) {}
     void run();
@@ -135,6 +145,7 @@ private:
     std::unique_ptr<shm::EventFd> m_host_doorbell;   // the host's doorbell thread sleeps on it
     std::optional<shm::DaemonEndpoint> m_endpoint;   // the mover thread's
     std::unique_ptr<shm::EventFd> m_stop;
+    shm::RingControl *m_tx_submission = nullptr; // in m_rings, for tx_progress()
     std::thread m_thread;
     std::atomic<bool> m_stopping{false};
     std::array<std::atomic<bool>, 4> m_enabled{};

@@ -76,7 +76,9 @@ json Daemon::driver_json(const Driver &driver) const {
     dext["key"] = driver.key;
     dext["bundle_id"] = driver.identifier;
     dext["ephemeral"] = driver.ephemeral;
-    dext["crashes"] = driver.crashes.size();
+    dext["crashes"] = driver.supervisor.crashes_last_day();
+    dext["supervision"] = supervision_json(driver);
+    dext["quarantined"] = driver.supervisor.quarantined();
     const DextSession *s = driver.session.get();
     dext["state"] = s ? s->state_name() : driver.waiting.empty() ? "not running" : "waiting";
     dext["reason"] = s ? s->state_reason() : driver.waiting;
@@ -145,9 +147,9 @@ json Daemon::record_json(const ExtensionRecord &r) const {
         if (d.slot->has_interface())
             own["interface"] = d.slot->name();
         own["pid"] = d.session && d.session->pidfd_running() ? d.session->host_pid() : 0;
-        own["crashes"] = d.crashes.size();
-        own["driver"] = d.session ? d.session->state_name()
-                        : d.waiting.empty() ? "not running" : d.waiting.c_str();
+        own["crashes"] = d.supervisor.crashes_last_day();
+        own["driver"] = driver_word(d);
+        own["quarantined"] = d.supervisor.quarantined();
     }
     e["netdext"] = own;
     return e;
@@ -180,8 +182,9 @@ json Daemon::list_json() const {
         e["url"] = d.bundle_path;
         e["netdext"] = {{"interface", d.slot->name()},
                         {"pid", d.session && d.session->pidfd_running() ? d.session->host_pid() : 0},
-                        {"crashes", d.crashes.size()},
-                        {"driver", d.session ? d.session->state_name() : "not running"}};
+                        {"crashes", d.supervisor.crashes_last_day()},
+                        {"driver", driver_word(d)},
+                        {"quarantined", d.supervisor.quarantined()}};
         all.push_back(e);
     }
     list["extensions"] = all;
@@ -321,6 +324,10 @@ void Daemon::register_requests() {
                         text_arg(r.message, "identifier") + " has no driver to restart");
         Responder respond = r.respond;
         const std::string key = driver->key;
+        if (driver->supervisor.quarantined())
+            say(Level::notice, driver->identifier, driver->slot->name(),
+                "%s released from quarantine (netdextctl restart)", driver->identifier.c_str());
+        driver->supervisor.release(); // ends a quarantine, a pending relaunch and the backoff row
         stop_driver(key, [this, key, respond]() mutable {
             auto it = m_drivers.find(key);
             if (it == m_drivers.end())

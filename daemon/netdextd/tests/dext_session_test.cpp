@@ -6,15 +6,18 @@
 
 #include <gtest/gtest.h>
 
+#include "daemon_log.h"
 #include "dext_session.h"
 #include "support/fake_driver.h"
 #include "support/fake_network.h"
+#include "support/test_bundle.h"
 #include "wait_until.h"
 
 #include <netdext/registry/wire.h>
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <cstring>
 
@@ -28,6 +31,7 @@ using testing::Bytes;
 using testing::FakeDriver;
 using testing::FakeHost;
 using testing::FakeNetwork;
+using testing::test_bundle;
 using testing::test_frame;
 using netdext::testing::wait_until;
 
@@ -36,20 +40,6 @@ constexpr int32_t kIOReturnNotPermitted = int32_t(0xE00002E2); // as macOS's fam
 constexpr int32_t kIOReturnBusy = int32_t(0xE00002D5);
 constexpr int32_t kIOReturnNoResources = int32_t(0xE00002BE);
 constexpr uint8_t kMac[6] = {0x10, 0x22, 0x33, 0x44, 0x55, 0x66};
-
-bundle::Bundle test_bundle(bool driverkit = true, bool networking = true) {
-    bundle::Bundle b;
-    b.path = "/nonexistent/TestNic.dext";
-    b.bundle_id = "com.example.netdext.test.SessionNic";
-    b.executable = "TestNic";
-    bundle::Personality personality;
-    personality.name = "TestNic";
-    personality.user_class = "TestNic";
-    b.personalities.push_back(personality);
-    b.entitlements[bundle::kDriverKitEntitlement] = driverkit;
-    b.entitlements[bundle::kNetworkingEntitlement] = networking;
-    return b;
-}
 
 struct Pool {
     uint64_t id = 0;
@@ -568,6 +558,106 @@ TEST_F(Session, InvalidPacketsBeyondTheDropLimitStopTheDext) {
     session->on_host_exit();
     EXPECT_EQ(session->state(), DextSession::State::stopped_for_misbehaviour);
     EXPECT_EQ(session->interface()->counters().drop_not_owned_by_driver.load(), 1u);
+}
+
+// ---- what supervision reads (daemon/netdextd/supervision.cpp) -------------------------------------
+
+TEST_F(Session, AFailedStartIsToldApartFromACrash) {
+    start();
+    EXPECT_FALSE(session->start_failed());
+    host_sends(StartResult{int32_t(0xE00002BC), 0}); // kIOReturnError
+    EXPECT_TRUE(session->start_failed());
+    EXPECT_FALSE(session->started());
+    host->exit(W_EXITCODE(2, 0));
+    session->on_host_exit();
+    EXPECT_EQ(session->state_reason(), "Start failed (0xe00002bc); netdext-host exited with status 2");
+}
+
+TEST_F(Session, UnansweredDriverCallsAreTimedUntilTheirReply) {
+    start();
+    EXPECT_FALSE(session->oldest_unanswered_call());
+    const auto before = std::chrono::steady_clock::now();
+    Pool pool = create_pool();
+    register_interface(pool); // the daemon asks GetMaxTransferUnit at once
+    auto oldest = session->oldest_unanswered_call();
+    ASSERT_TRUE(oldest);
+    EXPECT_GE(*oldest, before);
+    session->on_link_event({network->device->ifindex(), netlink::AdminStateChanged{true}});
+    EXPECT_EQ(session->oldest_unanswered_call(), oldest) << "the oldest one still counts";
+    ASSERT_TRUE(driver_call(0, 1500)); // GetMaxTransferUnit answered
+    auto next = session->oldest_unanswered_call();
+    ASSERT_TRUE(next);
+    EXPECT_GE(*next, *oldest) << "now SetInterfaceEnable's";
+    ASSERT_TRUE(driver_call());
+    EXPECT_FALSE(session->oldest_unanswered_call());
+    host->exit(SIGKILL);
+    session->on_host_exit();
+    EXPECT_FALSE(session->oldest_unanswered_call());
+}
+
+TEST_F(Session, TxProgressShowsFramesTheDriverHasNotTaken) {
+    start();
+    Pool pool;
+    Registered r = up_and_running(pool);
+    ASSERT_TRUE(r.driver);
+    EXPECT_FALSE(session->interface()->tx_progress().enabled);
+    enable_queues();
+    for (uint32_t i = 0; i < 3; ++i)
+        network->device->send(test_frame(i, 60));
+    ASSERT_TRUE(wait_until([&] { return session->interface()->tx_progress().produced == 3; }));
+    NetInterface::TxProgress progress = session->interface()->tx_progress();
+    EXPECT_TRUE(progress.enabled);
+    EXPECT_EQ(progress.consumed, 0u) << "waiting for the driver";
+    EXPECT_EQ(r.driver->take_tx(true).size(), 3u);
+    EXPECT_EQ(session->interface()->tx_progress().consumed, 3u);
+}
+
+TEST_F(Session, AStoppedHostsLastLogLinesAreReadButNothingElse) {
+    start();
+    // All arrive before the daemon reads: the bad Hello stops the dext; the StartResult after it
+    // must not make it "running" again; its log line is still worth reading.
+    ASSERT_TRUE(host_end->send(Hello{kProtocolVersion + 1, 1, {}, {}}));
+    ASSERT_TRUE(host_end->send(StartResult{0, 0}));
+    Log last{};
+    last.level = 1;
+    std::snprintf(last.text, sizeof last.text, "last words of a stopped host");
+    ASSERT_TRUE(host_end->send(last));
+    session->on_channel_readable();
+    EXPECT_EQ(session->state(), DextSession::State::stopped_for_misbehaviour);
+    EXPECT_FALSE(session->started());
+    EXPECT_EQ(host->kills(), 1);
+    bool logged = false;
+    for (const daemon_log::Line &line : daemon_log::log().recent())
+        logged = logged || line.text.find("last words of a stopped host") != std::string::npos;
+    EXPECT_TRUE(logged);
+    // What it sent just before it died is read at its exit.
+    ASSERT_TRUE(host_end->send(StartResult{0, 0}));
+    session->on_host_exit();
+    EXPECT_EQ(session->state(), DextSession::State::stopped_for_misbehaviour);
+}
+
+TEST_F(Session, WhatACrashedHostSentLastIsReadAtItsExit) {
+    start();
+    ASSERT_TRUE(host_end->send(StartResult{int32_t(0xE00002BC), 0})); // not read yet
+    host->exit(W_EXITCODE(2, 0));
+    session->on_host_exit();
+    EXPECT_TRUE(session->start_failed());
+    EXPECT_EQ(session->state_reason(), "Start failed (0xe00002bc); netdext-host exited with status 2");
+}
+
+TEST_F(Session, SupervisionStopsADriverWithItsReason) {
+    start();
+    Pool pool;
+    up_and_running(pool);
+    host_sends(LinkStatus{0x3, 0});
+    ASSERT_EQ(network->device->carrier(), true);
+    session->stop_for_supervision("wedged: a call from the network stack went unanswered for 5s");
+    EXPECT_EQ(network->device->carrier(), false);
+    EXPECT_EQ(host->kills(), 1);
+    EXPECT_EQ(session->state(), DextSession::State::stopped_for_misbehaviour);
+    session->on_host_exit();
+    EXPECT_EQ(session->state_reason(),
+              "wedged: a call from the network stack went unanswered for 5s");
 }
 
 } // namespace
