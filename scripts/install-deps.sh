@@ -13,6 +13,7 @@ packages=(
     libmnl-dev libpcap-dev                             # rtnetlink, capture files
     libsystemd-dev                                     # sd_notify, the journal (netdextd)
     iproute2 tshark python3                            # namespaces/TAPs in tests, pcap decoding
+    iputils-ping iperf3                                # traffic through simulated devices' drivers
 )
 
 missing=()

@@ -7,9 +7,12 @@
 //   netdextctl restart IDENTIFIER            netdextctl reset
 //   netdextctl boot-args ["k=v …"] [--extension IDENTIFIER]
 //   netdextctl log [IDENTIFIER] [--follow] [--lines N]      netdextctl watch
+//   netdextctl device attach|detach|set|list …     (simulated devices: device_commands.h)
 //
 // Every failure is one line on standard error and a non-zero exit status: 1 the request failed,
 // 3 netdextd cannot be reached; usage errors are CLI11's.
+
+#include "device_commands.h"
 
 #include <netdext/control/client.h>
 #include <netdext/control/list_format.h>
@@ -267,10 +270,17 @@ int main(int argc, char **argv) {
     auto *watch_cmd = app.add_subcommand("watch", "Print every change of an extension's state");
     watch_cmd->add_flag("--json", ctx.json_output, "Print JSON");
     auto *version_cmd = app.add_subcommand("version", "netdextctl's and netdextd's versions");
+    netdext::cli::DeviceArguments device_args;
+    auto *device_cmd = netdext::cli::add_device_commands(app, device_args);
 
     CLI11_PARSE(app, argc, argv);
 
     int code = 0;
+    if (device_cmd->parsed())
+        return netdext::cli::run_device_command(*device_cmd, device_args,
+                                                [&ctx](json message, int &status) {
+                                                    return request(ctx, std::move(message), status);
+                                                });
     if (activate_cmd->parsed())
         return activate(ctx, path, identifier, no_replace, no_wait);
     if (approve_cmd->parsed()) {

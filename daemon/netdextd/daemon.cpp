@@ -4,6 +4,7 @@
 #include "daemon.h"
 
 #include "daemon_log.h"
+#include "device_state.h"
 #include "tap/tap_device.h"
 
 #include <systemd/sd-daemon.h>
@@ -30,6 +31,7 @@ namespace {
 enum Kind : uint64_t {
     kSignals = 1, kWatcher = 2, kControl = 3, kApps = 4, // daemon-wide
     kChannel = 5, kPidfd = 6, kFault = 7, kOutput = 8,   // per session (serial << 8)
+    kDeviceProbe = 11, kDeviceReserved = 12,             // simulated devices (devices.cpp)
 };
 
 // The state directory must be ours alone: root's files are written there.
@@ -152,6 +154,7 @@ bool Daemon::start(std::string &error) {
         return false;
     m_control->policy().set_admin_group(m_options.admin_group);
     register_requests();
+    register_device_requests();
     add_fd(m_signals.get(), kSignals);
     add_fd(m_watcher->fd(), kWatcher);
     add_fd(m_control->fd(), kControl);
@@ -218,6 +221,7 @@ int Daemon::run() {
                 soonest = std::min(soonest, driver.kill_at);
         if (m_stopping)
             soonest = std::min(soonest, m_shutdown_deadline);
+        soonest = std::min(soonest, device_deadline());
         if (m_apps)
             if (auto check = m_apps->next_check())
                 soonest = std::min(soonest, *check);
@@ -261,12 +265,17 @@ int Daemon::run() {
             case kApps:
                 m_apps->drain(std::chrono::steady_clock::now());
                 break;
+            case kDeviceProbe:
+            case kDeviceReserved:
+                on_device_event(tag >> 8, tag & 0xff);
+                break;
             default:
                 on_session_event(tag >> 8, tag & 0xff);
                 break;
             }
         }
         check_deadlines();
+        check_device_deadlines();
         if (m_apps)
             check_apps();
         if (m_stopping) {

@@ -39,6 +39,10 @@ struct HostOptions {
     std::string class_name;  // may be empty: the host uses the first personality
     std::string boot_args;
     sandbox::SandboxSettings sandbox;
+    // Simulated devices (docs/devices.md): the driver starts when AttachDevice names its device;
+    // or, with describe_device set (and no bundle), the host only describes that device.
+    bool wait_for_device = false;
+    std::string describe_device;
 };
 
 class HostProcess {

@@ -53,14 +53,15 @@ void DeviceHost::attach(shm::ipc::ReceivedMessage &message) {
     auto attachment = testing::DeviceAttachment::create(device, &m_bundle, error);
     if (!attachment)
         return refuse(sequence, kIOReturnNoDevice, error);
-    for (const std::string &line : attachment->log())
-        log_linef(LogLevel::info, "netdext-host: matching %s: %s", device->model().c_str(),
-                  line.c_str());
     const bundle::Personality *personality = attachment->personality();
-    if (attachment->verdict() != kIOReturnSuccess || personality == nullptr)
+    if (attachment->verdict() != kIOReturnSuccess || personality == nullptr) {
+        std::string why;
+        for (const std::string &line : attachment->log())
+            why += (why.empty() ? "" : "; ") + line;
         return refuse(sequence, attachment->verdict() == kIOReturnSuccess ? kIOReturnUnsupported
                                                                           : attachment->verdict(),
-                      "the device does not match " + wanted + " here");
+                      "the device does not match " + wanted + " here: " + why);
+    }
     // The daemon matched across every installed driver; this host must agree for its own bundle.
     if (personality->name != wanted)
         return refuse(sequence, kIOReturnNotPermitted,
