@@ -94,6 +94,17 @@ uint64_t device_id_arg(const json &message) {
     return 0;
 }
 
+// The device a request names by "id", or nullptr after failing the request.
+AttachedDevice *requested_device(DeviceState &state, const json &message, Responder &respond) {
+    const uint64_t id = device_id_arg(message);
+    auto it = state.devices.find(id);
+    if (it != state.devices.end())
+        return &it->second;
+    fail(respond, kIOReturnNotFound,
+         "no device " + std::to_string(id) + " is attached (netdextctl device list)");
+    return nullptr;
+}
+
 } // namespace
 
 // ---- requests ------------------------------------------------------------------------------
@@ -104,15 +115,13 @@ void Daemon::register_device_requests() {
     server.handle("device_attach", Need::admin, [this](Request &r) { device_attach(r); });
     server.handle("device_detach", Need::admin, [this](Request &r) {
         Responder respond = r.respond;
-        const uint64_t id = device_id_arg(r.message);
-        auto it = m_device_state->devices.find(id);
-        if (it == m_device_state->devices.end())
-            return fail(respond, kIOReturnNotFound, "no device " + std::to_string(id) +
-                                                        " is attached (netdextctl device list)");
-        if (it->second.removing)
-            return fail(respond, kIOReturnBusy, "device " + std::to_string(id) +
+        AttachedDevice *device = requested_device(*m_device_state, r.message, respond);
+        if (device == nullptr)
+            return;
+        if (device->removing)
+            return fail(respond, kIOReturnBusy, "device " + std::to_string(device->id) +
                                                     " is already being removed");
-        detach_device(id, [respond](const json &gone) mutable {
+        detach_device(device->id, [respond](const json &gone) mutable {
             respond.completed({{"device", gone}});
         });
     });
@@ -250,16 +259,15 @@ void Daemon::probe_answered(PendingProbe &pending) {
 
 void Daemon::device_set(Request &request) {
     Responder respond = request.respond;
-    const uint64_t id = device_id_arg(request.message);
-    auto it = m_device_state->devices.find(id);
-    if (it == m_device_state->devices.end())
-        return fail(respond, kIOReturnNotFound, "no device " + std::to_string(id) +
-                                                    " is attached (netdextctl device list)");
+    AttachedDevice *found = requested_device(*m_device_state, request.message, respond);
+    if (found == nullptr)
+        return;
+    AttachedDevice &device = *found;
+    const uint64_t id = device.id;
     std::string error;
     auto knob = devices::parse_knob(text_arg(request.message, "knob"), error);
     if (!knob)
         return fail(respond, kIOReturnBadArgument, error);
-    AttachedDevice &device = it->second;
     DextSession *session = device_session(device);
     if (session == nullptr || !device.attached || device.removing)
         return fail(respond, kIOReturnNotResponding,
@@ -381,6 +389,7 @@ void Daemon::device_driver_started(Driver &driver) {
             continue;
         device.attached = false;
         device.session_serial = driver.serial;
+        device.knobs.clear(); // a new host makes the model afresh from its spec
         protocol::AttachDevice message{};
         device.spec.text.copy(message.spec, sizeof message.spec - 1);
         device.personality.copy(message.personality, sizeof message.personality - 1);

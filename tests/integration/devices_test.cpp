@@ -228,6 +228,19 @@ TEST_F(Devices, PciSampleCarriesPingAndTcpAndTakesKnobsLive) {
     EXPECT_TRUE(r.ok()) << r.output;
     EXPECT_NE(r.output.find("device " + std::to_string(id) + ": e1000"), std::string::npos)
         << r.output;
+
+    // The model lives in its driver's process: a restarted driver gets a freshly powered-on
+    // device on the same cable and interface.
+    r = daemon.ctl(std::string("restart ") + kPci);
+    ASSERT_TRUE(r.ok()) << r.output;
+    ASSERT_TRUE(daemon.wait_for([&] {
+        json d = devices();
+        return d.size() == 1 && d[0].value("state", "") == "attached" && carrier(en) == "1";
+    })) << daemon.log();
+    EXPECT_TRUE(peer.ping()) << daemon.log();
+    listed = devices();
+    EXPECT_FALSE(listed[0]["counters"].contains("lost_interrupts")) << listed.dump();
+    EXPECT_TRUE(listed[0]["knobs"].empty()) << listed.dump();
 }
 
 TEST_F(Devices, ADeviceNoDriverMatchesIsRefusedWithTheReason) {
