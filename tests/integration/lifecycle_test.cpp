@@ -84,8 +84,10 @@ TEST_F(Service, EveryVerbAndTransition) {
     const pid_t before = host_pid(kSampleId);
     ASSERT_TRUE(ctl(std::string("restart ") + kSampleId).ok());
     ASSERT_TRUE(daemon.wait_for([&] { return host_pid(kSampleId) > 0 && host_pid(kSampleId) != before; }));
-    EXPECT_TRUE(contains(host_cmdline(host_pid(kSampleId)), "--boot-args ndks-debug=1 x=1 x=2"))
-        << host_cmdline(host_pid(kSampleId));
+    // Until it has exec'd, the new host's /proc cmdline is still netdextd's.
+    EXPECT_TRUE(daemon.wait_for([&] {
+        return contains(host_cmdline(host_pid(kSampleId)), "--boot-args ndks-debug=1 x=1 x=2");
+    })) << host_cmdline(host_pid(kSampleId));
     EXPECT_EQ(ifindex("en0"), index); // the interface outlived the process
 
     // deactivate: the driver stops, the interface and the files go.
