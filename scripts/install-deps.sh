@@ -14,6 +14,7 @@ packages=(
     libsystemd-dev                                     # sd_notify, the journal (netdextd)
     iproute2 tshark python3                            # namespaces/TAPs in tests, pcap decoding
     ethtool                                            # what ethtool shows of en<N> (tests)
+    iputils-ping iperf3                                # traffic through simulated devices' drivers
 )
 
 missing=()

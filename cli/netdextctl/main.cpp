@@ -9,11 +9,13 @@
 //   netdextctl log [IDENTIFIER] [--follow] [--lines N]      netdextctl watch
 //   netdextctl ioreg [-l -c C -n N -k K -r -t -d D -w W -x -i -a --json]   (commands.h)
 //   netdextctl trust add FILE [--expires DATE] | remove TEAMID [FINGERPRINT] | list [--json]
+//   netdextctl device attach|detach|set|list …     (simulated devices: device_commands.h)
 //
 // Every failure is one line on standard error and a non-zero exit status: 1 the request failed,
 // 3 netdextd cannot be reached; usage errors are CLI11's.
 
 #include "commands.h"
+#include "device_commands.h"
 
 #include <netdext/control/client.h>
 #include <netdext/control/list_format.h>
@@ -287,6 +289,8 @@ int main(int argc, char **argv) {
     auto *version_cmd = app.add_subcommand("version", "netdextctl's and netdextd's versions");
     const netdext::ctl::IoregCommand ioreg_cmd = netdext::ctl::add_ioreg_command(app);
     const netdext::ctl::TrustCommand trust_cmd = netdext::ctl::add_trust_command(app);
+    netdext::cli::DeviceArguments device_args;
+    auto *device_cmd = netdext::cli::add_device_commands(app, device_args);
 
     CLI11_PARSE(app, argc, argv);
 
@@ -298,6 +302,11 @@ int main(int argc, char **argv) {
         return netdext::ctl::run_ioreg_command(ioreg_cmd, send);
     if (trust_cmd.command->parsed())
         return netdext::ctl::run_trust_command(trust_cmd, send);
+    if (device_cmd->parsed())
+        return netdext::cli::run_device_command(*device_cmd, device_args,
+                                                [&ctx](json message, int &status) {
+                                                    return request(ctx, std::move(message), status);
+                                                });
     if (activate_cmd->parsed())
         return activate(ctx, path, identifier, no_replace, no_wait);
     if (approve_cmd->parsed()) {

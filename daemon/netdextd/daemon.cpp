@@ -4,6 +4,7 @@
 #include "daemon.h"
 
 #include "daemon_log.h"
+#include "device_state.h"
 #include "tap/tap_device.h"
 
 #include <systemd/sd-daemon.h>
@@ -32,6 +33,7 @@ enum Kind : uint64_t {
     kSignals = 1, kWatcher = 2, kControl = 3, kApps = 4, // daemon-wide
     kChannel = 5, kPidfd = 6, kFault = 7, kOutput = 8,   // per session (serial << 8)
     kRegistryTimer = 13,                                 // ioreg_requests.cpp
+    kDeviceProbe = 11, kDeviceReserved = 12,             // simulated devices (devices.cpp)
 };
 
 // The state directory must be ours alone: root's files are written there.
@@ -164,6 +166,7 @@ bool Daemon::start(std::string &error) {
         return false;
     }
     add_fd(m_registry_timer.get(), kRegistryTimer);
+    register_device_requests();
     add_fd(m_signals.get(), kSignals);
     add_fd(m_watcher->fd(), kWatcher);
     add_fd(m_control->fd(), kControl);
@@ -231,6 +234,8 @@ int Daemon::run() {
         if (m_stopping)
             soonest = std::min(soonest, m_shutdown_deadline);
         soonest = std::min(soonest, next_supervision_deadline());
+                break;
+        soonest = std::min(soonest, device_deadline());
         if (m_apps)
             if (auto check = m_apps->next_check())
                 soonest = std::min(soonest, *check);
@@ -276,6 +281,9 @@ int Daemon::run() {
                 break;
             case kRegistryTimer:
                 on_registry_timer();
+            case kDeviceProbe:
+            case kDeviceReserved:
+                on_device_event(tag >> 8, tag & 0xff);
                 break;
             default:
                 on_session_event(tag >> 8, tag & 0xff);
@@ -283,6 +291,7 @@ int Daemon::run() {
             }
         }
         check_deadlines();
+        check_device_deadlines();
         if (m_apps)
             check_apps();
         if (m_stopping) {

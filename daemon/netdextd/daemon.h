@@ -32,6 +32,10 @@
 
 namespace netdext::daemon {
 
+struct AttachedDevice; // simulated devices (devices.cpp, device_state.h)
+struct DeviceState;
+struct PendingProbe;
+
 struct DaemonOptions {
     std::vector<std::string> run_bundles; // netdextd --run PATH.dext …: ephemeral extensions
     std::string socket_path;              // the control socket
@@ -164,6 +168,26 @@ private:
     void ioreg(control_server::Request &request);
     void answer_ioreg(IoregQuery &query);
     void on_registry_timer();
+    // ---- simulated devices (devices.cpp; docs/devices.md) ----
+    void register_device_requests();
+    void device_attach(control_server::Request &request);
+    void device_set(control_server::Request &request);
+    void device_list(control_server::Request &request);
+    void on_device_event(uint64_t serial, uint64_t kind); // epoll kinds 11–12
+    void probe_answered(PendingProbe &pending);
+    // For start_driver(): the personality a device bound to `driver` matches, or nullptr; and,
+    // once its host runs, sending it the device.
+    const bundle::Personality *device_personality(Driver &driver, const bundle::Bundle &bundle);
+    void device_driver_started(Driver &driver);
+    void device_attached(uint64_t id, const shm::ipc::ReceivedMessage *reply);
+    bool on_device_message(const std::string &key, shm::ipc::ReceivedMessage &message);
+    DextSession *device_session(const AttachedDevice &device);
+    void detach_device(uint64_t id, std::function<void(const nlohmann::json &)> done);
+    void forget_device(uint64_t id);
+    void rebind_devices(const std::string &old_key, const std::string &new_key);
+    std::chrono::steady_clock::time_point device_deadline() const;
+    void check_device_deadlines();
+    nlohmann::json device_json(const AttachedDevice &device) const;
 
     void begin_shutdown(const char *why);
     void reload();
@@ -195,6 +219,7 @@ private:
     std::vector<std::shared_ptr<IoregQuery>> m_ioreg_queries;
     bool m_stopping = false;
     std::chrono::steady_clock::time_point m_shutdown_deadline;
+    std::shared_ptr<DeviceState> m_device_state; // simulated devices (devices.cpp)
 };
 
 } // namespace netdext::daemon

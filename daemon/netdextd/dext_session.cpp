@@ -111,6 +111,7 @@ std::unique_ptr<DextSession> DextSession::launch(const SessionOptions &options,
     host.boot_args = options.boot_args;
     host.registry_id_base = options.service.ids.first;
     host.sandbox = options.sandbox;
+    host.wait_for_device = options.wait_for_device;
     auto process = HostProcess::spawn(host, host_end.fd());
     if (!process) {
         error = "starting netdext-host: " + process.error().describe();
@@ -253,6 +254,12 @@ void DextSession::handle(ipc::ReceivedMessage &message) {
     if (std::string error; m_registry.observe(message, error)) {
         if (!error.empty())
             protocol_error(error);
+        return;
+    }
+    if (message.type() >= AttachDevice::kType && message.type() < AttachDevice::kType + 20) {
+        if (!m_options.on_device_message || !m_options.on_device_message(message))
+            protocol_error(std::string("unexpected device message ") +
+                           std::to_string(message.type()));
         return;
     }
     switch (message.type()) {
@@ -554,6 +561,7 @@ void DextSession::drop_interface() {
     m_network->unwatch_link(m_interface->ifindex());
     log("netdextd: interface %s unregistered", m_interface->name().c_str());
     m_registry.interface_gone();
+    set_carrier(false); // a kept interface has no carrier until a driver reports its link
     m_interface.reset(); // stops the mover
     // A driver that gives its interface up while it keeps running gives up the slot too; one that
     // is being stopped (replacement, restart) leaves it for the next.

@@ -58,6 +58,11 @@ struct SessionOptions {
     std::function<uint64_t()> allocate_registry_id;
     std::optional<entitlements::Entitlements> entitlements;
     std::string interface_alias;
+    // Simulated devices (docs/devices.md): the host waits for AttachDevice before it starts the
+    // driver, and the device messages it sends (types 80–99) go here — false for one the daemon
+    // did not expect (a protocol error).
+    bool wait_for_device = false;
+    std::function<bool(shm::ipc::ReceivedMessage &message)> on_device_message;
 };
 
 class DextSession {
@@ -107,6 +112,14 @@ public:
     // Asks the driver to stop (Terminate) and the host to exit. The interface stays in its slot
     // for whoever comes next (a replacement, a restart); the caller releases the slot otherwise.
     void terminate();
+    // A device message (device_protocol.h) for the host: the sequence it went with, or 0 when
+    // the host cannot be reached. Replies reach SessionOptions::on_device_message.
+    template <class M> uint64_t send_device(const M &message, std::span<const int> fds = {}) {
+        if (!m_channel || !m_host || !m_host->running() || finished())
+            return 0;
+        auto sent = m_channel->send(message, fds);
+        return sent ? sent.value() : 0;
+    }
     // SIGKILL to the host (shutdown after the grace period).
     void kill_host() {
         if (m_host)

@@ -65,6 +65,8 @@ void Daemon::start_driver(Driver &driver) {
     for (const bundle::Personality &p : bundle->personalities)
         if (p.provider_class == "IOUserResources" && (!match || p.probe_score > match->probe_score))
             match = &p;
+    if (match == nullptr) // a simulated device bound to this driver (devices.cpp)
+        match = device_personality(driver, *bundle);
     if (match == nullptr) {
         std::string providers;
         for (const bundle::Personality &p : bundle->personalities)
@@ -84,6 +86,10 @@ void Daemon::start_driver(Driver &driver) {
     options.dext_logs = m_options.dext_logs;
     options.drop_limit = m_options.drop_limit;
     const std::string key = driver.key;
+    options.wait_for_device = match->provider_class != "IOUserResources";
+    options.on_device_message = [this, key](shm::ipc::ReceivedMessage &message) {
+        return on_device_message(key, message);
+    };
     options.on_interface = [this, key](const std::string &name) {
         std::string error;
         if (m_extensions && m_extensions->find_unique(key) &&
@@ -121,6 +127,7 @@ void Daemon::start_driver(Driver &driver) {
     add_fd(driver.session->fault_fd(), (driver.serial << 8) | kFault);
     if (driver.session->output_fd() >= 0) // the driver's stdout/stderr pipe (docs/sandbox.md)
         add_fd(driver.session->output_fd(), (driver.serial << 8) | kOutput);
+    device_driver_started(driver); // AttachDevice, for a driver started on a device
     changed(driver.identifier);
 }
 

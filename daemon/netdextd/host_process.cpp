@@ -46,7 +46,12 @@ Result<HostProcess> HostProcess::spawn(const HostOptions &options, int control_f
 
     sandbox::LaunchPlan plan;
     plan.executable = absolute(options.host_binary);
-    plan.argv = {plan.executable, "--bundle", absolute(options.bundle_path)};
+    if (!options.describe_device.empty()) // the device probe: no bundle, no driver
+        plan.argv = {plan.executable, "--describe-device", options.describe_device};
+    else
+        plan.argv = {plan.executable, "--bundle", absolute(options.bundle_path)};
+    if (options.wait_for_device)
+        plan.argv.push_back("--wait-for-device");
     if (!options.class_name.empty())
         plan.argv.insert(plan.argv.end(), {"--class", options.class_name});
     if (!options.boot_args.empty())
@@ -82,7 +87,7 @@ Result<HostProcess> HostProcess::spawn(const HostOptions &options, int control_f
         plan.gid = host.m_uid.gid();
         sandbox::ViewRequest request;
         request.host_binary = plan.executable;
-        request.bundle_path = absolute(options.bundle_path);
+        request.bundle_path = options.bundle_path.empty() ? "" : absolute(options.bundle_path);
         request.executables = {plan.executable};
         if (!options.driver_executable.empty())
             request.executables.push_back(absolute(options.driver_executable));

@@ -40,6 +40,10 @@ struct HostOptions {
     std::string boot_args;
     sandbox::SandboxSettings sandbox;
     uint64_t registry_id_base = 0; // the host's registry ID block (0: the runtime's default)
+    // Simulated devices (docs/devices.md): the driver starts when AttachDevice names its device;
+    // or, with describe_device set (and no bundle), the host only describes that device.
+    bool wait_for_device = false;
+    std::string describe_device;
 };
 
 class HostProcess {

@@ -517,6 +517,8 @@ void Daemon::on_enabled(const ExtensionRecord &record, const std::string &old_ke
                                 m_extensions->bundle_path(record), false, record.interface);
     if (slot)
         driver.slot = slot;
+    if (!old_key.empty())
+        rebind_devices(old_key, record.unique_id); // the new version inherits its devices
     start_driver(driver);
 }
 
@@ -582,6 +584,7 @@ void Daemon::finish_removal(const std::string &key) {
     if (it == m_drivers.end())
         return;
     const std::string identifier = it->second.identifier;
+    rebind_devices(key, ""); // its simulated devices go with it
     it->second.slot->release();
     m_session_keys.erase(it->second.serial);
     m_drivers.erase(it);

@@ -56,12 +56,13 @@ void FilesystemView::add_bind(const std::string &path, bool device) {
 
 Result<FilesystemView> FilesystemView::plan(const ViewRequest &request) {
     if (request.host_binary.empty() || request.host_binary[0] != '/' ||
-        request.bundle_path.empty() || request.bundle_path[0] != '/')
+        (!request.bundle_path.empty() && request.bundle_path[0] != '/'))
         return Error::from_code(ErrorCode::InvalidArgument, "view paths must be absolute");
     ElfClosure closure =
         NETDEXT_TRY(resolve_elf_closure(request.executables, request.library_search_dirs));
     FilesystemView view;
-    view.add_bind(request.bundle_path, false);
+    if (!request.bundle_path.empty()) // none for the device probe (docs/devices.md)
+        view.add_bind(request.bundle_path, false);
     view.add_bind(request.host_binary, false);
     if (!closure.interpreter.empty())
         view.add_bind(closure.interpreter, false);

@@ -29,7 +29,7 @@ namespace netdext::sandbox {
 
 struct ViewRequest {
     std::string host_binary;              // absolute
-    std::string bundle_path;              // absolute, a directory
+    std::string bundle_path;              // absolute, a directory ("": none, a device probe)
     std::vector<std::string> executables; // ELF objects whose closure is needed (host, driver)
     uint64_t tmp_bytes = uint64_t(16) << 20;
     uid_t uid = 0;

@@ -2,6 +2,7 @@
 
 #include "control_loop.h"
 
+#include "device_host.h"
 #include "driver_runner.h"
 
 #include <DriverKit/IOReturn.h>
@@ -94,6 +95,8 @@ void ControlLoop::handle(ReceivedMessage &&message) {
         handle_reply(std::move(message));
         return;
     }
+    if (handle_device(message))
+        return;
     switch (message.type()) {
     case protocol::DriverCall::kType:
         handle_driver_call(message);
@@ -176,6 +179,40 @@ void ControlLoop::handle_multicast_list(const ReceivedMessage &message) {
     for (uint32_t i = 0; i < list.count; ++i)
         std::memcpy(addresses[i].octet, list.addresses[i], 6);
     m_runner.post_multicast(std::move(addresses), message.header().sequence);
+}
+
+bool ControlLoop::handle_device(ReceivedMessage &message) {
+    switch (message.type()) {
+    case protocol::AttachDevice::kType:
+    case protocol::DetachDevice::kType:
+    case protocol::SetDeviceKnob::kType:
+    case protocol::QueryDevice::kType:
+        break;
+    default:
+        return false;
+    }
+    if (m_devices == nullptr)
+        protocol_error("netdextd sent " + type_name(message.type()) +
+                       " to a host not started --wait-for-device");
+    switch (message.type()) {
+    case protocol::AttachDevice::kType:
+        m_devices->attach(message);
+        break;
+    case protocol::DetachDevice::kType:
+        m_devices->remove();
+        if (!m_stopping) { // the kernel stops a driver whose provider went away
+            m_stopping = true;
+            m_runner.post_stop(std::nullopt);
+        }
+        break;
+    case protocol::SetDeviceKnob::kType:
+        m_devices->set_knob(message);
+        break;
+    default:
+        m_devices->query(message);
+        break;
+    }
+    return true;
 }
 
 void ControlLoop::peer_closed() {

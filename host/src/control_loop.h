@@ -17,6 +17,7 @@
 
 namespace netdext::host {
 
+class DeviceHost;
 class DriverRunner;
 
 // The exit status the first asker chose, and an eventfd that wakes the main loop. Any thread.
@@ -35,8 +36,10 @@ private:
 
 class ControlLoop {
 public:
-    ControlLoop(ControlLink &link, DriverRunner &runner, ExitLatch &exit)
-        : m_link(link), m_runner(runner), m_exit(exit) {}
+    // `devices`: the host was started --wait-for-device (nullptr: device messages are errors).
+    ControlLoop(ControlLink &link, DriverRunner &runner, ExitLatch &exit,
+                DeviceHost *devices = nullptr)
+        : m_link(link), m_runner(runner), m_exit(exit), m_devices(devices) {}
 
     // Receives until an exit is requested; returns its status. Main thread.
     int run();
@@ -47,10 +50,12 @@ private:
     void handle_driver_call(const shm::ipc::ReceivedMessage &message);
     void handle_multicast_list(const shm::ipc::ReceivedMessage &message);
     void peer_closed();
+    bool handle_device(shm::ipc::ReceivedMessage &message); // false: not a device message
 
     ControlLink &m_link;
     DriverRunner &m_runner;
     ExitLatch &m_exit;
+    DeviceHost *m_devices;
     bool m_stopping = false; // a Stop or Terminate was posted
 };
 

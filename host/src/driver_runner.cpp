@@ -54,8 +54,10 @@ void DriverRunner::run_worker() {
     }
 }
 
-void DriverRunner::post_start(bundle::Bundle bundle, std::string class_name) {
-    post([this, bundle = std::move(bundle), class_name = std::move(class_name)] {
+void DriverRunner::post_start(bundle::Bundle bundle, std::string class_name,
+                              IOService *provider) {
+    post([this, bundle = std::move(bundle), class_name = std::move(class_name), provider] {
+        m_provider = provider;
         start(bundle, class_name);
     });
 }
@@ -116,7 +118,7 @@ void DriverRunner::start(const bundle::Bundle &bundle, const std::string &class_
         OSSafeReleaseNULL(properties);
     }
     // DriverKit: the kernel calls Start on the driver's Default queue with its provider.
-    IOService *provider = user_resources();
+    IOService *provider = m_provider != nullptr ? m_provider : user_resources();
     kern_return_t kr = call_on_method_queue(
         service, IOService_Start_ID, [service, provider] { return service->Start(provider); });
     if (kr != kIOReturnSuccess) {
@@ -136,7 +138,7 @@ void DriverRunner::stop(std::optional<uint64_t> reply_to) {
     kern_return_t kr = kIOReturnNotReady; // never started (or already stopped)
     if (IOService *service = m_service) {
         m_service = nullptr;
-        IOService *provider = user_resources();
+        IOService *provider = m_provider != nullptr ? m_provider : user_resources();
         kr = call_on_method_queue(service, IOService_Stop_ID,
                                   [service, provider] { return service->Stop(provider); });
         service->release();

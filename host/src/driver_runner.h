@@ -47,8 +47,10 @@ public:
 
     // Loads the bundle's executable (dlopen), creates `class_name`, init(), Start(provider) on
     // its Default queue, and sends StartResult. On failure: releases the object, sends
-    // StartResult with the status and asks to exit with kExitStartFailed.
-    void post_start(bundle::Bundle bundle, std::string class_name);
+    // StartResult with the status and asks to exit with kExitStartFailed. The provider is
+    // IOUserResources unless given (a device's, which its owner keeps alive past Stop).
+    void post_start(bundle::Bundle bundle, std::string class_name,
+                    IOService *provider = nullptr);
     // Runs `call(arg)` (never Call::Stop) and replies DriverCallReply to `sequence`.
     void post_call(protocol::Call call, uint32_t arg, uint64_t sequence);
     // SetMulticastAddresses (legacy) and setMulticastAddresses (NDK 2.x), then DriverCallReply.
@@ -76,6 +78,7 @@ private:
     IOService *m_service = nullptr; // the started driver, retained; worker only
     std::string m_class_name;       // its IOUserClass; worker only
     RegistryReporter m_reporter;    // worker only
+    IOService *m_provider = nullptr; // its provider (nullptr: IOUserResources); worker only
     void *m_image = nullptr;        // dlopen handle; stays loaded for the process
 
     std::mutex m_mutex; // guards m_jobs, m_quit

@@ -2,8 +2,9 @@
 // control socket at fd 3; it loads the bundle's driver, runs it on its dispatch queues, and
 // serves the control protocol (protocol/host_protocol.h) until the daemon stops it.
 //
-//   netdext-host --bundle PATH.dext [--class NAME] [--boot-args "k=v …"]
+//   netdext-host --bundle PATH.dext [--class NAME] [--boot-args "k=v …"] [--wait-for-device]
 //                [--address-space-limit BYTES] [--no-seccomp | --seccomp-report]
+//   netdext-host --describe-device MODEL[,knob=value…]      (netdextd's device probe)
 //
 // Before it reads the bundle it installs the seccomp allow-list (daemon/sandbox/seccomp_policy.cpp)
 // and, when asked, limits the address space the driver may add (docs/sandbox.md): the driver's
@@ -15,6 +16,7 @@
 
 #include "control_link.h"
 #include "control_loop.h"
+#include "device_host.h"
 #include "driver_runner.h"
 #include "host_family.h"
 
@@ -60,7 +62,8 @@ constexpr const char *kDescription =
 
 constexpr const char *kFooter =
     "Exit status: 0 stopped by netdextd (or netdextd went away), 1 protocol error, 2 the driver\n"
-    "did not load or Start failed, 64 bad command line or no control socket at fd 3,\n"
+    "did not load or Start failed (--describe-device: the device could not be created),\n"
+    "64 bad command line or no control socket at fd 3,\n"
     "65 the seccomp filter or the address-space limit could not be applied.";
 
 constexpr int kExitSandbox = 65;
@@ -100,10 +103,10 @@ void forward_logs(ControlLink &link) {
 
 int main(int argc, char **argv) {
     CLI::App app(kDescription, "netdext-host");
-    std::string bundle_path, class_name, boot_args;
+    std::string bundle_path, class_name, boot_args, describe_spec;
     uint64_t address_space_limit = 0, registry_id_base = 0;
-    bool no_seccomp = false, seccomp_report = false;
-    app.add_option("--bundle", bundle_path, "the .dext bundle to run")->required();
+    bool no_seccomp = false, seccomp_report = false, wait_for_device = false;
+    app.add_option("--bundle", bundle_path, "the .dext bundle to run");
     app.add_option("--class", class_name,
                    "the driver class to create (default: the first personality's IOUserClass)");
     app.add_option("--boot-args", boot_args,
@@ -120,12 +123,24 @@ int main(int argc, char **argv) {
                  "report calls outside the allow-list on standard error and fail them with "
                  "ENOSYS instead of killing the host (netdextd --seccomp-report, to measure what "
                  "a driver needs)");
+    app.add_flag("--wait-for-device", wait_for_device,
+                 "start the driver only when netdextd attaches a simulated device (AttachDevice), "
+                 "on the provider it matched (docs/devices.md)");
+    app.add_option("--describe-device", describe_spec,
+                   "create the device model MODEL[,knob=value…], send netdextd its providers as "
+                   "matching sees them (DeviceDescription) and exit; no bundle is loaded");
     app.footer(kFooter);
     app.set_version_flag("--version", netdext::version_text("netdext-host"));
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &error) {
         return app.exit(error) == 0 ? 0 : kExitUsage; // --help is not an error
+    }
+
+    if (bundle_path.empty() == describe_spec.empty()) {
+        std::fprintf(stderr, "netdext-host: give --bundle PATH.dext or --describe-device SPEC "
+                             "(see --help)\n");
+        return kExitUsage;
     }
 
     // A closed standard error must not kill the driver (the channel sends with MSG_NOSIGNAL).
@@ -160,6 +175,9 @@ int main(int argc, char **argv) {
         }
         g_seccomp_installed = true;
     }
+
+    if (!describe_spec.empty())
+        return DeviceHost::describe(link, describe_spec);
 
     bundle::LoadError load_error;
     std::optional<bundle::Bundle> bundle = bundle::read_bundle(bundle_path, load_error);
@@ -198,9 +216,13 @@ int main(int argc, char **argv) {
         FamilyPort *previous = install_family_port(&family);
         ExitLatch exit(exit_event.release_value());
         {
+            std::unique_ptr<DeviceHost> devices; // outlives the runner: it owns the provider
             DriverRunner runner(link, exit);
-            runner.post_start(std::move(*bundle), class_name);
-            ControlLoop loop(link, runner, exit);
+            if (wait_for_device)
+                devices = std::make_unique<DeviceHost>(link, runner, std::move(*bundle));
+            else
+                runner.post_start(std::move(*bundle), class_name);
+            ControlLoop loop(link, runner, exit, devices.get());
             status = loop.run();
         } // the runner's worker has finished: the driver is stopped and released
         install_family_port(previous);

@@ -70,6 +70,18 @@ bool DeviceAttachment::choose(const bundle::Bundle &bundle, const bundle::Provid
 std::unique_ptr<DeviceAttachment> DeviceAttachment::create(std::shared_ptr<model::Device> device,
                                                            const bundle::Bundle *bundle,
                                                            std::string &error) {
+    return enumerate(std::move(device), bundle, false, error);
+}
+
+std::vector<bundle::Provider> DeviceAttachment::describe(std::shared_ptr<model::Device> device,
+                                                         std::string &error) {
+    auto a = enumerate(std::move(device), nullptr, true, error);
+    return a ? a->m_descriptions : std::vector<bundle::Provider>{};
+}
+
+std::unique_ptr<DeviceAttachment> DeviceAttachment::enumerate(
+    std::shared_ptr<model::Device> device, const bundle::Bundle *bundle, bool every_provider,
+    std::string &error) {
     std::unique_ptr<DeviceAttachment> a(new DeviceAttachment);
     a->m_device = device;
     if (auto usb = device->usb_backend()) {
@@ -78,12 +90,13 @@ std::unique_ptr<DeviceAttachment> DeviceAttachment::create(std::shared_ptr<model
             error = device->model() + ": the USB device did not enumerate";
             return nullptr;
         }
-        if (bundle == nullptr) {
+        a->m_descriptions.push_back(usb_description(a->m_usb, nullptr));
+        if (bundle == nullptr && !every_provider) {
             a->m_provider = a->m_usb;
             a->m_verdict = kIOReturnSuccess;
             return a;
         }
-        if (a->choose(*bundle, usb_description(a->m_usb, nullptr), a->m_usb))
+        if (bundle != nullptr && a->choose(*bundle, a->m_descriptions.back(), a->m_usb))
             return a; // a device driver wins the device; no interfaces are matched
         // As AppleUSBHostCompositeDevice: select the first configuration, match each interface.
         const IOUSBConfigurationDescriptor *config = a->m_usb->CopyConfigurationDescriptor(uint8_t(0));
@@ -101,7 +114,9 @@ std::unique_ptr<DeviceAttachment> DeviceAttachment::create(std::shared_ptr<model
             IOUSBHostInterface *interface = a->m_usb->netdext_interface(i);
             interface->retain();
             a->m_interfaces.push_back(interface);
-            a->choose(*bundle, usb_description(a->m_usb, interface), interface);
+            a->m_descriptions.push_back(usb_description(a->m_usb, interface));
+            if (bundle != nullptr)
+                a->choose(*bundle, a->m_descriptions.back(), interface);
         }
         return a;
     }
@@ -111,11 +126,12 @@ std::unique_ptr<DeviceAttachment> DeviceAttachment::create(std::shared_ptr<model
             error = device->model() + ": the PCI function does not answer configuration reads";
             return nullptr;
         }
+        a->m_descriptions.push_back(pci_description(a->m_pci));
         if (bundle == nullptr) {
             a->m_provider = a->m_pci;
             a->m_verdict = kIOReturnSuccess;
         } else {
-            a->choose(*bundle, pci_description(a->m_pci), a->m_pci);
+            a->choose(*bundle, a->m_descriptions.back(), a->m_pci);
         }
         return a;
     }

@@ -1,7 +1,8 @@
 // Plugging a device model in, as the kernel does when hardware appears: the family's provider
 // objects over the model's backend, matching the dext's personalities against them, and the
 // transport entitlement. The bench and netdext-sim use it through DriverBench::attach_device;
-// netdext-host will do the same with a backend the daemon names (docs/devices.md).
+// netdext-host does the same for a device netdextd attaches (host/src/device_host.cpp), and its
+// --describe-device probe tells the daemon what describe() finds (docs/devices.md).
 #pragma once
 
 #include <netdext/bundle/bundle.h>
@@ -38,6 +39,14 @@ public:
                                                     const bundle::Bundle *bundle,
                                                     std::string &error);
 
+    /*
+     * Every provider the device offers, as matching sees them: the USB device and then — after
+     * the system selected its first configuration — its interfaces; or the PCI function. Empty,
+     * with `error`, when the device does not enumerate.
+     */
+    static std::vector<bundle::Provider> describe(std::shared_ptr<model::Device> device,
+                                                  std::string &error);
+
     const std::shared_ptr<model::Device> &device() const { return m_device; }
     /* The provider the driver starts on (+0), or nullptr when nothing matched. */
     IOService *provider() const { return m_provider; }
@@ -52,6 +61,9 @@ public:
 
 private:
     DeviceAttachment() = default;
+    static std::unique_ptr<DeviceAttachment> enumerate(std::shared_ptr<model::Device> device,
+                                                       const bundle::Bundle *bundle,
+                                                       bool every_provider, std::string &error);
     bool choose(const bundle::Bundle &bundle, const bundle::Provider &description, IOService *nub);
 
     std::shared_ptr<model::Device> m_device;
@@ -63,6 +75,7 @@ private:
     int64_t m_score = 0;
     kern_return_t m_verdict = kIOReturnUnsupported;
     std::vector<std::string> m_log;
+    std::vector<bundle::Provider> m_descriptions; // in the order they were enumerated
 };
 
 } // namespace netdext::testing

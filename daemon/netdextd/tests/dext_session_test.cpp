@@ -16,6 +16,7 @@
 #include <netdext/registry/wire.h>
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -845,6 +846,71 @@ TEST_F(Session, TheRegistryShowsWhatTheFamilyKnows) {
     EXPECT_EQ(assists->call, uint32_t(Call::GetHardwareAssists));
     EXPECT_EQ(session->describe_service().ethernet->hardware_assists, 0x5u);
     (void)r;
+}
+
+TEST_F(Session, ADriverThatStopsLeavesItsKeptInterfaceWithoutCarrier) {
+    start();
+    Pool pool;
+    up_and_running(pool);
+    host_sends(LinkStatus{0x3, 0});
+    ASSERT_EQ(network->device->carrier(), true);
+    session->terminate(); // a restart, a replacement, a device's surprise removal
+    host_sends(UnregisterInterface{}); // the driver's Stop
+    EXPECT_EQ(network->device->carrier(), false);
+    EXPECT_TRUE(slot->has_interface()); // kept for the next driver
+}
+
+// ---- simulated devices (device_protocol.h) --------------------------------------------------
+
+TEST_F(Session, DeviceRepliesGoToTheDeviceHandler) {
+    std::vector<std::pair<uint16_t, uint64_t>> seen;
+    options.on_device_message = [&](ipc::ReceivedMessage &message) {
+        seen.emplace_back(message.type(), message.header().sequence);
+        return message.type() != DeviceDescription::kType; // the probe's, not a driver host's
+    };
+    start();
+    DeviceAttached attached{};
+    host_sends(attached, ipc::kMessageFlagReply, 7);
+    host_sends(DeviceCounters{}, ipc::kMessageFlagReply, 8);
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[0], (std::pair<uint16_t, uint64_t>{DeviceAttached::kType, 7}));
+    EXPECT_EQ(seen[1].first, DeviceCounters::kType);
+    EXPECT_EQ(session->protocol_errors(), 0u);
+    host_sends(DeviceDescription{}); // refused by the handler: a protocol error
+    EXPECT_EQ(session->protocol_errors(), 1u);
+}
+
+TEST_F(Session, DeviceMessagesWithoutAHandlerAreProtocolErrors) {
+    start();
+    host_sends(DeviceKnobSet{}, ipc::kMessageFlagReply, 3);
+    EXPECT_EQ(session->protocol_errors(), 1u);
+}
+
+TEST_F(Session, DeviceMessagesReachTheHostWithTheCable) {
+    start();
+    int pair[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+    UniqueFd ours(pair[0]), cable(pair[1]);
+    AttachDevice attach{};
+    std::strcpy(attach.spec, "e1000,mac=02:00:00:00:00:07");
+    std::strcpy(attach.personality, "PCIEthernetSample");
+    const int fd = cable.get();
+    const uint64_t sequence = session->send_device(attach, std::span<const int>(&fd, 1));
+    EXPECT_NE(sequence, 0u);
+    auto received = host_receives();
+    ASSERT_TRUE(received);
+    ASSERT_EQ(received->type(), AttachDevice::kType);
+    EXPECT_EQ(received->header().sequence, sequence);
+    EXPECT_STREQ(received->as<AttachDevice>().value().spec, "e1000,mac=02:00:00:00:00:07");
+    ASSERT_EQ(received->fd_count(), 1u);
+    UniqueFd passed = received->take_fd(0);
+    ASSERT_EQ(send(passed.get(), "frame", 5, 0), 5); // the same socket pair
+    char buffer[8];
+    EXPECT_EQ(recv(ours.get(), buffer, sizeof buffer, 0), 5);
+    // A host that has gone gets nothing.
+    host->exit(0);
+    session->on_host_exit();
+    EXPECT_EQ(session->send_device(QueryDevice{}), 0u);
 }
 
 } // namespace

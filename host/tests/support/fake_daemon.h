@@ -67,8 +67,8 @@ public:
     bool send_terminate();
     // Sends bytes as they are (for malformed-message tests).
     bool send_raw(std::span<const std::byte> bytes);
-    template <class M> bool send_message(const M &message) {
-        return m_channel && m_channel->send(message).is_error() == false;
+    template <class M> bool send_message(const M &message, std::span<const int> fds = {}) {
+        return m_channel && m_channel->send(message, fds).is_error() == false;
     }
     // Closes the daemon's end of the channel.
     void close_channel();
@@ -108,6 +108,8 @@ public:
     uint64_t tx_completed = 0;
     bool peer_closed = false;
     std::optional<int> exit_status; // wait status once reaped
+    // Simulated devices' messages (types 80–99: DeviceAttached, DeviceDescription, …), in order.
+    std::vector<shm::ipc::ReceivedMessage> device_messages;
 
     // True when some log line contains `text`.
     [[nodiscard]] bool logged(const std::string &text) const;

@@ -1,6 +1,6 @@
 // Matching a dext's IOKitPersonalities against a provider, with IOKit's keys and probe scores,
 // and the transport entitlements a USB or PCI driver needs. For every process that decides which
-// driver a device gets: the driver test bench, netdext-sim and (later) netdextd. It needs no
+// driver a device gets: the driver test bench, netdext-sim and netdextd. It needs no
 // DriverKit runtime: a provider is described by plain identity structures.
 //
 // Rules (docs/devices.md has the tables):

@@ -40,8 +40,15 @@
 //   log         [identifier], [lines], [follow]  → log events {line: LogLine}…, result at the end
 //                                                  (follow: no end until the client closes)
 //   watch                                        → changed {extension, state} events, no end
-// Reading (version, list, properties, status, log, watch) is open to everyone; everything else
-// needs root or membership of netdextd's admin group (default "netdext"), and approve needs root.
+//   device_attach  spec ("MODEL[,knob=value…]"), [wire: "tap" | "tap:NAME" | "none"]
+//                                                → completed {device: Device} | failed
+//   device_detach  id                            → completed {device} (a surprise removal)
+//   device_set     id, knob ("name=value")       → result {id, knob, value} | failed
+//   device_list                                  → result {devices: [Device]}
+//   (device failures are in domain "netdext.devices" with the kIOReturn code and name)
+// Reading (version, list, properties, status, log, watch, device_list) is open to everyone;
+// everything else needs root or membership of netdextd's admin group (default "netdext"), and
+// approve needs root.
 // A refusal fails with AuthorizationRequired (13) and says which.
 //
 // Extension: {identifier, teamID, version: {CFBundleVersion, CFBundleShortVersionString}, name,
@@ -49,6 +56,9 @@
 //   awaiting_user_approval, uninstalling (OSSystemExtensionProperties' 12.0 flags), category,
 //   uniqueID, url (the staged bundle), origin_path, app_path, boot_args, ephemeral,
 //   netdext: {interface, pid, crashes, driver}}
+// Device: {id, spec, model, bus ("usb"/"pci"), provider, driver (bundle ID), personality, state
+//   ("attaching", "attached", "removing", "driver not running (…)"), interface (en<N>), knobs,
+//   [note], wire: {kind, name, ifindex, connected, counters}, [counters (the model's), removed]}
 #pragma once
 
 #include <nlohmann/json.hpp>

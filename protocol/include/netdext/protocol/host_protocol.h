@@ -13,6 +13,7 @@
 //   ReleasePool, UnregisterInterface, LinkStatus, MediaTypes, LinkQuality, DataBandwidths,
 //   QueueEnable, Misuse, Log, StartResult  (no reply)
 //   DriverCallReply ◄── reply ──────────── DriverCall, SetMulticastList
+//   (simulated devices, types 80–99: device_protocol.h)
 //
 // Doorbells: the "daemon doorbell" is the eventfd the daemon sleeps on (the host rings it when it
 // produces TX/RX completions or frees packets and the daemon asked to be woken); the "host
@@ -21,6 +22,7 @@
 #pragma once
 
 #include <netdext/protocol/registry_messages.h>
+#include <netdext/protocol/device_protocol.h>
 #include <netdext/shm/ipc/message.h>
 
 #include <cstdint>
@@ -235,7 +237,11 @@ inline constexpr auto kProtocolTable =
                             LinkStatus, MediaTypes, LinkQuality, DataBandwidths, QueueEnable,
                             Misuse, Log, DriverCallReply, DriverCall, SetMulticastList,
                             Terminate,
-                            RegistrySnapshot, RegistryRequest>(kProtocolVersion); // 40–49: registry_messages.h
+                            RegistrySnapshot, RegistryRequest, // 40–49: registry_messages.h
+                            // devices (device_protocol.h, 80–99)
+                            AttachDevice, DeviceAttached, DetachDevice, SetDeviceKnob,
+                            DeviceKnobSet, QueryDevice, DeviceCounters, DeviceDescription>(
+        kProtocolVersion);
 inline constexpr shm::ipc::Protocol kProtocol = kProtocolTable.view();
 
 // The control socket's fd number in netdext-host (netdextd passes it there across exec).

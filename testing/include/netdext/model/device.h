@@ -15,7 +15,7 @@
  * PciFunctionModel (<netdext/model/pci.h>); docs/devices.md walks through one.
  *
  * Knobs are name=value settings, the same from C++ (set), from netdext-sim
- * (--device MODEL,name=value…) and, later, from netdextctl. Some only make sense when the device
+ * (--device MODEL,name=value…) and from netdextctl (device attach / device set). Some only make sense when the device
  * is created (its identity); the rest change behaviour at once ("fail the next N transfers").
  *
  * Threading: every method may be called from any thread. A model keeps its state under one lock

@@ -1,6 +1,7 @@
 /*
- * netdext/model/fd_wire.h — a device's cable on a file descriptor: how netdextd will connect a
- * simulated NIC to a TAP (docs/devices.md, "devices under netdextd").
+ * netdext/model/fd_wire.h — a device's cable on a file descriptor: how netdext-host connects a
+ * simulated NIC to the socket netdextd pumps to its TAP (docs/devices.md, "Devices under
+ * netdextd").
  *
  * The descriptor carries one Ethernet frame per read and per write: a TAP opened with
  * IFF_TAP | IFF_NO_PI, or one end of a SOCK_SEQPACKET / SOCK_DGRAM socketpair (the other end in

@@ -4,8 +4,9 @@
  * A device model owns one FramePort: what the device transmits goes to the port's peer, and
  * what the peer sends arrives at the device's receiver. The system decides what the peer is:
  * the driver test bench records frames and lets the test send some (DriverBench::send_from_wire
- * / take_from_wire), netdext-sim reads and writes pcap files, and netdextd will connect the port
- * to a TAP (docs/devices.md), so that a sample's traffic reaches a network namespace. With no peer
+ * / take_from_wire), netdext-sim reads and writes pcap files, and under netdextd the port is
+ * connected to a TAP (FdWire on a socket the daemon pumps; docs/devices.md), so that a sample's
+ * traffic reaches a network namespace. With no peer
  * the cable is unplugged: the device's frames are dropped and counted.
  *
  * Threading: any thread. The receiver and the peer are called without the port's lock; each

@@ -1,8 +1,8 @@
 /*
  * netdext/model/registry.h — the device models netdext ships, by name.
  *
- * What netdext-sim's --device MODEL[,knob=value…] uses, and what netdextctl's
- * `device attach MODEL[,knob=value…]` will use (docs/devices.md):
+ * What netdext-sim's --device MODEL[,knob=value…] uses, and netdext-host for netdextctl's
+ * `device attach MODEL[,knob=value…]` (docs/devices.md):
  *
  *     std::string error;
  *     auto device = netdext::model::create_device("cdc-ecm,mac=02:00:00:00:00:09,stall=0x82", error);
