@@ -332,9 +332,11 @@ void Daemon::reload() {
     m_options.admin_group = n.admin_group;
     m_options.dext_logs = n.dext_logs;
     m_options.drop_limit = n.drop_limit;
+    m_options.applications_dir = n.applications_dir;
     m_control->policy().set_admin_group(n.admin_group);
-    say(Level::notice, "", "", "reloaded: admin group %s, drop limit %llu, dext logs %s",
-        n.admin_group.c_str(), (unsigned long long)n.drop_limit, n.dext_logs ? "on" : "off");
+    say(Level::notice, "", "", "reloaded: admin group %s, drop limit %llu, dext logs %s, "
+        "applications directory %s", n.admin_group.c_str(), (unsigned long long)n.drop_limit,
+        n.dext_logs ? "on" : "off", n.applications_dir.c_str());
     notify_systemd("READY=1");
 }
 
