@@ -26,7 +26,9 @@ std::optional<std::string> resolved(const std::string &path) {
     return std::string(out);
 }
 
-RequestError fail(ErrorCode code, std::string reason) { return RequestError{code, std::move(reason)}; }
+RequestError fail(ErrorCode code, std::string reason) {
+    return RequestError{code, std::move(reason)};
+}
 
 std::optional<RequestError> check_entitlement(const std::string &app) {
     std::string why;
@@ -89,7 +91,8 @@ std::optional<std::string> app_of_executable(const std::string &executable) {
 
 std::optional<std::string> app_of_process(pid_t pid) {
     const std::string proc = "/proc/" + std::to_string(pid);
-    struct stat own {}, theirs {};
+    struct stat own {
+    }, theirs{};
     if (stat("/", &own) != 0 || stat((proc + "/root").c_str(), &theirs) != 0 ||
         own.st_dev != theirs.st_dev || own.st_ino != theirs.st_ino)
         return std::nullopt;

@@ -2,7 +2,8 @@
 // OSSystemExtensionRequest for an extension inside its own bundle, and sysextd refuses it unless
 //
 //   the app carries com.apple.developer.system-extension.install       → MissingEntitlement (2)
-//   the app lives in the system's Applications directory               → UnsupportedParentBundleLocation (3)
+//   the app lives in the system's Applications directory               →
+//   UnsupportedParentBundleLocation (3)
 //     (developer mode skips this check, as `systemextensionsctl developer on` does)
 //   the extension is the app's Contents/Library/SystemExtensions/<ID>.dext → ExtensionNotFound (4)
 //

@@ -111,7 +111,9 @@ void DispatchQueue::after(std::chrono::milliseconds delay, std::function<void()>
     m_state->changed.notify_all();
 }
 
-bool DispatchQueue::on_queue() const { return m_thread.get_id() == std::this_thread::get_id(); }
+bool DispatchQueue::on_queue() const {
+    return m_thread.get_id() == std::this_thread::get_id();
+}
 
 Queue::Queue(std::shared_ptr<DispatchQueue> queue)
     : m_executor([queue = std::move(queue)](std::function<void()> work) {
@@ -120,6 +122,8 @@ Queue::Queue(std::shared_ptr<DispatchQueue> queue)
 
 Queue::Queue(Executor executor) : m_executor(std::move(executor)) {}
 
-void Queue::dispatch(std::function<void()> work) const { m_executor(std::move(work)); }
+void Queue::dispatch(std::function<void()> work) const {
+    m_executor(std::move(work));
+}
 
 } // namespace netdext::sysext

@@ -18,9 +18,8 @@ InterfaceStatus interface_from(const nlohmann::json &i) {
 
 } // namespace
 
-std::optional<std::vector<DriverStatus>> driver_status(const std::string &identifier,
-                                                       std::string &error,
-                                                       const std::string &socket_path) {
+std::optional<std::vector<DriverStatus>>
+driver_status(const std::string &identifier, std::string &error, const std::string &socket_path) {
     auto client = control::Client::connect(
         socket_path.empty() ? control::default_socket_path() : socket_path, error);
     if (!client)
@@ -48,8 +47,8 @@ std::optional<std::vector<DriverStatus>> driver_status(const std::string &identi
             status.interfaces.push_back(interface_from(*one));
         if (auto many = d.find("interfaces"); many != d.end() && many->is_array())
             for (const nlohmann::json &i : *many)
-                if (i.is_object() && (status.interfaces.empty() ||
-                                      status.interfaces[0].name != i.value("name", "")))
+                if (i.is_object() &&
+                    (status.interfaces.empty() || status.interfaces[0].name != i.value("name", "")))
                     status.interfaces.push_back(interface_from(i));
         drivers.push_back(std::move(status));
     }

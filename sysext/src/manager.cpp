@@ -81,7 +81,8 @@ struct OSSystemExtensionManager::Impl : std::enable_shared_from_this<Impl> {
             }
             for (Command &command : commands)
                 std::visit([this](auto &c) { handle(c); }, command);
-            struct pollfd fds[2] = {{wake.get(), POLLIN, 0}, {client ? client->fd() : -1, POLLIN, 0}};
+            struct pollfd fds[2] = {{wake.get(), POLLIN, 0},
+                                    {client ? client->fd() : -1, POLLIN, 0}};
             if (poll(fds, 2, -1) < 0 && errno != EINTR)
                 return;
             if (fds[0].revents & POLLIN) {
@@ -125,13 +126,12 @@ struct OSSystemExtensionManager::Impl : std::enable_shared_from_this<Impl> {
             std::string bundle = options.main_bundle.empty() ? netdext::sysext::main_bundle_path()
                                                              : options.main_bundle;
             if (bundle.empty())
-                return fail(request,
-                            NSError(OSSystemExtensionErrorDomain,
-                                    OSSystemExtensionErrorExtensionNotFound,
-                                    "this program is not inside an app bundle "
-                                    "(NAME.app/Contents/MacOS/), so it has no "
-                                    "Contents/Library/SystemExtensions to activate from",
-                                    "ExtensionNotFound"));
+                return fail(request, NSError(OSSystemExtensionErrorDomain,
+                                             OSSystemExtensionErrorExtensionNotFound,
+                                             "this program is not inside an app bundle "
+                                             "(NAME.app/Contents/MacOS/), so it has no "
+                                             "Contents/Library/SystemExtensions to activate from",
+                                             "ExtensionNotFound"));
             message = {{"request", "activate"},
                        {"path", bundle},
                        {"identifier", request->identifier()},
@@ -200,7 +200,8 @@ struct OSSystemExtensionManager::Impl : std::enable_shared_from_this<Impl> {
             // netdextd refused the answer: the activation cannot go on.
             if (event == "failed")
                 if (auto it = in_flight.find(activation); it != in_flight.end()) {
-                    fail(it->second, netdext::sysext::error_from_json(message.value("error", json())));
+                    fail(it->second,
+                         netdext::sysext::error_from_json(message.value("error", json())));
                     in_flight.erase(it);
                 }
             return;
@@ -214,8 +215,10 @@ struct OSSystemExtensionManager::Impl : std::enable_shared_from_this<Impl> {
         if (event == "needs_user_approval") {
             deliver(request, [request](Delegate &d) { d.requestNeedsUserApproval(*request); });
         } else if (event == "replacement") {
-            auto existing = netdext::sysext::PropertiesAccess::from_json(message.value("existing", json()));
-            auto offered = netdext::sysext::PropertiesAccess::from_json(message.value("extension", json()));
+            auto existing =
+                netdext::sysext::PropertiesAccess::from_json(message.value("existing", json()));
+            auto offered =
+                netdext::sysext::PropertiesAccess::from_json(message.value("extension", json()));
             // The answer goes back through the inbox; a request whose delegate is gone cancels.
             std::weak_ptr<Impl> manager = weak_from_this();
             request->queue().dispatch([manager, request, id, existing, offered] {
@@ -229,11 +232,14 @@ struct OSSystemExtensionManager::Impl : std::enable_shared_from_this<Impl> {
             long value = message.value("result", 0L);
             auto result = value == 1 ? OSSystemExtensionRequest::Result::willCompleteAfterReboot
                                      : OSSystemExtensionRequest::Result::completed;
-            deliver(request, [request, result](Delegate &d) { d.didFinishWithResult(*request, result); });
+            deliver(request,
+                    [request, result](Delegate &d) { d.didFinishWithResult(*request, result); });
         } else if (event == "failed") {
             NSError error = netdext::sysext::error_from_json(message.value("error", json()));
-            deliver(request, [request, error](Delegate &d) { d.didFailWithError(*request, error); });
-        } else if (event == "result" && request->kind() == OSSystemExtensionRequest::Kind::properties) {
+            deliver(request,
+                    [request, error](Delegate &d) { d.didFailWithError(*request, error); });
+        } else if (event == "result" &&
+                   request->kind() == OSSystemExtensionRequest::Kind::properties) {
             std::vector<OSSystemExtensionProperties> found;
             if (auto list = message.find("properties"); list != message.end() && list->is_array())
                 for (const json &e : *list)
@@ -243,7 +249,8 @@ struct OSSystemExtensionManager::Impl : std::enable_shared_from_this<Impl> {
             NSError error(OSSystemExtensionErrorDomain, OSSystemExtensionErrorUnknown,
                           "netdextd ended the request with an unexpected \"" + event + "\"",
                           "Unknown");
-            deliver(request, [request, error](Delegate &d) { d.didFailWithError(*request, error); });
+            deliver(request,
+                    [request, error](Delegate &d) { d.didFailWithError(*request, error); });
         }
     }
 
@@ -262,7 +269,9 @@ struct OSSystemExtensionManager::Impl : std::enable_shared_from_this<Impl> {
 OSSystemExtensionManager::OSSystemExtensionManager(netdext::sysext::ManagerOptions options)
     : m_impl(std::make_shared<Impl>(std::move(options))) {}
 
-OSSystemExtensionManager::~OSSystemExtensionManager() { m_impl->stop(); }
+OSSystemExtensionManager::~OSSystemExtensionManager() {
+    m_impl->stop();
+}
 
 OSSystemExtensionManager &OSSystemExtensionManager::sharedManager() {
     // Never destroyed: apps may submit requests until the very end of the process.

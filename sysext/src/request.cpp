@@ -74,25 +74,40 @@ std::string main_bundle_path() {
 
 const char *OSSystemExtensionErrorCodeName(long code) {
     switch (code) {
-    case OSSystemExtensionErrorUnknown: return "Unknown";
-    case OSSystemExtensionErrorMissingEntitlement: return "MissingEntitlement";
-    case OSSystemExtensionErrorUnsupportedParentBundleLocation: return "UnsupportedParentBundleLocation";
-    case OSSystemExtensionErrorExtensionNotFound: return "ExtensionNotFound";
-    case OSSystemExtensionErrorExtensionMissingIdentifier: return "ExtensionMissingIdentifier";
-    case OSSystemExtensionErrorDuplicateExtensionIdentifer: return "DuplicateExtensionIdentifer";
-    case OSSystemExtensionErrorUnknownExtensionCategory: return "UnknownExtensionCategory";
-    case OSSystemExtensionErrorCodeSignatureInvalid: return "CodeSignatureInvalid";
-    case OSSystemExtensionErrorValidationFailed: return "ValidationFailed";
-    case OSSystemExtensionErrorForbiddenBySystemPolicy: return "ForbiddenBySystemPolicy";
-    case OSSystemExtensionErrorRequestCanceled: return "RequestCanceled";
-    case OSSystemExtensionErrorRequestSuperseded: return "RequestSuperseded";
-    case OSSystemExtensionErrorAuthorizationRequired: return "AuthorizationRequired";
-    default: return "";
+    case OSSystemExtensionErrorUnknown:
+        return "Unknown";
+    case OSSystemExtensionErrorMissingEntitlement:
+        return "MissingEntitlement";
+    case OSSystemExtensionErrorUnsupportedParentBundleLocation:
+        return "UnsupportedParentBundleLocation";
+    case OSSystemExtensionErrorExtensionNotFound:
+        return "ExtensionNotFound";
+    case OSSystemExtensionErrorExtensionMissingIdentifier:
+        return "ExtensionMissingIdentifier";
+    case OSSystemExtensionErrorDuplicateExtensionIdentifer:
+        return "DuplicateExtensionIdentifer";
+    case OSSystemExtensionErrorUnknownExtensionCategory:
+        return "UnknownExtensionCategory";
+    case OSSystemExtensionErrorCodeSignatureInvalid:
+        return "CodeSignatureInvalid";
+    case OSSystemExtensionErrorValidationFailed:
+        return "ValidationFailed";
+    case OSSystemExtensionErrorForbiddenBySystemPolicy:
+        return "ForbiddenBySystemPolicy";
+    case OSSystemExtensionErrorRequestCanceled:
+        return "RequestCanceled";
+    case OSSystemExtensionErrorRequestSuperseded:
+        return "RequestSuperseded";
+    case OSSystemExtensionErrorAuthorizationRequired:
+        return "AuthorizationRequired";
+    default:
+        return "";
     }
 }
 
-std::shared_ptr<OSSystemExtensionRequest> OSSystemExtensionRequest::activationRequestForExtension(
-    const std::string &identifier, netdext::sysext::Queue queue) {
+std::shared_ptr<OSSystemExtensionRequest>
+OSSystemExtensionRequest::activationRequestForExtension(const std::string &identifier,
+                                                        netdext::sysext::Queue queue) {
     return std::shared_ptr<OSSystemExtensionRequest>(
         new OSSystemExtensionRequest(Kind::activation, identifier, std::move(queue)));
 }
@@ -104,13 +119,15 @@ OSSystemExtensionRequest::deactivationRequestForExtension(const std::string &ide
         new OSSystemExtensionRequest(Kind::deactivation, identifier, std::move(queue)));
 }
 
-std::shared_ptr<OSSystemExtensionRequest> OSSystemExtensionRequest::propertiesRequestForExtension(
-    const std::string &identifier, netdext::sysext::Queue queue) {
+std::shared_ptr<OSSystemExtensionRequest>
+OSSystemExtensionRequest::propertiesRequestForExtension(const std::string &identifier,
+                                                        netdext::sysext::Queue queue) {
     return std::shared_ptr<OSSystemExtensionRequest>(
         new OSSystemExtensionRequest(Kind::properties, identifier, std::move(queue)));
 }
 
-void OSSystemExtensionRequest::setDelegate(std::weak_ptr<OSSystemExtensionRequestDelegate> delegate) {
+void OSSystemExtensionRequest::setDelegate(
+    std::weak_ptr<OSSystemExtensionRequestDelegate> delegate) {
     std::lock_guard lock(m_mutex);
     m_delegate = std::move(delegate);
 }

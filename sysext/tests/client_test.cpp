@@ -41,27 +41,31 @@ const std::string kId = "com.example.MyDriver";
 const std::string kApp = "/opt/Applications/MyInstaller.app";
 
 json extension(const std::string &version, const std::string &state) {
-    return {{"identifier", kId},
-            {"teamID", "-"},
-            {"version", {{"CFBundleVersion", version}, {"CFBundleShortVersionString", "1." + version}}},
-            {"state", state},
-            {"state_text", state == "activated_enabled" ? "activated enabled" : "activated waiting for user"},
-            {"enabled", state == "activated_enabled"},
-            {"active", true},
-            {"awaiting_user_approval", state != "activated_enabled"},
-            {"uninstalling", false},
-            {"url", "/var/lib/netdext/extensions/U/" + kId + ".dext"},
-            {"netdext", {{"interface", "en3"}, {"pid", 0}}}};
+    return {
+        {"identifier", kId},
+        {"teamID", "-"},
+        {"version", {{"CFBundleVersion", version}, {"CFBundleShortVersionString", "1." + version}}},
+        {"state", state},
+        {"state_text",
+         state == "activated_enabled" ? "activated enabled" : "activated waiting for user"},
+        {"enabled", state == "activated_enabled"},
+        {"active", true},
+        {"awaiting_user_approval", state != "activated_enabled"},
+        {"uninstalling", false},
+        {"url", "/var/lib/netdext/extensions/U/" + kId + ".dext"},
+        {"netdext", {{"interface", "en3"}, {"pid", 0}}}};
 }
 
 // Records every delegate call as a line, checking that it runs on the request's queue.
 class Recorder : public OSSystemExtensionRequestDelegate {
 public:
-    explicit Recorder(std::shared_ptr<netdext::sysext::DispatchQueue> queue) : m_queue(std::move(queue)) {}
+    explicit Recorder(std::shared_ptr<netdext::sysext::DispatchQueue> queue)
+        : m_queue(std::move(queue)) {}
     Action answer = Action::replace;
     std::vector<OSSystemExtensionProperties> found, replacing;
 
-    Action actionForReplacingExtension(OSSystemExtensionRequest &, const OSSystemExtensionProperties &existing,
+    Action actionForReplacingExtension(OSSystemExtensionRequest &,
+                                       const OSSystemExtensionProperties &existing,
                                        const OSSystemExtensionProperties &ext) override {
         record("replace? " + existing.bundleVersion() + " -> " + ext.bundleVersion());
         std::lock_guard lock(m_mutex);
@@ -71,14 +75,16 @@ public:
     void requestNeedsUserApproval(OSSystemExtensionRequest &r) override {
         record("needs approval " + r.identifier());
     }
-    void didFinishWithResult(OSSystemExtensionRequest &, OSSystemExtensionRequest::Result result) override {
+    void didFinishWithResult(OSSystemExtensionRequest &,
+                             OSSystemExtensionRequest::Result result) override {
         record("finished " + std::to_string(long(result)));
     }
     void didFailWithError(OSSystemExtensionRequest &, const NSError &error) override {
-        record("failed " + error.domain() + " " + std::to_string(error.code()) + " " + error.codeName() +
-               ": " + error.localizedDescription());
+        record("failed " + error.domain() + " " + std::to_string(error.code()) + " " +
+               error.codeName() + ": " + error.localizedDescription());
     }
-    void foundProperties(OSSystemExtensionRequest &, const std::vector<OSSystemExtensionProperties> &p) override {
+    void foundProperties(OSSystemExtensionRequest &,
+                         const std::vector<OSSystemExtensionProperties> &p) override {
         {
             std::lock_guard lock(m_mutex);
             found = p;
@@ -118,7 +124,8 @@ struct Client : public ::testing::Test {
 
     std::shared_ptr<OSSystemExtensionRequest> submit(OSSystemExtensionRequest::Kind kind) {
         using K = OSSystemExtensionRequest::Kind;
-        auto request = kind == K::activation ? OSSystemExtensionRequest::activationRequestForExtension(kId, queue)
+        auto request = kind == K::activation
+                           ? OSSystemExtensionRequest::activationRequestForExtension(kId, queue)
                        : kind == K::deactivation
                            ? OSSystemExtensionRequest::deactivationRequestForExtension(kId, queue)
                            : OSSystemExtensionRequest::propertiesRequestForExtension(kId, queue);
@@ -133,7 +140,8 @@ struct Client : public ::testing::Test {
 TEST_F(Client, AnActivationWaitsForApprovalThenCompletes) {
     std::optional<FakeDaemon::Reply> pending;
     daemon.on("activate", [&](const json &, const FakeDaemon::Reply &reply) {
-        reply.event("needs_user_approval", {{"extension", extension("1", "activated_waiting_for_user")}});
+        reply.event("needs_user_approval",
+                    {{"extension", extension("1", "activated_waiting_for_user")}});
         pending = reply;
     });
     submit(OSSystemExtensionRequest::Kind::activation);
@@ -200,10 +208,11 @@ TEST_F(Client, TheDelegateDecidesAReplacement) {
         ASSERT_TRUE(delegate->wait_lines(2));
         auto lines = delegate->lines();
         EXPECT_EQ(lines[0], "replace? 1 -> 2");
-        EXPECT_EQ(lines[1], answer == Action::cancel
-                                ? "failed OSSystemExtensionErrorDomain 11 RequestCanceled: the installed "
-                                  "version was kept"
-                                : "finished 0");
+        EXPECT_EQ(lines[1],
+                  answer == Action::cancel
+                      ? "failed OSSystemExtensionErrorDomain 11 RequestCanceled: the installed "
+                        "version was kept"
+                      : "finished 0");
         ASSERT_EQ(delegate->replacing.size(), 2u);
         EXPECT_EQ(delegate->replacing[0].bundleShortVersion(), "1.1");
         EXPECT_TRUE(delegate->replacing[0].isEnabled());
@@ -228,16 +237,19 @@ TEST_F(Client, TheDelegateIsHeldWeakly) {
     EXPECT_TRUE(watch.expired());
     EXPECT_EQ(request->delegate(), nullptr);
     // …and a replacement nobody can decide is cancelled.
-    ASSERT_TRUE(netdext::testing::wait_until([&] { return !daemon.requests("replacement_action").empty(); }));
+    ASSERT_TRUE(netdext::testing::wait_until(
+        [&] { return !daemon.requests("replacement_action").empty(); }));
     EXPECT_EQ(daemon.requests("replacement_action")[0]["action"], "cancel");
 }
 
 TEST_F(Client, APropertiesRequestFindsEveryVersion) {
     daemon.on("properties", [](const json &request, const FakeDaemon::Reply &reply) {
         EXPECT_EQ(request["identifier"], kId);
-        reply.event("result", {{"properties", {extension("1", "activated_enabled"),
-                                               extension("2", "activated_waiting_for_user")}}},
-                    true);
+        reply.event(
+            "result",
+            {{"properties",
+              {extension("1", "activated_enabled"), extension("2", "activated_waiting_for_user")}}},
+            true);
     });
     submit(OSSystemExtensionRequest::Kind::properties);
     ASSERT_TRUE(delegate->wait_lines(1));
@@ -282,8 +294,9 @@ TEST_F(Client, RequestsShareOneConnectionAndEachGetsItsOwnAnswers) {
     ASSERT_TRUE(delegate->wait_lines(3));
     auto lines = delegate->lines();
     EXPECT_EQ(std::count(lines.begin(), lines.end(), "found 0"), 2);
-    EXPECT_EQ(std::count(lines.begin(), lines.end(),
-                         "failed OSSystemExtensionErrorDomain 4 ExtensionNotFound: nothing to deactivate"),
+    EXPECT_EQ(std::count(
+                  lines.begin(), lines.end(),
+                  "failed OSSystemExtensionErrorDomain 4 ExtensionNotFound: nothing to deactivate"),
               1);
     EXPECT_EQ(daemon.connections_accepted(), 1u);
 }
@@ -297,9 +310,13 @@ TEST_F(Client, ALostConnectionFailsWhatIsInFlightAndTheNextRequestReconnects) {
     daemon.drop_connections();
     ASSERT_TRUE(delegate->wait_lines(2));
     const std::string lost = delegate->lines()[1];
-    EXPECT_EQ(lost.rfind("failed NSCocoaErrorDomain 4099 : The connection to netdextd was invalidated", 0), 0u)
+    EXPECT_EQ(lost.rfind(
+                  "failed NSCocoaErrorDomain 4099 : The connection to netdextd was invalidated", 0),
+              0u)
         << lost;
-    daemon.on("activate", [](const json &, const FakeDaemon::Reply &reply) { reply.completed({{"result", 0}}); });
+    daemon.on("activate", [](const json &, const FakeDaemon::Reply &reply) {
+        reply.completed({{"result", 0}});
+    });
     submit(OSSystemExtensionRequest::Kind::activation);
     ASSERT_TRUE(delegate->wait_lines(3));
     EXPECT_EQ(delegate->lines()[2], "finished 0");
@@ -345,7 +362,8 @@ TEST_F(Client, AnExecutorOfTheAppsOwnRunsTheDelegate) {
 }
 
 TEST_F(Client, DestroyingTheManagerFailsWhatIsInFlight) {
-    auto own = std::make_unique<OSSystemExtensionManager>(netdext::sysext::ManagerOptions{daemon.socket_path(), kApp});
+    auto own = std::make_unique<OSSystemExtensionManager>(
+        netdext::sysext::ManagerOptions{daemon.socket_path(), kApp});
     daemon.on("activate", [](const json &, const FakeDaemon::Reply &) {}); // never answers
     auto request = OSSystemExtensionRequest::activationRequestForExtension(kId, queue);
     request->setDelegate(delegate);
@@ -359,12 +377,15 @@ TEST_F(Client, DestroyingTheManagerFailsWhatIsInFlight) {
 TEST_F(Client, DriverStatusListsTheInterfaces) {
     daemon.on("status", [](const json &request, const FakeDaemon::Reply &reply) {
         EXPECT_EQ(request["identifier"], kId);
-        reply.event("result",
-                    {{"daemon_pid", 1},
-                     {"dexts", {{{"bundle_id", kId}, {"state", "running"},
-                                 {"interface", {{"name", "en0"}, {"carrier", true}, {"mtu", 1500}, {"ifindex", 7}}}},
-                                {{"bundle_id", "com.example.Other"}, {"state", "running"}}}}},
-                    true);
+        reply.event(
+            "result",
+            {{"daemon_pid", 1},
+             {"dexts",
+              {{{"bundle_id", kId},
+                {"state", "running"},
+                {"interface", {{"name", "en0"}, {"carrier", true}, {"mtu", 1500}, {"ifindex", 7}}}},
+               {{"bundle_id", "com.example.Other"}, {"state", "running"}}}}},
+            true);
     });
     std::string error;
     auto drivers = netdext::sysext::driver_status(kId, error, daemon.socket_path());

@@ -52,8 +52,8 @@ struct AppRequests : public ::testing::Test {
         o.app = AppRequest{app.string(), applications};
         return o;
     }
-    static std::optional<RequestError> error_of(
-        const std::variant<Candidate, RequestError> &result) {
+    static std::optional<RequestError>
+    error_of(const std::variant<Candidate, RequestError> &result) {
         if (auto *e = std::get_if<RequestError>(&result))
             return *e;
         return std::nullopt;
@@ -63,7 +63,8 @@ struct AppRequests : public ::testing::Test {
 } // namespace
 
 TEST(AppOfExecutable, OnlyAnExecutableInContentsMacOS) {
-    EXPECT_EQ(app_of_executable("/opt/Applications/X.app/Contents/MacOS/X"), "/opt/Applications/X.app");
+    EXPECT_EQ(app_of_executable("/opt/Applications/X.app/Contents/MacOS/X"),
+              "/opt/Applications/X.app");
     EXPECT_EQ(app_of_executable("/X.app/Contents/MacOS/tool"), "/X.app");
     EXPECT_EQ(app_of_executable("/opt/X.app/Contents/MacOS/sub/X"), std::nullopt);
     EXPECT_EQ(app_of_executable("/opt/X.app/Contents/MacOS/"), std::nullopt);

@@ -90,9 +90,10 @@ struct PropertiesAccess;
 class OSSystemExtensionProperties {
 public:
     OSSystemExtensionProperties() = default;
-    [[nodiscard]] const std::string &bundleIdentifier() const { return m_identifier; }   // CFBundleIdentifier
-    [[nodiscard]] const std::string &bundleVersion() const { return m_version; }         // CFBundleVersion
-    [[nodiscard]] const std::string &bundleShortVersion() const { return m_short_version; } // CFBundleShortVersionString
+    // CFBundleIdentifier, CFBundleVersion, CFBundleShortVersionString.
+    [[nodiscard]] const std::string &bundleIdentifier() const { return m_identifier; }
+    [[nodiscard]] const std::string &bundleVersion() const { return m_version; }
+    [[nodiscard]] const std::string &bundleShortVersion() const { return m_short_version; }
     // file:// URL of the installed (staged) copy; for an extension not installed yet, of the
     // bundle in the app.
     [[nodiscard]] const std::string &URL() const { return m_url; }
@@ -126,12 +127,12 @@ public:
     // netdext: which of the three a request is.
     enum class Kind { activation, deactivation, properties };
 
-    static std::shared_ptr<OSSystemExtensionRequest> activationRequestForExtension(
-        const std::string &identifier, netdext::sysext::Queue queue);
-    static std::shared_ptr<OSSystemExtensionRequest> deactivationRequestForExtension(
-        const std::string &identifier, netdext::sysext::Queue queue);
-    static std::shared_ptr<OSSystemExtensionRequest> propertiesRequestForExtension(
-        const std::string &identifier, netdext::sysext::Queue queue);
+    static std::shared_ptr<OSSystemExtensionRequest>
+    activationRequestForExtension(const std::string &identifier, netdext::sysext::Queue queue);
+    static std::shared_ptr<OSSystemExtensionRequest>
+    deactivationRequestForExtension(const std::string &identifier, netdext::sysext::Queue queue);
+    static std::shared_ptr<OSSystemExtensionRequest>
+    propertiesRequestForExtension(const std::string &identifier, netdext::sysext::Queue queue);
 
     [[nodiscard]] const std::string &identifier() const { return m_identifier; }
     // The delegate is held weakly, as Apple's `delegate` property is: keep it alive yourself.
@@ -171,9 +172,10 @@ public:
     // An activation meets an installed version of the same extension (another CFBundleVersion or
     // CFBundleShortVersionString): replace it, or cancel (the request then fails with
     // RequestCanceled). A request whose delegate is gone cancels.
-    virtual OSSystemExtensionRequest::ReplacementAction actionForReplacingExtension(
-        OSSystemExtensionRequest &request, const OSSystemExtensionProperties &existing,
-        const OSSystemExtensionProperties &extension) = 0;
+    virtual OSSystemExtensionRequest::ReplacementAction
+    actionForReplacingExtension(OSSystemExtensionRequest &request,
+                                const OSSystemExtensionProperties &existing,
+                                const OSSystemExtensionProperties &extension) = 0;
     // The activation waits for an administrator's approval; it stays pending until then.
     virtual void requestNeedsUserApproval(OSSystemExtensionRequest &request) = 0;
     virtual void didFinishWithResult(OSSystemExtensionRequest &request,

@@ -23,7 +23,8 @@ void FakeDaemon::Reply::event(const std::string &name, const json &fields, bool 
 }
 
 void FakeDaemon::Reply::failed(int code, const std::string &name, const std::string &reason) const {
-    event("failed", {{"error", control::make_error(control::kSystemExtensionsDomain, code, name, reason)}},
+    event("failed",
+          {{"error", control::make_error(control::kSystemExtensionsDomain, code, name, reason)}},
           true);
 }
 

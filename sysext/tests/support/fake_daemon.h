@@ -68,11 +68,11 @@ private:
     UniqueFd m_listen;
     UniqueFd m_stop; // eventfd
     mutable std::mutex m_mutex;
-    std::map<std::string, Handler> m_handlers;      // guarded
-    std::vector<nlohmann::json> m_requests;         // guarded
-    std::map<int, std::string> m_buffers;           // connection fd → unread bytes; guarded
-    bool m_drop = false;                            // guarded
-    size_t m_accepted = 0;                          // guarded
+    std::map<std::string, Handler> m_handlers; // guarded
+    std::vector<nlohmann::json> m_requests;    // guarded
+    std::map<int, std::string> m_buffers;      // connection fd → unread bytes; guarded
+    bool m_drop = false;                       // guarded
+    size_t m_accepted = 0;                     // guarded
     std::thread m_thread;
 };
 

@@ -49,8 +49,9 @@ private:
 class Queue {
 public:
     using Executor = std::function<void(std::function<void()>)>;
-    Queue(std::shared_ptr<DispatchQueue> queue); // NOLINT(google-explicit-constructor): as Apple's API takes a queue
-    Queue(Executor executor);                    // NOLINT(google-explicit-constructor)
+    Queue(std::shared_ptr<DispatchQueue>
+              queue);         // NOLINT(google-explicit-constructor): as Apple's API takes a queue
+    Queue(Executor executor); // NOLINT(google-explicit-constructor)
 
     // Hands `work` to the queue or the executor.
     void dispatch(std::function<void()> work) const;

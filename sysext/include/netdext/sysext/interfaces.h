@@ -13,10 +13,10 @@
 namespace netdext::sysext {
 
 struct InterfaceStatus {
-    std::string name;      // "en0"
-    bool carrier = false;  // the driver reported an active link (ReportLinkStatus)
+    std::string name;     // "en0"
+    bool carrier = false; // the driver reported an active link (ReportLinkStatus)
     unsigned mtu = 0;
-    int ifindex = 0;       // in netdextd's network namespace
+    int ifindex = 0; // in netdextd's network namespace
 };
 
 struct DriverStatus {
