@@ -162,6 +162,9 @@ struct WebWindow::Impl {
         server.Get("/style.css", [this](const httplib::Request &, httplib::Response &res) {
             res.set_content(style, "text/css; charset=utf-8");
         });
+        server.Get("/favicon.ico", [](const httplib::Request &, httplib::Response &res) {
+            res.status = 204; // no icon
+        });
         server.Get("/state", [this](const httplib::Request &, httplib::Response &res) {
             res.set_content(loader->snapshot().to_json().dump(), "application/json");
         });

@@ -51,7 +51,8 @@
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       const body = new URLSearchParams(new FormData(form, event.submitter));
-      fetch(form.action, {
+      // getAttribute: form.action would be the buttons named "action" in the replacement form.
+      fetch(form.getAttribute('action'), {
         method: 'POST',
         headers: { 'X-Driver-Manager-Token': token },
         body: body,
