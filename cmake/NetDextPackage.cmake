@@ -51,7 +51,9 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/NetDextConfigVersion.cmak
     VERSION ${PROJECT_VERSION} COMPATIBILITY SameMajorVersion)
 set(netdext_package_files ${PROJECT_BINARY_DIR}/NetDextConfig.cmake
     ${PROJECT_BINARY_DIR}/NetDextConfigVersion.cmake)
-if(EXISTS ${PROJECT_SOURCE_DIR}/sdk/cmake/NetDextAddDext.cmake)
-    list(APPEND netdext_package_files ${PROJECT_SOURCE_DIR}/sdk/cmake/NetDextAddDext.cmake)
-endif()
+foreach(module IN ITEMS NetDextAddDext NetDextAddApp)
+    if(EXISTS ${PROJECT_SOURCE_DIR}/sdk/cmake/${module}.cmake)
+        list(APPEND netdext_package_files ${PROJECT_SOURCE_DIR}/sdk/cmake/${module}.cmake)
+    endif()
+endforeach()
 install(FILES ${netdext_package_files} DESTINATION ${NETDEXT_CMAKE_DIR})

@@ -87,11 +87,12 @@ std::optional<nlohmann::json> Client::receive(std::chrono::milliseconds deadline
     error.clear();
     auto until = std::chrono::steady_clock::now() + deadline;
     while (m_pending.empty()) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        // Rounded up, and at least one read: a deadline of 0 takes what has arrived, no more.
+        auto left = std::chrono::ceil<std::chrono::milliseconds>(
             until - std::chrono::steady_clock::now());
-        if (left.count() < 0)
+        if (!read_some(std::max(left, std::chrono::milliseconds(0)), error) && !error.empty())
             return std::nullopt;
-        if (!read_some(left, error) && !error.empty())
+        if (m_pending.empty() && left.count() <= 0)
             return std::nullopt;
     }
     nlohmann::json message = std::move(m_pending.front());

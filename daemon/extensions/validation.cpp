@@ -272,6 +272,9 @@ std::variant<Located, RequestError> locate(const std::string &path,
 std::variant<Candidate, RequestError> validate_activation(const std::string &path,
                                                           const std::string &identifier,
                                                           const ValidationOptions &options) {
+    if (options.app)
+        if (auto error = check_app_request(path, *options.app, options.developer_mode))
+            return *error;
     auto located = locate(path, identifier);
     if (auto *error = std::get_if<RequestError>(&located))
         return *error;

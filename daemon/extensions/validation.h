@@ -2,6 +2,8 @@
 // install, or one RequestError with Apple's code and a one-line reason. Nothing is written or
 // recorded here; the checks run in this order, the first failure wins:
 //
+//   0. app        for a request an app made (ValidationOptions::app, app_request.h): its
+//                 entitlement, its location (not in developer mode), PATH is the app  → 2, 3, 4
 //   1. locate     PATH is a .dext, or an app holding Contents/Library/SystemExtensions/*.dext
 //                 (the file named <CFBundleIdentifier>.dext)                  → 3, 4, 6
 //   2. read       Info.plist, executable, entitlements through BundleDir      → 4, 5, 9
@@ -27,6 +29,7 @@
 // What depends on what is installed (replacement, duplicates) is ExtensionSet's business.
 #pragma once
 
+#include "app_request.h"
 #include "error_codes.h"
 
 #include <netdext/bundle/bundle.h>
@@ -68,6 +71,7 @@ struct ValidationOptions {
     bool developer_mode = false;
     const SignatureVerifier *verifier = nullptr; // nullptr: UnsignedBundles
     bundle::BundleLimits limits;
+    std::optional<AppRequest> app; // set when an app asks (netdextd looks at the peer)
 };
 
 // A bundle that passed validation, still open (the copy is made from this very directory).

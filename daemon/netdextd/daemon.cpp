@@ -360,9 +360,11 @@ void Daemon::reload() {
     m_options.supervision = n.supervision;
     for (auto &[key, driver] : m_drivers)
         driver.supervisor.set_settings(m_options.supervision.for_extension(driver.identifier));
+    m_options.applications_dir = n.applications_dir;
     m_control->policy().set_admin_group(n.admin_group);
-    say(Level::notice, "", "", "reloaded: admin group %s, drop limit %llu, dext logs %s, %s",
-        n.admin_group.c_str(), (unsigned long long)n.drop_limit, n.dext_logs ? "on" : "off",
+    say(Level::notice, "", "", "reloaded: admin group %s, drop limit %llu, dext logs %s, "
+        "applications directory %s, %s", n.admin_group.c_str(), (unsigned long long)n.drop_limit,
+        n.dext_logs ? "on" : "off", n.applications_dir.c_str(),
         supervision::describe(n.supervision.defaults).c_str());
     notify_systemd("READY=1");
 }

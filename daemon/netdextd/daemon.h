@@ -45,6 +45,7 @@ struct DaemonOptions {
     std::string name_prefix = "en";
     std::string capture_dir;   // pcaps of TX submission / RX completion per interface
     std::string admin_group = "netdext";
+    std::string applications_dir = extensions::kDefaultApplicationsDir; // where apps must live
     sandbox::SandboxSettings sandbox; // docs/sandbox.md
     bool dext_logs = true;     // copy dext log lines into the daemon's log
     uint64_t drop_limit = 64;

@@ -142,6 +142,10 @@ Parsed parse(int argc, char **argv, bool quiet) {
     app.add_flag("--quiet-dexts", quiet_dexts, "Do not copy the dexts' log lines into the log");
     netdext::daemon::SupervisionOptions supervision;
     supervision.add_to(app);
+    app.add_option("--applications-dir", o.applications_dir,
+                   "Apps that activate system extensions must live beneath this directory "
+                   "(root's, not writable by others; developer mode skips the check)")
+        ->capture_default_str();
     app.footer("Exit status: 0 stopped by a signal; 1 could not start (another netdextd holds the "
                "state directory or the socket, a bad bundle, a bad option), or every --run "
                "driver failed.");

@@ -267,7 +267,17 @@ void Daemon::register_requests() {
     });
     server.handle("approve", Need::root, [this](Request &r) { approve(r); });
     server.handle("deactivate", Need::admin, [this](Request &r) {
-        uninstall(r.respond, text_arg(r.message, "identifier"), "");
+        const std::string id = text_arg(r.message, "identifier");
+        // An app deactivates only the extensions it activated itself.
+        if (auto app = extensions::app_of_process(r.peer.pid); app && m_extensions) {
+            const auto &all = m_extensions->db().extensions;
+            if (std::none_of(all.begin(), all.end(), [&](const ExtensionRecord &e) {
+                    return e.identifier == id && e.app_path == *app;
+                }))
+                return fail(r.respond, ErrorCode::ExtensionNotFound,
+                            *app + " activated no extension " + id);
+        }
+        uninstall(r.respond, id, "");
     });
     server.handle("uninstall", Need::admin, [this](Request &r) {
         const std::string team = text_arg(r.message, "team_id");
@@ -377,9 +387,16 @@ void Daemon::activate(Request &request) {
     if (!m_extensions)
         return fail(respond, ErrorCode::ForbiddenBySystemPolicy,
                     "this netdextd has no extension database (--run without --state-dir)");
-    const std::string path = text_arg(request.message, "path");
+    std::string path = text_arg(request.message, "path");
     const std::string identifier = text_arg(request.message, "identifier");
     const std::string replacement = request.message.value("replacement", std::string("replace"));
+    extensions::ValidationOptions options = validation_options();
+    // An app's request (the kernel says who asks): its own bundle, under the app rules.
+    if (auto app = extensions::app_of_process(request.peer.pid)) {
+        options.app = extensions::AppRequest{*app, m_options.applications_dir};
+        if (path.empty())
+            path = *app;
+    }
     if (path.empty() || path[0] != '/')
         return fail(respond, ErrorCode::ExtensionNotFound,
                     "the path must be absolute (got \"" + path + "\")");
@@ -389,9 +406,9 @@ void Daemon::activate(Request &request) {
         return fail(respond, ErrorCode::AuthorizationRequired,
                     path + ": you (uid " + std::to_string(request.peer.uid) +
                         ") cannot read it yourself");
-    say(Level::info, identifier, "", "client activation request for %s (uid %u, pid %d)",
-        path.c_str(), unsigned(request.peer.uid), int(request.peer.pid));
-    extensions::ValidationOptions options = validation_options();
+    say(Level::info, identifier, "", "%s activation request for %s (uid %u, pid %d)",
+        options.app ? "app" : "client", path.c_str(), unsigned(request.peer.uid),
+        int(request.peer.pid));
     auto checked = extensions::validate_activation(path, identifier, options);
     if (auto *failure = std::get_if<RequestError>(&checked)) {
         say(Level::notice, identifier, "", "activation of %s refused: %s (%d)", path.c_str(),

@@ -138,6 +138,45 @@ function(_netdext_compiler_macros out)
     set(${out} ${file} PARENT_SCOPE)
 endfunction()
 
+# The build settings Xcode defines for every target (the values its templates start with), into
+# the list `out`.
+function(_netdext_standard_settings out name bundle_id version short_version package_type)
+    set(${out}
+        PRODUCT_BUNDLE_IDENTIFIER=${bundle_id}
+        EXECUTABLE_NAME=${name}
+        PRODUCT_NAME=${name}
+        PRODUCT_MODULE_NAME=${name}
+        TARGET_NAME=${name}
+        DEVELOPMENT_LANGUAGE=en
+        MARKETING_VERSION=${short_version}
+        CURRENT_PROJECT_VERSION=${version}
+        PRODUCT_BUNDLE_PACKAGE_TYPE=${package_type}
+        PARENT_SCOPE)
+endfunction()
+
+# The build settings go through a file: values such as "$(PRODUCT_NAME)" must reach
+# netdext-bundle as written, which no build tool's command line guarantees. The file is rewritten
+# only when it changes (it is a link dependency of the bundle's target).
+function(_netdext_write_settings caller settings_file)
+    set(settings_text "")
+    foreach(setting IN LISTS ARGN)
+        if(NOT setting MATCHES "^[A-Za-z_][A-Za-z0-9_]*=")
+            message(FATAL_ERROR "${caller}: VARIABLES entries are KEY=VALUE, got '${setting}'")
+        endif()
+        if(setting MATCHES "\n")
+            message(FATAL_ERROR "${caller}: build setting '${setting}' spans lines")
+        endif()
+        string(APPEND settings_text "${setting}\n")
+    endforeach()
+    set(previous_text "")
+    if(EXISTS ${settings_file})
+        file(READ ${settings_file} previous_text)
+    endif()
+    if(NOT previous_text STREQUAL settings_text)
+        file(WRITE ${settings_file} "${settings_text}")
+    endif()
+endfunction()
+
 function(netdext_target_iig target)
     cmake_parse_arguments(PARSE_ARGV 1 ARG "" "OUTPUT_DIR" "IIG;IIG_FLAGS")
     if(ARG_UNPARSED_ARGUMENTS)
@@ -238,40 +277,14 @@ function(netdext_add_dext name)
     # so that editing one re-runs the assembly; the settings are on the command line, which
     # the build tool also watches.
     set(bundle ${CMAKE_CURRENT_BINARY_DIR}/${name}.dext)
-    set(settings
-        PRODUCT_BUNDLE_IDENTIFIER=${ARG_BUNDLE_ID}
-        EXECUTABLE_NAME=${name}
-        PRODUCT_NAME=${name}
-        PRODUCT_MODULE_NAME=${name}
-        TARGET_NAME=${name}
-        DEVELOPMENT_LANGUAGE=en
-        MARKETING_VERSION=${ARG_SHORT_VERSION}
-        CURRENT_PROJECT_VERSION=${ARG_VERSION}
-        PRODUCT_BUNDLE_PACKAGE_TYPE=DEXT)
+    _netdext_standard_settings(settings ${name} ${ARG_BUNDLE_ID} ${ARG_VERSION}
+                               ${ARG_SHORT_VERSION} DEXT)
     if(DEFINED ARG_GENERATE_INFOPLIST_FILE)
         list(APPEND settings GENERATE_INFOPLIST_FILE=${ARG_GENERATE_INFOPLIST_FILE})
     endif()
     list(APPEND settings ${ARG_VARIABLES})
-    # The settings go through a file: values such as "$(PRODUCT_NAME)" must reach netdext-bundle
-    # as written, which no build tool's command line guarantees. (Rewritten only when it changes.)
     set(settings_file ${CMAKE_CURRENT_BINARY_DIR}/${name}.dext-settings)
-    set(settings_text "")
-    foreach(setting IN LISTS settings)
-        if(NOT setting MATCHES "^[A-Za-z_][A-Za-z0-9_]*=")
-            message(FATAL_ERROR "${caller}: VARIABLES entries are KEY=VALUE, got '${setting}'")
-        endif()
-        if(setting MATCHES "\n")
-            message(FATAL_ERROR "${caller}: build setting '${setting}' spans lines")
-        endif()
-        string(APPEND settings_text "${setting}\n")
-    endforeach()
-    set(previous_text "")
-    if(EXISTS ${settings_file})
-        file(READ ${settings_file} previous_text)
-    endif()
-    if(NOT previous_text STREQUAL settings_text)
-        file(WRITE ${settings_file} "${settings_text}")
-    endif()
+    _netdext_write_settings("${caller}" ${settings_file} ${settings})
     add_custom_command(TARGET ${name} POST_BUILD
         COMMAND NetDext::netdext-bundle
                 --info-plist ${info_plist}

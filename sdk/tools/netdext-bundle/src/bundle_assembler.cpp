@@ -23,6 +23,8 @@ Result<std::string> read_file(const std::string &path) {
     return text;
 }
 
+} // namespace
+
 Result<bool> write_file(const fs::path &path, const std::string &text) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << text;
@@ -31,8 +33,6 @@ Result<bool> write_file(const fs::path &path, const std::string &text) {
                                      ": error: cannot write: " + std::strerror(errno));
     return true;
 }
-
-} // namespace
 
 Result<std::string> BundleAssembler::process_plist(const std::string &path, bool is_info_plist,
                                                    std::vector<std::string> &warnings) const {
@@ -80,36 +80,45 @@ Result<bool> BundleAssembler::assemble(std::vector<std::string> &warnings) const
         return Result<bool>::failure(m_inputs.info_plist + ": error: " + parsed.error());
     std::string executable_name = parsed.value().string_value("CFBundleExecutable");
 
-    fs::path output(m_inputs.output);
-    fs::path staging = output;
+    return replace_directory(m_inputs.output, [&](const fs::path &staging) {
+        Result<bool> written = write_file(staging / "Info.plist", info.value());
+        if (!written.ok())
+            return written;
+        written = write_file(staging / "Entitlements.plist", entitlements.value());
+        if (!written.ok())
+            return written;
+        std::error_code ec;
+        fs::copy_file(m_inputs.executable, staging / executable_name,
+                      fs::copy_options::overwrite_existing, ec);
+        if (ec)
+            return Result<bool>::failure(m_inputs.executable +
+                                         ": error: cannot copy into the bundle: " + ec.message());
+        fs::permissions(staging / executable_name, fs::perms(0755), ec);
+        return Result<bool>(true);
+    });
+}
+
+Result<bool> replace_directory(const fs::path &target,
+                               const std::function<Result<bool>(const fs::path &)> &fill) {
+    fs::path staging = target;
     staging += ".tmp-" + std::to_string(getpid());
     std::error_code ec;
     fs::remove_all(staging, ec);
     fs::create_directories(staging, ec);
     if (ec)
         return Result<bool>::failure(staging.string() + ": error: cannot create: " + ec.message());
-    auto fail = [&staging](std::string message) {
-        std::error_code ignored;
-        fs::remove_all(staging, ignored);
-        return Result<bool>::failure(std::move(message));
-    };
-    Result<bool> written = write_file(staging / "Info.plist", info.value());
-    if (!written.ok())
-        return fail(written.error());
-    written = write_file(staging / "Entitlements.plist", entitlements.value());
-    if (!written.ok())
-        return fail(written.error());
-    fs::copy_file(m_inputs.executable, staging / executable_name,
-                  fs::copy_options::overwrite_existing, ec);
-    if (ec)
-        return fail(m_inputs.executable + ": error: cannot copy into the bundle: " + ec.message());
-    fs::permissions(staging / executable_name, fs::perms(0755), ec);
-    fs::remove_all(output, ec);
-    if (ec)
-        return fail(output.string() + ": error: cannot replace: " + ec.message());
-    fs::rename(staging, output, ec);
-    if (ec)
-        return fail(output.string() + ": error: cannot create: " + ec.message());
+    Result<bool> filled = fill(staging);
+    if (filled.ok()) {
+        fs::remove_all(target, ec);
+        if (!ec)
+            fs::rename(staging, target, ec);
+        if (ec)
+            filled = Result<bool>::failure(target.string() + ": error: cannot replace: " +
+                                           ec.message());
+    }
+    if (!filled.ok())
+        fs::remove_all(staging, ec);
+    return filled;
     return true;
 }
 

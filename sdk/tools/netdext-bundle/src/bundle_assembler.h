@@ -12,6 +12,8 @@
 #ifndef NETDEXT_BUNDLE_BUNDLE_ASSEMBLER_H
 #define NETDEXT_BUNDLE_BUNDLE_ASSEMBLER_H
 
+#include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,16 @@ struct BundleInputs {
     std::string output;       /* the NAME.dext directory to create */
     BuildSettings settings;
 };
+
+/* Writes `text` to `path` (replacing it); the error reads `path: error: cannot write: …`. */
+Result<bool> write_file(const std::filesystem::path &path, const std::string &text);
+
+/*
+ * Fills a new directory beside `target` with `fill`, then puts it in place of `target`; on
+ * failure the new directory is removed and `target` is left as it was.
+ */
+Result<bool> replace_directory(const std::filesystem::path &target,
+                               const std::function<Result<bool>(const std::filesystem::path &)> &fill);
 
 class BundleAssembler {
 public:

@@ -1,9 +1,13 @@
 /*
- * netdext-bundle — assembles a .dext bundle at build time (called by netdext_add_dext).
+ * netdext-bundle — assembles a .dext bundle at build time (called by netdext_add_dext), or an
+ * app bundle around an app's executable (--app, called by netdext_add_app).
  *
  *     netdext-bundle --info-plist Info.plist --entitlements X.entitlements
  *                    --executable build/X.so --output build/X.dext
  *                    [--settings FILE] [--var KEY=VALUE]…
+ *     netdext-bundle --app --info-plist Info.plist --entitlements X.entitlements
+ *                    --output build/X.app [--extension build/Y.dext]… [--resource FILE]…
+ *                    [--settings FILE] [--var KEY=VALUE]…        (src/app_assembler.h)
  *
  * Build settings are expanded in plist values as Xcode does, and the Info.plist's standard keys
  * are generated from them (src/info_plist.h). Warnings (`file: warning: KEY.PATH: …`, e.g. an
@@ -18,6 +22,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "app_assembler.h"
 #include "bundle_assembler.h"
 
 #include <netdext/file_io.h>
@@ -32,8 +37,18 @@ int main(int argc, char **argv) {
     std::vector<std::string> variables;
     app.add_option("--info-plist", inputs.info_plist, "Info.plist template")->required();
     app.add_option("--entitlements", inputs.entitlements, "entitlements template")->required();
-    app.add_option("--executable", inputs.executable, "the driver's shared object")->required();
+    bool app_bundle = false;
+    std::vector<std::string> extensions, resources;
+    app.add_flag("--app", app_bundle,
+                 "complete NAME.app around Contents/MacOS/<CFBundleExecutable> instead of a .dext");
+    auto *executable = app.add_option("--executable", inputs.executable,
+                                      "the driver's shared object (a .dext)");
     app.add_option("--output", inputs.output, "the bundle directory to write")->required();
+    app.add_option("--extension", extensions,
+                   "a built .dext to copy into Contents/Library/SystemExtensions (--app)")
+        ->check(CLI::ExistingDirectory);
+    app.add_option("--resource", resources, "a file to copy into Contents/Resources (--app)")
+        ->check(CLI::ExistingFile);
     app.add_option("--var", variables, "a build setting, KEY=VALUE")->allow_extra_args(false);
     std::string settings_file;
     app.add_option("--settings", settings_file,
@@ -72,9 +87,19 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
+    if (!app_bundle && executable->count() == 0) {
+        std::cerr << "netdext-bundle: error: --executable is required for a .dext\n";
+        return 1;
+    }
+    if (!app_bundle && (!extensions.empty() || !resources.empty())) {
+        std::cerr << "netdext-bundle: error: --extension and --resource belong to --app\n";
+        return 1;
+    }
     std::vector<std::string> warnings;
     netdext::bundle::Result<bool> assembled =
-        netdext::bundle::BundleAssembler(std::move(inputs)).assemble(warnings);
+        app_bundle ? netdext::bundle::AppAssembler({std::move(inputs), extensions, resources})
+                         .assemble(warnings)
+                   : netdext::bundle::BundleAssembler(std::move(inputs)).assemble(warnings);
     for (const std::string &warning : warnings)
         std::cerr << warning << "\n";
     if (!assembled.ok()) {
