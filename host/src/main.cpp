@@ -193,7 +193,9 @@ int main(int argc, char **argv) {
         FamilyPort *previous = install_family_port(&family);
         ExitLatch exit(exit_event.release_value());
         {
-            DriverRunner runner(link, exit);
+            DriverRunner runner(link, exit, [&family](uint32_t interface_id) {
+                return family.copy_driver(interface_id);
+            });
             runner.post_start(std::move(*bundle), class_name);
             ControlLoop loop(link, runner, exit);
             status = loop.run();

@@ -33,8 +33,9 @@ DaemonEndpoint::create(std::span<std::byte> pool_region, const PoolLayout &pool,
         free.push(packet);
 
     DaemonEndpoint endpoint(pool_region, pool, std::move(owners), std::move(free));
-    for (RingId id : kAllRings) {
-        size_t slot = ring_slot(id);
+    endpoint.m_queue_sets = rings.queue_sets;
+    for (size_t slot = 0; slot < rings.ring_count(); ++slot) {
+        RingId id = static_cast<RingId>(slot);
         Doorbell peer(doorbells.peer[slot]);
         if (daemon_produces(id))
             endpoint.m_producers[slot] =
@@ -160,7 +161,8 @@ std::span<std::byte> DaemonEndpoint::buffer(uint32_t packet) {
     return m_pool_region.subspan(m_pool.buffer_offset_of(packet), m_pool.buffer_size);
 }
 
-uint32_t DaemonEndpoint::submit_tx(std::span<const TxFrame> frames) {
+uint32_t DaemonEndpoint::submit_tx(std::span<const TxFrame> frames, uint32_t queue) {
+    SHM_VERIFY(queue < m_queue_sets);
     uint32_t published = 0;
     while (published < frames.size()) {
         auto chunk = frames.subspan(published).first(
@@ -179,7 +181,8 @@ uint32_t DaemonEndpoint::submit_tx(std::span<const TxFrame> frames) {
             shared.flags = 0;
             m_scratch[i] = frame.packet;
         }
-        uint32_t count = produce(RingId::TxSubmission, std::span(m_scratch).first(chunk.size()));
+        uint32_t count = produce(queue_ring(RingId::TxSubmission, queue),
+                                 std::span(m_scratch).first(chunk.size()));
         for (uint32_t i = 0; i < count; ++i)
             m_owners.set(m_scratch[i], PacketState::DriverTx);
         published += count;
@@ -207,8 +210,9 @@ uint32_t DaemonEndpoint::reap(RingId ring, uint32_t max) {
     return accepted;
 }
 
-uint32_t DaemonEndpoint::reap_tx_completions(uint32_t max) {
-    return reap(RingId::TxCompletion, max);
+uint32_t DaemonEndpoint::reap_tx_completions(uint32_t max, uint32_t queue) {
+    SHM_VERIFY(queue < m_queue_sets);
+    return reap(queue_ring(RingId::TxCompletion, queue), max);
 }
 
 uint32_t DaemonEndpoint::reap_free_ring(uint32_t max) {
@@ -252,20 +256,24 @@ uint32_t DaemonEndpoint::restock(RingId ring, PacketState state, uint32_t limit)
     return published;
 }
 
-uint32_t DaemonEndpoint::restock_rx(uint32_t outstanding_limit) {
-    return restock(RingId::RxSubmission, PacketState::DriverRx, outstanding_limit);
+uint32_t DaemonEndpoint::restock_rx(uint32_t outstanding_limit, uint32_t queue) {
+    SHM_VERIFY(queue < m_queue_sets);
+    return restock(queue_ring(RingId::RxSubmission, queue), PacketState::DriverRx,
+                   outstanding_limit);
 }
 
 uint32_t DaemonEndpoint::restock_allocation(uint32_t outstanding_limit) {
     return restock(RingId::Allocation, PacketState::DriverAllocated, outstanding_limit);
 }
 
-uint32_t DaemonEndpoint::poll_rx_completions(std::span<RxFrame> out) {
+uint32_t DaemonEndpoint::poll_rx_completions(std::span<RxFrame> out, uint32_t queue) {
+    SHM_VERIFY(queue < m_queue_sets);
+    const RingId ring = queue_ring(RingId::RxCompletion, queue);
     uint32_t accepted = 0;
     while (accepted < out.size()) {
         uint32_t want =
             static_cast<uint32_t>(std::min<size_t>(out.size() - accepted, kScratchBatch));
-        uint32_t count = consume(RingId::RxCompletion, std::span(m_scratch).first(want));
+        uint32_t count = consume(ring, std::span(m_scratch).first(want));
         if (count == 0)
             break;
         // Start every descriptor's cache-line transfer from the driver's core before the checks.
@@ -274,7 +282,7 @@ uint32_t DaemonEndpoint::poll_rx_completions(std::span<RxFrame> out) {
                 __builtin_prefetch(&descriptor(m_scratch[i]));
         for (uint32_t i = 0; i < count; ++i) {
             uint32_t packet = m_scratch[i];
-            if (!accept_return(packet, RingId::RxCompletion))
+            if (!accept_return(packet, ring))
                 continue;
             if (!check_rx_descriptor(packet, out[accepted]))
                 continue;
@@ -303,20 +311,26 @@ void DaemonEndpoint::release(std::span<const uint32_t> packets) {
 
 // ---- sleeping ----------------------------------------------------------------------------------
 
-namespace {
-constexpr std::array<RingId, 3> kDriverProduced = {RingId::TxCompletion, RingId::RxCompletion,
-                                                   RingId::Free};
+// The driver → daemon rings of this layout, in slot order.
+static size_t driver_produced(uint32_t queue_sets, std::array<RingId, kMaxRings> &out) {
+    size_t n = 0;
+    for (size_t slot = 0; slot < kRingCount + 4 * (queue_sets - 1); ++slot)
+        if (!daemon_produces(static_cast<RingId>(slot)))
+            out[n++] = static_cast<RingId>(slot);
+    return n;
 }
 
 bool DaemonEndpoint::prepare_to_sleep() {
-    for (size_t armed = 0; armed < kDriverProduced.size(); ++armed) {
-        UntrustedRingConsumer &consumer = m_consumers[ring_slot(kDriverProduced[armed])];
+    std::array<RingId, kMaxRings> rings;
+    const size_t count = driver_produced(m_queue_sets, rings);
+    for (size_t armed = 0; armed < count; ++armed) {
+        UntrustedRingConsumer &consumer = m_consumers[ring_slot(rings[armed])];
         if (consumer.fault() != RingFault::None)
             continue; // a dead ring brings no work; faulted() tells the caller to stop the driver
         if (!consumer.prepare_to_sleep()) {
-            note_fault(kDriverProduced[armed], consumer.fault());
+            note_fault(rings[armed], consumer.fault());
             for (size_t i = 0; i < armed; ++i)
-                m_consumers[ring_slot(kDriverProduced[i])].finish_sleep();
+                m_consumers[ring_slot(rings[i])].finish_sleep();
             return false;
         }
     }
@@ -324,11 +338,15 @@ bool DaemonEndpoint::prepare_to_sleep() {
 }
 
 void DaemonEndpoint::finish_sleep() {
-    for (RingId ring : kDriverProduced)
-        m_consumers[ring_slot(ring)].finish_sleep();
+    std::array<RingId, kMaxRings> rings;
+    const size_t count = driver_produced(m_queue_sets, rings);
+    for (size_t i = 0; i < count; ++i)
+        m_consumers[ring_slot(rings[i])].finish_sleep();
 }
 
 uint32_t DaemonEndpoint::free_space(RingId ring) {
+    if (ring_slot(ring) >= kRingCount + 4 * (m_queue_sets - 1))
+        return 0;
     return daemon_produces(ring) ? m_producers[ring_slot(ring)].free_space() : 0;
 }
 

@@ -152,7 +152,8 @@ kern_return_t IOUserNetworkPacketQueue::SetEnable_Impl(bool isEnable) {
     QueueAttachment *attachment = ivars->attachment.load(std::memory_order_acquire);
     if (was != isEnable && attachment != nullptr) {
         if (netdext::FamilyPort *port = netdext::family_port())
-            port->queue_enable_changed(attachment->interface->driver, ivars->kind, isEnable);
+            port->queue_enable_changed(attachment->interface->driver, ivars->kind,
+                                       attachment->index, isEnable);
     }
     if (isEnable && !was && ivars->kind == QueueKind::tx_submission && attachment != nullptr &&
         attachment->endpoint->available(attachment->ring) > 0)

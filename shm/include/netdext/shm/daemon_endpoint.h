@@ -35,7 +35,7 @@ namespace netdext::shm {
 // For each ring (indexed by ring_slot), the eventfd that wakes the *peer's* end of that ring;
 // nullptr leaves the doorbell disconnected (it still counts). The same eventfd may serve several.
 struct RingDoorbells {
-    std::array<const EventFd *, kRingCount> peer{};
+    std::array<const EventFd *, kMaxRings> peer{};
 };
 
 // A frame the daemon filled and hands to the driver (TX submission).
@@ -81,18 +81,21 @@ public:
     [[nodiscard]] std::span<std::byte> buffer(uint32_t packet);
     // Writes each frame's descriptor and publishes the frames on TX submission in order. Returns
     // how many were published; the rest (ring full or faulted) stay DaemonHeld for the caller.
-    [[nodiscard]] uint32_t submit_tx(std::span<const TxFrame> frames);
+    // `queue` picks the queue set (RingsLayout::queue_sets; the queues of one kind a driver
+    // registered on this pool, in order).
+    [[nodiscard]] uint32_t submit_tx(std::span<const TxFrame> frames, uint32_t queue = 0);
     // Takes back up to `max` TX completions; valid ones return to the free list. Returns how many
-    // were valid.
-    uint32_t reap_tx_completions(uint32_t max);
+    // were valid. A packet may come back on any TX completion queue of its pool.
+    uint32_t reap_tx_completions(uint32_t max, uint32_t queue = 0);
 
     // ---- RX: the driver → the stack -----------------------------------------------------------
     // Publishes free packets on RX submission until the driver holds `outstanding_limit` RX
     // packets, the ring is full or the free list is empty. Returns how many were published.
-    uint32_t restock_rx(uint32_t outstanding_limit);
+    // (The limit counts the RX packets the driver holds from every RX queue of this pool.)
+    uint32_t restock_rx(uint32_t outstanding_limit, uint32_t queue = 0);
     // Takes back RX completions until `out` is full or the ring is empty; fills `out` with the
     // valid frames (now DaemonHeld) and returns their number. Invalid ones are counted and freed.
-    [[nodiscard]] uint32_t poll_rx_completions(std::span<RxFrame> out);
+    [[nodiscard]] uint32_t poll_rx_completions(std::span<RxFrame> out, uint32_t queue = 0);
     // The frame bytes of a validated RxFrame, bounded by the daemon's own layout.
     [[nodiscard]] std::span<const std::byte> frame_bytes(const RxFrame &frame) const;
 
@@ -105,8 +108,9 @@ public:
     void release(std::span<const uint32_t> packets);
 
     // ---- sleeping -----------------------------------------------------------------------------
-    // Arms the wakeup flags of the three driver → daemon rings. True when all three are still
-    // empty: block on the daemon's eventfd, then call finish_sleep(). False: work arrived.
+    // Arms the wakeup flags of every driver → daemon ring (completions of every queue set, free).
+    // True when all are still empty: block on the daemon's eventfd, then call finish_sleep().
+    // False: work arrived.
     [[nodiscard]] bool prepare_to_sleep();
     void finish_sleep();
 
@@ -124,6 +128,7 @@ public:
     }
     [[nodiscard]] uint64_t doorbells_rung(RingId ring) const;
     [[nodiscard]] const PoolLayout &pool_layout() const { return m_pool; }
+    [[nodiscard]] uint32_t queue_sets() const { return m_queue_sets; }
 
 private:
     DaemonEndpoint(std::span<std::byte> pool_region, const PoolLayout &pool, OwnershipTable owners,
@@ -144,10 +149,11 @@ private:
     PoolLayout m_pool;
     OwnershipTable m_owners;
     FreeList m_free;
-    std::array<RingProducer, kRingCount> m_producers;          // daemon-produced rings only
-    std::array<UntrustedRingConsumer, kRingCount> m_consumers; // driver-produced rings only
-    std::array<RingCounters, kRingCount> m_counters{};
-    std::array<bool, kRingCount> m_fault_counted{};
+    uint32_t m_queue_sets = 1;
+    std::array<RingProducer, kMaxRings> m_producers;          // daemon-produced rings only
+    std::array<UntrustedRingConsumer, kMaxRings> m_consumers; // driver-produced rings only
+    std::array<RingCounters, kMaxRings> m_counters{};
+    std::array<bool, kMaxRings> m_fault_counted{};
     DropCounters m_drops;
     std::array<uint32_t, kScratchBatch> m_scratch{};
 };

@@ -49,8 +49,9 @@ struct DropCounters {
 };
 
 // Rule 3: may a packet in `state` come back through `ring`? (`state` already passed rule 2.)
+// Any queue set's completion ring will do: the kind is what matters.
 [[nodiscard]] constexpr bool returns_through(PacketState state, RingId ring) {
-    switch (ring) {
+    switch (ring_kind(ring)) {
     case RingId::TxCompletion:
         return state == PacketState::DriverTx;
     case RingId::RxCompletion:
