@@ -34,6 +34,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace netdext::daemon {
 
@@ -70,10 +71,19 @@ struct InterfaceCounters {
     void for_each(const std::function<void(const char *, uint64_t)> &visit) const;
 };
 
-struct InterfaceConfig {
+// One pool of the interface and the rings of the queues on it (protocol::InterfaceLane): lane
+// 0 carries the TX queues (and the RX queues when they share its pool), lane 1 a separate RX
+// pool. Queue n of a kind uses shm::queue_ring(kind, n) of its lane.
+struct LaneConfig {
     std::shared_ptr<shm::SharedRegion> pool_region;
     shm::PoolLayout pool_layout;
+    std::array<uint32_t, 4> queue_counts{1, 1, 1, 1}; // by QueueKind
     shm::RingCapacities capacities{};
+    std::vector<shm::QueueSetCapacities> more; // queue sets 1 …
+};
+
+struct InterfaceConfig {
+    std::vector<LaneConfig> lanes;    // 1 or 2
     uint32_t kept_mtu = 0;            // a TAP a previous driver used: its MTU (0: a new TAP)
     FrameCapture *capture = nullptr;  // the slot's pcap files, or none
 };
@@ -94,8 +104,13 @@ public:
     [[nodiscard]] int ifindex() const { return m_tap.ifindex(); }
     [[nodiscard]] int unit() const;
     [[nodiscard]] tap::FrameDevice &tap() { return m_tap; }
-    [[nodiscard]] const shm::SharedRegion &rings_region() const { return *m_rings; }
-    [[nodiscard]] const shm::RingsLayout &rings_layout() const { return m_rings_layout; }
+    [[nodiscard]] size_t lane_count() const { return m_lanes.size(); }
+    [[nodiscard]] const shm::SharedRegion &rings_region(size_t lane = 0) const {
+        return *m_lanes[lane].rings;
+    }
+    [[nodiscard]] const shm::RingsLayout &rings_layout(size_t lane = 0) const {
+        return m_lanes[lane].layout;
+    }
     [[nodiscard]] const shm::EventFd &daemon_doorbell() const { return *m_daemon_doorbell; }
     [[nodiscard]] const shm::EventFd &host_doorbell() const { return *m_host_doorbell; }
     [[nodiscard]] const InterfaceCounters &counters() const { return m_counters; }
@@ -111,31 +126,49 @@ public:
     bool run_once();
     void set_fault_handler(std::function<void(const std::string &)> on_fault, uint64_t drop_limit);
 
-    // The queues the driver enabled (the mover only moves through enabled queues).
-    void set_queue_enabled(size_t kind, bool enabled);
+    // The queues the driver enabled (the mover only moves through enabled queues); `index`
+    // numbers the queues of one kind (NDK 2.x multi-queue), out-of-range ones are ignored.
+    void set_queue_enabled(size_t kind, bool enabled, uint32_t index = 0);
+    // Every registered queue of `kind` enabled (index: that one only).
     [[nodiscard]] bool queue_enabled(size_t kind) const;
+    [[nodiscard]] bool queue_enabled(size_t kind, uint32_t index) const;
+    // Queues of `kind` the driver registered.
+    [[nodiscard]] uint32_t queue_count(size_t kind) const;
+    // The TX submission queue a frame goes to: a hash of its addresses and ports (so one flow
+    // stays in order on one queue) over the enabled queues, or -1 when none is enabled.
+    [[nodiscard]] int tx_queue_for(std::span<const std::byte> frame) const;
 
 private:
+    struct Lane {
+        std::shared_ptr<shm::SharedRegion> pool_region;
+        shm::PoolLayout pool_layout;
+        std::unique_ptr<shm::SharedRegion> rings;
+        shm::RingsLayout layout;
+        std::optional<shm::DaemonEndpoint> endpoint; // the mover thread's
+        std::array<uint32_t, 4> queue_counts{};
+        uint32_t rx_capacity = 0; // RX packets the driver may hold: all its RX submission rings
+        uint32_t allocation_spares = 0;
+    };
+
     explicit NetInterface(tap::FrameDevice &tap) : m_tap(tap) {}
     void run();
     bool move_tx(); // returns whether anything moved
     bool move_rx();
     void publish_drops();
+    Lane &lane_of(size_t kind) { return m_lanes[kind >= 2 && m_lanes.size() > 1 ? 1 : 0]; }
+    bool prepare_to_sleep();
+    void finish_sleep();
 
     tap::FrameDevice &m_tap;
-    std::shared_ptr<shm::SharedRegion> m_pool_region;
-    shm::PoolLayout m_pool_layout;
-    std::unique_ptr<shm::SharedRegion> m_rings;
-    shm::RingsLayout m_rings_layout;
+    std::vector<Lane> m_lanes;
     std::unique_ptr<shm::EventFd> m_daemon_doorbell; // the mover sleeps on it
     std::unique_ptr<shm::EventFd> m_host_doorbell;   // the host's doorbell thread sleeps on it
-    std::optional<shm::DaemonEndpoint> m_endpoint;   // the mover thread's
     std::unique_ptr<shm::EventFd> m_stop;
     std::thread m_thread;
     std::atomic<bool> m_stopping{false};
-    std::array<std::atomic<bool>, 4> m_enabled{};
-    uint32_t m_rx_capacity = 0;
-    uint32_t m_allocation_spares = 0;
+    std::array<std::array<std::atomic<bool>, shm::kMaxQueueSets>, 4> m_enabled{};
+    std::array<uint32_t, 4> m_queue_counts{};
+    uint32_t m_rx_round = 0; // which RX queue is restocked first (round robin)
     uint64_t m_drop_limit = 0;
     std::function<void(const std::string &)> m_on_fault;
     bool m_fault_reported = false;

@@ -87,22 +87,33 @@ json Daemon::driver_json(const Driver &driver) const {
     dext["uid"] = s ? s->host_uid() : 0;               // the sandbox's (docs/sandbox.md)
     dext["cgroup"] = s ? s->host_cgroup() : "";
     dext["log_lines_dropped"] = s ? s->log_lines_dropped() : 0;
-    if (NetInterface *iface = s ? s->interface() : nullptr) {
+    // Every interface the dext registered ("interface": the first, as before multi-port dexts).
+    json interfaces = json::array();
+    for (uint32_t id : s ? s->interface_ids() : std::vector<uint32_t>{}) {
+        NetInterface *iface = s->interface(id);
         json net;
+        net["id"] = id;
         net["name"] = iface->name();
         net["ifindex"] = iface->ifindex();
-        net["carrier"] = s->carrier();
-        net["mtu"] = s->driver_mtu();
-        net["max_mtu"] = s->max_mtu();
-        json queues = json::array();
-        for (size_t k = 0; k < 4; ++k)
+        net["carrier"] = s->carrier(id);
+        net["mtu"] = s->driver_mtu(id);
+        net["max_mtu"] = s->max_mtu(id);
+        net["pools"] = iface->lane_count();
+        json queues = json::array(), counts = json::array();
+        for (size_t k = 0; k < 4; ++k) {
             queues.push_back(iface->queue_enabled(k));
+            counts.push_back(iface->queue_count(k));
+        }
         net["queues_enabled"] = queues;
+        net["queue_counts"] = counts;
         json counters;
         iface->counters().for_each([&](const char *name, uint64_t value) { counters[name] = value; });
         net["counters"] = counters;
-        dext["interface"] = net;
+        if (id == 0 || !dext.contains("interface"))
+            dext["interface"] = net;
+        interfaces.push_back(net);
     }
+    dext["interfaces"] = interfaces;
     return dext;
 }
 
