@@ -363,6 +363,9 @@ IOReturn IOUserNetworkPacketQueue::requestDequeue(void *, IOOptionBits) {
                     self->ivars->dequeue_action(self->ivars->target, self, objects.data(),
                                                 uint32_t(objects.size()), self->ivars->refcon);
                 accepted = std::min<uint32_t>(accepted, uint32_t(objects.size()));
+                // The rest stay with the queue (offered again), not with the driver.
+                for (size_t i = accepted; i < objects.size(); ++i)
+                    objects[i]->netdext_state()->held.store(false);
                 pending.erase(pending.begin(), pending.begin() + accepted);
             }
         }

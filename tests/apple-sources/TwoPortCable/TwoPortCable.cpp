@@ -46,7 +46,7 @@ struct TwoPortCablePort_IVars {
     uint64_t dropped;
 };
 
-#pragma mark - Data path (on the cable's Default queue)
+#pragma mark - Data path (on the Default queue of the cable)
 
 static TwoPortCablePort *PortOf(TwoPortCable *cable, IOUserNetworkPacketQueue *queue,
                                 uint32_t *index)
