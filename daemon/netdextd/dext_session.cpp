@@ -552,6 +552,8 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
     bool fresh = true;
     tap::FrameDevice *tap = target.slot->attach(*m_network, mac, fresh, error);
     config.capture = target.slot->capture();
+    config.hardware_assists = r.hardware_assists;
+    config.tso_max_bytes = r.tso_max_bytes;
     if (tap != nullptr && !fresh) {
         if (auto link = m_network->query_link(tap->ifindex()); link)
             config.kept_mtu = link.value().mtu;
@@ -595,6 +597,10 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
                " RX queue(s)")
                   .c_str()
             : "");
+    if (ni.tap_offload() != 0 || !ni.offload_note().empty())
+        log("netdextd: %s offloads: hardware assists 0x%08x → TUNSETOFFLOAD 0x%x%s%s",
+            ni.name().c_str(), r.hardware_assists, ni.tap_offload(),
+            ni.offload_note().empty() ? "" : "; ", ni.offload_note().c_str());
     int fault_fd = m_fault_fd.get();
     std::string *fault_text = &m_fault_text;
     ni.start(

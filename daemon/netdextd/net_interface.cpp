@@ -2,11 +2,15 @@
 
 #include "net_interface.h"
 
+#include <netdext/shm/offload.h>
+
+#include <linux/if_tun.h>
 #include <poll.h>
 #include <pthread.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 namespace netdext::daemon {
 
@@ -16,11 +20,26 @@ constexpr uint16_t kEthernetHeader = 14;
 using shm::RingId;
 // Queue kinds as netdext::QueueKind numbers them.
 enum : size_t { kTxSubmission = 0, kTxCompletion = 1, kRxSubmission = 2, kRxCompletion = 3 };
+// kIOUserNetworkHWAssist* (NetworkingDriverKit/IOUserNetworkTypes.h; the daemon has no SDK).
+constexpr uint32_t kAssistTxChecksumTCP = 0x00000002, kAssistTxChecksumUDP = 0x00000004,
+                   kAssistTSO4 = 0x00200000, kAssistTSO6 = 0x00400000, kAssistLRO = 0x10000000,
+                   kAssistRxChecksum = 0x20000000;
+// The largest frame a TSO segment from the stack can be (gso_max_size, 64 KiB).
+constexpr uint32_t kTsoFrameBytes = 65536;
+
+bool all_zero(const tap::VnetBytes &vnet) {
+    uint64_t a;
+    uint16_t b;
+    std::memcpy(&a, vnet.bytes, 8);
+    std::memcpy(&b, vnet.bytes + 8, 2);
+    return (a | b) == 0;
+}
 } // namespace
 
 uint64_t InterfaceCounters::validation_drops() const {
     return drop_index_out_of_range + drop_not_owned_by_driver + drop_wrong_queue +
-           drop_buffer_mismatch + drop_zero_length_rx + drop_offset_length_out_of_bounds;
+           drop_buffer_mismatch + drop_zero_length_rx + drop_offset_length_out_of_bounds +
+           drop_bad_offload_metadata + drop_rx_checksum_wrong;
 }
 
 void InterfaceCounters::for_each(const std::function<void(const char *, uint64_t)> &visit) const {
@@ -117,8 +136,41 @@ NetInterface::create(const InterfaceConfig &config, tap::FrameDevice &device, st
         return fail("setting the txqueuelen of " + t.name(), r.error());
     if (auto r = t.set_carrier(false); !r)
         return fail("dropping the carrier of " + t.name(), r.error());
+    iface->m_tso_max_bytes = config.tso_max_bytes;
+    if (auto r = iface->apply_assists(config.hardware_assists); !r)
+        return fail("setting the offloads of " + t.name(), r.error());
     iface->m_capture = config.capture;
     return iface;
+}
+
+Result<void> NetInterface::apply_assists(uint32_t assists) {
+    // TX: what the stack may hand over unfinished. TUN_F_CSUM: any partial checksum (the driver
+    // declared TCP or UDP checksums); TSO needs the checksum too, and packet buffers that hold a
+    // 64 KiB segment (a driver declaring TSO sizes its TX pool so) within its declared limit.
+    unsigned flags = 0;
+    m_offload_note.clear();
+    if (assists & (kAssistTxChecksumTCP | kAssistTxChecksumUDP))
+        flags |= TUN_F_CSUM;
+    if (assists & (kAssistTSO4 | kAssistTSO6)) {
+        const uint32_t buffer = m_lanes[0].pool_layout.buffer_size;
+        if (!(flags & TUN_F_CSUM))
+            m_offload_note = "TSO declared without TX checksums: not used";
+        else if (buffer < kTsoFrameBytes)
+            m_offload_note = "TSO declared but the TX pool's buffers hold " +
+                             std::to_string(buffer) + " bytes, not a 64 KiB segment: not used";
+        else if (m_tso_max_bytes != 0 && m_tso_max_bytes < shm::offload::kMaxSegmentBytes)
+            // FIXME: Lower the TAP's gso_max_size (IFLA_GSO_MAX_SIZE) to a smaller TSO limit.
+            m_offload_note = "TSO declared with a limit of " + std::to_string(m_tso_max_bytes) +
+                             " bytes (below 64 KiB): not used";
+        else
+            flags |= ((assists & kAssistTSO4) ? TUN_F_TSO4 : 0) |
+                     ((assists & kAssistTSO6) ? TUN_F_TSO6 : 0);
+    }
+    if (m_tap.has_vnet_header() || flags != 0)
+        NETDEXT_TRY(m_tap.set_offload(flags));
+    m_tap_offload = flags;
+    m_rx_assists.store(assists & (kAssistRxChecksum | kAssistLRO), std::memory_order_release);
+    return {};
 }
 
 NetInterface::~NetInterface() { stop(); }
@@ -229,11 +281,29 @@ bool NetInterface::move_tx() {
             // One submission per queue, the frames of each in the order they were read.
             shm::TxFrame frames[kBatch];
             int queue_of[kBatch];
+            shm::offload::TxOffload offloads[kBatch];
             for (uint32_t i = 0; i < got; ++i) {
                 queue_of[i] = m_queue_counts[kTxSubmission] > 1
                                   ? tx_queue_for(std::span<const std::byte>(slots[i].data,
                                                                             slots[i].length))
                                   : 0;
+                offloads[i] = {};
+                if (!all_zero(slots[i].vnet)) {
+                    shm::offload::VnetHeader header;
+                    std::memcpy(&header, slots[i].vnet.bytes, sizeof header);
+                    auto wanted = shm::offload::to_descriptor(
+                        header, std::span<const std::byte>(slots[i].data, slots[i].length));
+                    if (!wanted) {
+                        queue_of[i] = -1; // not offered: dropped, counted
+                        m_counters.drop_tx_offload.fetch_add(1, std::memory_order_relaxed);
+                    } else {
+                        offloads[i] = *wanted;
+                        if (wanted->flags & shm::offload::kTsoMask)
+                            m_counters.tx_tso_frames.fetch_add(1, std::memory_order_relaxed);
+                        if (wanted->flags & shm::offload::kTxCsumPartial)
+                            m_counters.tx_csum_partial.fetch_add(1, std::memory_order_relaxed);
+                    }
+                }
                 bytes += slots[i].length;
                 if (m_capture)
                     m_capture->tx_submitted(std::span<const std::byte>(slots[i].data,
@@ -244,7 +314,14 @@ bool NetInterface::move_tx() {
                 for (uint32_t i = 0; i < got; ++i)
                     if (queue_of[i] == int(q)) {
                         index[n] = i;
-                        frames[n++] = shm::TxFrame{ids[i], slots[i].length, 0, kEthernetHeader};
+                        frames[n++] = shm::TxFrame{ids[i],
+                                                   slots[i].length,
+                                                   0,
+                                                   kEthernetHeader,
+                                                   offloads[i].flags,
+                                                   offloads[i].gso_size,
+                                                   offloads[i].csum_start,
+                                                   offloads[i].csum_stuff};
                     }
                 if (n == 0)
                     continue;
@@ -256,8 +333,12 @@ bool NetInterface::move_tx() {
             m_counters.tap_read_frames.fetch_add(got, std::memory_order_relaxed);
             m_counters.tap_read_bytes.fetch_add(bytes, std::memory_order_relaxed);
             m_counters.tx_submitted.fetch_add(submitted, std::memory_order_relaxed);
-            if (submitted < got)
-                m_counters.drop_tx_ring_full.fetch_add(got - submitted, std::memory_order_relaxed);
+            uint32_t refused = 0;
+            for (uint32_t i = 0; i < got; ++i)
+                refused += queue_of[i] < 0 ? 1 : 0;
+            if (submitted + refused < got)
+                m_counters.drop_tx_ring_full.fetch_add(got - submitted - refused,
+                                                       std::memory_order_relaxed);
             moved = true;
         }
         // Packets not published (no frame pending, or refused by the ring) go back.
@@ -284,6 +365,11 @@ bool NetInterface::move_rx() {
     uint32_t ids[kBatch];
     Lane &rx_lane = lane_of(kRxCompletion);
     shm::DaemonEndpoint &endpoint = *rx_lane.endpoint;
+    if (const uint32_t rx = m_rx_assists.load(std::memory_order_acquire);
+        rx != m_rx_assists_applied) {
+        endpoint.set_rx_offloads((rx & kAssistRxChecksum) != 0, (rx & kAssistLRO) != 0);
+        m_rx_assists_applied = rx;
+    }
     for (uint32_t q = 0; q < rx_lane.queue_counts[kRxCompletion]; ++q) {
         for (;;) {
             uint32_t n = endpoint.poll_rx_completions(frames, q);
@@ -291,7 +377,17 @@ bool NetInterface::move_rx() {
                 break;
             for (uint32_t i = 0; i < n; ++i) {
                 auto data = endpoint.frame_bytes(frames[i]);
-                out[i] = tap::ConstFrame{data.data(), uint32_t(data.size())};
+                out[i] = tap::ConstFrame{data.data(), uint32_t(data.size()), {}};
+                if (frames[i].data_valid || frames[i].gso_type != 0) {
+                    shm::offload::VnetHeader header = shm::offload::from_descriptor(
+                        {frames[i].data_valid, frames[i].gso_type, frames[i].gso_size,
+                         frames[i].hdr_len});
+                    std::memcpy(out[i].vnet.bytes, &header, sizeof header);
+                    if (frames[i].data_valid)
+                        m_counters.rx_checksum_valid.fetch_add(1, std::memory_order_relaxed);
+                    if (frames[i].gso_type != 0)
+                        m_counters.rx_lro_frames.fetch_add(1, std::memory_order_relaxed);
+                }
                 ids[i] = frames[i].packet;
                 if (m_capture)
                     m_capture->rx_completed(data);
@@ -365,6 +461,8 @@ void NetInterface::publish_drops() {
         d.buffer_mismatch += l.buffer_mismatch;
         d.zero_length_rx += l.zero_length_rx;
         d.offset_length_out_of_bounds += l.offset_length_out_of_bounds;
+        d.bad_offload_metadata += l.bad_offload_metadata;
+        d.rx_checksum_wrong += l.rx_checksum_wrong;
         d.ring_faults += l.ring_faults;
         faulted = faulted || lane.endpoint->faulted();
     }
@@ -375,6 +473,8 @@ void NetInterface::publish_drops() {
     m_counters.drop_zero_length_rx.store(d.zero_length_rx, std::memory_order_relaxed);
     m_counters.drop_offset_length_out_of_bounds.store(d.offset_length_out_of_bounds,
                                                       std::memory_order_relaxed);
+    m_counters.drop_bad_offload_metadata.store(d.bad_offload_metadata, std::memory_order_relaxed);
+    m_counters.drop_rx_checksum_wrong.store(d.rx_checksum_wrong, std::memory_order_relaxed);
     m_counters.ring_faults.store(d.ring_faults, std::memory_order_relaxed);
     m_counters.drop_tap_truncated.store(m_tap.counters().rx_truncated.load(),
                                         std::memory_order_relaxed);

@@ -53,12 +53,19 @@ struct InterfaceCounters {
     X(drop_tap_rejected)   /* the kernel refused a frame the driver received, or its backlog  \
                               was full */                                                         \
     X(drop_tx_ring_full)   /* read from the TAP but TX submission had no room */                   \
+    X(drop_tx_offload)     /* the stack asked for an offload the interface does not offer */       \
+    X(tx_tso_frames)       /* TSO segments handed to the driver (getTSOInfo) */                     \
+    X(tx_csum_partial)     /* frames whose checksum the driver completes */                        \
+    X(rx_checksum_valid)   /* frames given to the stack as checksum-verified */                     \
+    X(rx_lro_frames)       /* coalesced (LRO) frames given to the stack as GRO'd */                 \
     X(drop_index_out_of_range)                                                                    \
     X(drop_not_owned_by_driver)                                                                   \
     X(drop_wrong_queue)                                                                           \
     X(drop_buffer_mismatch)                                                                       \
     X(drop_zero_length_rx)                                                                        \
     X(drop_offset_length_out_of_bounds)                                                           \
+    X(drop_bad_offload_metadata)                                                                  \
+    X(drop_rx_checksum_wrong)                                                                     \
     X(ring_faults)                                                                                \
     X(wakeups)             /* the mover slept and was woken */
 #define NETDEXT_DECLARE_COUNTER(name) std::atomic<uint64_t> name{0};
@@ -84,6 +91,10 @@ struct LaneConfig {
 
 struct InterfaceConfig {
     std::vector<LaneConfig> lanes;    // 1 or 2
+    // What the driver declared at registration (kIOUserNetworkHWAssist*, getTSOOptions' largest
+    // segment; 0: no limit given): mapped to TUNSETOFFLOAD and to the RX claims the daemon honours.
+    uint32_t hardware_assists = 0;
+    uint32_t tso_max_bytes = 0;
     uint32_t kept_mtu = 0;            // a TAP a previous driver used: its MTU (0: a new TAP)
     FrameCapture *capture = nullptr;  // the slot's pcap files, or none
 };
@@ -134,6 +145,12 @@ public:
     [[nodiscard]] bool queue_enabled(size_t kind, uint32_t index) const;
     // Queues of `kind` the driver registered.
     [[nodiscard]] uint32_t queue_count(size_t kind) const;
+    // The TUNSETOFFLOAD flags in force, and why a declared assist is not used ("" if all are).
+    [[nodiscard]] unsigned tap_offload() const { return m_tap_offload; }
+    [[nodiscard]] const std::string &offload_note() const { return m_offload_note; }
+    // Applies `hardware_assists` (the driver's SetHardwareAssists succeeded, or the declaration
+    // at registration) to the TAP and the RX checks. Main thread; the mover picks it up.
+    Result<void> apply_assists(uint32_t hardware_assists);
     // The TX submission queue a frame goes to: a hash of its addresses and ports (so one flow
     // stays in order on one queue) over the enabled queues, or -1 when none is enabled.
     [[nodiscard]] int tx_queue_for(std::span<const std::byte> frame) const;
@@ -169,6 +186,11 @@ private:
     std::array<std::array<std::atomic<bool>, shm::kMaxQueueSets>, 4> m_enabled{};
     std::array<uint32_t, 4> m_queue_counts{};
     uint32_t m_rx_round = 0; // which RX queue is restocked first (round robin)
+    uint32_t m_tso_max_bytes = 0;
+    unsigned m_tap_offload = 0;
+    std::string m_offload_note;
+    std::atomic<uint32_t> m_rx_assists{0};     // set by apply_assists, read by the mover
+    uint32_t m_rx_assists_applied = UINT32_MAX; // the mover's view
     uint64_t m_drop_limit = 0;
     std::function<void(const std::string &)> m_on_fault;
     bool m_fault_reported = false;

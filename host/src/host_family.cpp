@@ -151,6 +151,8 @@ kern_return_t HostFamily::register_interface(const InterfaceRequest &request,
     message.tx_tailroom = request.tx_tailroom;
     message.feature_flags = request.feature_flags;
     message.lane_count = uint16_t(request.lanes.size());
+    message.hardware_assists = request.hardware_assists;
+    message.tso_max_bytes = request.tso_max_bytes;
     for (size_t lane = 0; lane < request.lanes.size(); ++lane) {
         const LaneRequest &r = request.lanes[lane];
         auto layout = shm::RingsLayout::compute(r.capacities, r.more);

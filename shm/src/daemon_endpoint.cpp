@@ -1,4 +1,5 @@
 #include <netdext/shm/daemon_endpoint.h>
+#include <netdext/shm/offload.h>
 
 #include <algorithm>
 #include <atomic>
@@ -133,6 +134,12 @@ bool DaemonEndpoint::check_rx_descriptor(uint32_t packet, RxFrame &frame) {
     frame.data_offset = load_once(shared.data_offset);
     frame.link_header_length = load_once(shared.link_header_length);
 
+    const uint32_t flags = (m_rx_checksum || m_rx_lro) ? load_once(shared.flags) : 0;
+    const uint8_t lro_segments = m_rx_lro ? load_once(shared.lro_segments) : 0;
+    frame.data_valid = false;
+    frame.gso_type = 0;
+    frame.gso_size = frame.hdr_len = 0;
+
     DropReason reason;
     if (buffer_index != packet) // packet i owns buffer i (pool_layout.h)
         reason = DropReason::BufferMismatch;
@@ -140,11 +147,61 @@ bool DaemonEndpoint::check_rx_descriptor(uint32_t packet, RxFrame &frame) {
         reason = DropReason::ZeroLengthRx;
     else if (uint64_t{frame.data_offset} + frame.data_length > m_pool.buffer_size)
         reason = DropReason::OffsetLengthOutOfBounds;
-    else
+    else if (check_rx_offload(flags, lro_segments, frame, reason))
         return true;
     m_drops.count(reason);
     reclaim(packet);
     return false;
+}
+
+bool DaemonEndpoint::check_rx_offload(uint32_t flags, uint8_t lro_segments, RxFrame &frame,
+                                      DropReason &reason) {
+    const bool claims_valid = m_rx_checksum && (flags & offload::kRxCsumDataValid) != 0;
+    const uint32_t lro = m_rx_lro ? (flags & offload::kLroMask) >> offload::kLroShift : 0;
+    if (!claims_valid && lro == 0)
+        return true;
+    // The frame lies in the packet's buffer (rule 6). A driver may change the bytes after this
+    // look; the kernel checks the virtio header against the frame it gets, so the worst it can do
+    // is have its own frame dropped there.
+    std::span<const std::byte> bytes = frame_bytes_unchecked(frame);
+    std::optional<offload::FrameHeaders> headers = offload::parse_headers(bytes);
+    reason = DropReason::BadOffloadMetadata;
+    if (!headers)
+        return false;
+    if (lro != 0) {
+        const uint32_t header_bytes = uint32_t(headers->l4_offset) + headers->l4_header_length;
+        const uint32_t payload = headers->l4_length - headers->l4_header_length;
+        const bool ipv6_flag = lro == 2;
+        if (headers->protocol != 6 || lro_segments == 0 || payload == 0 || lro > 2 ||
+            ipv6_flag != headers->ipv6)
+            return false;
+        const uint32_t size = (payload + lro_segments - 1) / lro_segments;
+        if (size == 0 || size > offload::kMaxSegmentBytes || header_bytes > 0xffff)
+            return false;
+        if (lro_segments > 1) { // a single segment is an ordinary frame
+            frame.gso_type = headers->ipv6 ? offload::kVnetGsoTcpV6 : offload::kVnetGsoTcpV4;
+            frame.gso_size = uint16_t(size);
+            frame.hdr_len = uint16_t(header_bytes);
+        }
+        frame.data_valid = claims_valid;
+        return true; // a coalesced segment's checksum field is not recomputed: not sampled
+    }
+    // Rule 8: sampled verification of checksum-valid claims.
+    if (m_checksum_countdown == 0) {
+        m_checksum_countdown = kChecksumSampleInterval;
+        if (!offload::l4_checksum_correct(bytes, *headers)) {
+            reason = DropReason::ChecksumWrong;
+            return false;
+        }
+    }
+    --m_checksum_countdown;
+    frame.data_valid = true;
+    return true;
+}
+
+std::span<const std::byte> DaemonEndpoint::frame_bytes_unchecked(const RxFrame &frame) const {
+    return std::span<const std::byte>(m_pool_region)
+        .subspan(m_pool.buffer_offset_of(frame.packet) + frame.data_offset, frame.data_length);
 }
 
 // ---- TX ----------------------------------------------------------------------------------------
@@ -178,7 +235,10 @@ uint32_t DaemonEndpoint::submit_tx(std::span<const TxFrame> frames, uint32_t que
             shared.data_offset = frame.data_offset;
             shared.link_header_length = frame.link_header_length;
             shared.direction = static_cast<uint8_t>(PacketDirection::Tx);
-            shared.flags = 0;
+            shared.flags = frame.offload_flags;
+            shared.gso_size = frame.gso_size;
+            shared.csum_start = frame.csum_start;
+            shared.csum_stuff = frame.csum_stuff;
             m_scratch[i] = frame.packet;
         }
         uint32_t count = produce(queue_ring(RingId::TxSubmission, queue),

@@ -51,6 +51,11 @@ uint32_t DriverEndpoint::dequeue(RingId ring, std::span<uint32_t> out) {
         fresh.link_header_length = 0;
         fresh.direction = direction;
         fresh.flags = 0;
+        fresh.gso_size = 0;
+        fresh.lro_segments = 0;
+        fresh.csum_start = 0;
+        fresh.csum_stuff = 0;
+        fresh.rx_csum_value = 0;
     }
     return count;
 }

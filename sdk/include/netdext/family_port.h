@@ -79,6 +79,10 @@ struct InterfaceRequest {
     uint16_t tx_tailroom = 0;
     std::vector<LaneRequest> lanes;   /* 1 or 2 */
     std::vector<QueueBinding> queues; /* every registered queue */
+    /* What the driver declared: GetHardwareAssists (kIOUserNetworkHWAssist*) and the largest TSO
+     * segment of getTSOOptions (tso_mtu4/6; 0: none given). The system offers those offloads. */
+    uint32_t hardware_assists = 0;
+    uint32_t tso_max_bytes = 0;
 };
 
 /* The rings the system created for one lane, mapped in this process. */

@@ -271,6 +271,15 @@ kern_return_t IOUserNetworkEthernet::netdext_register(ether_addr_t macAddress,
     request.tx_headroom = state.descriptor.txPacketHeadroomBytes;
     request.tx_tailroom = state.descriptor.txPacketTailroomBytes;
     request.queues = bindings;
+    // The hardware assists the driver declares (legacy GetHardwareAssists, whose default asks
+    // NDK 2.x getHardwareAssists) and its TSO limit: the system offers those offloads.
+    uint32_t assists = 0;
+    if (GetHardwareAssists(&assists) == kIOReturnSuccess)
+        request.hardware_assists = assists;
+    IOUserNetworkTSOOptions tso{};
+    if ((assists & (kIOUserNetworkHWAssistTSO4 | kIOUserNetworkHWAssistTSO6)) != 0 &&
+        getTSOOptions(&tso) == kIOReturnSuccess)
+        request.tso_max_bytes = std::max(tso.tso_mtu4, tso.tso_mtu6);
     for (uint32_t lane = 0; lane < pools.size(); ++lane) {
         netdext::PoolState *pool_state = pools[lane]->netdext_state();
         netdext::LaneRequest &r = request.lanes.emplace_back();

@@ -32,9 +32,6 @@ struct PacketState {
     uint32_t buffer_size = 0;
     PoolState *pool = nullptr;
     std::atomic<bool> held{false}; // between Dequeue/Allocate and Enqueue/Deallocate
-    // NDK 2.x per-packet metadata that has no place in the shared descriptor.
-    uint16_t rx_checksum_value = 0;
-    uint8_t lro_segments = 0;
 };
 
 struct PoolState {

@@ -111,6 +111,10 @@ struct RegisterInterface {
     uint16_t lane_count; // 1 or 2
     uint32_t feature_flags;
     InterfaceLane lanes[kMaxLanes];
+    // The hardware assists the driver declared (GetHardwareAssists, kIOUserNetworkHWAssist*) and
+    // its largest TSO segment (getTSOOptions; 0: none given): the TAP's offloads.
+    uint32_t hardware_assists;
+    uint32_t tso_max_bytes;
 };
 
 // Reply to RegisterInterface; on success lane_count rings memfds (by lane), then the daemon
@@ -254,7 +258,7 @@ struct Terminate { // the host stops its driver (as DriverCall Stop) and exits; 
 static_assert(sizeof(Hello) == 264);
 static_assert(sizeof(PoolCreated) == 40);
 static_assert(sizeof(InterfaceLane) == 168);
-static_assert(sizeof(RegisterInterface) == 360);
+static_assert(sizeof(RegisterInterface) == 368);
 static_assert(sizeof(InterfaceRegistered) == 48);
 static_assert(sizeof(MediaTypes) == 264);
 static_assert(sizeof(DataBandwidths) == 40);

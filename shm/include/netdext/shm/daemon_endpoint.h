@@ -38,21 +38,31 @@ struct RingDoorbells {
     std::array<const EventFd *, kMaxRings> peer{};
 };
 
-// A frame the daemon filled and hands to the driver (TX submission).
+// A frame the daemon filled and hands to the driver (TX submission), with the offload metadata
+// the stack asked for (offload.h: TSO segment size, partial checksum; all zero without).
 struct TxFrame {
     uint32_t packet = 0;
     uint32_t data_length = 0;
     uint16_t data_offset = 0;
     uint8_t link_header_length = 0;
+    uint32_t offload_flags = 0; // offload::kTxCsum* | kTso*
+    uint16_t gso_size = 0;
+    uint16_t csum_start = 0;
+    uint16_t csum_stuff = 0;
 };
 
 // A validated frame the driver received (RX completion). The fields are the daemon's private copy,
-// read once from the descriptor; the packet is DaemonHeld until release().
+// read once from the descriptor; the packet is DaemonHeld until release(). `offload` holds the
+// validated checksum and LRO claims the daemon honours (set_rx_offloads).
 struct RxFrame {
     uint32_t packet = 0;
     uint32_t data_length = 0;
     uint16_t data_offset = 0;
     uint8_t link_header_length = 0;
+    bool data_valid = false;  // checksum-valid: the stack need not verify it
+    uint8_t gso_type = 0;     // offload::kVnetGsoTcpV4/V6 for an LRO frame, else 0
+    uint16_t gso_size = 0;
+    uint16_t hdr_len = 0;
 };
 
 struct RingCounters {
@@ -99,6 +109,15 @@ public:
     // The frame bytes of a validated RxFrame, bounded by the daemon's own layout.
     [[nodiscard]] std::span<const std::byte> frame_bytes(const RxFrame &frame) const;
 
+    // Which RX offload claims the daemon honours (validation.h rules 7-8): a checksum-valid claim
+    // (the driver declared RX checksum), LRO (it declared LRO). Others are ignored. Default: none.
+    void set_rx_offloads(bool checksum, bool lro) {
+        m_rx_checksum = checksum;
+        m_rx_lro = lro;
+    }
+    // Rule 8 verifies the first checksum-valid frame and one in this many after it.
+    static constexpr uint32_t kChecksumSampleInterval = 64;
+
     // ---- driver-side allocation and deallocation ----------------------------------------------
     // Keeps up to `outstanding_limit` packets on offer to (or allocated by) the driver.
     uint32_t restock_allocation(uint32_t outstanding_limit);
@@ -139,6 +158,10 @@ private:
     // Rules 1-3 of validation.h; counts the drop. True when the entry passed them.
     bool accept_return(uint32_t packet, RingId ring);
     bool check_rx_descriptor(uint32_t packet, RxFrame &frame);
+    std::span<const std::byte> frame_bytes_unchecked(const RxFrame &frame) const;
+    // Rules 7-8 on a frame that passed rules 4-6; reason set when it fails.
+    bool check_rx_offload(uint32_t flags, uint8_t lro_segments, RxFrame &frame,
+                          DropReason &reason);
     uint32_t consume(RingId ring, std::span<uint32_t> out);
     uint32_t produce(RingId ring, std::span<const uint32_t> packets);
     uint32_t restock(RingId ring, PacketState state, uint32_t limit);
@@ -156,6 +179,9 @@ private:
     std::array<bool, kMaxRings> m_fault_counted{};
     DropCounters m_drops;
     std::array<uint32_t, kScratchBatch> m_scratch{};
+    bool m_rx_checksum = false;
+    bool m_rx_lro = false;
+    uint32_t m_checksum_countdown = 0; // frames until the next verified checksum-valid frame
 };
 
 } // namespace netdext::shm
