@@ -381,7 +381,7 @@ bool NetInterface::move_rx() {
                 if (frames[i].data_valid || frames[i].gso_type != 0) {
                     shm::offload::VnetHeader header = shm::offload::from_descriptor(
                         {frames[i].data_valid, frames[i].gso_type, frames[i].gso_size,
-                         frames[i].hdr_len});
+                         frames[i].hdr_len, frames[i].csum_start});
                     std::memcpy(out[i].vnet.bytes, &header, sizeof header);
                     if (frames[i].data_valid)
                         m_counters.rx_checksum_valid.fetch_add(1, std::memory_order_relaxed);

@@ -138,7 +138,7 @@ bool DaemonEndpoint::check_rx_descriptor(uint32_t packet, RxFrame &frame) {
     const uint8_t lro_segments = m_rx_lro ? load_once(shared.lro_segments) : 0;
     frame.data_valid = false;
     frame.gso_type = 0;
-    frame.gso_size = frame.hdr_len = 0;
+    frame.gso_size = frame.hdr_len = frame.csum_start = 0;
 
     DropReason reason;
     if (buffer_index != packet) // packet i owns buffer i (pool_layout.h)
@@ -182,6 +182,12 @@ bool DaemonEndpoint::check_rx_offload(uint32_t flags, uint8_t lro_segments, RxFr
             frame.gso_type = headers->ipv6 ? offload::kVnetGsoTcpV6 : offload::kVnetGsoTcpV4;
             frame.gso_size = uint16_t(size);
             frame.hdr_len = uint16_t(header_bytes);
+            frame.csum_start = headers->l4_offset;
+            // The daemon holds the packet now; the checksum field gets what GRO would put there.
+            offload::set_pseudo_header_checksum(
+                m_pool_region.subspan(m_pool.buffer_offset_of(frame.packet) + frame.data_offset,
+                                      frame.data_length),
+                *headers);
         }
         frame.data_valid = claims_valid;
         return true; // a coalesced segment's checksum field is not recomputed: not sampled

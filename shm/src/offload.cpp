@@ -124,14 +124,28 @@ std::optional<TxOffload> to_descriptor(const VnetHeader &header, std::span<const
     return out;
 }
 
+void set_pseudo_header_checksum(std::span<std::byte> frame, const FrameHeaders &h) {
+    uint64_t sum = h.ipv6 ? sum_words(frame.subspan(h.l3_offset + 8, 32))
+                          : sum_words(frame.subspan(h.l3_offset + 12, 8));
+    sum += h.protocol;
+    sum += h.l4_length;
+    const uint16_t value = fold(sum);
+    const size_t at = size_t(h.l4_offset) + 16;
+    frame[at] = std::byte(value >> 8);
+    frame[at + 1] = std::byte(value & 0xff);
+}
+
 VnetHeader from_descriptor(const RxOffload &offload) {
     VnetHeader header{};
     if (offload.data_valid)
         header.flags = kVnetDataValid;
     if (offload.gso_type != kVnetGsoNone) {
+        header.flags = kVnetNeedsCsum;
         header.gso_type = offload.gso_type;
         header.gso_size = offload.gso_size;
         header.hdr_len = offload.hdr_len;
+        header.csum_start = offload.csum_start;
+        header.csum_offset = 16; // offsetof(struct tcphdr, check)
     }
     return header;
 }

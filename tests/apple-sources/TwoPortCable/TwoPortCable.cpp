@@ -23,7 +23,17 @@
 static constexpr uint32_t kPorts = 2;
 static constexpr uint32_t kPacketCount = 256;
 static constexpr uint32_t kBufferSize = 2048;
+// With TSO: buffers for a 64 KiB segment, fewer of them.
+static constexpr uint32_t kTsoPacketCount = 160;
+static constexpr uint32_t kTsoBufferSize = 65536;
+static constexpr uint32_t kTsoMaximum = 65535;
 static constexpr uint32_t kQueueCapacity = 64;
+static constexpr uint32_t kSupportedAssists =
+    kIOUserNetworkHWAssistTxChecksumTCP | kIOUserNetworkHWAssistTxChecksumUDP |
+    kIOUserNetworkHWAssistTSO4 | kIOUserNetworkHWAssistTSO6 | kIOUserNetworkHWAssistRxChecksum |
+    kIOUserNetworkHWAssistLRO;
+static constexpr uint32_t kRxChecksumValid = kIOUserNetworkPacketRxCsumDataValid |
+                                             kIOUserNetworkPacketRxCsumPseudoHdr;
 static const MediaWord kMedia = kIOUserNetworkMediaEthernet10GBaseT | kIOUserNetworkMediaOptionFullDuplex;
 static const char *const kPortKeys[kPorts] = {"CablePortA", "CablePortB"};
 
@@ -42,6 +52,8 @@ struct TwoPortCablePort_IVars {
     IOUserNetworkRxCompletionQueue *rxCompletion;
     IOUserNetworkPacket *emptyRx[kQueueCapacity];
     uint32_t emptyRxCount;
+    uint32_t assists;
+    uint32_t bufferSize;
     uint64_t carried;
     uint64_t dropped;
 };
@@ -79,6 +91,77 @@ static uint32_t RxBuffersAvailable(OSObject *target, IOUserNetworkPacketQueue *q
     return accepted;
 }
 
+// Completes a partial checksum as TX checksum hardware does: the field at `stuff` holds the
+// pseudo-header sum; the checksum covers everything from `start` to the end of the frame.
+static bool CompleteChecksum(uint8_t *frame, uint32_t length, uint16_t start, uint16_t stuff,
+                             bool udp)
+{
+    if (start >= length || uint32_t(stuff) + 2 > length) {
+        return false;
+    }
+    uint32_t sum = 0;
+    uint32_t i = start;
+    for (; i + 1 < length; i += 2) {
+        sum += uint32_t(frame[i]) << 8 | frame[i + 1];
+    }
+    if (i < length) {
+        sum += uint32_t(frame[i]) << 8;
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    uint16_t check = uint16_t(~sum);
+    if (check == 0 && udp) {
+        check = 0xffff; // 0 means "no checksum" to UDP
+    }
+    frame[stuff] = uint8_t(check >> 8);
+    frame[stuff + 1] = uint8_t(check);
+    return true;
+}
+
+// Hands what the stack asked of the "hardware" on to the receiving end: a TSO segment arrives
+// coalesced (LRO, the segment count the receiver's stack needs), a partial checksum completed
+// and reported valid. Returns false when the frame cannot be delivered.
+static bool PassOffloads(TwoPortCablePort_IVars *from, TwoPortCablePort_IVars *to,
+                         IOUserNetworkPacket *tx, IOUserNetworkPacket *rx, uint8_t *frame,
+                         uint32_t length)
+{
+    if (from->assists == 0) {
+        return true;
+    }
+    uint16_t segmentSize = 0;
+    IOUserNetworkPacketTSOFlags tso = 0;
+    tx->getTSOInfo(&segmentSize, &tso);
+    IOUserNetworkPacketTxChecksumFlags checksum = 0;
+    uint16_t start = 0;
+    uint16_t stuff = 0;
+    tx->getTxChecksumInfo(&checksum, &start, &stuff);
+    const bool udp = (checksum & (kIOUserNetworkPacketTxCsumUDPIPV4 |
+                                  kIOUserNetworkPacketTxCsumUDPIPV6)) != 0;
+    bool valid = false;
+    if (segmentSize != 0 && uint32_t(start) + 20 <= length) {
+        uint32_t headerLength = start + (frame[start + 12] >> 4) * 4u;
+        uint32_t payload = length > headerLength ? length - headerLength : 0;
+        uint32_t segments = (payload + segmentSize - 1) / segmentSize;
+        if (segments > 1) {
+            if (segments > 255 || (to->assists & kIOUserNetworkHWAssistLRO) == 0) {
+                return false; // the receiver cannot take it whole
+            }
+            rx->setLROInfo((tso & kIOUserNetworkPacketTSOIPV6) ? kIOUserNetworkPacketLROIPV6
+                                                                 : kIOUserNetworkPacketLROIPV4,
+                           uint8_t(segments));
+            valid = true;
+        }
+    }
+    if (!valid && (checksum & kIOUserNetworkPacketTxCsumPartial) != 0) {
+        valid = CompleteChecksum(frame, length, start, stuff, udp);
+    }
+    if (valid && (to->assists & kIOUserNetworkHWAssistRxChecksum) != 0) {
+        rx->setRxChecksumInfo(kRxChecksumValid, 0xffff);
+    }
+    return true;
+}
+
 static uint32_t TxFramesAvailable(OSObject *target, IOUserNetworkPacketQueue *queue,
                                   IOUserNetworkPacket **packets, uint32_t count, void *refCon)
 {
@@ -93,7 +176,7 @@ static uint32_t TxFramesAvailable(OSObject *target, IOUserNetworkPacketQueue *qu
         IOUserNetworkPacket *tx = packets[i];
         uint32_t length = tx->getDataLength();
         TwoPortCablePort_IVars *q = peer != nullptr ? peer->ivars : nullptr;
-        if (q == nullptr || q->emptyRxCount == 0 || length > kBufferSize) {
+        if (q == nullptr || q->emptyRxCount == 0 || length > q->bufferSize) {
             port->ivars->dropped++;
             continue;
         }
@@ -103,9 +186,15 @@ static uint32_t TxFramesAvailable(OSObject *target, IOUserNetworkPacketQueue *qu
             port->ivars->dropped++;
             continue;
         }
-        memcpy(reinterpret_cast<uint8_t *>(rx->getDataVirtualAddress()),
+        uint8_t *to = reinterpret_cast<uint8_t *>(rx->getDataVirtualAddress());
+        memcpy(to,
                reinterpret_cast<const uint8_t *>(tx->getDataVirtualAddress()) + tx->getDataOffset(),
                length);
+        if (!PassOffloads(port->ivars, q, tx, rx, to, length)) {
+            q->pool->deallocatePacket(rx);
+            port->ivars->dropped++;
+            continue;
+        }
         if (q->rxCompletion->enqueuePackets(&rx, 1) != kIOReturnSuccess) {
             q->pool->deallocatePacket(rx);
             port->ivars->dropped++;
@@ -228,10 +317,19 @@ bool TwoPortCablePort::start(IOService *provider)
         OSSafeReleaseNULL(properties);
     }
 
+    // Hardware assists unless the boot-args say otherwise; TSO needs buffers for 64 KiB segments.
+    uint64_t assists = 1;
+    if (IOParseBootArgNumber("twoportcable-assists", &assists, sizeof(assists)) && assists == 0) {
+        ivars->assists = 0;
+    } else {
+        ivars->assists = kSupportedAssists;
+    }
+    const bool tso = (ivars->assists & kIOUserNetworkHWAssistTSO4) != 0;
+    ivars->bufferSize = tso ? kTsoBufferSize : kBufferSize;
     IOUserNetworkPacketBufferPoolOptions options = {};
-    options.packetCount = kPacketCount;
-    options.bufferCount = kPacketCount;
-    options.bufferSize = kBufferSize;
+    options.packetCount = tso ? kTsoPacketCount : kPacketCount;
+    options.bufferCount = options.packetCount;
+    options.bufferSize = ivars->bufferSize;
     options.maxBuffersPerPacket = 1;
     options.poolFlags = PoolFlagMapToDext;
     ivars->pool = IOUserNetworkPacketBufferPool::withName("TwoPortCable", this,
@@ -291,7 +389,35 @@ IOReturn TwoPortCablePort::setInterfaceEnable(bool enable)
 
 uint32_t TwoPortCablePort::getMaxTransferUnit()
 {
-    return kBufferSize - 18;
+    return ivars->bufferSize > 9018 ? 9000 : ivars->bufferSize - 18;
+}
+
+uint32_t TwoPortCablePort::getHardwareAssists()
+{
+    return ivars->assists;
+}
+
+IOReturn TwoPortCablePort::setHardwareAssists(uint32_t hardwareAssists)
+{
+    if ((hardwareAssists & ~kSupportedAssists) != 0) {
+        return kIOReturnUnsupported;
+    }
+    ivars->assists = hardwareAssists;
+    Log("port %u: hardware assists 0x%x", ivars->index, hardwareAssists);
+    return kIOReturnSuccess;
+}
+
+IOReturn TwoPortCablePort::getTSOOptions(IOUserNetworkTSOOptions *options)
+{
+    if (options == nullptr) {
+        return kIOReturnBadArgument;
+    }
+    memset(options, 0, sizeof(*options));
+    if (ivars->assists & (kIOUserNetworkHWAssistTSO4 | kIOUserNetworkHWAssistTSO6)) {
+        options->tso_mtu4 = kTsoMaximum;
+        options->tso_mtu6 = kTsoMaximum;
+    }
+    return kIOReturnSuccess;
 }
 
 IOReturn TwoPortCablePort::getSupportedMediaArray(MediaWord *mediaArray, uint32_t *mediaCount)

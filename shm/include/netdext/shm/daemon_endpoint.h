@@ -63,6 +63,7 @@ struct RxFrame {
     uint8_t gso_type = 0;     // offload::kVnetGsoTcpV4/V6 for an LRO frame, else 0
     uint16_t gso_size = 0;
     uint16_t hdr_len = 0;
+    uint16_t csum_start = 0; // LRO: the TCP header (the frame goes up CHECKSUM_PARTIAL)
 };
 
 struct RingCounters {

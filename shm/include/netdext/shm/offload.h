@@ -63,12 +63,19 @@ struct TxOffload {
 [[nodiscard]] std::optional<TxOffload> to_descriptor(const VnetHeader &header,
                                                      std::span<const std::byte> frame);
 
-// RX metadata the daemon validated (RxFrame), as the virtio header for the TAP.
+// Writes the TCP pseudo-header sum (not inverted) into the TCP checksum field of a coalesced
+// frame, as the kernel's own GRO does (tcp_gro_complete): the frame then goes up as
+// CHECKSUM_PARTIAL with csum_start at the TCP header, like a TSO segment on a veth.
+void set_pseudo_header_checksum(std::span<std::byte> frame, const FrameHeaders &h);
+
+// RX metadata the daemon validated (RxFrame), as the virtio header for the TAP. An LRO frame goes
+// up as a GSO frame with a partial checksum (NEEDS_CSUM at csum_start, TCP's field).
 struct RxOffload {
     bool data_valid = false;
     uint8_t gso_type = kVnetGsoNone; // kVnetGsoTcpV4/V6 for an LRO frame
     uint16_t gso_size = 0;
     uint16_t hdr_len = 0;
+    uint16_t csum_start = 0; // LRO: the TCP header
 };
 [[nodiscard]] VnetHeader from_descriptor(const RxOffload &offload);
 
