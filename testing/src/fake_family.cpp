@@ -106,6 +106,8 @@ shm::DropCounters BenchInterface::drops() const {
         sum.buffer_mismatch += d.buffer_mismatch;
         sum.zero_length_rx += d.zero_length_rx;
         sum.offset_length_out_of_bounds += d.offset_length_out_of_bounds;
+        sum.bad_offload_metadata += d.bad_offload_metadata;
+        sum.rx_checksum_wrong += d.rx_checksum_wrong;
         sum.ring_faults += d.ring_faults;
     }
     return sum;
@@ -159,6 +161,7 @@ kern_return_t FakeFamily::register_interface(const InterfaceRequest &request,
     iface->feature_flags = request.feature_flags;
     iface->tx_headroom = request.tx_headroom;
     iface->tx_tailroom = request.tx_tailroom;
+    iface->hardware_assists = request.hardware_assists;
     for (const QueueBinding &b : request.queues) {
         auto &flags = iface->enabled[size_t(b.kind)];
         flags.resize(std::max<size_t>(flags.size(), b.index + 1), false);
@@ -186,6 +189,9 @@ kern_return_t FakeFamily::register_interface(const InterfaceRequest &request,
         if (!endpoint)
             return kIOReturnInternalError;
         lane.endpoint.emplace(endpoint.release_value());
+        // The checksum-valid and LRO claims of a driver that declared them, as netdextd honours.
+        lane.endpoint->set_rx_offloads((request.hardware_assists & 0x20000000) != 0,
+                                       (request.hardware_assists & 0x10000000) != 0);
         grant.lanes.push_back(LaneGrant{lane.rings->bytes(), lane.layout, {}});
     }
     grant.bsd_name = iface->name;
@@ -216,6 +222,8 @@ void FakeFamily::unregister_interface(IOUserNetworkEthernet *driver) {
         past.buffer_mismatch += d.buffer_mismatch;
         past.zero_length_rx += d.zero_length_rx;
         past.offset_length_out_of_bounds += d.offset_length_out_of_bounds;
+        past.bad_offload_metadata += d.bad_offload_metadata;
+        past.rx_checksum_wrong += d.rx_checksum_wrong;
         past.ring_faults += d.ring_faults;
         note_call("UnregisterInterface(" + (*it)->name + ")");
         m_interfaces.erase(it);
@@ -281,7 +289,8 @@ void FakeFamily::check_drops_locked(Interface &iface) {
     static constexpr shm::DropReason kReasons[] = {
         shm::DropReason::IndexOutOfRange, shm::DropReason::NotOwnedByDriver,
         shm::DropReason::WrongQueue,      shm::DropReason::BufferMismatch,
-        shm::DropReason::ZeroLengthRx,    shm::DropReason::OffsetLengthOutOfBounds};
+        shm::DropReason::ZeroLengthRx,    shm::DropReason::OffsetLengthOutOfBounds,
+        shm::DropReason::BadOffloadMetadata, shm::DropReason::ChecksumWrong};
     for (shm::DropReason reason : kReasons) {
         uint64_t delta = now.of(reason) - seen.of(reason);
         if (delta > 0)
@@ -312,7 +321,8 @@ void FakeFamily::process_rings() {
                         const auto *data = reinterpret_cast<const uint8_t *>(bytes.data());
                         received.push_back(Frame{now,
                                                  std::vector<uint8_t>(data, data + bytes.size()),
-                                                 uint32_t(number)});
+                                                 uint32_t(number), frames[i].data_valid,
+                                                 frames[i].gso_size});
                         ids[i] = frames[i].packet;
                     }
                     endpoint.release(std::span<const uint32_t>(ids, n));
@@ -380,6 +390,8 @@ std::map<std::string, uint64_t> FakeFamily::drops() const {
         out["buffer_mismatch"] += d.buffer_mismatch;
         out["zero_length_rx"] += d.zero_length_rx;
         out["offset_length_out_of_bounds"] += d.offset_length_out_of_bounds;
+        out["bad_offload_metadata"] += d.bad_offload_metadata;
+        out["rx_checksum_wrong"] += d.rx_checksum_wrong;
         out["ring_faults"] += d.ring_faults;
     };
     add(m_past_drops.value_or(shm::DropCounters{}));

@@ -43,6 +43,7 @@ struct BenchInterface {
     // What RegisterEthernetInterface declared, for the registry's view.
     uint32_t feature_flags = 0;
     uint16_t tx_headroom = 0, tx_tailroom = 0;
+    uint32_t hardware_assists = 0; // GetHardwareAssists at registration
 
     bool any_enabled(QueueKind kind) const;
     IOUserNetworkPacketQueue *queue(QueueKind kind, uint32_t index) const;

@@ -62,6 +62,10 @@ struct Frame {
     uint64_t time_ns = 0; /* virtual time when the driver completed it */
     std::vector<uint8_t> bytes;
     uint32_t interface = 0; /* which registered interface received it (0: the first) */
+    /* The driver's offload claims the stack honoured (it declared RxChecksum / LRO): verified
+     * checksum; an LRO frame's segment size (0: not coalesced). */
+    bool checksum_valid = false;
+    uint16_t lro_segment_size = 0;
 };
 
 struct CallRecord {
