@@ -169,7 +169,9 @@ int print_status(const json &status) {
                       << c.value("drop_index_out_of_range", 0) + c.value("drop_not_owned_by_driver", 0) +
                              c.value("drop_wrong_queue", 0) + c.value("drop_buffer_mismatch", 0) +
                              c.value("drop_zero_length_rx", 0) +
-                             c.value("drop_offset_length_out_of_bounds", 0)
+                             c.value("drop_offset_length_out_of_bounds", 0) +
+                             c.value("drop_bad_offload_metadata", 0) +
+                             c.value("drop_rx_checksum_wrong", 0)
                       << "\n";
             for (const json &q : i.value("queues", json::array()))
                 std::cout << "    " << q.value("queue", std::string()) << ": "

@@ -133,10 +133,62 @@ std::unique_ptr<DextSession> DextSession::launch(const SessionOptions &options,
 }
 
 DextSession::~DextSession() {
-    if (m_interface) {
-        m_interface->stop();
-        m_network->unwatch_link(m_interface->ifindex());
+    for (auto &[id, port] : m_ports)
+        if (port.interface) {
+            port.interface->stop();
+            m_network->unwatch_link(port.interface->ifindex());
+        }
+}
+
+DextSession::Port *DextSession::port(uint32_t interface_id) {
+    if (interface_id >= kMaxInterfaces)
+        return nullptr;
+    Port &port = m_ports[interface_id];
+    if (!port.slot) {
+        port.id = interface_id;
+        port.slot = interface_id == 0 ? m_slot : m_slot->sibling(interface_id);
     }
+    return &port;
+}
+
+const DextSession::Port *DextSession::find_port(uint32_t interface_id) const {
+    auto found = m_ports.find(interface_id);
+    return found == m_ports.end() ? nullptr : &found->second;
+}
+
+DextSession::Port *DextSession::port_of_ifindex(int ifindex) {
+    for (auto &[id, port] : m_ports)
+        if (port.interface && port.interface->ifindex() == ifindex)
+            return &port;
+    return nullptr;
+}
+
+NetInterface *DextSession::interface(uint32_t interface_id) const {
+    const Port *port = find_port(interface_id);
+    return port ? port->interface.get() : nullptr;
+}
+
+bool DextSession::carrier(uint32_t interface_id) const {
+    const Port *port = find_port(interface_id);
+    return port && port->carrier;
+}
+
+uint32_t DextSession::driver_mtu(uint32_t interface_id) const {
+    const Port *port = find_port(interface_id);
+    return port ? port->driver_mtu : 1500;
+}
+
+uint32_t DextSession::max_mtu(uint32_t interface_id) const {
+    const Port *port = find_port(interface_id);
+    return port ? port->max_mtu : 0;
+}
+
+std::vector<uint32_t> DextSession::interface_ids() const {
+    std::vector<uint32_t> ids;
+    for (const auto &[id, port] : m_ports)
+        if (port.interface)
+            ids.push_back(id);
+    return ids;
 }
 
 const char *DextSession::state_name() const {
@@ -164,6 +216,7 @@ void DextSession::log(const char *format, ...) const {
     va_end(args);
     daemon_log::log().write(daemon_log::Level::notice, m_bundle.bundle_id,
                             m_slot && m_slot->has_interface() ? m_slot->name() : "", text);
+    // FIXME: lines about a second interface carry the first one's name as their label.
 }
 
 template <class M>
@@ -175,10 +228,10 @@ void DextSession::send(const M &message, std::span<const int> fds, uint64_t repl
         log("netdextd: sending %s failed: %s", M::kName, sent.error().describe().c_str());
 }
 
-void DextSession::call(Call which, uint32_t arg, ReplyHandler on_reply) {
+void DextSession::call(Port &port, Call which, uint32_t arg, ReplyHandler on_reply) {
     if (!m_channel || !m_host || !m_host->running())
         return;
-    auto sent = m_channel->send(DriverCall{uint32_t(which), arg});
+    auto sent = m_channel->send(DriverCall{uint32_t(which), arg, port.id});
     if (!sent) {
         log("netdextd: sending a driver call failed: %s", sent.error().describe().c_str());
         return;
@@ -206,9 +259,8 @@ void DextSession::stop_for(const std::string &reason) {
     log("netdextd: stopping the dext: %s", reason.c_str());
     m_state = State::stopped_for_misbehaviour;
     m_reason = reason;
-    set_carrier(false);
-    if (m_interface)
-        m_interface->stop();
+    set_all_carriers(false);
+    stop_movers();
     if (m_host)
         m_host->kill();
     // Replies from a host being killed are not waited for (see handle() for the rest).
@@ -216,12 +268,23 @@ void DextSession::stop_for(const std::string &reason) {
     m_calls_sent.clear();
 }
 
-void DextSession::set_carrier(bool on) {
-    m_carrier = on;
-    if (m_interface)
-        if (auto r = m_interface->tap().set_carrier(on); !r)
-            log("netdextd: setting carrier on %s: %s", m_interface->name().c_str(),
+void DextSession::set_carrier(Port &port, bool on) {
+    port.carrier = on;
+    if (port.interface)
+        if (auto r = port.interface->tap().set_carrier(on); !r)
+            log("netdextd: setting carrier on %s: %s", port.interface->name().c_str(),
                 r.error().describe().c_str());
+}
+
+void DextSession::set_all_carriers(bool on) {
+    for (auto &[id, port] : m_ports)
+        set_carrier(port, on);
+}
+
+void DextSession::stop_movers() {
+    for (auto &[id, port] : m_ports)
+        if (port.interface)
+            port.interface->stop();
 }
 
 void DextSession::on_channel_readable() {
@@ -306,15 +369,23 @@ void DextSession::handle(ipc::ReceivedMessage &message) {
             m_pools.erase(pool);
         return;
     }
-    case UnregisterInterface::kType:
-        return drop_interface();
+    case UnregisterInterface::kType: {
+        auto unregister = message.as<UnregisterInterface>();
+        Port *p = unregister ? port(unregister.value().interface_id) : nullptr;
+        if (p == nullptr)
+            return protocol_error("UnregisterInterface");
+        return drop_interface(*p);
+    }
     case LinkStatus::kType: {
         auto status = message.as<LinkStatus>();
-        if (!status)
+        Port *p = status ? port(status.value().interface_id) : nullptr;
+        if (p == nullptr)
             return protocol_error("LinkStatus");
         const uint32_t active = 0x3; // kIOUserNetworkLinkStatusActive
-        set_carrier((status.value().status & active) == active);
-        apply_link_settings();
+        p->link_status = status.value().status;
+        p->media = status.value().media;
+        set_carrier(*p, (status.value().status & active) == active);
+        apply_link_settings(*p);
         return;
     }
     case MediaTypes::kType:
@@ -323,10 +394,13 @@ void DextSession::handle(ipc::ReceivedMessage &message) {
         return; // recorded by the registry in a later version; nothing to do for the TAP
     case QueueEnable::kType: {
         auto enable = message.as<QueueEnable>();
-        if (!enable || enable.value().kind > 3)
+        Port *p = enable ? port(enable.value().interface_id) : nullptr;
+        if (p == nullptr || enable.value().kind > 3 ||
+            enable.value().index >= shm::kMaxQueueSets)
             return protocol_error("QueueEnable");
-        if (m_interface)
-            m_interface->set_queue_enabled(enable.value().kind, enable.value().enabled != 0);
+        if (p->interface)
+            p->interface->set_queue_enabled(enable.value().kind, enable.value().enabled != 0,
+                                            enable.value().index);
         return;
     }
     case Misuse::kType: {
@@ -422,78 +496,155 @@ void DextSession::create_pool(const ipc::ReceivedMessage &message) {
     send(reply, std::span<const int>(&fd, 1), message.header().sequence);
 }
 
+void DextSession::refuse_interface(const ipc::ReceivedMessage &message, uint32_t interface_id,
+                                   int32_t status) {
+    InterfaceRegistered reply{};
+    reply.status = status;
+    reply.unit = -1;
+    reply.interface_id = interface_id;
+    send(reply, {}, message.header().sequence);
+}
+
 void DextSession::register_interface(const ipc::ReceivedMessage &message) {
     auto request = message.as<RegisterInterface>();
     if (!request)
         return protocol_error("RegisterInterface");
     const RegisterInterface &r = request.value();
-    InterfaceRegistered reply{};
-    reply.status = int32_t(0xE00002C2); // kIOReturnBadArgument unless all goes well
-    reply.unit = -1;
-    auto pool = m_pools.find(r.pool_id);
+    constexpr int32_t kBadArgument = int32_t(0xE00002C2);
+    Port *p = port(r.interface_id);
+    if (p == nullptr) {
+        protocol_error("RegisterInterface: interface id " + std::to_string(r.interface_id) +
+                       " out of range");
+        return refuse_interface(message, r.interface_id, kBadArgument);
+    }
+    Port &target = *p;
     MacAddress mac;
     std::memcpy(mac.bytes.data(), r.mac, 6);
-    const std::string owner = m_options.mac_owner ? m_options.mac_owner(mac) : "";
-    if (m_interface) {
-        log("netdextd: refused a second interface (one per dext)");
-        reply.status = int32_t(0xE00002D5); // kIOReturnBusy
-    } else if (pool == m_pools.end()) {
-        protocol_error("RegisterInterface names an unknown pool");
-    } else if (mac.is_multicast() || mac.bytes == std::array<uint8_t, 6>{}) {
+    std::string owner = m_options.mac_owner ? m_options.mac_owner(mac) : "";
+    for (const auto &[id, other] : m_ports)
+        if (id != target.id && other.interface && other.slot->mac() == mac)
+            owner = other.interface->name() + " of this dext";
+    // Every field from the host is bounded before use: lanes, pools, queue counts.
+    InterfaceConfig config;
+    std::string invalid;
+    if (r.lane_count < 1 || r.lane_count > kMaxLanes)
+        invalid = "lane count " + std::to_string(r.lane_count);
+    for (uint32_t lane = 0; invalid.empty() && lane < r.lane_count; ++lane) {
+        const InterfaceLane &in = r.lanes[lane];
+        auto pool = m_pools.find(in.pool_id);
+        if (pool == m_pools.end()) {
+            invalid = "an unknown pool";
+            break;
+        }
+        for (uint32_t other = 0; other < lane; ++other)
+            if (r.lanes[other].pool_id == in.pool_id)
+                invalid = "the same pool twice";
+        for (const auto &[id, other] : m_ports)
+            if (other.interface && id != target.id)
+                for (uint64_t used : other.pool_ids)
+                    if (used == in.pool_id)
+                        invalid = "a pool of another interface";
+        LaneConfig &out = config.lanes.emplace_back();
+        out.pool_region = pool->second.region;
+        out.pool_layout = pool->second.layout;
+        uint32_t sets = 1;
+        for (size_t k = 0; k < 4; ++k) {
+            out.queue_counts[k] = in.queue_counts[k];
+            if (in.queue_counts[k] > shm::kMaxQueueSets)
+                invalid = "too many queues";
+            sets = std::max(sets, in.queue_counts[k]);
+        }
+        // Lane 0 has the TX queues, the last lane the RX queues; none elsewhere.
+        const bool has_tx = lane == 0, has_rx = lane + 1 == r.lane_count;
+        for (size_t k = 0; k < 4; ++k) {
+            const bool wanted = k < 2 ? has_tx : has_rx;
+            if ((in.queue_counts[k] != 0) != wanted)
+                invalid = "queues of a kind missing or on the wrong pool";
+        }
+        for (size_t i = 0; i < shm::kRingCount; ++i)
+            out.capacities[i] = in.capacities[i];
+        if (sets <= shm::kMaxQueueSets)
+            for (uint32_t set = 1; set < sets; ++set)
+                out.more.push_back({in.more[set - 1][0], in.more[set - 1][1],
+                                    in.more[set - 1][2], in.more[set - 1][3]});
+    }
+    if (!invalid.empty()) {
+        protocol_error("RegisterInterface: " + invalid);
+        return refuse_interface(message, target.id, kBadArgument);
+    }
+    if (target.interface) {
+        log("netdextd: refused a second registration of interface %u", target.id);
+        return refuse_interface(message, target.id, int32_t(0xE00002D5)); // kIOReturnBusy
+    }
+    if (mac.is_multicast() || mac.bytes == std::array<uint8_t, 6>{}) {
         log("netdextd: refused MAC %s (multicast or zero)", mac.to_string().c_str());
-    } else if (!owner.empty()) {
+        return refuse_interface(message, target.id, kBadArgument);
+    }
+    if (!owner.empty()) {
         log("netdextd: refused MAC %s: %s already has it", mac.to_string().c_str(),
             owner.c_str());
-        reply.status = int32_t(0xE00002C5); // kIOReturnExclusiveAccess
-    } else if (auto denial = entitlements::check_register_ethernet(m_entitlements,
-                                                                   m_bundle.bundle_id)) {
+        return refuse_interface(message, target.id, int32_t(0xE00002C5)); // ExclusiveAccess
+    }
+    if (auto denial = entitlements::check_register_ethernet(m_entitlements, m_bundle.bundle_id)) {
         log("netdextd: RegisterEthernetInterface refused: %s", denial->message.c_str());
-        reply.status = int32_t(0xE00002E2); // kIOReturnNotPermitted, as macOS's family
-    } else {
-        std::string error;
-        bool fresh = true;
-        tap::FrameDevice *tap = m_slot->attach(*m_network, mac, fresh, error);
-        InterfaceConfig config;
-        config.pool_region = pool->second.region;
-        config.pool_layout = pool->second.layout;
-        config.capture = m_slot->capture();
-        for (size_t i = 0; i < 6; ++i)
-            config.capacities[i] = r.capacities[i];
-        if (tap != nullptr && !fresh) {
-            if (auto link = m_network->query_link(tap->ifindex()); link)
-                config.kept_mtu = link.value().mtu;
-        }
-        auto iface = tap ? NetInterface::create(config, *tap, error)
-                         : Result<std::unique_ptr<NetInterface>>(Error::from_errno(ENODEV, "tap"));
-        if (!iface) {
-            log("netdextd: creating the interface failed: %s", error.c_str());
-            reply.status = int32_t(0xE00002BE); // kIOReturnNoResources
-            if (tap != nullptr && fresh)
-                m_slot->release();
-        } else {
-            m_interface = iface.release_value();
-            m_replay_mtu = fresh ? 0 : config.kept_mtu;
-            set_carrier(m_carrier); // a ReportLinkStatus may have come before the registration
-            reply.status = 0;
-            reply.unit = m_interface->unit();
-            reply.rings_size = m_interface->rings_layout().total_size;
-            std::snprintf(reply.name, sizeof reply.name, "%s", m_interface->name().c_str());
-            if (!fresh)
-                log("netdextd: re-attached to the kept interface %s",
-                    m_interface->name().c_str());
-        }
+        // kIOReturnNotPermitted, as macOS's family
+        return refuse_interface(message, target.id, int32_t(0xE00002E2));
     }
-    if (reply.status != 0) {
-        send(reply, {}, message.header().sequence);
-        return;
+    std::string error;
+    bool fresh = true;
+    tap::FrameDevice *tap = target.slot->attach(*m_network, mac, fresh, error);
+    config.capture = target.slot->capture();
+    config.hardware_assists = r.hardware_assists;
+    config.tso_max_bytes = r.tso_max_bytes;
+    if (tap != nullptr && !fresh) {
+        if (auto link = m_network->query_link(tap->ifindex()); link)
+            config.kept_mtu = link.value().mtu;
     }
-    int fds[3] = {m_interface->rings_region().memfd().fd(), m_interface->daemon_doorbell().fd(),
-                  m_interface->host_doorbell().fd()};
-    send(reply, std::span<const int>(fds, 3), message.header().sequence);
-    log("netdextd: interface %s registered, MAC %s", m_interface->name().c_str(),
-        mac.to_string().c_str());
-    m_mac = mac;
-    {
+    auto iface = tap ? NetInterface::create(config, *tap, error)
+                     : Result<std::unique_ptr<NetInterface>>(Error::from_errno(ENODEV, "tap"));
+    if (!iface) {
+        log("netdextd: creating the interface failed: %s", error.c_str());
+        if (tap != nullptr && fresh)
+            target.slot->release();
+        return refuse_interface(message, target.id, int32_t(0xE00002BE)); // NoResources
+    }
+    target.interface = iface.release_value();
+    target.pool_ids.clear();
+    for (uint32_t lane = 0; lane < r.lane_count; ++lane)
+        target.pool_ids.push_back(r.lanes[lane].pool_id);
+    NetInterface &ni = *target.interface;
+    target.replay_mtu = fresh ? 0 : config.kept_mtu;
+    set_carrier(target, target.carrier); // a ReportLinkStatus may have come before
+    if (!fresh)
+        log("netdextd: re-attached to the kept interface %s", ni.name().c_str());
+    InterfaceRegistered reply{};
+    reply.status = 0;
+    reply.unit = ni.unit();
+    reply.interface_id = target.id;
+    reply.lane_count = uint32_t(ni.lane_count());
+    std::snprintf(reply.name, sizeof reply.name, "%s", ni.name().c_str());
+    std::vector<int> fds;
+    for (size_t lane = 0; lane < ni.lane_count(); ++lane) {
+        reply.rings_size[lane] = ni.rings_layout(lane).total_size;
+        fds.push_back(ni.rings_region(lane).memfd().fd());
+    }
+    fds.push_back(ni.daemon_doorbell().fd());
+    fds.push_back(ni.host_doorbell().fd());
+    send(reply, std::span<const int>(fds), message.header().sequence);
+    log("netdextd: interface %s registered, MAC %s%s", ni.name().c_str(),
+        mac.to_string().c_str(),
+        ni.lane_count() > 1 || ni.queue_count(0) > 1 || ni.queue_count(2) > 1
+            ? (", " + std::to_string(ni.lane_count()) + " pool(s), " +
+               std::to_string(ni.queue_count(0)) + " TX / " + std::to_string(ni.queue_count(2)) +
+               " RX queue(s)")
+                  .c_str()
+            : "");
+    if (ni.tap_offload() != 0 || !ni.offload_note().empty())
+        log("netdextd: %s offloads: hardware assists 0x%08x → TUNSETOFFLOAD 0x%x%s%s",
+            ni.name().c_str(), r.hardware_assists, ni.tap_offload(),
+            ni.offload_note().empty() ? "" : "; ", ni.offload_note().c_str());
+    target.mac = mac;
+    if (target.id == 0) { // FIXME: the registry shows a dext's first interface only
         auto id = [this] {
             static uint64_t own = uint64_t(1) << 48; // tests without the daemon's registry
             return m_options.allocate_registry_id ? m_options.allocate_registry_id() : own++;
@@ -503,70 +654,76 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
     }
     int fault_fd = m_fault_fd.get();
     std::string *fault_text = &m_fault_text;
-    m_interface->start(
+    ni.start(
         [fault_fd, fault_text](const std::string &reason) {
             *fault_text = reason; // read by the main thread after the eventfd wakes it
             uint64_t one = 1;
             (void)!write(fault_fd, &one, sizeof one);
         },
         m_options.drop_limit);
-    if (auto watched = m_network->watch_link(m_interface->ifindex()); !watched)
-        log("netdextd: watching %s failed: %s", m_interface->name().c_str(),
+    if (auto watched = m_network->watch_link(ni.ifindex()); !watched)
+        log("netdextd: watching %s failed: %s", ni.name().c_str(),
             watched.error().describe().c_str());
-    if (m_options.on_interface)
-        m_options.on_interface(m_interface->name());
-    show_driver_to_linux();
-    call(Call::GetMaxTransferUnit, 0, [this](int32_t status, uint32_t value) {
+    if (m_options.on_interface && target.id == 0)
+        m_options.on_interface(ni.name());
+    show_driver_to_linux(target);
+    const uint32_t id = target.id;
+    call(target, Call::GetMaxTransferUnit, 0, [this, id](int32_t status, uint32_t value) {
+        Port *p = port(id);
+        if (p == nullptr || !p->interface)
+            return;
         if (status == 0 && value >= 68) {
-            m_max_mtu = value;
-            log("netdextd: %s maximum MTU %u", m_interface ? m_interface->name().c_str() : "?",
-                value);
+            p->max_mtu = value;
+            log("netdextd: %s maximum MTU %u", p->interface->name().c_str(), value);
         }
-        replay_link_state();
+        replay_link_state(*p);
     });
 }
 
 // DriverKit gives a new driver a fresh interface; a kept one may already be up, have another
 // MTU, be promiscuous or have multicast groups. The driver is told each, as if the stack had
 // just done it (in the order the link watcher reports changes).
-void DextSession::replay_link_state() {
-    if (!m_interface || m_replay_mtu == 0)
+void DextSession::replay_link_state(Port &port) {
+    if (!port.interface || port.replay_mtu == 0)
         return;
-    const uint32_t mtu = m_replay_mtu;
-    m_replay_mtu = 0;
-    std::optional<netlink::LinkState> state = m_network->link_state(m_interface->ifindex());
+    const uint32_t mtu = port.replay_mtu;
+    port.replay_mtu = 0;
+    const int ifindex = port.interface->ifindex();
+    std::optional<netlink::LinkState> state = m_network->link_state(ifindex);
     if (!state)
         return;
     if (state->admin_up()) {
-        log("netdextd: %s is up → SetInterfaceEnable(true)", m_interface->name().c_str());
-        call(Call::SetInterfaceEnable, 1, [this](int32_t status, uint32_t) {
+        log("netdextd: %s is up → SetInterfaceEnable(true)", port.interface->name().c_str());
+        call(port, Call::SetInterfaceEnable, 1, [this](int32_t status, uint32_t) {
             if (status != 0)
                 log("netdextd: SetInterfaceEnable failed (0x%08x)", unsigned(status));
         });
     }
-    if (mtu != m_driver_mtu)
-        on_link_event(netlink::LinkEvent{m_interface->ifindex(), netlink::MtuChanged{m_driver_mtu, mtu}});
+    if (mtu != port.driver_mtu)
+        on_port_link_event(port,
+                           netlink::LinkEvent{ifindex, netlink::MtuChanged{port.driver_mtu, mtu}});
     if (state->promiscuous())
-        call(Call::SetPromiscuousModeEnable, 1);
+        call(port, Call::SetPromiscuousModeEnable, 1);
     if (state->all_multicast())
-        call(Call::SetAllMulticastModeEnable, 1);
-    std::vector<MacAddress> groups = m_network->multicast_addresses(m_interface->ifindex());
+        call(port, Call::SetAllMulticastModeEnable, 1);
+    std::vector<MacAddress> groups = m_network->multicast_addresses(ifindex);
     if (!groups.empty())
-        on_link_event(netlink::LinkEvent{m_interface->ifindex(), netlink::MulticastListChanged{groups}});
+        on_port_link_event(port, netlink::LinkEvent{ifindex, netlink::MulticastListChanged{groups}});
 }
 
-void DextSession::drop_interface() {
-    if (!m_interface)
+void DextSession::drop_interface(Port &port) {
+    if (!port.interface)
         return;
-    m_network->unwatch_link(m_interface->ifindex());
-    log("netdextd: interface %s unregistered", m_interface->name().c_str());
-    m_registry.interface_gone();
-    set_carrier(false); // a kept interface has no carrier until a driver reports its link
-    m_interface.reset(); // stops the mover
+    m_network->unwatch_link(port.interface->ifindex());
+    log("netdextd: interface %s unregistered", port.interface->name().c_str());
+    if (port.id == 0)
+        m_registry.interface_gone();
+    set_carrier(port, false); // a kept interface has no carrier until a driver reports its link
+    port.interface.reset(); // stops the mover
     // A driver that gives its interface up while it keeps running gives up the slot too; one that
     // is being stopped (replacement, restart) leaves it for the next.
     if (m_state != State::stopping)
-        m_slot->release();
+        port.slot->release();
 }
 
 void DextSession::on_fault() {
@@ -585,10 +742,9 @@ void DextSession::on_host_exit() {
     on_output_readable(); // what the host wrote last …
     on_channel_readable(); // … and sent last (log lines, a StartResult before it died)
     std::string how = describe_wait_status(status);
-    // DESIGN §7: the interface (and its addresses) survive the host; only the carrier drops.
-    set_carrier(false);
-    if (m_interface)
-        m_interface->stop();
+    // DESIGN §7: the interfaces (and their addresses) survive the host; only the carrier drops.
+    set_all_carriers(false);
+    stop_movers();
     m_channel.reset();
     m_pending.clear();
     m_registry.fail_pending(); // nobody waits for a snapshot the host can no longer send
@@ -605,46 +761,58 @@ void DextSession::on_host_exit() {
 }
 
 void DextSession::on_link_event(const netlink::LinkEvent &event) {
-    if (!m_interface || event.ifindex != m_interface->ifindex() || finished())
+    if (finished())
+        return;
+    if (Port *port = port_of_ifindex(event.ifindex))
+        on_port_link_event(*port, event);
+}
+
+void DextSession::on_port_link_event(Port &port, const netlink::LinkEvent &event) {
+    NetInterface *iface = port.interface.get();
+    if (iface == nullptr)
         return;
     std::visit(
         [&](const auto &change) {
             using T = std::decay_t<decltype(change)>;
             if constexpr (std::is_same_v<T, netlink::AdminStateChanged>) {
-                log("netdextd: %s %s → SetInterfaceEnable(%s)", m_interface->name().c_str(),
+                log("netdextd: %s %s → SetInterfaceEnable(%s)", iface->name().c_str(),
                     change.up ? "up" : "down", change.up ? "true" : "false");
-                call(Call::SetInterfaceEnable, change.up ? 1 : 0, [this](int32_t status, uint32_t) {
+                call(port, Call::SetInterfaceEnable, change.up ? 1 : 0, [this](int32_t status, uint32_t) {
                     if (status != 0)
                         log("netdextd: SetInterfaceEnable failed (0x%08x)", unsigned(status));
                 });
             } else if constexpr (std::is_same_v<T, netlink::MtuChanged>) {
-                if (change.new_mtu == m_driver_mtu)
+                if (change.new_mtu == port.driver_mtu)
                     return; // our own revert, or no change for the driver
-                if (m_max_mtu != 0 && change.new_mtu > m_max_mtu) {
+                if (port.max_mtu != 0 && change.new_mtu > port.max_mtu) {
                     log("netdextd: MTU %u refused (the driver's maximum is %u); putting back %u",
-                        change.new_mtu, m_max_mtu, m_driver_mtu);
-                    revert_mtu();
+                        change.new_mtu, port.max_mtu, port.driver_mtu);
+                    revert_mtu(port);
                     return;
                 }
                 uint32_t mtu = change.new_mtu;
-                call(Call::SetMTU, mtu, [this, mtu](int32_t status, uint32_t) {
+                call(port, Call::SetMTU, mtu, [this, id = port.id, mtu](int32_t status, uint32_t) {
+                    Port *p = this->port(id);
+                    if (p == nullptr)
+                        return;
                     if (status == 0) {
-                        m_driver_mtu = mtu;
+                        p->driver_mtu = mtu;
                         log("netdextd: SetMTU(%u) accepted", mtu);
                     } else {
                         log("netdextd: the driver refused MTU %u (0x%08x); putting back %u", mtu,
-                            unsigned(status), m_driver_mtu);
-                        revert_mtu();
+                            unsigned(status), p->driver_mtu);
+                        revert_mtu(*p);
                     }
                 });
             } else if constexpr (std::is_same_v<T, netlink::PromiscuousChanged>) {
                 log("netdextd: promiscuous %s", change.enabled ? "on" : "off");
-                call(Call::SetPromiscuousModeEnable, change.enabled ? 1 : 0);
+                call(port, Call::SetPromiscuousModeEnable, change.enabled ? 1 : 0);
             } else if constexpr (std::is_same_v<T, netlink::AllMulticastChanged>) {
                 log("netdextd: all-multicast %s", change.enabled ? "on" : "off");
-                call(Call::SetAllMulticastModeEnable, change.enabled ? 1 : 0);
+                call(port, Call::SetAllMulticastModeEnable, change.enabled ? 1 : 0);
             } else if constexpr (std::is_same_v<T, netlink::MulticastListChanged>) {
                 SetMulticastList list{};
+                list.interface_id = port.id;
                 list.count = uint32_t(std::min<size_t>(change.addresses.size(),
                                                        SetMulticastList::kMaxAddresses));
                 for (uint32_t i = 0; i < list.count; ++i)
@@ -654,24 +822,26 @@ void DextSession::on_link_event(const netlink::LinkEvent &event) {
                 if (m_channel && sent)
                     note_call_sent(sent.value());
             } else if constexpr (std::is_same_v<T, netlink::MacChanged>) {
-                if (change.new_mac != m_mac)
-                    refuse_mac_change(change.new_mac);
+                if (change.new_mac != port.mac)
+                    refuse_mac_change(port, change.new_mac);
             } else if constexpr (std::is_same_v<T, netlink::LinkDeleted>) {
-                log("netdextd: %s was deleted; stopping the dext", m_interface->name().c_str());
+                log("netdextd: %s was deleted; stopping the dext", iface->name().c_str());
                 terminate();
-                m_interface->stop();
-                m_interface.reset();
-                m_slot->release(); // the kernel already removed it
+                m_network->unwatch_link(iface->ifindex());
+                port.interface->stop();
+                port.interface.reset();
+                port.slot->release(); // the kernel already removed it
             }
         },
         event.change);
 }
 
-void DextSession::revert_mtu() {
-    if (!m_interface)
+void DextSession::revert_mtu(Port &port) {
+    if (!port.interface)
         return;
-    if (auto r = m_network->set_link_mtu(m_interface->ifindex(), m_driver_mtu); !r)
-        log("netdextd: putting back MTU %u failed: %s", m_driver_mtu, r.error().describe().c_str());
+    if (auto r = m_network->set_link_mtu(port.interface->ifindex(), port.driver_mtu); !r)
+        log("netdextd: putting back MTU %u failed: %s", port.driver_mtu,
+            r.error().describe().c_str());
 }
 
 void DextSession::terminate() {

@@ -1,5 +1,7 @@
 // DextSession: one running dext — its netdext-host process, the control channel, the pools and
-// the interface it registered — and the translation between the host's messages, the Linux
+// the interfaces it registered (one per interface id: a multi-port driver or several services
+// register several, each in its own InterfaceSlot: the session's slot and its siblings) — and
+// the translation between the host's messages, the Linux
 // stack's link events and driver calls (DESIGN.md §1, §5).
 //
 // Everything from the host is untrusted (it runs third-party driver code): every message is size-
@@ -133,10 +135,13 @@ public:
     [[nodiscard]] const char *state_name() const;
     [[nodiscard]] const std::string &state_reason() const { return m_reason; }
     [[nodiscard]] pid_t host_pid() const { return m_host ? m_host->pid() : -1; }
-    [[nodiscard]] NetInterface *interface() const { return m_interface.get(); }
-    [[nodiscard]] bool carrier() const { return m_carrier; }
-    [[nodiscard]] uint32_t driver_mtu() const { return m_driver_mtu; }
-    [[nodiscard]] uint32_t max_mtu() const { return m_max_mtu; }
+    // Interface 0's (the first registered) state; interface(id) for the others.
+    [[nodiscard]] NetInterface *interface(uint32_t interface_id = 0) const;
+    [[nodiscard]] bool carrier(uint32_t interface_id = 0) const;
+    [[nodiscard]] uint32_t driver_mtu(uint32_t interface_id = 0) const;
+    [[nodiscard]] uint32_t max_mtu(uint32_t interface_id = 0) const;
+    // The ids of the registered interfaces, ascending.
+    [[nodiscard]] std::vector<uint32_t> interface_ids() const;
     [[nodiscard]] uint64_t protocol_errors() const { return m_protocol_errors; }
     [[nodiscard]] const std::vector<std::string> &misuses() const { return m_misuses; }
     [[nodiscard]] uid_t host_uid() const { return m_host ? m_host->uid() : 0; }
@@ -176,24 +181,50 @@ private:
     void handle(shm::ipc::ReceivedMessage &message);
     void protocol_error(const std::string &what);
     void stop_for(const std::string &reason);
+    // One interface of the dext: its slot, the registered NetInterface, and the link's state as
+    // the driver knows it.
+    struct Port {
+        uint32_t id = 0;
+        std::shared_ptr<InterfaceSlot> slot;
+        std::unique_ptr<NetInterface> interface;
+        bool carrier = false;
+        uint32_t driver_mtu = 1500;
+        uint32_t max_mtu = 0;
+        uint32_t replay_mtu = 0; // a kept interface's MTU, told once the driver's maximum is known
+        std::vector<uint64_t> pool_ids; // the pools its lanes use
+        MacAddress mac;                 // the one it registered (a change is put back)
+        uint32_t media = 0;             // its last reported active medium (ethtool's view)
+        uint32_t link_status = 0;
+    };
+    // The port of `interface_id`, made on first use; nullptr (a protocol error) when out of
+    // range.
+    Port *port(uint32_t interface_id);
+    const Port *find_port(uint32_t interface_id) const;
+    Port *port_of_ifindex(int ifindex);
+
     using ReplyHandler = std::function<void(int32_t status, uint32_t value)>;
-    void call(protocol::Call call, uint32_t arg, ReplyHandler on_reply = {});
+    void call(Port &port, protocol::Call call, uint32_t arg, ReplyHandler on_reply = {});
     void note_call_sent(uint64_t sequence); // for oldest_unanswered_call()
     template <class M> void send(const M &message, std::span<const int> fds = {},
                                  uint64_t reply_to = 0);
     void create_pool(const shm::ipc::ReceivedMessage &message);
     void register_interface(const shm::ipc::ReceivedMessage &message);
-    void drop_interface();
-    void set_carrier(bool on);
-    void revert_mtu();
+    void refuse_interface(const shm::ipc::ReceivedMessage &message, uint32_t interface_id,
+                          int32_t status);
+    void drop_interface(Port &port);
+    void set_carrier(Port &port, bool on);
+    void set_all_carriers(bool on);
+    void stop_movers();
+    void revert_mtu(Port &port);
+    void on_port_link_event(Port &port, const netlink::LinkEvent &event);
     // A line from the driver (os_log or its raw output), if the rate limit admits it.
     void driver_line(const char *prefix, const std::string &text);
-    void replay_link_state(); // a kept interface: tell the new driver how the stack has it
+    void replay_link_state(Port &port); // a kept interface: tell the new driver how it is
     // What Linux tools show (docs/registry.md): the alias, and ethtool's speed and duplex from
     // the driver's link status and medium.
-    void show_driver_to_linux();
-    void apply_link_settings();
-    void refuse_mac_change(const MacAddress &wanted);
+    void show_driver_to_linux(Port &port);
+    void apply_link_settings(Port &port);
+    void refuse_mac_change(Port &port, const MacAddress &wanted);
 
     SessionOptions m_options;
     bundle::Bundle m_bundle;
@@ -209,8 +240,8 @@ private:
     };
     std::map<uint64_t, Pool> m_pools;
     uint64_t m_next_pool_id = 1;
-    std::shared_ptr<InterfaceSlot> m_slot;
-    std::unique_ptr<NetInterface> m_interface;
+    std::shared_ptr<InterfaceSlot> m_slot; // interface 0's; the others are its siblings
+    std::map<uint32_t, Port> m_ports;      // by interface id
     std::map<uint64_t, ReplyHandler> m_pending; // by request sequence
     // Every call awaiting its DriverCallReply, by sequence: when it was sent (at most 1024).
     std::map<uint64_t, std::chrono::steady_clock::time_point> m_calls_sent;
@@ -220,16 +251,11 @@ private:
     bool m_hello = false;
     bool m_started = false;
     bool m_start_failed = false;
-    bool m_carrier = false;
-    uint32_t m_driver_mtu = 1500;
-    uint32_t m_max_mtu = 0;
-    uint32_t m_replay_mtu = 0; // a kept interface's MTU, told once the driver's maximum is known
     uint64_t m_protocol_errors = 0;
     std::vector<std::string> m_misuses;
     sandbox::LogRateLimiter m_log_limit;
     entitlements::Entitlements m_entitlements; // what the dext may do (verified by the daemon)
     SessionRegistry m_registry;
-    MacAddress m_mac;                          // the registered interface's, which stays
 };
 
 } // namespace netdext::daemon

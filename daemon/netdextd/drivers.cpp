@@ -42,8 +42,8 @@ Daemon::Driver *Daemon::driver_of(const std::string &identifier) {
 
 std::string Daemon::mac_owner(const Driver &asking, const MacAddress &mac) const {
     for (const auto &[key, driver] : m_drivers)
-        if (&driver != &asking && driver.slot && driver.slot->mac() == mac)
-            return driver.slot->name() + " of " + driver.identifier;
+        if (std::string name; &driver != &asking && driver.slot && driver.slot->owns_mac(mac, &name))
+            return name + " of " + driver.identifier;
     return "";
 }
 

@@ -50,6 +50,37 @@ void InterfaceSlot::release() {
     m_tap.reset();
     m_mac.reset();
     m_capture.reset();
+    for (auto &[id, sibling] : m_siblings)
+        sibling->release();
+}
+
+std::shared_ptr<InterfaceSlot> InterfaceSlot::sibling(uint32_t interface_id) {
+    std::shared_ptr<InterfaceSlot> &slot = m_siblings[interface_id];
+    if (!slot)
+        slot = std::make_shared<InterfaceSlot>(m_pattern, "", m_capture_dir);
+    return slot;
+}
+
+bool InterfaceSlot::owns_mac(const MacAddress &mac, std::string *name) const {
+    if (m_tap && m_mac == mac) {
+        if (name)
+            *name = m_name;
+        return true;
+    }
+    for (const auto &[id, sibling] : m_siblings)
+        if (sibling->owns_mac(mac, name))
+            return true;
+    return false;
+}
+
+std::vector<std::string> InterfaceSlot::interface_names() const {
+    std::vector<std::string> names;
+    if (m_tap)
+        names.push_back(m_name);
+    for (const auto &[id, sibling] : m_siblings)
+        for (std::string &name : sibling->interface_names())
+            names.push_back(std::move(name));
+    return names;
 }
 
 } // namespace netdext::daemon

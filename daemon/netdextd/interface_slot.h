@@ -8,6 +8,10 @@
 // uninstalled, when its driver gives the interface up while running (UnregisterInterface), when
 // the administrator deletes the link, and when netdextd stops.
 //
+// A dext that registers several interfaces (a multi-port driver, several services) has one slot
+// per interface id: the first is the extension's own (its Driver keeps it), the others are its
+// siblings (sibling(id)), kept by the first and released with it.
+//
 // Threads: the daemon's main thread. The TAP's data path is used by the frame mover of the
 // session attached at the time (NetInterface), never by two at once.
 #pragma once
@@ -16,7 +20,9 @@
 #include "session_ports.h"
 #include "tap/frame_device.h"
 
+#include <map>
 #include <memory>
+#include <vector>
 #include <optional>
 #include <string>
 
@@ -35,8 +41,14 @@ public:
     // fake). `fresh` tells which. nullptr and `error` on failure.
     tap::FrameDevice *attach(SessionNetwork &network, const MacAddress &mac, bool &fresh,
                              std::string &error);
-    // Closes the TAP: the interface and its addresses disappear.
+    // Closes the TAP: the interface and its addresses disappear (the siblings' too).
     void release();
+    // The slot of interface `interface_id` of the same dext (0: this one), made on first use.
+    std::shared_ptr<InterfaceSlot> sibling(uint32_t interface_id);
+    // Whether this slot or a sibling has an interface with `mac`; its name in `name`.
+    [[nodiscard]] bool owns_mac(const MacAddress &mac, std::string *name = nullptr) const;
+    // The names of this slot's interface and its siblings' (those that have one).
+    [[nodiscard]] std::vector<std::string> interface_names() const;
 
     [[nodiscard]] bool has_interface() const { return m_tap != nullptr; }
     [[nodiscard]] tap::FrameDevice *tap() { return m_tap.get(); }
@@ -54,6 +66,7 @@ private:
     std::optional<MacAddress> m_mac;
     std::string m_name;
     std::unique_ptr<FrameCapture> m_capture;
+    std::map<uint32_t, std::shared_ptr<InterfaceSlot>> m_siblings; // by interface id (≥ 1)
 };
 
 } // namespace netdext::daemon

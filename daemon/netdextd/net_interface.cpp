@@ -2,12 +2,16 @@
 
 #include "net_interface.h"
 
+#include <netdext/shm/offload.h>
+
+#include <linux/if_tun.h>
 #include <poll.h>
 #include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cstring>
 
 namespace netdext::daemon {
 
@@ -15,11 +19,28 @@ namespace {
 constexpr uint32_t kBatch = 64;
 constexpr uint16_t kEthernetHeader = 14;
 using shm::RingId;
+// Queue kinds as netdext::QueueKind numbers them.
+enum : size_t { kTxSubmission = 0, kTxCompletion = 1, kRxSubmission = 2, kRxCompletion = 3 };
+// kIOUserNetworkHWAssist* (NetworkingDriverKit/IOUserNetworkTypes.h; the daemon has no SDK).
+constexpr uint32_t kAssistTxChecksumTCP = 0x00000002, kAssistTxChecksumUDP = 0x00000004,
+                   kAssistTSO4 = 0x00200000, kAssistTSO6 = 0x00400000, kAssistLRO = 0x10000000,
+                   kAssistRxChecksum = 0x20000000;
+// The largest frame a TSO segment from the stack can be (gso_max_size, 64 KiB).
+constexpr uint32_t kTsoFrameBytes = 65536;
+
+bool all_zero(const tap::VnetBytes &vnet) {
+    uint64_t a;
+    uint16_t b;
+    std::memcpy(&a, vnet.bytes, 8);
+    std::memcpy(&b, vnet.bytes + 8, 2);
+    return (a | b) == 0;
+}
 } // namespace
 
 uint64_t InterfaceCounters::validation_drops() const {
     return drop_index_out_of_range + drop_not_owned_by_driver + drop_wrong_queue +
-           drop_buffer_mismatch + drop_zero_length_rx + drop_offset_length_out_of_bounds;
+           drop_buffer_mismatch + drop_zero_length_rx + drop_offset_length_out_of_bounds +
+           drop_bad_offload_metadata + drop_rx_checksum_wrong;
 }
 
 void InterfaceCounters::for_each(const std::function<void(const char *, uint64_t)> &visit) const {
@@ -34,64 +55,128 @@ NetInterface::create(const InterfaceConfig &config, tap::FrameDevice &device, st
         error = what + ": " + e.describe();
         return e;
     };
-    std::unique_ptr<NetInterface> iface(new NetInterface(device));
-    iface->m_pool_region = config.pool_region;
-    iface->m_pool_layout = config.pool_layout;
-
-    auto layout = shm::RingsLayout::compute(config.capacities);
-    if (!layout) {
-        error = "ring capacities refused: " + layout.error().describe();
-        return Error::from_errno(EINVAL, "ring capacities");
+    if (config.lanes.empty() || config.lanes.size() > 2) {
+        error = "an interface has one or two pools";
+        return Error::from_errno(EINVAL, "lanes");
     }
-    iface->m_rings_layout = layout.value();
-    auto rings = shm::SharedRegion::create("netdext-rings", layout.value().total_size);
+    std::unique_ptr<NetInterface> iface(new NetInterface(device));
     auto daemon_doorbell = shm::EventFd::create();
     auto host_doorbell = shm::EventFd::create();
     auto stop = shm::EventFd::create();
-    if (!rings || !daemon_doorbell || !host_doorbell || !stop) {
-        error = "creating the rings or doorbells failed";
-        return Error::from_errno(ENOMEM, "rings");
+    if (!daemon_doorbell || !host_doorbell || !stop) {
+        error = "creating the doorbells failed";
+        return Error::from_errno(ENOMEM, "doorbells");
     }
-    iface->m_rings = std::make_unique<shm::SharedRegion>(rings.release_value());
     iface->m_daemon_doorbell = std::make_unique<shm::EventFd>(daemon_doorbell.release_value());
     iface->m_host_doorbell = std::make_unique<shm::EventFd>(host_doorbell.release_value());
     iface->m_stop = std::make_unique<shm::EventFd>(stop.release_value());
 
-    // The daemon produces TX submission, RX submission and allocation: those wake the host.
-    shm::RingDoorbells doorbells;
-    for (RingId ring : {RingId::TxSubmission, RingId::RxSubmission, RingId::Allocation})
-        doorbells.peer[shm::ring_slot(ring)] = iface->m_host_doorbell.get();
-    auto endpoint = shm::DaemonEndpoint::create(config.pool_region->bytes(), config.pool_layout,
-                                                iface->m_rings->bytes(), iface->m_rings_layout,
-                                                doorbells);
-    if (!endpoint) {
-        error = "initialising the shared memory: " + endpoint.error().describe();
-        return Error::from_errno(EINVAL, "endpoint");
+    uint32_t smallest_buffer = UINT32_MAX;
+    for (size_t index = 0; index < config.lanes.size(); ++index) {
+        const LaneConfig &lane_config = config.lanes[index];
+        Lane &lane = iface->m_lanes.emplace_back();
+        lane.pool_region = lane_config.pool_region;
+        lane.pool_layout = lane_config.pool_layout;
+        lane.queue_counts = lane_config.queue_counts;
+        auto layout = shm::RingsLayout::compute(lane_config.capacities, lane_config.more);
+        if (!layout) {
+            error = "ring capacities refused: " + layout.error().describe();
+            return Error::from_errno(EINVAL, "ring capacities");
+        }
+        for (size_t kind = 0; kind < 4; ++kind)
+            if (lane.queue_counts[kind] > layout.value().queue_sets) {
+                error = "more queues of one kind than queue sets";
+                return Error::from_errno(EINVAL, "queue counts");
+            }
+        lane.layout = layout.value();
+        auto rings = shm::SharedRegion::create("netdext-rings", lane.layout.total_size);
+        if (!rings) {
+            error = "creating the rings failed";
+            return Error::from_errno(ENOMEM, "rings");
+        }
+        lane.rings = std::make_unique<shm::SharedRegion>(rings.release_value());
+        // The daemon produces TX submission, RX submission and allocation: those wake the host.
+        shm::RingDoorbells doorbells;
+        for (size_t slot = 0; slot < lane.layout.ring_count(); ++slot)
+            if (shm::daemon_produces(RingId(slot)))
+                doorbells.peer[slot] = iface->m_host_doorbell.get();
+        auto endpoint = shm::DaemonEndpoint::create(lane.pool_region->bytes(), lane.pool_layout,
+                                                    lane.rings->bytes(), lane.layout, doorbells);
+        if (!endpoint) {
+            error = "initialising the shared memory: " + endpoint.error().describe();
+            return Error::from_errno(EINVAL, "endpoint");
+        }
+        lane.endpoint.emplace(endpoint.release_value());
+        for (uint32_t q = 0; q < lane.queue_counts[kRxSubmission]; ++q)
+            lane.rx_capacity += lane.layout.capacity(shm::queue_ring(RingId::RxSubmission, q));
+        lane.allocation_spares = std::min<uint32_t>(4, lane.layout.capacity(RingId::Allocation));
+        for (size_t kind = 0; kind < 4; ++kind) {
+            // Lane 0 holds the TX queues; the RX queues are on the last lane.
+            const bool tx = kind < 2;
+            if ((tx && index == 0) || (!tx && index + 1 == config.lanes.size()))
+                iface->m_queue_counts[kind] = lane.queue_counts[kind];
+        }
+        smallest_buffer = std::min(smallest_buffer, lane.pool_layout.buffer_size);
+        if (index == 0)
+            for (uint32_t q = 0; q < lane.queue_counts[kTxSubmission]; ++q)
+                iface->m_tx_submissions.push_back(
+                    lane.layout.view(lane.rings->bytes(), shm::queue_ring(RingId::TxSubmission, q))
+                        .control);
     }
-    iface->m_endpoint.emplace(endpoint.release_value());
-    iface->m_tx_submission =
-        iface->m_rings_layout.view(iface->m_rings->bytes(), RingId::TxSubmission).control;
-    iface->m_rx_capacity = iface->m_rings_layout.capacity(RingId::RxSubmission);
-    iface->m_allocation_spares =
-        std::min<uint32_t>(4, iface->m_rings_layout.capacity(RingId::Allocation));
 
     tap::FrameDevice &t = iface->m_tap;
     // DriverKit interfaces start at the Ethernet MTU; the stack may raise it up to the driver's
     // GetMaxTransferUnit. A frame must also fit one packet buffer. A kept TAP keeps its MTU (the
     // session tells the new driver), unless its frames no longer fit.
-    const uint32_t largest = config.pool_layout.buffer_size - 18;
+    const uint32_t largest = smallest_buffer - 18;
     uint32_t mtu = std::min<uint32_t>(1500, largest);
     if (config.kept_mtu >= 68)
         mtu = std::min(config.kept_mtu, largest);
     if (auto r = t.set_mtu(mtu); !r)
         return fail("setting the MTU of " + t.name(), r.error());
-    uint32_t qlen = std::max<uint32_t>(8, iface->m_rings_layout.capacity(RingId::TxSubmission));
+    uint32_t txq = 0;
+    for (uint32_t q = 0; q < iface->m_queue_counts[kTxSubmission]; ++q)
+        txq += iface->m_lanes[0].layout.capacity(shm::queue_ring(RingId::TxSubmission, q));
+    uint32_t qlen = std::max<uint32_t>(8, txq);
     if (auto r = t.set_txqueuelen(qlen); !r)
         return fail("setting the txqueuelen of " + t.name(), r.error());
     if (auto r = t.set_carrier(false); !r)
         return fail("dropping the carrier of " + t.name(), r.error());
+    iface->m_tso_max_bytes = config.tso_max_bytes;
+    if (auto r = iface->apply_assists(config.hardware_assists); !r)
+        return fail("setting the offloads of " + t.name(), r.error());
     iface->m_capture = config.capture;
     return iface;
+}
+
+Result<void> NetInterface::apply_assists(uint32_t assists) {
+    // TX: what the stack may hand over unfinished. TUN_F_CSUM: any partial checksum (the driver
+    // declared TCP or UDP checksums); TSO needs the checksum too, and packet buffers that hold a
+    // 64 KiB segment (a driver declaring TSO sizes its TX pool so) within its declared limit.
+    unsigned flags = 0;
+    m_offload_note.clear();
+    if (assists & (kAssistTxChecksumTCP | kAssistTxChecksumUDP))
+        flags |= TUN_F_CSUM;
+    if (assists & (kAssistTSO4 | kAssistTSO6)) {
+        const uint32_t buffer = m_lanes[0].pool_layout.buffer_size;
+        if (!(flags & TUN_F_CSUM))
+            m_offload_note = "TSO declared without TX checksums: not used";
+        else if (buffer < kTsoFrameBytes)
+            m_offload_note = "TSO declared but the TX pool's buffers hold " +
+                             std::to_string(buffer) + " bytes, not a 64 KiB segment: not used";
+        else if (m_tso_max_bytes != 0 && m_tso_max_bytes < shm::offload::kMaxSegmentBytes)
+            // FIXME: Lower the TAP's gso_max_size (IFLA_GSO_MAX_SIZE) to a smaller TSO limit.
+            m_offload_note = "TSO declared with a limit of " + std::to_string(m_tso_max_bytes) +
+                             " bytes (below 64 KiB): not used";
+        else
+            flags |= ((assists & kAssistTSO4) ? TUN_F_TSO4 : 0) |
+                     ((assists & kAssistTSO6) ? TUN_F_TSO6 : 0);
+    }
+    if (m_tap.has_vnet_header() || flags != 0)
+        NETDEXT_TRY(m_tap.set_offload(flags));
+    m_tap_offload = flags;
+    m_rx_assists.store(assists & (kAssistRxChecksum | kAssistLRO), std::memory_order_release);
+    return {};
 }
 
 NetInterface::~NetInterface() { stop(); }
@@ -104,24 +189,65 @@ int NetInterface::unit() const {
     return digits == 0 ? -1 : std::stoi(n.substr(n.size() - digits));
 }
 
-void NetInterface::set_queue_enabled(size_t kind, bool enabled) {
-    if (kind < m_enabled.size()) {
-        m_enabled[kind].store(enabled, std::memory_order_release);
+void NetInterface::set_queue_enabled(size_t kind, bool enabled, uint32_t index) {
+    if (kind < m_enabled.size() && index < m_queue_counts[kind]) {
+        m_enabled[kind][index].store(enabled, std::memory_order_release);
         (void)m_stop->signal(); // re-evaluate what the mover may do (it re-checks m_stopping)
     }
 }
 
+bool NetInterface::queue_enabled(size_t kind, uint32_t index) const {
+    return kind < m_enabled.size() && index < m_queue_counts[kind] &&
+           m_enabled[kind][index].load(std::memory_order_acquire);
+}
+
 bool NetInterface::queue_enabled(size_t kind) const {
-    return kind < m_enabled.size() && m_enabled[kind].load(std::memory_order_acquire);
+    if (kind >= m_enabled.size() || m_queue_counts[kind] == 0)
+        return false;
+    for (uint32_t q = 0; q < m_queue_counts[kind]; ++q)
+        if (!queue_enabled(kind, q))
+            return false;
+    return true;
+}
+
+uint32_t NetInterface::queue_count(size_t kind) const {
+    return kind < m_queue_counts.size() ? m_queue_counts[kind] : 0;
+}
+
+int NetInterface::tx_queue_for(std::span<const std::byte> frame) const {
+    uint32_t enabled[shm::kMaxQueueSets];
+    uint32_t count = 0;
+    for (uint32_t q = 0; q < m_queue_counts[kTxSubmission]; ++q)
+        if (queue_enabled(kTxSubmission, q))
+            enabled[count++] = q;
+    if (count <= 1)
+        return count == 0 ? -1 : int(enabled[0]);
+    // IPv4: addresses and ports (bytes 26-37 without options); otherwise the MAC addresses.
+    size_t begin = 0, end = std::min<size_t>(frame.size(), 12);
+    if (frame.size() >= 38 && frame[12] == std::byte{0x08} && frame[13] == std::byte{0x00}) {
+        begin = 26;
+        end = 38;
+    } else if (frame.size() >= 58 && frame[12] == std::byte{0x86} &&
+               frame[13] == std::byte{0xdd}) { // IPv6: addresses and ports
+        begin = 22;
+        end = 58;
+    }
+    uint32_t hash = 2166136261u;
+    for (size_t i = begin; i < end; ++i)
+        hash = (hash ^ uint32_t(frame[i])) * 16777619u;
+    return int(enabled[hash % count]);
 }
 
 NetInterface::TxProgress NetInterface::tx_progress() const {
     TxProgress progress;
-    progress.enabled = queue_enabled(0); // QueueKind tx_submission
+    progress.enabled = queue_enabled(0); // QueueKind tx_submission: all of them
     // The endpoint starts every ring at index 0 and only submit_tx produces on TX submission.
     progress.produced = uint32_t(m_counters.tx_submitted.load(std::memory_order_relaxed));
-    progress.consumed = std::atomic_ref<uint32_t>(m_tx_submission->consumer_index)
-                            .load(std::memory_order_acquire);
+    // Every TX submission queue starts at 0, so the consumer indices add up to what the driver
+    // took of all of them (modulo 2^32, like the counter).
+    for (shm::RingControl *control : m_tx_submissions)
+        progress.consumed += std::atomic_ref<uint32_t>(control->consumer_index)
+                                 .load(std::memory_order_acquire);
     return progress;
 }
 
@@ -147,119 +273,218 @@ void NetInterface::stop() {
     m_thread.join();
 }
 
-// Queue kinds as netdext::QueueKind numbers them.
-enum : size_t { kTxSubmission = 0, kTxCompletion = 1, kRxSubmission = 2, kRxCompletion = 3 };
 
 bool NetInterface::move_tx() {
-    shm::DaemonEndpoint &endpoint = *m_endpoint;
+    Lane &lane = m_lanes[0];
+    shm::DaemonEndpoint &endpoint = *lane.endpoint;
     bool moved = false;
-    if (m_enabled[kTxSubmission].load(std::memory_order_acquire)) {
-        uint32_t room = std::min(endpoint.free_space(RingId::TxSubmission), kBatch);
-        uint32_t ids[kBatch];
-        uint32_t taken = room ? endpoint.take_free(std::span<uint32_t>(ids, room)) : 0;
-        if (taken > 0) {
-            tap::FrameSlot slots[kBatch];
-            for (uint32_t i = 0; i < taken; ++i) {
-                auto buffer = endpoint.buffer(ids[i]);
-                slots[i] = tap::FrameSlot{buffer.data(), uint32_t(buffer.size()), 0};
-            }
-            auto read = m_tap.read_frames(std::span<tap::FrameSlot>(slots, taken));
-            uint32_t got = read ? uint32_t(read.value()) : 0;
-            uint32_t submitted = 0;
-            if (got > 0) {
-                shm::TxFrame frames[kBatch];
-                uint64_t bytes = 0;
-                for (uint32_t i = 0; i < got; ++i) {
-                    frames[i] = shm::TxFrame{ids[i], slots[i].length, 0, kEthernetHeader};
-                    bytes += slots[i].length;
-                    if (m_capture)
-                        m_capture->tx_submitted(std::span<const std::byte>(slots[i].data,
-                                                                           slots[i].length));
-                }
-                submitted = endpoint.submit_tx(std::span<const shm::TxFrame>(frames, got));
-                m_counters.tap_read_frames.fetch_add(got, std::memory_order_relaxed);
-                m_counters.tap_read_bytes.fetch_add(bytes, std::memory_order_relaxed);
-                m_counters.tx_submitted.fetch_add(submitted, std::memory_order_relaxed);
-                if (submitted < got)
-                    m_counters.drop_tx_ring_full.fetch_add(got - submitted,
-                                                           std::memory_order_relaxed);
-                moved = true;
-            }
-            // Packets not published (no frame pending, or refused by the ring) go back.
-            endpoint.release(std::span<const uint32_t>(ids + submitted, taken - submitted));
+    uint32_t room = 0;
+    for (uint32_t q = 0; q < m_queue_counts[kTxSubmission]; ++q)
+        if (queue_enabled(kTxSubmission, q))
+            room += endpoint.free_space(shm::queue_ring(RingId::TxSubmission, q));
+    room = std::min(room, kBatch);
+    uint32_t ids[kBatch];
+    uint32_t taken = room ? endpoint.take_free(std::span<uint32_t>(ids, room)) : 0;
+    if (taken > 0) {
+        tap::FrameSlot slots[kBatch];
+        for (uint32_t i = 0; i < taken; ++i) {
+            auto buffer = endpoint.buffer(ids[i]);
+            slots[i] = tap::FrameSlot{buffer.data(), uint32_t(buffer.size()), 0};
         }
+        auto read = m_tap.read_frames(std::span<tap::FrameSlot>(slots, taken));
+        uint32_t got = read ? uint32_t(read.value()) : 0;
+        bool published[kBatch] = {};
+        if (got > 0) {
+            uint64_t bytes = 0;
+            uint32_t submitted = 0;
+            // One submission per queue, the frames of each in the order they were read.
+            shm::TxFrame frames[kBatch];
+            int queue_of[kBatch];
+            shm::offload::TxOffload offloads[kBatch];
+            for (uint32_t i = 0; i < got; ++i) {
+                queue_of[i] = m_queue_counts[kTxSubmission] > 1
+                                  ? tx_queue_for(std::span<const std::byte>(slots[i].data,
+                                                                            slots[i].length))
+                                  : 0;
+                offloads[i] = {};
+                if (!all_zero(slots[i].vnet)) {
+                    shm::offload::VnetHeader header;
+                    std::memcpy(&header, slots[i].vnet.bytes, sizeof header);
+                    auto wanted = shm::offload::to_descriptor(
+                        header, std::span<const std::byte>(slots[i].data, slots[i].length));
+                    if (!wanted) {
+                        queue_of[i] = -1; // not offered: dropped, counted
+                        m_counters.drop_tx_offload.fetch_add(1, std::memory_order_relaxed);
+                    } else {
+                        offloads[i] = *wanted;
+                        if (wanted->flags & shm::offload::kTsoMask)
+                            m_counters.tx_tso_frames.fetch_add(1, std::memory_order_relaxed);
+                        if (wanted->flags & shm::offload::kTxCsumPartial)
+                            m_counters.tx_csum_partial.fetch_add(1, std::memory_order_relaxed);
+                    }
+                }
+                bytes += slots[i].length;
+                if (m_capture)
+                    m_capture->tx_submitted(std::span<const std::byte>(slots[i].data,
+                                                                       slots[i].length));
+            }
+            for (uint32_t q = 0; q < m_queue_counts[kTxSubmission]; ++q) {
+                uint32_t n = 0, index[kBatch];
+                for (uint32_t i = 0; i < got; ++i)
+                    if (queue_of[i] == int(q)) {
+                        index[n] = i;
+                        frames[n++] = shm::TxFrame{ids[i],
+                                                   slots[i].length,
+                                                   0,
+                                                   kEthernetHeader,
+                                                   offloads[i].flags,
+                                                   offloads[i].gso_size,
+                                                   offloads[i].csum_start,
+                                                   offloads[i].csum_stuff};
+                    }
+                if (n == 0)
+                    continue;
+                uint32_t done = endpoint.submit_tx(std::span<const shm::TxFrame>(frames, n), q);
+                for (uint32_t k = 0; k < done; ++k)
+                    published[index[k]] = true;
+                submitted += done;
+            }
+            m_counters.tap_read_frames.fetch_add(got, std::memory_order_relaxed);
+            m_counters.tap_read_bytes.fetch_add(bytes, std::memory_order_relaxed);
+            m_counters.tx_submitted.fetch_add(submitted, std::memory_order_relaxed);
+            uint32_t refused = 0;
+            for (uint32_t i = 0; i < got; ++i)
+                refused += queue_of[i] < 0 ? 1 : 0;
+            if (submitted + refused < got)
+                m_counters.drop_tx_ring_full.fetch_add(got - submitted - refused,
+                                                       std::memory_order_relaxed);
+            moved = true;
+        }
+        // Packets not published (no frame pending, or refused by the ring) go back.
+        uint32_t back[kBatch], n_back = 0;
+        for (uint32_t i = 0; i < taken; ++i)
+            if (!published[i])
+                back[n_back++] = ids[i];
+        endpoint.release(std::span<const uint32_t>(back, n_back));
     }
-    uint32_t reaped = endpoint.reap_tx_completions(UINT32_MAX);
-    if (reaped > 0) {
-        m_counters.tx_completed.fetch_add(reaped, std::memory_order_relaxed);
-        moved = true;
+    for (uint32_t q = 0; q < lane.queue_counts[kTxCompletion]; ++q) {
+        uint32_t reaped = endpoint.reap_tx_completions(UINT32_MAX, q);
+        if (reaped > 0) {
+            m_counters.tx_completed.fetch_add(reaped, std::memory_order_relaxed);
+            moved = true;
+        }
     }
     return moved;
 }
 
 bool NetInterface::move_rx() {
-    shm::DaemonEndpoint &endpoint = *m_endpoint;
     bool moved = false;
     shm::RxFrame frames[kBatch];
     tap::ConstFrame out[kBatch];
     uint32_t ids[kBatch];
-    for (;;) {
-        uint32_t n = endpoint.poll_rx_completions(frames);
-        if (n == 0)
-            break;
-        for (uint32_t i = 0; i < n; ++i) {
-            auto data = endpoint.frame_bytes(frames[i]);
-            out[i] = tap::ConstFrame{data.data(), uint32_t(data.size())};
-            ids[i] = frames[i].packet;
-            if (m_capture)
-                m_capture->rx_completed(data);
+    Lane &rx_lane = lane_of(kRxCompletion);
+    shm::DaemonEndpoint &endpoint = *rx_lane.endpoint;
+    if (const uint32_t rx = m_rx_assists.load(std::memory_order_acquire);
+        rx != m_rx_assists_applied) {
+        endpoint.set_rx_offloads((rx & kAssistRxChecksum) != 0, (rx & kAssistLRO) != 0);
+        m_rx_assists_applied = rx;
+    }
+    for (uint32_t q = 0; q < rx_lane.queue_counts[kRxCompletion]; ++q) {
+        for (;;) {
+            uint32_t n = endpoint.poll_rx_completions(frames, q);
+            if (n == 0)
+                break;
+            for (uint32_t i = 0; i < n; ++i) {
+                auto data = endpoint.frame_bytes(frames[i]);
+                out[i] = tap::ConstFrame{data.data(), uint32_t(data.size()), {}};
+                if (frames[i].data_valid || frames[i].gso_type != 0) {
+                    shm::offload::VnetHeader header = shm::offload::from_descriptor(
+                        {frames[i].data_valid, frames[i].gso_type, frames[i].gso_size,
+                         frames[i].hdr_len, frames[i].csum_start});
+                    std::memcpy(out[i].vnet.bytes, &header, sizeof header);
+                    if (frames[i].data_valid)
+                        m_counters.rx_checksum_valid.fetch_add(1, std::memory_order_relaxed);
+                    if (frames[i].gso_type != 0)
+                        m_counters.rx_lro_frames.fetch_add(1, std::memory_order_relaxed);
+                }
+                ids[i] = frames[i].packet;
+                if (m_capture)
+                    m_capture->rx_completed(data);
+            }
+            // This thread is the TAP's only writer: the rejection counters' deltas are this
+            // batch's.
+            const tap::TapCounters &tap_counters = m_tap.counters();
+            const uint64_t rejected_before =
+                tap_counters.tx_rejected.load(std::memory_order_relaxed);
+            const uint64_t rejected_bytes_before =
+                tap_counters.tx_rejected_bytes.load(std::memory_order_relaxed);
+            auto written = m_tap.write_frames(std::span<const tap::ConstFrame>(out, n));
+            uint32_t consumed = written ? uint32_t(written.value()) : 0;
+            uint64_t bytes = 0;
+            for (uint32_t i = 0; i < consumed; ++i)
+                bytes += out[i].length;
+            // A full stack backlog (EAGAIN) drops the rest; frames the kernel refused (counted
+            // by the TAP in tx_rejected) were consumed but not received: neither is "written".
+            const uint64_t rejected =
+                tap_counters.tx_rejected.load(std::memory_order_relaxed) - rejected_before;
+            bytes -= tap_counters.tx_rejected_bytes.load(std::memory_order_relaxed) -
+                     rejected_bytes_before;
+            if (consumed < n || rejected > 0)
+                m_counters.drop_tap_rejected.fetch_add(n - consumed + rejected,
+                                                       std::memory_order_relaxed);
+            endpoint.release(std::span<const uint32_t>(ids, n));
+            m_counters.rx_completed.fetch_add(n, std::memory_order_relaxed);
+            m_counters.tap_written_frames.fetch_add(consumed - rejected,
+                                                    std::memory_order_relaxed);
+            m_counters.tap_written_bytes.fetch_add(bytes, std::memory_order_relaxed);
+            moved = true;
+            if (n < kBatch)
+                break;
         }
-        // This thread is the TAP's only writer: the rejection counters' deltas are this batch's.
-        const tap::TapCounters &tap_counters = m_tap.counters();
-        const uint64_t rejected_before = tap_counters.tx_rejected.load(std::memory_order_relaxed);
-        const uint64_t rejected_bytes_before =
-            tap_counters.tx_rejected_bytes.load(std::memory_order_relaxed);
-        auto written = m_tap.write_frames(std::span<const tap::ConstFrame>(out, n));
-        uint32_t consumed = written ? uint32_t(written.value()) : 0;
-        uint64_t bytes = 0;
-        for (uint32_t i = 0; i < consumed; ++i)
-            bytes += out[i].length;
-        // A full stack backlog (EAGAIN) drops the rest; frames the kernel refused (counted by
-        // the TAP in tx_rejected) were consumed but not received: neither is "written".
-        const uint64_t rejected =
-            tap_counters.tx_rejected.load(std::memory_order_relaxed) - rejected_before;
-        bytes -= tap_counters.tx_rejected_bytes.load(std::memory_order_relaxed) -
-                 rejected_bytes_before;
-        if (consumed < n || rejected > 0)
-            m_counters.drop_tap_rejected.fetch_add(n - consumed + rejected,
-                                                   std::memory_order_relaxed);
-        endpoint.release(std::span<const uint32_t>(ids, n));
-        m_counters.rx_completed.fetch_add(n, std::memory_order_relaxed);
-        m_counters.tap_written_frames.fetch_add(consumed - rejected, std::memory_order_relaxed);
-        m_counters.tap_written_bytes.fetch_add(bytes, std::memory_order_relaxed);
-        moved = true;
-        if (n < kBatch)
-            break;
     }
-    uint32_t freed = endpoint.reap_free_ring(UINT32_MAX);
-    if (freed > 0) {
-        m_counters.free_reaped.fetch_add(freed, std::memory_order_relaxed);
-        moved = true;
+    for (Lane &lane : m_lanes) {
+        uint32_t freed = lane.endpoint->reap_free_ring(UINT32_MAX);
+        if (freed > 0) {
+            m_counters.free_reaped.fetch_add(freed, std::memory_order_relaxed);
+            moved = true;
+        }
+        if (lane.endpoint->restock_allocation(lane.allocation_spares) > 0)
+            moved = true;
     }
-    if (m_enabled[kRxSubmission].load(std::memory_order_acquire)) {
-        uint32_t restocked = endpoint.restock_rx(m_rx_capacity);
+    // Every enabled RX queue gets buffers; which one goes first rotates, so a pool smaller than
+    // all the rings together is shared.
+    const uint32_t rx_queues = rx_lane.queue_counts[kRxSubmission];
+    for (uint32_t k = 0; k < rx_queues; ++k) {
+        const uint32_t q = (m_rx_round + k) % rx_queues;
+        if (!queue_enabled(kRxSubmission, q))
+            continue;
+        uint32_t restocked = endpoint.restock_rx(rx_lane.rx_capacity, q);
         if (restocked > 0) {
             m_counters.rx_restocked.fetch_add(restocked, std::memory_order_relaxed);
             moved = true;
         }
     }
-    if (endpoint.restock_allocation(m_allocation_spares) > 0)
-        moved = true;
+    if (rx_queues > 1)
+        ++m_rx_round;
     return moved;
 }
 
 void NetInterface::publish_drops() {
-    const shm::DropCounters &d = m_endpoint->drops();
+    shm::DropCounters d{};
+    bool faulted = false;
+    for (const Lane &lane : m_lanes) {
+        const shm::DropCounters &l = lane.endpoint->drops();
+        d.index_out_of_range += l.index_out_of_range;
+        d.not_owned_by_driver += l.not_owned_by_driver;
+        d.wrong_queue += l.wrong_queue;
+        d.buffer_mismatch += l.buffer_mismatch;
+        d.zero_length_rx += l.zero_length_rx;
+        d.offset_length_out_of_bounds += l.offset_length_out_of_bounds;
+        d.bad_offload_metadata += l.bad_offload_metadata;
+        d.rx_checksum_wrong += l.rx_checksum_wrong;
+        d.ring_faults += l.ring_faults;
+        faulted = faulted || lane.endpoint->faulted();
+    }
     m_counters.drop_index_out_of_range.store(d.index_out_of_range, std::memory_order_relaxed);
     m_counters.drop_not_owned_by_driver.store(d.not_owned_by_driver, std::memory_order_relaxed);
     m_counters.drop_wrong_queue.store(d.wrong_queue, std::memory_order_relaxed);
@@ -267,16 +492,23 @@ void NetInterface::publish_drops() {
     m_counters.drop_zero_length_rx.store(d.zero_length_rx, std::memory_order_relaxed);
     m_counters.drop_offset_length_out_of_bounds.store(d.offset_length_out_of_bounds,
                                                       std::memory_order_relaxed);
+    m_counters.drop_bad_offload_metadata.store(d.bad_offload_metadata, std::memory_order_relaxed);
+    m_counters.drop_rx_checksum_wrong.store(d.rx_checksum_wrong, std::memory_order_relaxed);
     m_counters.ring_faults.store(d.ring_faults, std::memory_order_relaxed);
     m_counters.drop_tap_truncated.store(m_tap.counters().rx_truncated.load(),
                                         std::memory_order_relaxed);
     for (RingId ring : {RingId::TxSubmission, RingId::TxCompletion, RingId::RxSubmission,
-                        RingId::RxCompletion})
-        m_queue_batches[shm::ring_slot(ring)].store(m_endpoint->counters(ring).batches,
-                                                    std::memory_order_relaxed);
+                        RingId::RxCompletion}) {
+        const size_t kind = shm::ring_slot(ring);
+        const Lane &lane = m_lanes[kind >= 2 && m_lanes.size() > 1 ? 1 : 0];
+        uint64_t batches = 0;
+        for (uint32_t q = 0; q < lane.queue_counts[kind]; ++q)
+            batches += lane.endpoint->counters(shm::queue_ring(ring, q)).batches;
+        m_queue_batches[kind].store(batches, std::memory_order_relaxed);
+    }
     if (m_fault_reported || !m_on_fault)
         return;
-    if (m_endpoint->faulted()) {
+    if (faulted) {
         m_fault_reported = true;
         m_on_fault("the driver corrupted its ring indices (ring fault)");
     } else if (d.dropped() > m_drop_limit) {
@@ -284,6 +516,21 @@ void NetInterface::publish_drops() {
         m_on_fault("the driver handed back " + std::to_string(d.dropped()) +
                    " invalid packets (limit " + std::to_string(m_drop_limit) + ")");
     }
+}
+
+bool NetInterface::prepare_to_sleep() {
+    for (size_t armed = 0; armed < m_lanes.size(); ++armed)
+        if (!m_lanes[armed].endpoint->prepare_to_sleep()) {
+            for (size_t i = 0; i < armed; ++i)
+                m_lanes[i].endpoint->finish_sleep();
+            return false;
+        }
+    return true;
+}
+
+void NetInterface::finish_sleep() {
+    for (Lane &lane : m_lanes)
+        lane.endpoint->finish_sleep();
 }
 
 bool NetInterface::run_once() {
@@ -297,19 +544,21 @@ void NetInterface::run() {
     std::string thread_name = "mover:" + m_tap.name();
     thread_name.resize(std::min<size_t>(thread_name.size(), 15));
     pthread_setname_np(pthread_self(), thread_name.c_str());
-    shm::DaemonEndpoint &endpoint = *m_endpoint;
+    shm::DaemonEndpoint &tx = *m_lanes[0].endpoint;
     while (!m_stopping.load(std::memory_order_acquire)) {
         bool moved = run_once();
         if (moved || m_fault_reported)
             continue;
         if (m_capture)
             m_capture->flush();
-        if (!endpoint.prepare_to_sleep())
+        if (!prepare_to_sleep())
             continue; // the driver produced something while we armed the flags
         // Sleep until the driver rings, the stack sends a frame we can take, or a control change.
-        const bool can_take = m_enabled[kTxSubmission].load(std::memory_order_acquire) &&
-                              endpoint.free_packets() > 0 &&
-                              endpoint.free_space(RingId::TxSubmission) > 0;
+        bool can_take = false;
+        if (tx.free_packets() > 0)
+            for (uint32_t q = 0; q < m_queue_counts[kTxSubmission] && !can_take; ++q)
+                can_take = queue_enabled(kTxSubmission, q) &&
+                           tx.free_space(shm::queue_ring(RingId::TxSubmission, q)) > 0;
         struct pollfd fds[3] = {{m_stop->fd(), POLLIN, 0},
                                 {m_daemon_doorbell->fd(), POLLIN, 0},
                                 {m_tap.fd(), POLLIN, 0}};
@@ -317,7 +566,7 @@ void NetInterface::run() {
         poll(fds, can_take ? 3 : 2, 1000);
         (void)m_daemon_doorbell->drain();
         (void)m_stop->drain();
-        endpoint.finish_sleep();
+        finish_sleep();
         m_counters.wakeups.fetch_add(1, std::memory_order_relaxed);
     }
     publish_drops();

@@ -34,6 +34,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace netdext::daemon {
 
@@ -52,12 +53,19 @@ struct InterfaceCounters {
     X(drop_tap_rejected)   /* the kernel refused a frame the driver received, or its backlog  \
                               was full */                                                         \
     X(drop_tx_ring_full)   /* read from the TAP but TX submission had no room */                   \
+    X(drop_tx_offload)     /* the stack asked for an offload the interface does not offer */       \
+    X(tx_tso_frames)       /* TSO segments handed to the driver (getTSOInfo) */                     \
+    X(tx_csum_partial)     /* frames whose checksum the driver completes */                        \
+    X(rx_checksum_valid)   /* frames given to the stack as checksum-verified */                     \
+    X(rx_lro_frames)       /* coalesced (LRO) frames given to the stack as GRO'd */                 \
     X(drop_index_out_of_range)                                                                    \
     X(drop_not_owned_by_driver)                                                                   \
     X(drop_wrong_queue)                                                                           \
     X(drop_buffer_mismatch)                                                                       \
     X(drop_zero_length_rx)                                                                        \
     X(drop_offset_length_out_of_bounds)                                                           \
+    X(drop_bad_offload_metadata)                                                                  \
+    X(drop_rx_checksum_wrong)                                                                     \
     X(ring_faults)                                                                                \
     X(wakeups)             /* the mover slept and was woken */
 #define NETDEXT_DECLARE_COUNTER(name) std::atomic<uint64_t> name{0};
@@ -70,10 +78,23 @@ struct InterfaceCounters {
     void for_each(const std::function<void(const char *, uint64_t)> &visit) const;
 };
 
-struct InterfaceConfig {
+// One pool of the interface and the rings of the queues on it (protocol::InterfaceLane): lane
+// 0 carries the TX queues (and the RX queues when they share its pool), lane 1 a separate RX
+// pool. Queue n of a kind uses shm::queue_ring(kind, n) of its lane.
+struct LaneConfig {
     std::shared_ptr<shm::SharedRegion> pool_region;
     shm::PoolLayout pool_layout;
+    std::array<uint32_t, 4> queue_counts{1, 1, 1, 1}; // by QueueKind
     shm::RingCapacities capacities{};
+    std::vector<shm::QueueSetCapacities> more; // queue sets 1 …
+};
+
+struct InterfaceConfig {
+    std::vector<LaneConfig> lanes;    // 1 or 2
+    // What the driver declared at registration (kIOUserNetworkHWAssist*, getTSOOptions' largest
+    // segment; 0: no limit given): mapped to TUNSETOFFLOAD and to the RX claims the daemon honours.
+    uint32_t hardware_assists = 0;
+    uint32_t tso_max_bytes = 0;
     uint32_t kept_mtu = 0;            // a TAP a previous driver used: its MTU (0: a new TAP)
     FrameCapture *capture = nullptr;  // the slot's pcap files, or none
 };
@@ -94,8 +115,13 @@ public:
     [[nodiscard]] int ifindex() const { return m_tap.ifindex(); }
     [[nodiscard]] int unit() const;
     [[nodiscard]] tap::FrameDevice &tap() { return m_tap; }
-    [[nodiscard]] const shm::SharedRegion &rings_region() const { return *m_rings; }
-    [[nodiscard]] const shm::RingsLayout &rings_layout() const { return m_rings_layout; }
+    [[nodiscard]] size_t lane_count() const { return m_lanes.size(); }
+    [[nodiscard]] const shm::SharedRegion &rings_region(size_t lane = 0) const {
+        return *m_lanes[lane].rings;
+    }
+    [[nodiscard]] const shm::RingsLayout &rings_layout(size_t lane = 0) const {
+        return m_lanes[lane].layout;
+    }
     [[nodiscard]] const shm::EventFd &daemon_doorbell() const { return *m_daemon_doorbell; }
     [[nodiscard]] const shm::EventFd &host_doorbell() const { return *m_host_doorbell; }
     [[nodiscard]] const InterfaceCounters &counters() const { return m_counters; }
@@ -111,8 +137,10 @@ public:
     bool run_once();
     void set_fault_handler(std::function<void(const std::string &)> on_fault, uint64_t drop_limit);
 
-    // The queues the driver enabled (the mover only moves through enabled queues).
-    void set_queue_enabled(size_t kind, bool enabled);
+    // The queues the driver enabled (the mover only moves through enabled queues); `index`
+    // numbers the queues of one kind (NDK 2.x multi-queue), out-of-range ones are ignored.
+    void set_queue_enabled(size_t kind, bool enabled, uint32_t index = 0);
+    // Every registered queue of `kind` enabled (index: that one only).
     [[nodiscard]] bool queue_enabled(size_t kind) const;
     // Non-empty ring operations on each of the four queues (ioreg -l's NetDextQueues).
     [[nodiscard]] uint64_t queue_batches(size_t kind) const {
@@ -128,30 +156,57 @@ public:
         uint32_t consumed = 0;
     };
     [[nodiscard]] TxProgress tx_progress() const;
+    [[nodiscard]] bool queue_enabled(size_t kind, uint32_t index) const;
+    // Queues of `kind` the driver registered.
+    [[nodiscard]] uint32_t queue_count(size_t kind) const;
+    // The TUNSETOFFLOAD flags in force, and why a declared assist is not used ("" if all are).
+    [[nodiscard]] unsigned tap_offload() const { return m_tap_offload; }
+    [[nodiscard]] const std::string &offload_note() const { return m_offload_note; }
+    // Applies `hardware_assists` (the driver's SetHardwareAssists succeeded, or the declaration
+    // at registration) to the TAP and the RX checks. Main thread; the mover picks it up.
+    Result<void> apply_assists(uint32_t hardware_assists);
+    // The TX submission queue a frame goes to: a hash of its addresses and ports (so one flow
+    // stays in order on one queue) over the enabled queues, or -1 when none is enabled.
+    [[nodiscard]] int tx_queue_for(std::span<const std::byte> frame) const;
 
 private:
+    struct Lane {
+        std::shared_ptr<shm::SharedRegion> pool_region;
+        shm::PoolLayout pool_layout;
+        std::unique_ptr<shm::SharedRegion> rings;
+        shm::RingsLayout layout;
+        std::optional<shm::DaemonEndpoint> endpoint; // the mover thread's
+        std::array<uint32_t, 4> queue_counts{};
+        uint32_t rx_capacity = 0; // RX packets the driver may hold: all its RX submission rings
+        uint32_t allocation_spares = 0;
+    };
+
     explicit NetInterface(tap::FrameDevice &tap) : m_tap(tap) {}
     void run();
     bool move_tx(); // returns whether anything moved
     bool move_rx();
     void publish_drops();
+    Lane &lane_of(size_t kind) { return m_lanes[kind >= 2 && m_lanes.size() > 1 ? 1 : 0]; }
+    bool prepare_to_sleep();
+    void finish_sleep();
 
     tap::FrameDevice &m_tap;
-    std::shared_ptr<shm::SharedRegion> m_pool_region;
-    shm::PoolLayout m_pool_layout;
-    std::unique_ptr<shm::SharedRegion> m_rings;
-    shm::RingsLayout m_rings_layout;
+    std::vector<Lane> m_lanes;
     std::unique_ptr<shm::EventFd> m_daemon_doorbell; // the mover sleeps on it
     std::unique_ptr<shm::EventFd> m_host_doorbell;   // the host's doorbell thread sleeps on it
-    std::optional<shm::DaemonEndpoint> m_endpoint;   // the mover thread's
     std::unique_ptr<shm::EventFd> m_stop;
-    shm::RingControl *m_tx_submission = nullptr; // in m_rings, for tx_progress()
+    std::vector<shm::RingControl *> m_tx_submissions; // lane 0's, for tx_progress()
     std::thread m_thread;
     std::atomic<bool> m_stopping{false};
-    std::array<std::atomic<bool>, 4> m_enabled{};
     std::array<std::atomic<uint64_t>, 4> m_queue_batches{}; // published by the mover
-    uint32_t m_rx_capacity = 0;
-    uint32_t m_allocation_spares = 0;
+    std::array<std::array<std::atomic<bool>, shm::kMaxQueueSets>, 4> m_enabled{};
+    std::array<uint32_t, 4> m_queue_counts{};
+    uint32_t m_rx_round = 0; // which RX queue is restocked first (round robin)
+    uint32_t m_tso_max_bytes = 0;
+    unsigned m_tap_offload = 0;
+    std::string m_offload_note;
+    std::atomic<uint32_t> m_rx_assists{0};     // set by apply_assists, read by the mover
+    uint32_t m_rx_assists_applied = UINT32_MAX; // the mover's view
     uint64_t m_drop_limit = 0;
     std::function<void(const std::string &)> m_on_fault;
     bool m_fault_reported = false;

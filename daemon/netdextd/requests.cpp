@@ -89,36 +89,48 @@ json Daemon::driver_json(const Driver &driver) const {
     dext["uid"] = s ? s->host_uid() : 0;               // the sandbox's (docs/sandbox.md)
     dext["cgroup"] = s ? s->host_cgroup() : "";
     dext["log_lines_dropped"] = s ? s->log_lines_dropped() : 0;
-    if (NetInterface *iface = s ? s->interface() : nullptr) {
+    // Every interface the dext registered ("interface": the first, as before multi-port dexts).
+    json interfaces = json::array();
+    for (uint32_t id : s ? s->interface_ids() : std::vector<uint32_t>{}) {
+        NetInterface *iface = s->interface(id);
         json net;
+        net["id"] = id;
         net["name"] = iface->name();
         net["ifindex"] = iface->ifindex();
-        net["carrier"] = s->carrier();
-        net["mtu"] = s->driver_mtu();
-        net["max_mtu"] = s->max_mtu();
-        json queues = json::array();
-        for (size_t k = 0; k < 4; ++k)
+        net["carrier"] = s->carrier(id);
+        net["mtu"] = s->driver_mtu(id);
+        net["max_mtu"] = s->max_mtu(id);
+        net["pools"] = iface->lane_count();
+        json queues = json::array(), counts = json::array();
+        for (size_t k = 0; k < 4; ++k) {
             queues.push_back(iface->queue_enabled(k));
+            counts.push_back(iface->queue_count(k));
+        }
         net["queues_enabled"] = queues;
+        net["queue_counts"] = counts;
         json counters;
         iface->counters().for_each([&](const char *name, uint64_t value) { counters[name] = value; });
         net["counters"] = counters;
-        // The four queues as ioreg -l shows them (NetDextQueues): the packets through each agree
-        // with `ip -s link` (docs/registry.md).
-        json per_queue = json::array();
-        if (const auto service = s->describe_service(); service.ethernet)
-            for (size_t q = 0; q < 4; ++q) {
-                const auto &d = service.ethernet->queues[q];
-                per_queue.push_back({{"queue", netdext::registry::queue_name(
-                                                   netdext::registry::QueueIndex(q))},
-                                     {"capacity", d.capacity},
-                                     {"enabled", d.enabled},
-                                     {"packets", d.packets},
-                                     {"batches", d.batches}});
-            }
-        net["queues"] = per_queue;
-        dext["interface"] = net;
+        if (id == 0 || !dext.contains("interface")) {
+            // The four queues as ioreg -l shows them (NetDextQueues): the packets through each
+            // agree with `ip -s link` (docs/registry.md). The registry has the first interface.
+            json per_queue = json::array();
+            if (const auto service = s->describe_service(); service.ethernet)
+                for (size_t q = 0; q < 4; ++q) {
+                    const auto &d = service.ethernet->queues[q];
+                    per_queue.push_back({{"queue", netdext::registry::queue_name(
+                                                       netdext::registry::QueueIndex(q))},
+                                         {"capacity", d.capacity},
+                                         {"enabled", d.enabled},
+                                         {"packets", d.packets},
+                                         {"batches", d.batches}});
+                }
+            net["queues"] = per_queue;
+            dext["interface"] = net;
+        }
+        interfaces.push_back(net);
     }
+    dext["interfaces"] = interfaces;
     return dext;
 }
 

@@ -39,7 +39,11 @@ public:
 
     Result<std::unique_ptr<tap::FrameDevice>>
     create_device(const std::string &name_pattern) override {
-        auto tap = tap::TapDevice::create(name_pattern);
+        // Always with virtio headers: the offloads a driver declares are switched on later
+        // (TUNSETOFFLOAD); without any the headers stay zero and the frames are unchanged.
+        tap::TapDevice::Options options;
+        options.vnet_header = true;
+        auto tap = tap::TapDevice::create(name_pattern, options);
         if (!tap)
             return tap.error();
         return std::unique_ptr<tap::FrameDevice>(

@@ -43,14 +43,14 @@ bool SessionRegistry::observe(const shm::ipc::ReceivedMessage &message, std::str
         }
         return true;
     }
-    case LinkStatus::kType:
-        if (auto status = message.as<LinkStatus>()) {
+    case LinkStatus::kType: // the first interface's (the one the registry shows)
+        if (auto status = message.as<LinkStatus>(); status && status.value().interface_id == 0) {
             m_link_status = status.value().status;
             m_active_medium = status.value().media;
         }
         return false;
     case MediaTypes::kType:
-        if (auto media = message.as<MediaTypes>()) {
+        if (auto media = message.as<MediaTypes>(); media && media.value().interface_id == 0) {
             const uint32_t count = std::min(media.value().count, MediaTypes::kMaxMedia);
             m_media.assign(media.value().media, media.value().media + count);
         }
@@ -139,10 +139,15 @@ reg::DriverServiceDescription SessionRegistry::describe(const NetInterface *ifac
     // Packets through each queue, as the daemon's end of the rings counts them.
     const uint64_t packets[4] = {load(c.tx_submitted), load(c.tx_completed), load(c.rx_restocked),
                                  load(c.rx_completed)};
-    for (size_t q = 0; q < 4; ++q)
-        eth.queues[q] = reg::QueueDescription{iface->rings_layout().rings[q].capacity,
-                                              iface->queue_enabled(q), packets[q],
+    for (size_t q = 0; q < 4; ++q) {
+        // Every queue of the kind, on its lane (TX on the first pool's, RX on the last's).
+        const size_t lane = q >= 2 ? iface->lane_count() - 1 : 0;
+        uint32_t capacity = 0;
+        for (uint32_t set = 0; set < iface->queue_count(q); ++set)
+            capacity += iface->rings_layout(lane).capacity(shm::queue_ring(shm::RingId(q), set));
+        eth.queues[q] = reg::QueueDescription{capacity, iface->queue_enabled(q), packets[q],
                                               iface->queue_batches(q)};
+    }
     c.for_each([&](const char *name, uint64_t value) {
         if (value != 0 && std::strncmp(name, "drop_", 5) == 0)
             eth.drops[name + 5] = value;

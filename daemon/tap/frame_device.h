@@ -23,17 +23,26 @@
 
 namespace netdext::tap {
 
-// One caller-owned receive buffer. read_frames() sets `length`; `data` stays the caller's.
+// A TAP opened with IFF_VNET_HDR puts a virtio_net_hdr (10 bytes, linux/virtio_net.h) before
+// every frame; the device strips it into / adds it from these bytes (all zero without offloads).
+struct VnetBytes {
+    uint8_t bytes[10] = {};
+};
+
+// One caller-owned receive buffer. read_frames() sets `length` (and `vnet`); `data` stays the
+// caller's.
 struct FrameSlot {
     std::byte *data = nullptr;
     uint32_t capacity = 0;
     uint32_t length = 0;
+    VnetBytes vnet{}; // the frame's offload header (zero without IFF_VNET_HDR)
 };
 
 // One caller-owned frame to transmit into the stack: a complete Ethernet frame, no FCS.
 struct ConstFrame {
     const std::byte *data = nullptr;
     uint32_t length = 0;
+    VnetBytes vnet{}; // written before the frame when the device has virtio headers
 };
 
 // Named drop counters (DESIGN.md §5: every drop has a named counter). Each is written only by the
@@ -64,6 +73,10 @@ public:
         (void)full_duplex;
         return Error::from_errno(EOPNOTSUPP, "link settings");
     }
+    // TUNSETOFFLOAD (TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6 …): what the stack may hand over
+    // unfinished. EOPNOTSUPP on a device without virtio headers.
+    virtual Result<void> set_offload(unsigned tun_flags) = 0;
+    [[nodiscard]] virtual bool has_vnet_header() const = 0;
 
     virtual Result<size_t> read_frames(std::span<FrameSlot> slots) = 0;
     virtual Result<size_t> write_frames(std::span<const ConstFrame> frames) = 0;

@@ -74,9 +74,10 @@ Result<TapDevice> TapDevice::create(std::string_view name_pattern, Options optio
 
     ifreq request{};
     // tun/tap: IFF_NO_PI — no 4-byte packet-information prefix; IFF_TUN_EXCL — fail instead of
-    // attaching to an existing interface of that name. No IFF_VNET_HDR: no offload header.
-    request.ifr_flags =
-        static_cast<short>(IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL); // 0x9002: bit 15 set
+    // attaching to an existing interface of that name. IFF_VNET_HDR (an option): a virtio_net_hdr
+    // before every frame, which carries the offloads TUNSETOFFLOAD enables (none by default).
+    request.ifr_flags = static_cast<short>(IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL |
+                                           (options.vnet_header ? IFF_VNET_HDR : 0));
     std::memcpy(request.ifr_name, name_pattern.data(), name_pattern.size());
     if (::ioctl(tap.get(), TUNSETIFF, &request) < 0)
         return Error::from_errno("TUNSETIFF");
@@ -93,7 +94,9 @@ Result<TapDevice> TapDevice::create(std::string_view name_pattern, Options optio
     std::memcpy(index.ifr_name, name.data(), name.size());
     if (::ioctl(control.get(), SIOCGIFINDEX, &index) < 0)
         return Error::from_errno("SIOCGIFINDEX");
-    return TapDevice(std::move(tap), std::move(control), index.ifr_ifindex, std::move(name));
+    TapDevice device(std::move(tap), std::move(control), index.ifr_ifindex, std::move(name));
+    device.m_vnet = options.vnet_header;
+    return device;
 }
 
 Result<void> TapDevice::current_name(char (&name)[IFNAMSIZ]) const {
@@ -175,12 +178,31 @@ Result<void> TapDevice::set_link_settings(uint32_t speed_mbps, std::optional<boo
     return control_ioctl(SIOCETHTOOL, &ifr, "ETHTOOL_SLINKSETTINGS");
 }
 
-Result<size_t> TapDevice::read_frame(std::span<std::byte> buffer) {
+Result<void> TapDevice::set_offload(unsigned tun_flags) {
+    if (!m_vnet)
+        return Error::from_errno(EOPNOTSUPP, "TUNSETOFFLOAD without IFF_VNET_HDR");
+    if (::ioctl(m_tap.get(), TUNSETOFFLOAD, static_cast<unsigned long>(tun_flags)) < 0)
+        return Error::from_errno("TUNSETOFFLOAD");
+    return {};
+}
+
+Result<size_t> TapDevice::read_frame(std::span<std::byte> buffer, VnetBytes *vnet) {
     // tun copies min(frame, buffer) bytes and drops the rest silently; a one-byte spill iovec
     // tells a frame that fit exactly from one that was cut.
-    iovec vectors[2] = {{buffer.data(), buffer.size()}, {&m_overflow, 1}};
+    VnetBytes scratch;
+    VnetBytes &header = vnet ? *vnet : scratch;
+    iovec vectors[3] = {{header.bytes, sizeof header.bytes},
+                        {buffer.data(), buffer.size()},
+                        {&m_overflow, 1}};
+    iovec *first = m_vnet ? vectors : vectors + 1;
+    const size_t skip = m_vnet ? sizeof header.bytes : 0;
     for (;;) {
-        ssize_t got = ::readv(m_tap.get(), vectors, 2);
+        ssize_t got = ::readv(m_tap.get(), first, m_vnet ? 3 : 2);
+        if (got >= 0 && m_vnet) {
+            if (static_cast<size_t>(got) < skip)
+                return Error::from_errno(EPROTO, "read(TAP): shorter than its virtio header");
+            got -= static_cast<ssize_t>(skip);
+        }
         if (got < 0) {
             if (errno == EINTR)
                 continue;
@@ -194,9 +216,14 @@ Result<size_t> TapDevice::read_frame(std::span<std::byte> buffer) {
     }
 }
 
-Result<void> TapDevice::write_frame(std::span<const std::byte> frame) {
+Result<void> TapDevice::write_frame(std::span<const std::byte> frame, const VnetBytes *vnet) {
+    static const VnetBytes kNone{};
+    const VnetBytes &header = vnet ? *vnet : kNone;
+    iovec vectors[2] = {{const_cast<uint8_t *>(header.bytes), sizeof header.bytes},
+                        {const_cast<std::byte *>(frame.data()), frame.size()}};
     for (;;) {
-        ssize_t put = ::write(m_tap.get(), frame.data(), frame.size());
+        ssize_t put = m_vnet ? ::writev(m_tap.get(), vectors, 2)
+                             : ::write(m_tap.get(), frame.data(), frame.size());
         if (put < 0) {
             if (errno == EINTR)
                 continue;
@@ -210,7 +237,7 @@ Result<size_t> TapDevice::read_frames(std::span<FrameSlot> slots) {
     size_t filled = 0;
     while (filled < slots.size()) {
         FrameSlot &slot = slots[filled];
-        auto got = read_frame(std::span(slot.data, slot.capacity));
+        auto got = read_frame(std::span(slot.data, slot.capacity), &slot.vnet);
         if (got.is_error()) {
             if (got.error().is(EMSGSIZE))
                 continue; // counted and dropped; the slot is reused for the next frame
@@ -227,7 +254,7 @@ Result<size_t> TapDevice::read_frames(std::span<FrameSlot> slots) {
 Result<size_t> TapDevice::write_frames(std::span<const ConstFrame> frames) {
     size_t consumed = 0;
     for (const ConstFrame &frame : frames) {
-        auto put = write_frame(std::span(frame.data, frame.length));
+        auto put = write_frame(std::span(frame.data, frame.length), &frame.vnet);
         if (put.is_error()) {
             if (put.error().would_block())
                 break;

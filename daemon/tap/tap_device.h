@@ -50,6 +50,7 @@ class TapDevice final : public FrameDevice {
 public:
     struct Options {
         bool persistent = false; // TUNSETPERSIST: the interface outlives the fd
+        bool vnet_header = false; // IFF_VNET_HDR: a virtio_net_hdr before every frame (offloads)
     };
 
     // `name_pattern` is a full name ("en3") or a name with one "%d" ("en%d"), for which the
@@ -91,9 +92,11 @@ public:
     // One frame the stack sent out of the interface, into `buffer`. Returns its length;
     // EAGAIN when none is pending; EMSGSIZE (frame dropped, rx_truncated counted) when it did
     // not fit — a buffer of MTU + 18 bytes (Ethernet header + one VLAN tag) always fits.
-    Result<size_t> read_frame(std::span<std::byte> buffer);
+    Result<size_t> read_frame(std::span<std::byte> buffer, VnetBytes *vnet = nullptr);
     // One frame for the stack to receive. EAGAIN, EINVAL (shorter than 14 bytes), EIO (down).
-    Result<void> write_frame(std::span<const std::byte> frame);
+    Result<void> write_frame(std::span<const std::byte> frame, const VnetBytes *vnet = nullptr);
+    Result<void> set_offload(unsigned tun_flags) override;
+    [[nodiscard]] bool has_vnet_header() const override { return m_vnet; }
 
     // Reads frames into `slots` in order until all are filled or none is pending. Returns how
     // many slots were filled (0: nothing pending). Truncated frames are dropped and counted,
@@ -124,6 +127,7 @@ private:
     // Heap-held so the device stays movable while counters are atomics.
     std::unique_ptr<TapCounters> m_counters;
     std::byte m_overflow{}; // readv's spill byte: a frame reaching it did not fit its buffer
+    bool m_vnet = false;    // IFF_VNET_HDR
 };
 
 } // namespace netdext::tap

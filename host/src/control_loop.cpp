@@ -161,7 +161,10 @@ void ControlLoop::handle_driver_call(const ReceivedMessage &message) {
         m_runner.post_stop(sequence);
         return;
     }
-    m_runner.post_call(which, call.arg, sequence);
+    if (call.interface_id >= protocol::kMaxInterfaces)
+        protocol_error("DriverCall: interface id " + std::to_string(call.interface_id) +
+                       " out of range");
+    m_runner.post_call(which, call.arg, call.interface_id, sequence);
 }
 
 void ControlLoop::handle_multicast_list(const ReceivedMessage &message) {
@@ -178,7 +181,10 @@ void ControlLoop::handle_multicast_list(const ReceivedMessage &message) {
     std::vector<ether_addr_t> addresses(list.count);
     for (uint32_t i = 0; i < list.count; ++i)
         std::memcpy(addresses[i].octet, list.addresses[i], 6);
-    m_runner.post_multicast(std::move(addresses), message.header().sequence);
+    if (list.interface_id >= protocol::kMaxInterfaces)
+        protocol_error("SetMulticastList: interface id " + std::to_string(list.interface_id) +
+                       " out of range");
+    m_runner.post_multicast(std::move(addresses), list.interface_id, message.header().sequence);
 }
 
 bool ControlLoop::handle_device(ReceivedMessage &message) {

@@ -19,8 +19,21 @@ using protocol::Call;
 using protocol::DriverCallReply;
 using protocol::StartResult;
 
-DriverRunner::DriverRunner(ControlLink &link, ExitLatch &exit)
-    : m_link(link), m_exit(exit), m_reporter(link), m_worker([this] { run_worker(); }) {}
+DriverRunner::DriverRunner(ControlLink &link, ExitLatch &exit, DriverLookup lookup)
+    : m_link(link), m_exit(exit), m_lookup(std::move(lookup)), m_reporter(link),
+      m_worker([this] { run_worker(); }) {}
+
+IOUserNetworkEthernet *DriverRunner::copy_driver(uint32_t interface_id) {
+    if (m_lookup)
+        if (IOUserNetworkEthernet *eth = m_lookup(interface_id))
+            return eth;
+    // Before (or without) a lookup: the started service is interface 0.
+    IOUserNetworkEthernet *eth = OSDynamicCast(IOUserNetworkEthernet, m_service);
+    if (eth == nullptr || interface_id != 0 || m_lookup)
+        return nullptr;
+    eth->retain();
+    return eth;
+}
 
 DriverRunner::~DriverRunner() {
     {
@@ -62,18 +75,24 @@ void DriverRunner::post_start(bundle::Bundle bundle, std::string class_name,
     });
 }
 
-void DriverRunner::post_call(Call call, uint32_t arg, uint64_t sequence) {
-    post([this, call, arg, sequence] {
+void DriverRunner::post_call(Call call, uint32_t arg, uint32_t interface_id, uint64_t sequence) {
+    post([this, call, arg, interface_id, sequence] {
         uint32_t value = 0;
-        kern_return_t kr = this->call(call, arg, value);
+        IOUserNetworkEthernet *eth = copy_driver(interface_id);
+        kern_return_t kr = eth ? this->call(eth, call, arg, value) : kIOReturnNotAttached;
+        OSSafeReleaseNULL(eth);
         reply(sequence, kr, value);
         m_reporter.send_if_changed(m_service, m_class_name);
     });
 }
 
-void DriverRunner::post_multicast(std::vector<ether_addr_t> addresses, uint64_t sequence) {
-    post([this, addresses = std::move(addresses), sequence] {
-        reply(sequence, set_multicast(addresses));
+void DriverRunner::post_multicast(std::vector<ether_addr_t> addresses, uint32_t interface_id,
+                                  uint64_t sequence) {
+    post([this, addresses = std::move(addresses), interface_id, sequence] {
+        IOUserNetworkEthernet *eth = copy_driver(interface_id);
+        kern_return_t kr = eth ? set_multicast(eth, addresses) : kIOReturnNotAttached;
+        OSSafeReleaseNULL(eth);
+        reply(sequence, kr);
     });
 }
 
@@ -139,6 +158,8 @@ void DriverRunner::stop(std::optional<uint64_t> reply_to) {
     if (IOService *service = m_service) {
         m_service = nullptr;
         IOService *provider = m_provider != nullptr ? m_provider : user_resources();
+        // The kernel terminates the services the driver created (its ports) first.
+        stop_clients(service);
         kr = call_on_method_queue(service, IOService_Stop_ID,
                                   [service, provider] { return service->Stop(provider); });
         service->release();
@@ -153,10 +174,8 @@ void DriverRunner::stop(std::optional<uint64_t> reply_to) {
 
 // ---- calls ----------------------------------------------------------------------------------
 
-kern_return_t DriverRunner::call(Call call, uint32_t arg, uint32_t &value) {
-    IOUserNetworkEthernet *eth = OSDynamicCast(IOUserNetworkEthernet, m_service);
-    if (eth == nullptr)
-        return kIOReturnNotReady;
+kern_return_t DriverRunner::call(IOUserNetworkEthernet *eth, Call call, uint32_t arg,
+                                 uint32_t &value) {
     const bool on = arg != 0;
     switch (call) {
     case Call::SetInterfaceEnable:
@@ -192,10 +211,8 @@ kern_return_t DriverRunner::call(Call call, uint32_t arg, uint32_t &value) {
     return kIOReturnBadArgument;
 }
 
-kern_return_t DriverRunner::set_multicast(const std::vector<ether_addr_t> &addresses) {
-    IOUserNetworkEthernet *eth = OSDynamicCast(IOUserNetworkEthernet, m_service);
-    if (eth == nullptr)
-        return kIOReturnNotReady;
+kern_return_t DriverRunner::set_multicast(IOUserNetworkEthernet *eth,
+                                          const std::vector<ether_addr_t> &addresses) {
     std::vector<IOUserNetworkMACAddress> legacy(addresses.size());
     for (size_t i = 0; i < addresses.size(); ++i)
         std::memcpy(legacy[i].octet, addresses[i].octet, 6);

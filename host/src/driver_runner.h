@@ -30,6 +30,7 @@
 #include <vector>
 
 class IOService;
+class IOUserNetworkEthernet;
 
 namespace netdext::host {
 
@@ -40,7 +41,11 @@ public:
     // How long Stop waits for the driver's queues to go idle after releasing it.
     static constexpr std::chrono::milliseconds kIdleTimeout{10000};
 
-    DriverRunner(ControlLink &link, ExitLatch &exit);
+    // The driver of an interface, retained (+1), or nullptr (HostFamily::copy_driver).
+    using DriverLookup = std::function<IOUserNetworkEthernet *(uint32_t interface_id)>;
+
+    // Without `lookup`, driver calls go to the started service (one interface, id 0).
+    DriverRunner(ControlLink &link, ExitLatch &exit, DriverLookup lookup = {});
     ~DriverRunner(); // finishes the queued jobs, then joins the worker
     DriverRunner(const DriverRunner &) = delete;
     DriverRunner &operator=(const DriverRunner &) = delete;
@@ -52,9 +57,12 @@ public:
     void post_start(bundle::Bundle bundle, std::string class_name,
                     IOService *provider = nullptr);
     // Runs `call(arg)` (never Call::Stop) and replies DriverCallReply to `sequence`.
-    void post_call(protocol::Call call, uint32_t arg, uint64_t sequence);
+    // Runs `call(arg)` on the driver of `interface_id` (never Call::Stop) and replies
+    // DriverCallReply to `sequence` (kIOReturnNotAttached when no driver has that interface).
+    void post_call(protocol::Call call, uint32_t arg, uint32_t interface_id, uint64_t sequence);
     // SetMulticastAddresses (legacy) and setMulticastAddresses (NDK 2.x), then DriverCallReply.
-    void post_multicast(std::vector<ether_addr_t> addresses, uint64_t sequence);
+    void post_multicast(std::vector<ether_addr_t> addresses, uint32_t interface_id,
+                        uint64_t sequence);
     // Stop(provider) on the Default queue, release, wait for idle; replies to `reply_to` if
     // given (DriverCall Stop; not for Terminate or a closed channel); asks to exit with
     // kExitStopped.
@@ -67,14 +75,19 @@ private:
     void post(std::function<void()> job);
     void run_worker();
     void start(const bundle::Bundle &bundle, const std::string &class_name);
-    kern_return_t call(protocol::Call call, uint32_t arg, uint32_t &value);
-    kern_return_t set_multicast(const std::vector<ether_addr_t> &addresses);
+    kern_return_t call(IOUserNetworkEthernet *eth, protocol::Call call, uint32_t arg,
+                       uint32_t &value);
+    kern_return_t set_multicast(IOUserNetworkEthernet *eth,
+                                const std::vector<ether_addr_t> &addresses);
+    // The driver of `interface_id`, retained (+1), or nullptr.
+    IOUserNetworkEthernet *copy_driver(uint32_t interface_id);
     void stop(std::optional<uint64_t> reply_to);
     void start_failed(kern_return_t status);
     void reply(uint64_t sequence, kern_return_t status, uint32_t value = 0);
 
     ControlLink &m_link;
     ExitLatch &m_exit;
+    DriverLookup m_lookup;
     IOService *m_service = nullptr; // the started driver, retained; worker only
     std::string m_class_name;       // its IOUserClass; worker only
     RegistryReporter m_reporter;    // worker only

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 namespace netdext::host {
 
@@ -43,22 +44,49 @@ struct PoolMemory {
 };
 
 // What keeps an interface's rings mapped and its daemon doorbell open: the runtime's
-// DriverEndpoint points into both and drops the grant only after the endpoint.
+// DriverEndpoints point into both and drop the grant only after the endpoints.
 struct InterfaceMemory {
-    shm::SharedRegion rings;
-    shm::EventFd daemon_doorbell;
+    std::vector<shm::SharedRegion> rings; // by lane
+    std::optional<shm::EventFd> daemon_doorbell;
 };
 
 } // namespace
 
 HostFamily::~HostFamily() {
-    std::unique_ptr<Registration> registration;
+    std::map<uint32_t, std::unique_ptr<Registration>> registrations;
     {
         std::lock_guard lock(m_mutex);
-        registration = std::move(m_registration);
+        registrations.swap(m_registrations);
     }
-    if (registration)
+    for (auto &[id, registration] : registrations)
         stop_registration(std::move(registration));
+}
+
+uint32_t HostFamily::id_of(IOUserNetworkEthernet *driver) {
+    std::lock_guard lock(m_mutex);
+    if (auto found = m_ids.find(driver); found != m_ids.end())
+        return found->second;
+    for (uint32_t id = 0; id < protocol::kMaxInterfaces; ++id) {
+        bool taken = false;
+        for (const auto &[other, other_id] : m_ids)
+            taken = taken || other_id == id;
+        if (!taken) {
+            m_ids[driver] = id;
+            return id;
+        }
+    }
+    log_linef(LogLevel::error, "netdext-host: more than %u interfaces in one dext",
+              protocol::kMaxInterfaces);
+    return kNoInterface;
+}
+
+IOUserNetworkEthernet *HostFamily::copy_driver(uint32_t interface_id) {
+    std::lock_guard lock(m_mutex);
+    auto found = m_registrations.find(interface_id);
+    if (found == m_registrations.end())
+        return nullptr;
+    found->second->driver->retain();
+    return found->second->driver;
 }
 
 // ---- pools ----------------------------------------------------------------------------------
@@ -110,27 +138,42 @@ void HostFamily::release_pool(uint64_t pool_id) {
 
 kern_return_t HostFamily::register_interface(const InterfaceRequest &request,
                                              InterfaceGrant &grant) {
-    std::lock_guard lock(m_mutex);
-    if (m_registration) {
-        // FIXME: One interface per host until the protocol names interfaces in its messages.
-        log_line(LogLevel::error,
-                 "netdext-host: RegisterEthernetInterface: this dext already registered an "
-                 "interface (netdext supports one per dext)");
-        return kIOReturnBusy;
-    }
-    IOUserNetworkPacketQueue *tx_queue = request.queues[size_t(QueueKind::tx_submission)];
-    auto layout = shm::RingsLayout::compute(request.capacities);
-    if (tx_queue == nullptr || !layout)
+    const uint32_t id = id_of(request.driver);
+    if (id == kNoInterface)
+        return kIOReturnNoResources;
+    if (request.lanes.empty() || request.lanes.size() > protocol::kMaxLanes)
         return kIOReturnBadArgument;
-
+    std::vector<shm::RingsLayout> layouts;
     RegisterInterface message{};
-    message.pool_id = request.pool_id;
+    message.interface_id = id;
     std::memcpy(message.mac, request.mac.octet, sizeof message.mac);
     message.tx_headroom = request.tx_headroom;
     message.tx_tailroom = request.tx_tailroom;
     message.feature_flags = request.feature_flags;
-    for (size_t i = 0; i < shm::kRingCount; ++i)
-        message.capacities[i] = request.capacities[i];
+    message.lane_count = uint16_t(request.lanes.size());
+    message.hardware_assists = request.hardware_assists;
+    message.tso_max_bytes = request.tso_max_bytes;
+    for (size_t lane = 0; lane < request.lanes.size(); ++lane) {
+        const LaneRequest &r = request.lanes[lane];
+        auto layout = shm::RingsLayout::compute(r.capacities, r.more);
+        if (!layout || r.more.size() > std::size(message.lanes[lane].more))
+            return kIOReturnBadArgument;
+        layouts.push_back(layout.value());
+        protocol::InterfaceLane &out = message.lanes[lane];
+        out.pool_id = r.pool_id;
+        for (size_t k = 0; k < 4; ++k)
+            out.queue_counts[k] = r.queue_counts[k];
+        for (size_t i = 0; i < shm::kRingCount; ++i)
+            out.capacities[i] = r.capacities[i];
+        for (size_t set = 0; set < r.more.size(); ++set)
+            for (size_t k = 0; k < 4; ++k)
+                out.more[set][k] = r.more[set][k];
+    }
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_registrations.count(id) != 0)
+            return kIOReturnBusy;
+    }
     auto received = m_link.request<RegisterInterface, InterfaceRegistered>(message, kReplyTimeout);
     if (!received)
         return request_failure(received.error(), "RegisterInterface");
@@ -139,74 +182,89 @@ kern_return_t HostFamily::register_interface(const InterfaceRequest &request,
     if (registered.status != kIOReturnSuccess)
         return registered.status;
 
-    if (reply.fd_count() != 3)
-        protocol_error("InterfaceRegistered: success needs the rings memfd and two eventfds");
-    if (registered.rings_size != layout.value().total_size)
-        protocol_error("InterfaceRegistered: rings_size differs from the layout of the "
-                       "capacities sent");
-    auto rings = shm::SharedRegion::attach(reply.take_fd(0), layout.value().total_size);
-    if (!rings)
-        protocol_error("InterfaceRegistered: rings memfd refused: " + rings.error().describe());
-    if (auto checked = layout.value().check(rings.value().bytes()); !checked)
-        protocol_error("InterfaceRegistered: rings header: " + checked.error().describe());
-    auto daemon_doorbell = shm::EventFd::adopt(reply.take_fd(1));
-    auto host_doorbell = shm::EventFd::adopt(reply.take_fd(2));
+    const size_t lanes = layouts.size();
+    if (registered.interface_id != id || registered.lane_count != lanes ||
+        reply.fd_count() != lanes + 2)
+        protocol_error("InterfaceRegistered: success needs the interface id, a rings memfd per "
+                       "lane and two eventfds");
+    auto memory = std::make_shared<InterfaceMemory>();
+    for (size_t lane = 0; lane < lanes; ++lane) {
+        if (registered.rings_size[lane] != layouts[lane].total_size)
+            protocol_error("InterfaceRegistered: rings_size differs from the layout of the "
+                           "capacities sent");
+        auto rings = shm::SharedRegion::attach(reply.take_fd(lane), layouts[lane].total_size);
+        if (!rings)
+            protocol_error("InterfaceRegistered: rings memfd refused: " + rings.error().describe());
+        if (auto checked = layouts[lane].check(rings.value().bytes()); !checked)
+            protocol_error("InterfaceRegistered: rings header: " + checked.error().describe());
+        memory->rings.push_back(rings.release_value());
+    }
+    auto daemon_doorbell = shm::EventFd::adopt(reply.take_fd(lanes));
+    auto host_doorbell = shm::EventFd::adopt(reply.take_fd(lanes + 1));
     auto stop = shm::EventFd::create();
     if (!daemon_doorbell || !host_doorbell)
         protocol_error("InterfaceRegistered: doorbell is not an eventfd");
     if (!stop) {
         log_linef(LogLevel::error, "netdext-host: eventfd: %s", stop.error().describe().c_str());
-        (void)m_link.send(protocol::UnregisterInterface{});
+        (void)m_link.send(protocol::UnregisterInterface{id});
         return kIOReturnNoResources;
     }
-
-    auto memory = std::make_shared<InterfaceMemory>(
-        InterfaceMemory{rings.release_value(), daemon_doorbell.release_value()});
-    grant.rings_region = memory->rings.bytes();
-    grant.layout = layout.value();
-    // The daemon is the peer of every ring: it consumes what the driver produces and may wait
-    // for room on the rings it produces. One eventfd serves all six.
-    for (RingId id : shm::kAllRings)
-        grant.doorbells.peer[shm::ring_slot(id)] = &memory->daemon_doorbell;
+    memory->daemon_doorbell.emplace(daemon_doorbell.release_value());
+    for (size_t lane = 0; lane < lanes; ++lane) {
+        LaneGrant &out = grant.lanes.emplace_back();
+        out.rings_region = memory->rings[lane].bytes();
+        out.layout = layouts[lane];
+        // The daemon is the peer of every ring: it consumes what the driver produces and may
+        // wait for room on the rings it produces. One eventfd serves them all.
+        for (size_t slot = 0; slot < layouts[lane].ring_count(); ++slot)
+            out.doorbells.peer[slot] = &*memory->daemon_doorbell;
+    }
     grant.bsd_name = bounded_string(registered.name);
     grant.unit = registered.unit;
     grant.keepalive = std::move(memory);
 
     auto registration = std::make_unique<Registration>();
     registration->driver = request.driver;
-    tx_queue->retain();
-    registration->tx_queue = tx_queue;
-    IOUserNetworkPacketQueue *rx_queue = request.queues[size_t(QueueKind::rx_submission)];
-    if (rx_queue != nullptr)
-        rx_queue->retain();
-    registration->rx_queue = rx_queue;
+    for (const QueueBinding &b : request.queues)
+        if (b.kind == QueueKind::tx_submission || b.kind == QueueKind::rx_submission) {
+            b.queue->retain();
+            registration->submission.push_back(b.queue);
+        }
     registration->host_doorbell = std::make_unique<shm::EventFd>(host_doorbell.release_value());
     registration->stop = std::make_unique<shm::EventFd>(stop.release_value());
     registration->doorbell_thread =
         std::thread(run_doorbell_thread, std::cref(*registration->host_doorbell),
-                    std::cref(*registration->stop), tx_queue, rx_queue);
-    m_registration = std::move(registration);
+                    std::cref(*registration->stop), registration->submission);
+    std::lock_guard lock(m_mutex);
+    m_registrations[id] = std::move(registration);
     return kIOReturnSuccess;
 }
 
 void HostFamily::unregister_interface(IOUserNetworkEthernet *driver) {
     std::unique_ptr<Registration> registration;
+    uint32_t id = kNoInterface;
     {
         std::lock_guard lock(m_mutex);
-        if (!m_registration || m_registration->driver != driver)
+        auto found = m_ids.find(driver);
+        if (found == m_ids.end())
             return;
-        registration = std::move(m_registration);
+        id = found->second;
+        m_ids.erase(found);
+        auto registered = m_registrations.find(id);
+        if (registered == m_registrations.end())
+            return;
+        registration = std::move(registered->second);
+        m_registrations.erase(registered);
     }
     // No doorbell may run the driver's TX action once it is unregistered.
     stop_registration(std::move(registration));
-    (void)m_link.send(protocol::UnregisterInterface{});
+    (void)m_link.send(protocol::UnregisterInterface{id});
 }
 
 // Doorbell thread: sleeps on the host doorbell; each ring means "TX frames (or empty RX buffers)
 // are waiting". The queues check their rings; RX submission notifies only drivers with a handler.
 void HostFamily::run_doorbell_thread(const shm::EventFd &doorbell, const shm::EventFd &stop,
-                                     IOUserNetworkPacketQueue *tx_queue,
-                                     IOUserNetworkPacketQueue *rx_queue) {
+                                     std::vector<IOUserNetworkPacketQueue *> queues) {
     for (;;) {
         pollfd fds[2] = {{doorbell.fd(), POLLIN, 0}, {stop.fd(), POLLIN, 0}};
         int n = ::poll(fds, 2, -1);
@@ -219,9 +277,8 @@ void HostFamily::run_doorbell_thread(const shm::EventFd &doorbell, const shm::Ev
         if (fds[0].revents & POLLIN) {
             (void)doorbell.drain();
             // Runs the driver's handlers on their queues (asynchronously; never blocks).
-            tx_queue->netdext_packets_available();
-            if (rx_queue != nullptr)
-                rx_queue->netdext_packets_available();
+            for (IOUserNetworkPacketQueue *queue : queues)
+                queue->netdext_packets_available();
         }
     }
 }
@@ -230,18 +287,24 @@ void HostFamily::stop_registration(std::unique_ptr<Registration> registration) {
     (void)registration->stop->signal();
     if (registration->doorbell_thread.joinable())
         registration->doorbell_thread.join();
-    OSSafeReleaseNULL(registration->tx_queue);
-    OSSafeReleaseNULL(registration->rx_queue);
+    for (IOUserNetworkPacketQueue *&queue : registration->submission)
+        OSSafeReleaseNULL(queue);
 }
 
 // ---- reports --------------------------------------------------------------------------------
 
-void HostFamily::report_link_status(IOUserNetworkEthernet *, uint32_t status, uint32_t media) {
-    (void)m_link.send(protocol::LinkStatus{status, media});
+void HostFamily::report_link_status(IOUserNetworkEthernet *driver, uint32_t status,
+                                    uint32_t media) {
+    if (uint32_t id = id_of(driver); id != kNoInterface)
+        (void)m_link.send(protocol::LinkStatus{status, media, id});
 }
 
-void HostFamily::report_media_types(IOUserNetworkEthernet *, std::span<const uint32_t> media) {
+void HostFamily::report_media_types(IOUserNetworkEthernet *driver,
+                                    std::span<const uint32_t> media) {
     protocol::MediaTypes message{};
+    message.interface_id = id_of(driver);
+    if (message.interface_id == kNoInterface)
+        return;
     if (media.size() > protocol::MediaTypes::kMaxMedia)
         log_linef(LogLevel::error,
                   "netdext-host: ReportAvailableMediaTypes: %zu media types, only the first %u "
@@ -252,20 +315,28 @@ void HostFamily::report_media_types(IOUserNetworkEthernet *, std::span<const uin
     (void)m_link.send(message);
 }
 
-void HostFamily::report_link_quality(IOUserNetworkEthernet *, int32_t quality) {
-    (void)m_link.send(protocol::LinkQuality{quality});
+void HostFamily::report_link_quality(IOUserNetworkEthernet *driver, int32_t quality) {
+    if (uint32_t id = id_of(driver); id != kNoInterface)
+        (void)m_link.send(protocol::LinkQuality{quality, id});
 }
 
-void HostFamily::report_data_bandwidths(IOUserNetworkEthernet *, uint64_t max_in, uint64_t max_out,
-                                        uint64_t effective_in, uint64_t effective_out) {
-    (void)m_link.send(protocol::DataBandwidths{max_in, max_out, effective_in, effective_out});
+void HostFamily::report_data_bandwidths(IOUserNetworkEthernet *driver, uint64_t max_in,
+                                        uint64_t max_out, uint64_t effective_in,
+                                        uint64_t effective_out) {
+    if (uint32_t id = id_of(driver); id != kNoInterface)
+        (void)m_link.send(
+            protocol::DataBandwidths{max_in, max_out, effective_in, effective_out, id, 0});
 }
 
-void HostFamily::queue_enable_changed(IOUserNetworkEthernet *, QueueKind kind, bool enabled) {
+void HostFamily::queue_enable_changed(IOUserNetworkEthernet *driver, QueueKind kind,
+                                      uint32_t index, bool enabled) {
     protocol::QueueEnable message{};
     message.kind = uint8_t(kind);
     message.enabled = enabled ? 1 : 0;
-    (void)m_link.send(message);
+    message.index = uint16_t(index);
+    message.interface_id = id_of(driver);
+    if (message.interface_id != kNoInterface)
+        (void)m_link.send(message);
 }
 
 void HostFamily::report_misuse(const OSObject *object, const std::string &what) {

@@ -18,8 +18,12 @@
 // doorbell thread is started by register_interface and joined by unregister_interface.
 // Ownership: the mappings and the daemon doorbell live in the grants' keepalives (the runtime
 // drops them after its endpoint); the host doorbell, the doorbell thread and a retain on the TX
-// submission queue live here while the interface is registered. One interface per host: the
-// protocol names no interface in its messages.
+// submission queue live here while the interface is registered.
+//
+// Several interfaces: each driver (IOUserNetworkEthernet) that concerns the family gets an
+// interface id (the lowest free one below protocol::kMaxInterfaces) at its first call — a report
+// may precede its registration — and keeps it until it unregisters; every message names it.
+// Each registered interface has its own doorbells and doorbell thread.
 #pragma once
 
 #include "control_link.h"
@@ -28,7 +32,9 @@
 #include <netdext/shm/sys/event_fd.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
+#include <vector>
 #include <mutex>
 #include <thread>
 
@@ -55,28 +61,36 @@ public:
     void report_link_quality(IOUserNetworkEthernet *driver, int32_t quality) override;
     void report_data_bandwidths(IOUserNetworkEthernet *driver, uint64_t max_in, uint64_t max_out,
                                 uint64_t effective_in, uint64_t effective_out) override;
-    void queue_enable_changed(IOUserNetworkEthernet *driver, QueueKind kind, bool enabled) override;
+    void queue_enable_changed(IOUserNetworkEthernet *driver, QueueKind kind, uint32_t index,
+                              bool enabled) override;
     void report_misuse(const OSObject *object, const std::string &what) override;
 
+    // The driver of registered interface `interface_id`, retained (+1), or nullptr: where the
+    // daemon's DriverCalls for that interface go.
+    IOUserNetworkEthernet *copy_driver(uint32_t interface_id);
+
 private:
+    static constexpr uint32_t kNoInterface = UINT32_MAX;
+
     // What a registered interface needs beyond its grant.
     struct Registration {
-        IOUserNetworkEthernet *driver = nullptr;      // not retained (it owns the registration)
-        IOUserNetworkPacketQueue *tx_queue = nullptr; // retained while registered
-        IOUserNetworkPacketQueue *rx_queue = nullptr; // RX submission; retained while registered
-        std::unique_ptr<shm::EventFd> host_doorbell;  // the daemon rings it
-        std::unique_ptr<shm::EventFd> stop;           // ends the doorbell thread
+        IOUserNetworkEthernet *driver = nullptr;             // not retained (it owns this)
+        std::vector<IOUserNetworkPacketQueue *> submission;  // TX and RX; retained
+        std::unique_ptr<shm::EventFd> host_doorbell;         // the daemon rings it
+        std::unique_ptr<shm::EventFd> stop;                  // ends the doorbell thread
         std::thread doorbell_thread;
     };
 
+    // The driver's interface id (allocated on first use; kNoInterface when all are taken).
+    uint32_t id_of(IOUserNetworkEthernet *driver);
     static void run_doorbell_thread(const shm::EventFd &doorbell, const shm::EventFd &stop,
-                                    IOUserNetworkPacketQueue *tx_queue,
-                                    IOUserNetworkPacketQueue *rx_queue);
+                                    std::vector<IOUserNetworkPacketQueue *> queues);
     static void stop_registration(std::unique_ptr<Registration> registration);
 
     ControlLink &m_link;
-    std::mutex m_mutex; // guards m_registration
-    std::unique_ptr<Registration> m_registration;
+    std::mutex m_mutex; // guards m_ids, m_registrations
+    std::map<IOUserNetworkEthernet *, uint32_t> m_ids;
+    std::map<uint32_t, std::unique_ptr<Registration>> m_registrations;
 };
 
 } // namespace netdext::host

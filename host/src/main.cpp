@@ -217,7 +217,9 @@ int main(int argc, char **argv) {
         ExitLatch exit(exit_event.release_value());
         {
             std::unique_ptr<DeviceHost> devices; // outlives the runner: it owns the provider
-            DriverRunner runner(link, exit);
+            DriverRunner runner(link, exit, [&family](uint32_t interface_id) {
+                return family.copy_driver(interface_id);
+            });
             if (wait_for_device)
                 devices = std::make_unique<DeviceHost>(link, runner, std::move(*bundle));
             else

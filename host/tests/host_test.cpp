@@ -98,8 +98,10 @@ TEST_F(HostTest, StartsTheSampleAndRegistersItsInterface) {
     ASSERT_TRUE(daemon.registered());
     ASSERT_TRUE(daemon.registration.has_value());
     EXPECT_TRUE(std::equal(kSampleMac, kSampleMac + 6, daemon.registration->mac));
-    EXPECT_EQ(daemon.registration->pool_id, 1u);
-    EXPECT_EQ(daemon.registration->capacities[0], 8u); // TX submission: the sample's capacity
+    EXPECT_EQ(daemon.registration->lanes[0].pool_id, 1u);
+    EXPECT_EQ(daemon.registration->lane_count, 1u);
+    EXPECT_EQ(daemon.registration->lanes[0].capacities[0], 8u); // TX submission: the sample's
+    EXPECT_EQ(daemon.registration->interface_id, 0u);
 
     ASSERT_FALSE(daemon.link_statuses.empty());
     EXPECT_EQ(daemon.link_statuses.back().status, uint32_t(kIOUserNetworkLinkStatusActive));
@@ -269,7 +271,7 @@ TEST_F(HostTest, MulticastCountPastItsArrayExitsOne) {
 
 TEST_F(HostTest, HostOnlyMessageFromTheDaemonExitsOne) {
     ASSERT_NO_FATAL_FAILURE(start_sample());
-    ASSERT_TRUE(daemon.send_message(netdext::protocol::LinkStatus{1, 2}));
+    ASSERT_TRUE(daemon.send_message(netdext::protocol::LinkStatus{1, 2, 0}));
     ASSERT_NO_FATAL_FAILURE(expect_exit(1));
 }
 

@@ -202,8 +202,11 @@ bool IOService::init() {
 }
 
 void IOService::free() {
-    if (ivars != nullptr)
+    if (ivars != nullptr) {
         OSSafeReleaseNULL(ivars->properties);
+        for (IOService *client : ivars->clients)
+            client->release();
+    }
     delete ivars;
     ivars = nullptr;
     OSObject::free();
@@ -486,9 +489,34 @@ kern_return_t IOService::Create_Impl(IOService *provider, const char *properties
         service->release();
         return kr;
     }
+    service->retain(); // the system's reference, until it stops the client (stop_clients)
+    {
+        std::lock_guard lock(provider->ivars->mutex);
+        provider->ivars->clients.push_back(service);
+    }
     *result = service;
     return kIOReturnSuccess;
 }
+
+namespace netdext {
+
+void stop_clients(IOService *provider) {
+    std::vector<IOService *> clients;
+    {
+        std::lock_guard lock(provider->ivars->mutex);
+        clients.swap(provider->ivars->clients);
+    }
+    // The newest first, each after its own clients.
+    for (auto it = clients.rbegin(); it != clients.rend(); ++it) {
+        IOService *client = *it;
+        stop_clients(client);
+        (void)call_on_method_queue(client, IOService_Stop_ID,
+                                   [client, provider] { return client->Stop(provider); });
+        client->release();
+    }
+}
+
+} // namespace netdext
 
 kern_return_t IOService::ClientCrashed_Impl(IOService *, uint64_t) { return kIOReturnSuccess; }
 

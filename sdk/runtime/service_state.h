@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <vector>
 
 struct IOService_IVars {
     std::mutex mutex;
@@ -19,4 +20,8 @@ struct IOService_IVars {
     uint32_t busy = 0; // AdjustBusy's count
     bool started = false;
     bool registered = false;
+    // Services this one created with IOService::Create (retained; guarded by mutex): the system
+    // stops them before their provider (netdext::stop_clients), as the kernel terminates a
+    // provider's clients first.
+    std::vector<IOService *> clients;
 };

@@ -9,7 +9,8 @@ import os
 import struct
 
 OPS = ["WriteRings", "WritePool", "SetControl", "DriverEnqueue", "DriverDequeue", "RestockRx",
-       "RestockAlloc", "SubmitTx", "ReapTx", "PollRx", "ReapFree", "Sleep", "Message"]
+       "RestockAlloc", "SubmitTx", "ReapTx", "PollRx", "ReapFree", "Sleep", "Message",
+       "RxOffloads", "TcpFrame", "SetOffload"]
 OP = {name: index for index, name in enumerate(OPS)}
 TX_COMPLETION, RX_COMPLETION, FREE = 0, 1, 2          # index into the driver-ring table
 TX_SUBMISSION, RX_SUBMISSION, ALLOCATION = 0, 1, 2    # index into the daemon-ring table
@@ -41,6 +42,16 @@ def descriptor_write(packet, offset, length):
 
 
 SEEDS = {
+    "offload-claims": setup(packets=16, size_selector=3) + op("RxOffloads", "B", 3)
+    + op("RestockRx", "B", 8) + op("DriverDequeue", "BB", RX_SUBMISSION, 8)
+    + op("TcpFrame", "BHB", 0, 100, 0) + op("SetOffload", "BIB", 0, 0x400, 0)
+    + op("TcpFrame", "BHB", 1, 100, 1) + op("SetOffload", "BIB", 1, 0x400, 0)
+    + op("TcpFrame", "BHB", 2, 5000, 0) + op("SetOffload", "BIB", 2, 0x10000400, 4)
+    + op("TcpFrame", "BHB", 3, 5000, 2) + op("SetOffload", "BIB", 3, 0x20000000, 4)
+    + op("TcpFrame", "BHB", 4, 0, 0) + op("SetOffload", "BIB", 4, 0x10000000, 2)
+    + op("TcpFrame", "BHB", 5, 100, 4) + op("SetOffload", "BIB", 5, 0x400, 0)
+    + enqueue(RX_COMPLETION, [0, 1, 2, 3, 4, 5]) + op("PollRx", "B", 16)
+    + op("RxOffloads", "B", 0) + op("RestockRx", "B", 8) + op("PollRx", "B", 16),
     "rx-cycle": setup() + op("RestockRx", "B", 8) + op("DriverDequeue", "BB", RX_SUBMISSION, 8)
     + descriptor_write(0, 0, 60) + descriptor_write(1, 2, 1500) + descriptor_write(2, 0, 0)
     + descriptor_write(3, 100, 2000) + op("WritePool", "HB", 64 + 4 * 64, 4) + struct.pack("<I", 9)

@@ -23,9 +23,14 @@
 //     ReapFree      u8 max
 //     Sleep                                          prepare_to_sleep / finish_sleep
 //     Message       u8 fd_count, u16 length, bytes   parse_message + decode
+//     RxOffloads    u8 bits                          set_rx_offloads(bit 0 checksum, bit 1 LRO)
+//     TcpFrame      u8 packet, u16 payload, u8 variant  a TCP/IPv4 frame in a packet's buffer
+//                   (variant bit 0: break its checksum, bit 1: IPv6 ethertype, bit 2: cut short)
+//     SetOffload    u8 packet, u32 flags, u8 segments   a descriptor's offload claims
 // shm/fuzz/make_seeds.py writes the seed corpus in this format.
 #include <netdext/shm/driver_endpoint.h>
 #include <netdext/shm/ipc/example_messages.h>
+#include <netdext/shm/offload.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -50,6 +55,9 @@ enum Op : uint8_t {
     ReapFree,
     Sleep,
     Message,
+    RxOffloads,
+    TcpFrame,
+    SetOffload,
     kOpCount
 };
 
@@ -111,12 +119,22 @@ void check_invariants(const DaemonEndpoint &daemon, const PoolLayout &pool) {
 //      three; else wrong_queue (and the packet is the daemon's again)
 //   RX completion: 4. buffer_index == index  5. data_length != 0
 //                  6. data_offset + data_length <= buffer_size; else the named drop (reclaimed)
+//                  7. honoured offload claims (checksum-valid, LRO) on a frame they apply to,
+//                     LRO with 1..255 segments of at most 64 KiB  else bad_offload_metadata
+//                  8. the first honoured checksum-valid claim and one in 64 after it are
+//                     verified                                    else rx_checksum_wrong
 // Accepted: TX completion and free → DaemonFree; RX completion → DaemonHeld, a frame returned.
 class Oracle {
 public:
     Oracle(const PoolLayout &pool, std::span<std::byte> pool_region, const RingsLayout &rings,
            std::span<std::byte> rings_region)
         : m_pool(pool), m_pool_region(pool_region), m_rings(rings), m_rings_region(rings_region) {}
+
+    // What the daemon was told to honour (set_rx_offloads), mirrored.
+    void set_rx_offloads(bool checksum, bool lro) {
+        m_checksum = checksum;
+        m_lro = lro;
+    }
 
     void before(const DaemonEndpoint &daemon) {
         m_owners.resize(m_pool.packet_count);
@@ -177,8 +195,16 @@ public:
                 m_owners[packet] = PacketState::DaemonFree;
                 continue;
             }
+            if (uint64_t *offload_drop = check_offload(d, packet, expected)) {
+                ++*offload_drop;
+                m_owners[packet] = PacketState::DaemonFree;
+                continue;
+            }
             m_owners[packet] = PacketState::DaemonHeld;
             if (expected_accepted >= frames.size() || frames[expected_accepted].packet != packet ||
+                frames[expected_accepted].data_valid != m_expect_valid ||
+                frames[expected_accepted].gso_type != m_expect_gso_type ||
+                frames[expected_accepted].gso_size != m_expect_gso_size ||
                 frames[expected_accepted].data_length != d.data_length ||
                 frames[expected_accepted].data_offset != d.data_offset ||
                 frames[expected_accepted].link_header_length != d.link_header_length)
@@ -192,7 +218,9 @@ public:
             got.wrong_queue != expected.wrong_queue ||
             got.buffer_mismatch != expected.buffer_mismatch ||
             got.zero_length_rx != expected.zero_length_rx ||
-            got.offset_length_out_of_bounds != expected.offset_length_out_of_bounds)
+            got.offset_length_out_of_bounds != expected.offset_length_out_of_bounds ||
+            got.bad_offload_metadata != expected.bad_offload_metadata ||
+            got.rx_checksum_wrong != expected.rx_checksum_wrong)
             __builtin_trap(); // a drop counted under the wrong reason, or not at all
         for (uint32_t i = 0; i < m_pool.packet_count; ++i)
             if (daemon.ownership().state(i) != m_owners[i])
@@ -206,6 +234,51 @@ public:
     }
 
 private:
+    // Rules 7-8 for a frame that passed 4-6; the counter to bump, or nullptr (then m_expect_*
+    // say what the accepted frame must carry).
+    uint64_t *check_offload(const PacketDescriptor &d, uint32_t packet, DropCounters &expected) {
+        m_expect_valid = false;
+        m_expect_gso_type = 0;
+        m_expect_gso_size = 0;
+        const uint32_t flags = (m_checksum || m_lro) ? d.flags : 0;
+        const bool valid = m_checksum && (flags & offload::kRxCsumDataValid);
+        const uint32_t lro = m_lro ? (flags >> 28) & 3 : 0;
+        if (!valid && lro == 0)
+            return nullptr;
+        std::span<const std::byte> frame =
+            std::span<const std::byte>(m_pool_region)
+                .subspan(m_pool.buffer_offset_of(packet) + d.data_offset, d.data_length);
+        auto h = offload::parse_headers(frame);
+        if (!h)
+            return &expected.bad_offload_metadata;
+        if (lro != 0) {
+            const uint32_t payload = h->l4_length - h->l4_header_length;
+            const uint8_t segments = m_lro ? d.lro_segments : 0;
+            if (h->protocol != 6 || segments == 0 || payload == 0 || lro == 3 ||
+                (lro == 2) != h->ipv6)
+                return &expected.bad_offload_metadata;
+            if (segments > 1) {
+                m_expect_gso_type = h->ipv6 ? offload::kVnetGsoTcpV6 : offload::kVnetGsoTcpV4;
+                m_expect_gso_size = uint16_t((payload + segments - 1) / segments);
+            }
+            m_expect_valid = valid;
+            return nullptr;
+        }
+        if (m_countdown == 0) {
+            m_countdown = DaemonEndpoint::kChecksumSampleInterval;
+            if (!offload::l4_checksum_correct(frame, *h))
+                return &expected.rx_checksum_wrong;
+        }
+        --m_countdown;
+        m_expect_valid = true;
+        return nullptr;
+    }
+
+    bool m_checksum = false, m_lro = false;
+    uint32_t m_countdown = 0;
+    bool m_expect_valid = false;
+    uint8_t m_expect_gso_type = 0;
+    uint16_t m_expect_gso_size = 0;
     PoolLayout m_pool;
     std::span<std::byte> m_pool_region;
     RingsLayout m_rings;
@@ -341,6 +414,56 @@ void run(Input &in) {
             if (daemon.prepare_to_sleep())
                 daemon.finish_sleep();
             break;
+        case RxOffloads: {
+            uint8_t bits = in.take<uint8_t>();
+            daemon.set_rx_offloads(bits & 1, bits & 2);
+            oracle.set_rx_offloads(bits & 1, bits & 2);
+            break;
+        }
+        case TcpFrame: {
+            // A plausible frame for the offload rules to look at (the buffers are the driver's).
+            uint32_t packet = in.take<uint8_t>() % pool.value().packet_count;
+            uint32_t payload = in.take<uint16_t>();
+            uint8_t variant = in.take<uint8_t>();
+            if (packet >= pool.value().usable_packet_count())
+                break;
+            std::byte *buffer = driver.buffer(packet);
+            uint32_t length = std::min<uint32_t>(54 + payload, buffer_size);
+            payload = length >= 54 ? length - 54 : 0;
+            if (length < 54)
+                break;
+            std::vector<uint8_t> f(length, 0);
+            f[12] = (variant & 2) ? 0x86 : 0x08;
+            f[13] = (variant & 2) ? 0xdd : 0x00;
+            f[14] = 0x45;
+            uint32_t total = (variant & 4) ? 40 + payload + 1 : 40 + payload;
+            f[16] = uint8_t(total >> 8);
+            f[17] = uint8_t(total);
+            f[23] = 6;
+            f[46] = 5 << 4;
+            for (uint32_t i = 0; i < payload; ++i)
+                f[54 + i] = uint8_t(i);
+            uint64_t sum = 6 + uint64_t(20 + payload);
+            for (size_t i = 26; i < length; i += 2)
+                sum += uint32_t(f[i]) << 8 | (i + 1 < length ? f[i + 1] : 0);
+            while (sum >> 16)
+                sum = (sum & 0xffff) + (sum >> 16);
+            uint16_t check = uint16_t(~sum) ^ ((variant & 1) ? 0x0101 : 0);
+            f[50] = uint8_t(check >> 8);
+            f[51] = uint8_t(check);
+            std::memcpy(buffer, f.data(), length);
+            PacketDescriptor &desc = driver.descriptor(packet);
+            desc.data_offset = 0;
+            desc.data_length = length;
+            break;
+        }
+        case SetOffload: {
+            uint32_t packet = in.take<uint8_t>() % pool.value().packet_count;
+            PacketDescriptor &desc = driver.descriptor(packet);
+            desc.flags = in.take<uint32_t>();
+            desc.lro_segments = in.take<uint8_t>();
+            break;
+        }
         case Message: {
             size_t fd_count = in.take<uint8_t>() % (ipc::kMaxFdsPerMessage + 2);
             auto bytes = std::as_bytes(in.bytes(in.take<uint16_t>() % (ipc::kMaxMessageSize + 64)));

@@ -1,4 +1,5 @@
 #include <netdext/shm/daemon_endpoint.h>
+#include <netdext/shm/offload.h>
 
 #include <algorithm>
 #include <atomic>
@@ -33,8 +34,9 @@ DaemonEndpoint::create(std::span<std::byte> pool_region, const PoolLayout &pool,
         free.push(packet);
 
     DaemonEndpoint endpoint(pool_region, pool, std::move(owners), std::move(free));
-    for (RingId id : kAllRings) {
-        size_t slot = ring_slot(id);
+    endpoint.m_queue_sets = rings.queue_sets;
+    for (size_t slot = 0; slot < rings.ring_count(); ++slot) {
+        RingId id = static_cast<RingId>(slot);
         Doorbell peer(doorbells.peer[slot]);
         if (daemon_produces(id))
             endpoint.m_producers[slot] =
@@ -132,6 +134,12 @@ bool DaemonEndpoint::check_rx_descriptor(uint32_t packet, RxFrame &frame) {
     frame.data_offset = load_once(shared.data_offset);
     frame.link_header_length = load_once(shared.link_header_length);
 
+    const uint32_t flags = (m_rx_checksum || m_rx_lro) ? load_once(shared.flags) : 0;
+    const uint8_t lro_segments = m_rx_lro ? load_once(shared.lro_segments) : 0;
+    frame.data_valid = false;
+    frame.gso_type = 0;
+    frame.gso_size = frame.hdr_len = frame.csum_start = 0;
+
     DropReason reason;
     if (buffer_index != packet) // packet i owns buffer i (pool_layout.h)
         reason = DropReason::BufferMismatch;
@@ -139,11 +147,67 @@ bool DaemonEndpoint::check_rx_descriptor(uint32_t packet, RxFrame &frame) {
         reason = DropReason::ZeroLengthRx;
     else if (uint64_t{frame.data_offset} + frame.data_length > m_pool.buffer_size)
         reason = DropReason::OffsetLengthOutOfBounds;
-    else
+    else if (check_rx_offload(flags, lro_segments, frame, reason))
         return true;
     m_drops.count(reason);
     reclaim(packet);
     return false;
+}
+
+bool DaemonEndpoint::check_rx_offload(uint32_t flags, uint8_t lro_segments, RxFrame &frame,
+                                      DropReason &reason) {
+    const bool claims_valid = m_rx_checksum && (flags & offload::kRxCsumDataValid) != 0;
+    const uint32_t lro = m_rx_lro ? (flags & offload::kLroMask) >> offload::kLroShift : 0;
+    if (!claims_valid && lro == 0)
+        return true;
+    // The frame lies in the packet's buffer (rule 6). A driver may change the bytes after this
+    // look; the kernel checks the virtio header against the frame it gets, so the worst it can do
+    // is have its own frame dropped there.
+    std::span<const std::byte> bytes = frame_bytes_unchecked(frame);
+    std::optional<offload::FrameHeaders> headers = offload::parse_headers(bytes);
+    reason = DropReason::BadOffloadMetadata;
+    if (!headers)
+        return false;
+    if (lro != 0) {
+        const uint32_t header_bytes = uint32_t(headers->l4_offset) + headers->l4_header_length;
+        const uint32_t payload = headers->l4_length - headers->l4_header_length;
+        const bool ipv6_flag = lro == 2;
+        if (headers->protocol != 6 || lro_segments == 0 || payload == 0 || lro > 2 ||
+            ipv6_flag != headers->ipv6)
+            return false;
+        const uint32_t size = (payload + lro_segments - 1) / lro_segments;
+        if (size == 0 || size > offload::kMaxSegmentBytes || header_bytes > 0xffff)
+            return false;
+        if (lro_segments > 1) { // a single segment is an ordinary frame
+            frame.gso_type = headers->ipv6 ? offload::kVnetGsoTcpV6 : offload::kVnetGsoTcpV4;
+            frame.gso_size = uint16_t(size);
+            frame.hdr_len = uint16_t(header_bytes);
+            frame.csum_start = headers->l4_offset;
+            // The daemon holds the packet now; the checksum field gets what GRO would put there.
+            offload::set_pseudo_header_checksum(
+                m_pool_region.subspan(m_pool.buffer_offset_of(frame.packet) + frame.data_offset,
+                                      frame.data_length),
+                *headers);
+        }
+        frame.data_valid = claims_valid;
+        return true; // a coalesced segment's checksum field is not recomputed: not sampled
+    }
+    // Rule 8: sampled verification of checksum-valid claims.
+    if (m_checksum_countdown == 0) {
+        m_checksum_countdown = kChecksumSampleInterval;
+        if (!offload::l4_checksum_correct(bytes, *headers)) {
+            reason = DropReason::ChecksumWrong;
+            return false;
+        }
+    }
+    --m_checksum_countdown;
+    frame.data_valid = true;
+    return true;
+}
+
+std::span<const std::byte> DaemonEndpoint::frame_bytes_unchecked(const RxFrame &frame) const {
+    return std::span<const std::byte>(m_pool_region)
+        .subspan(m_pool.buffer_offset_of(frame.packet) + frame.data_offset, frame.data_length);
 }
 
 // ---- TX ----------------------------------------------------------------------------------------
@@ -160,7 +224,8 @@ std::span<std::byte> DaemonEndpoint::buffer(uint32_t packet) {
     return m_pool_region.subspan(m_pool.buffer_offset_of(packet), m_pool.buffer_size);
 }
 
-uint32_t DaemonEndpoint::submit_tx(std::span<const TxFrame> frames) {
+uint32_t DaemonEndpoint::submit_tx(std::span<const TxFrame> frames, uint32_t queue) {
+    SHM_VERIFY(queue < m_queue_sets);
     uint32_t published = 0;
     while (published < frames.size()) {
         auto chunk = frames.subspan(published).first(
@@ -176,10 +241,14 @@ uint32_t DaemonEndpoint::submit_tx(std::span<const TxFrame> frames) {
             shared.data_offset = frame.data_offset;
             shared.link_header_length = frame.link_header_length;
             shared.direction = static_cast<uint8_t>(PacketDirection::Tx);
-            shared.flags = 0;
+            shared.flags = frame.offload_flags;
+            shared.gso_size = frame.gso_size;
+            shared.csum_start = frame.csum_start;
+            shared.csum_stuff = frame.csum_stuff;
             m_scratch[i] = frame.packet;
         }
-        uint32_t count = produce(RingId::TxSubmission, std::span(m_scratch).first(chunk.size()));
+        uint32_t count = produce(queue_ring(RingId::TxSubmission, queue),
+                                 std::span(m_scratch).first(chunk.size()));
         for (uint32_t i = 0; i < count; ++i)
             m_owners.set(m_scratch[i], PacketState::DriverTx);
         published += count;
@@ -207,8 +276,9 @@ uint32_t DaemonEndpoint::reap(RingId ring, uint32_t max) {
     return accepted;
 }
 
-uint32_t DaemonEndpoint::reap_tx_completions(uint32_t max) {
-    return reap(RingId::TxCompletion, max);
+uint32_t DaemonEndpoint::reap_tx_completions(uint32_t max, uint32_t queue) {
+    SHM_VERIFY(queue < m_queue_sets);
+    return reap(queue_ring(RingId::TxCompletion, queue), max);
 }
 
 uint32_t DaemonEndpoint::reap_free_ring(uint32_t max) {
@@ -252,20 +322,24 @@ uint32_t DaemonEndpoint::restock(RingId ring, PacketState state, uint32_t limit)
     return published;
 }
 
-uint32_t DaemonEndpoint::restock_rx(uint32_t outstanding_limit) {
-    return restock(RingId::RxSubmission, PacketState::DriverRx, outstanding_limit);
+uint32_t DaemonEndpoint::restock_rx(uint32_t outstanding_limit, uint32_t queue) {
+    SHM_VERIFY(queue < m_queue_sets);
+    return restock(queue_ring(RingId::RxSubmission, queue), PacketState::DriverRx,
+                   outstanding_limit);
 }
 
 uint32_t DaemonEndpoint::restock_allocation(uint32_t outstanding_limit) {
     return restock(RingId::Allocation, PacketState::DriverAllocated, outstanding_limit);
 }
 
-uint32_t DaemonEndpoint::poll_rx_completions(std::span<RxFrame> out) {
+uint32_t DaemonEndpoint::poll_rx_completions(std::span<RxFrame> out, uint32_t queue) {
+    SHM_VERIFY(queue < m_queue_sets);
+    const RingId ring = queue_ring(RingId::RxCompletion, queue);
     uint32_t accepted = 0;
     while (accepted < out.size()) {
         uint32_t want =
             static_cast<uint32_t>(std::min<size_t>(out.size() - accepted, kScratchBatch));
-        uint32_t count = consume(RingId::RxCompletion, std::span(m_scratch).first(want));
+        uint32_t count = consume(ring, std::span(m_scratch).first(want));
         if (count == 0)
             break;
         // Start every descriptor's cache-line transfer from the driver's core before the checks.
@@ -274,7 +348,7 @@ uint32_t DaemonEndpoint::poll_rx_completions(std::span<RxFrame> out) {
                 __builtin_prefetch(&descriptor(m_scratch[i]));
         for (uint32_t i = 0; i < count; ++i) {
             uint32_t packet = m_scratch[i];
-            if (!accept_return(packet, RingId::RxCompletion))
+            if (!accept_return(packet, ring))
                 continue;
             if (!check_rx_descriptor(packet, out[accepted]))
                 continue;
@@ -303,20 +377,26 @@ void DaemonEndpoint::release(std::span<const uint32_t> packets) {
 
 // ---- sleeping ----------------------------------------------------------------------------------
 
-namespace {
-constexpr std::array<RingId, 3> kDriverProduced = {RingId::TxCompletion, RingId::RxCompletion,
-                                                   RingId::Free};
+// The driver → daemon rings of this layout, in slot order.
+static size_t driver_produced(uint32_t queue_sets, std::array<RingId, kMaxRings> &out) {
+    size_t n = 0;
+    for (size_t slot = 0; slot < kRingCount + 4 * (queue_sets - 1); ++slot)
+        if (!daemon_produces(static_cast<RingId>(slot)))
+            out[n++] = static_cast<RingId>(slot);
+    return n;
 }
 
 bool DaemonEndpoint::prepare_to_sleep() {
-    for (size_t armed = 0; armed < kDriverProduced.size(); ++armed) {
-        UntrustedRingConsumer &consumer = m_consumers[ring_slot(kDriverProduced[armed])];
+    std::array<RingId, kMaxRings> rings;
+    const size_t count = driver_produced(m_queue_sets, rings);
+    for (size_t armed = 0; armed < count; ++armed) {
+        UntrustedRingConsumer &consumer = m_consumers[ring_slot(rings[armed])];
         if (consumer.fault() != RingFault::None)
             continue; // a dead ring brings no work; faulted() tells the caller to stop the driver
         if (!consumer.prepare_to_sleep()) {
-            note_fault(kDriverProduced[armed], consumer.fault());
+            note_fault(rings[armed], consumer.fault());
             for (size_t i = 0; i < armed; ++i)
-                m_consumers[ring_slot(kDriverProduced[i])].finish_sleep();
+                m_consumers[ring_slot(rings[i])].finish_sleep();
             return false;
         }
     }
@@ -324,11 +404,15 @@ bool DaemonEndpoint::prepare_to_sleep() {
 }
 
 void DaemonEndpoint::finish_sleep() {
-    for (RingId ring : kDriverProduced)
-        m_consumers[ring_slot(ring)].finish_sleep();
+    std::array<RingId, kMaxRings> rings;
+    const size_t count = driver_produced(m_queue_sets, rings);
+    for (size_t i = 0; i < count; ++i)
+        m_consumers[ring_slot(rings[i])].finish_sleep();
 }
 
 uint32_t DaemonEndpoint::free_space(RingId ring) {
+    if (ring_slot(ring) >= kRingCount + 4 * (m_queue_sets - 1))
+        return 0;
     return daemon_produces(ring) ? m_producers[ring_slot(ring)].free_space() : 0;
 }
 

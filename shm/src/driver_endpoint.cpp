@@ -12,8 +12,9 @@ Result<DriverEndpoint> DriverEndpoint::attach(std::span<std::byte> pool_region,
     SHM_TRY(pool.check(pool_region));
     SHM_TRY(rings.check(rings_region));
     DriverEndpoint endpoint(pool_region, pool);
-    for (RingId id : kAllRings) {
-        size_t slot = ring_slot(id);
+    endpoint.m_ring_count = rings.ring_count();
+    for (size_t slot = 0; slot < rings.ring_count(); ++slot) {
+        RingId id = static_cast<RingId>(slot);
         RingView view = rings.view(rings_region, id);
         Doorbell peer(doorbells.peer[slot]);
         // Start from our own index as the daemon initialised it; the daemon may already have
@@ -31,13 +32,14 @@ Result<DriverEndpoint> DriverEndpoint::attach(std::span<std::byte> pool_region,
 
 uint32_t DriverEndpoint::dequeue(RingId ring, std::span<uint32_t> out) {
     SHM_VERIFY(daemon_produces(ring));
+    SHM_VERIFY(ring_slot(ring) < m_ring_count);
     uint32_t count = m_consumers[ring_slot(ring)].consume(out);
-    if (ring == RingId::TxSubmission)
+    if (ring_kind(ring) == RingId::TxSubmission)
         return count; // the daemon wrote these descriptors: they describe the frames to send
     // An empty RX buffer or a spare packet starts fresh, whatever its last use left behind. Doing
     // this here rather than in the daemon keeps the descriptor line in this process's cache for
     // the driver's own writes that follow.
-    auto direction = static_cast<uint8_t>(ring == RingId::RxSubmission ? PacketDirection::Rx
+    auto direction = static_cast<uint8_t>(ring_kind(ring) == RingId::RxSubmission ? PacketDirection::Rx
                                                                        : PacketDirection::None);
     for (uint32_t i = 0; i < count; ++i) {
         if (out[i] >= m_pool.packet_count)
@@ -49,12 +51,17 @@ uint32_t DriverEndpoint::dequeue(RingId ring, std::span<uint32_t> out) {
         fresh.link_header_length = 0;
         fresh.direction = direction;
         fresh.flags = 0;
+        fresh.gso_size = 0;
+        fresh.lro_segments = 0;
+        fresh.csum_start = 0;
+        fresh.csum_stuff = 0;
+        fresh.rx_csum_value = 0;
     }
     return count;
 }
 
 uint32_t DriverEndpoint::enqueue(RingId ring, std::span<const uint32_t> packets) {
-    SHM_VERIFY(!daemon_produces(ring));
+    SHM_VERIFY(!daemon_produces(ring) && ring_slot(ring) < m_ring_count);
     return m_producers[ring_slot(ring)].produce(packets);
 }
 

@@ -60,6 +60,10 @@ const char *to_string(DropReason reason) {
         return "zero_length_rx";
     case DropReason::OffsetLengthOutOfBounds:
         return "offset_length_out_of_bounds";
+    case DropReason::BadOffloadMetadata:
+        return "bad_offload_metadata";
+    case DropReason::ChecksumWrong:
+        return "rx_checksum_wrong";
     }
     return "unknown";
 }
@@ -84,6 +88,12 @@ void DropCounters::count(DropReason reason) {
     case DropReason::OffsetLengthOutOfBounds:
         ++offset_length_out_of_bounds;
         return;
+    case DropReason::BadOffloadMetadata:
+        ++bad_offload_metadata;
+        return;
+    case DropReason::ChecksumWrong:
+        ++rx_checksum_wrong;
+        return;
     }
 }
 
@@ -101,13 +111,18 @@ uint64_t DropCounters::of(DropReason reason) const {
         return zero_length_rx;
     case DropReason::OffsetLengthOutOfBounds:
         return offset_length_out_of_bounds;
+    case DropReason::BadOffloadMetadata:
+        return bad_offload_metadata;
+    case DropReason::ChecksumWrong:
+        return rx_checksum_wrong;
     }
     return 0;
 }
 
 uint64_t DropCounters::dropped() const {
     return index_out_of_range + not_owned_by_driver + wrong_queue + buffer_mismatch +
-           zero_length_rx + offset_length_out_of_bounds;
+           zero_length_rx + offset_length_out_of_bounds + bad_offload_metadata +
+           rx_checksum_wrong;
 }
 
 } // namespace netdext::shm

@@ -11,7 +11,7 @@ namespace netdext::shm {
 namespace {
 
 constexpr uint64_t kHeaderBytes =
-    256; // RingsHeader padded so the controls start on their own lines
+    1024; // RingsHeader padded so the controls start on their own lines
 static_assert(sizeof(RingsHeader) <= kHeaderBytes);
 constexpr uint64_t kEntriesAlignment = 64;
 
@@ -19,11 +19,11 @@ RingsHeader header_for(const RingsLayout &layout) {
     RingsHeader header{};
     header.magic = kRingsMagic;
     header.version = kRingsLayoutVersion;
-    header.ring_count = kRingCount;
+    header.ring_count = static_cast<uint16_t>(layout.ring_count());
     header.header_size = sizeof(RingsHeader);
     header.control_size = sizeof(RingControl);
     header.total_size = layout.total_size;
-    for (size_t i = 0; i < kRingCount; ++i)
+    for (size_t i = 0; i < layout.ring_count(); ++i)
         header.rings[i] = layout.rings[i];
     return header;
 }
@@ -31,7 +31,7 @@ RingsHeader header_for(const RingsLayout &layout) {
 } // namespace
 
 const char *to_string(RingId id) {
-    switch (id) {
+    switch (ring_kind(id)) {
     case RingId::TxSubmission:
         return "tx-submission";
     case RingId::TxCompletion:
@@ -48,11 +48,16 @@ const char *to_string(RingId id) {
     return "unknown";
 }
 
-Result<RingsLayout> RingsLayout::compute(const RingCapacities &capacities) {
+Result<RingsLayout> RingsLayout::compute(const RingCapacities &capacities,
+                                         std::span<const QueueSetCapacities> more) {
+    if (more.size() > kMaxQueueSets - 1)
+        return Error::from_code(ErrorCode::InvalidArgument, "too many queue sets");
     RingsLayout layout;
-    uint64_t offset = kHeaderBytes + kRingCount * sizeof(RingControl);
-    for (size_t i = 0; i < kRingCount; ++i) {
-        uint32_t capacity = capacities[i];
+    layout.queue_sets = static_cast<uint32_t>(1 + more.size());
+    const size_t count = layout.ring_count();
+    uint64_t offset = kHeaderBytes + count * sizeof(RingControl);
+    for (size_t i = 0; i < count; ++i) {
+        uint32_t capacity = i < kRingCount ? capacities[i] : more[(i - kRingCount) / 4][(i - kRingCount) % 4];
         if (!is_power_of_two(capacity) || capacity > kMaxRingCapacity)
             return Error::from_code(ErrorCode::InvalidArgument, "ring capacity");
         RingPlacement &ring = layout.rings[i];
@@ -71,7 +76,7 @@ Result<RingsLayout> RingsLayout::compute(const RingCapacities &capacities) {
 }
 
 RingView RingsLayout::view(std::span<std::byte> region, RingId id) const {
-    SHM_VERIFY(region.size() == total_size);
+    SHM_VERIFY(region.size() == total_size && has(id));
     const RingPlacement &ring = rings[ring_slot(id)];
     return RingView{reinterpret_cast<RingControl *>(region.data() + ring.control_offset),
                     reinterpret_cast<uint32_t *>(region.data() + ring.entries_offset),
@@ -83,8 +88,8 @@ void RingsLayout::initialize(std::span<std::byte> region, uint32_t start_index) 
     std::memset(region.data(), 0, region.size());
     RingsHeader header = header_for(*this);
     std::memcpy(region.data(), &header, sizeof header);
-    for (RingId id : kAllRings)
-        initialize_ring(view(region, id), start_index);
+    for (size_t slot = 0; slot < ring_count(); ++slot)
+        initialize_ring(view(region, static_cast<RingId>(slot)), start_index);
 }
 
 Result<void> RingsLayout::check(std::span<const std::byte> region) const {

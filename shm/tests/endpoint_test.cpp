@@ -427,5 +427,51 @@ TEST(Endpoint, DaemonAndDriverThreadsCirculatePacketsBothWays) {
     EXPECT_FALSE(daemon.faulted());
 }
 
+
+// NDK 2.x multi-queue registration: several TX and RX queues on one pool share its packets.
+TEST(Endpoint, FurtherQueueSetsCarryFramesAndShareThePoolsOwnership) {
+    const QueueSetCapacities second = {8, 8, 8, 8};
+    auto p = make_plumbing(32, 32, 2048, uniform_capacities(8), {}, {}, 0,
+                           std::span<const QueueSetCapacities>(&second, 1));
+    DaemonEndpoint &daemon = *p->daemon;
+    DriverEndpoint &driver = *p->driver;
+    EXPECT_EQ(daemon.queue_sets(), 2u);
+
+    // TX on queue 1; the driver may complete it on either TX completion queue.
+    uint32_t ids[2];
+    ASSERT_EQ(daemon.take_free(ids), 2u);
+    TxFrame frames[2] = {{ids[0], 60, 0, 14}, {ids[1], 60, 0, 14}};
+    ASSERT_EQ(daemon.submit_tx(frames, 1), 2u);
+    uint32_t got[2];
+    EXPECT_EQ(driver.dequeue(RingId::TxSubmission, got), 0u);
+    ASSERT_EQ(driver.dequeue(queue_ring(RingId::TxSubmission, 1), got), 2u);
+    ASSERT_EQ(driver.enqueue(queue_ring(RingId::TxCompletion, 1), std::span(got, 1)), 1u);
+    ASSERT_EQ(driver.enqueue(RingId::TxCompletion, std::span(got + 1, 1)), 1u);
+    EXPECT_EQ(daemon.reap_tx_completions(UINT32_MAX, 1), 1u);
+    EXPECT_EQ(daemon.reap_tx_completions(UINT32_MAX, 0), 1u);
+
+    // RX restocked on queue 1 counts against the pool-wide limit.
+    EXPECT_EQ(daemon.restock_rx(4, 1), 4u);
+    EXPECT_EQ(daemon.restock_rx(4, 0), 0u);
+    uint32_t rx[4];
+    ASSERT_EQ(driver.dequeue(queue_ring(RingId::RxSubmission, 1), rx), 4u);
+    driver.descriptor(rx[0]).data_length = 60;
+    ASSERT_EQ(driver.enqueue(queue_ring(RingId::RxCompletion, 1), std::span(rx, 1)), 1u);
+    RxFrame out[4];
+    EXPECT_EQ(daemon.poll_rx_completions(out, 0), 0u);
+    ASSERT_EQ(daemon.poll_rx_completions(out, 1), 1u);
+    EXPECT_EQ(out[0].packet, rx[0]);
+    daemon.release(std::span<const uint32_t>(&out[0].packet, 1));
+
+    // A packet completed again on another queue is caught by the one ownership table.
+    ASSERT_EQ(driver.enqueue(queue_ring(RingId::TxCompletion, 1), std::span(rx, 1)), 1u);
+    EXPECT_EQ(daemon.reap_tx_completions(UINT32_MAX, 1), 0u);
+    EXPECT_EQ(daemon.drops().not_owned_by_driver, 1u);
+
+    // The daemon sleeps only when the further set's completion rings are empty too.
+    ASSERT_EQ(driver.enqueue(queue_ring(RingId::RxCompletion, 1), std::span(rx + 1, 1)), 1u);
+    EXPECT_FALSE(daemon.prepare_to_sleep());
+}
+
 } // namespace
 } // namespace netdext::shm

@@ -106,7 +106,7 @@ TEST(RingsLayout, PlacesEveryRingOnItsOwnLines) {
         EXPECT_EQ(ring.capacity, capacities[ring_slot(id)]);
         EXPECT_EQ(ring.control_offset % 64, 0u);
         EXPECT_EQ(ring.entries_offset % 64, 0u);
-        EXPECT_GE(ring.entries_offset, 256 + kRingCount * sizeof(RingControl));
+        EXPECT_GE(ring.entries_offset, 1024 + kRingCount * sizeof(RingControl));
         EXPECT_GE(ring.entries_offset, previous_end);
         previous_end = ring.entries_offset + ring.capacity * sizeof(uint32_t);
     }
@@ -140,6 +140,47 @@ TEST(RingsLayout, HeaderRoundTripsAndMismatchesAreRejected) {
     copy = region;
     copy[0] = std::byte{0};
     EXPECT_ERROR_CODE(layout.check(copy), ErrorCode::LayoutMismatch);
+}
+
+TEST(RingsLayout, FurtherQueueSetsAddFourRingsEach) {
+    const QueueSetCapacities second = {4, 8, 16, 32};
+    const QueueSetCapacities third = {2, 2, 2, 2};
+    const QueueSetCapacities more[] = {second, third};
+    RingsLayout layout = must(RingsLayout::compute(uniform_capacities(64), more));
+    EXPECT_EQ(layout.queue_sets, 3u);
+    EXPECT_EQ(layout.ring_count(), kRingCount + 8);
+    EXPECT_EQ(layout.capacity(queue_ring(RingId::TxSubmission, 1)), 4u);
+    EXPECT_EQ(layout.capacity(queue_ring(RingId::RxCompletion, 1)), 32u);
+    EXPECT_EQ(layout.capacity(queue_ring(RingId::RxSubmission, 2)), 2u);
+    EXPECT_FALSE(layout.has(queue_ring(RingId::TxSubmission, 3)));
+    EXPECT_EQ(ring_kind(queue_ring(RingId::TxCompletion, 2)), RingId::TxCompletion);
+    EXPECT_EQ(ring_queue(queue_ring(RingId::TxCompletion, 2)), 2u);
+    EXPECT_TRUE(daemon_produces(queue_ring(RingId::RxSubmission, 1)));
+    EXPECT_FALSE(daemon_produces(queue_ring(RingId::RxCompletion, 1)));
+    uint64_t previous_end = 0;
+    for (size_t slot = 0; slot < layout.ring_count(); ++slot) {
+        const RingPlacement &ring = layout.rings[slot];
+        EXPECT_EQ(ring.control_offset, 1024 + slot * sizeof(RingControl));
+        EXPECT_GE(ring.entries_offset, previous_end);
+        previous_end = ring.entries_offset + ring.capacity * sizeof(uint32_t);
+    }
+    EXPECT_LE(previous_end, layout.total_size);
+
+    // A host that expects another number of queue sets refuses the region.
+    std::vector<std::byte> region(layout.total_size);
+    layout.initialize(region);
+    must(layout.check(region));
+    RingsLayout fewer = must(RingsLayout::compute(uniform_capacities(64), std::span(more, 1)));
+    EXPECT_ERROR_CODE(fewer.check(region), ErrorCode::LayoutMismatch);
+}
+
+TEST(RingsLayout, RejectsTooManyQueueSetsOrBadFurtherCapacities) {
+    std::vector<QueueSetCapacities> more(kMaxQueueSets, QueueSetCapacities{8, 8, 8, 8});
+    EXPECT_ERROR_CODE(RingsLayout::compute(uniform_capacities(8), more), ErrorCode::InvalidArgument);
+    more.resize(kMaxQueueSets - 1);
+    must(RingsLayout::compute(uniform_capacities(8), more));
+    more.back()[2] = 3;
+    EXPECT_ERROR_CODE(RingsLayout::compute(uniform_capacities(8), more), ErrorCode::InvalidArgument);
 }
 
 } // namespace

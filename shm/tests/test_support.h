@@ -84,10 +84,11 @@ inline std::unique_ptr<Plumbing> make_plumbing(uint32_t packets, uint32_t buffer
                                                uint32_t buffer_size, RingCapacities capacities,
                                                const RingDoorbells &daemon_bells = {},
                                                const RingDoorbells &driver_bells = {},
-                                               uint32_t start_index = 0) {
+                                               uint32_t start_index = 0,
+                                               std::span<const QueueSetCapacities> more = {}) {
     auto p = std::make_unique<Plumbing>();
     p->pool = must(PoolLayout::compute(packets, buffers, buffer_size), "pool layout");
-    p->rings = must(RingsLayout::compute(capacities), "rings layout");
+    p->rings = must(RingsLayout::compute(capacities, more), "rings layout");
     p->daemon_pool.emplace(must(SharedRegion::create("test-pool", p->pool.total_size)));
     p->daemon_rings.emplace(must(SharedRegion::create("test-rings", p->rings.total_size)));
     p->daemon.emplace(

@@ -42,14 +42,14 @@ void FakeFamily::set_entitlements(std::optional<entitlements::Entitlements> gran
     m_who = std::move(who);
 }
 
-std::optional<registry::EthernetDescription> FakeFamily::describe_interface() const {
+std::optional<registry::EthernetDescription> FakeFamily::describe_interface(size_t index) const {
     std::lock_guard lock(mutex);
-    if (!m_interface || !m_interface->endpoint)
+    if (index >= m_interfaces.size())
         return std::nullopt;
-    const Interface &iface = *m_interface;
+    const Interface &iface = *m_interfaces[index];
     registry::EthernetDescription out;
     out.bsd_name = iface.name;
-    out.unit = 0;
+    out.unit = iface.unit;
     std::copy(std::begin(iface.mac.octet), std::end(iface.mac.octet), out.mac.begin());
     out.link_status = iface.link_status;
     out.active_medium = iface.active_media;
@@ -57,9 +57,11 @@ std::optional<registry::EthernetDescription> FakeFamily::describe_interface() co
     out.feature_flags = iface.feature_flags;
     out.tx_headroom = iface.tx_headroom;
     out.tx_tailroom = iface.tx_tailroom;
+    // FIXME: the registry shows the first queue of each kind (and its counters) only.
     for (size_t i = 0; i < 4; ++i) {
-        const shm::RingCounters &counters = iface.endpoint->counters(kQueueRings[i]);
-        out.queues[i] = {iface.layout.capacity(kQueueRings[i]), iface.enabled[i],
+        const BenchLane &lane = iface.lane_of(QueueKind(i));
+        const shm::RingCounters &counters = lane.endpoint->counters(kQueueRings[i]);
+        out.queues[i] = {lane.layout.capacity(kQueueRings[i]), iface.any_enabled(QueueKind(i)),
                          counters.packets, counters.batches};
     }
     return out;

@@ -113,8 +113,18 @@ void DriverBench::use_class(const std::string &class_name,
     m_devices->bundle.reset(); // no personalities: a device starts the class without matching
 }
 
-IOUserNetworkEthernet *DriverBench::ethernet() const {
-    return OSDynamicCast(IOUserNetworkEthernet, m_service);
+IOUserNetworkEthernet *DriverBench::ethernet(size_t interface) const {
+    {
+        std::lock_guard lock(m_family->mutex);
+        if (const FakeFamily::Interface *iface = m_family->interface(interface))
+            return iface->driver;
+    }
+    return interface == 0 ? OSDynamicCast(IOUserNetworkEthernet, m_service) : nullptr;
+}
+
+size_t DriverBench::interface_count() const {
+    std::lock_guard lock(m_family->mutex);
+    return m_family->interface_count();
 }
 
 kern_return_t DriverBench::start() {
@@ -178,16 +188,20 @@ kern_return_t DriverBench::stop() {
         set_interface_enable(false);
     IOService *service = m_service;
     IOService *provider = this->provider();
+    // The kernel terminates the services the driver created (a multi-port driver's ports) first.
+    stop_clients(service);
+    settle();
     kern_return_t kr = call_on_method_queue(service, IOService_Stop_ID, [service, provider] {
         return service->Stop(provider);
     });
     settle();
     // Packets the driver still holds after Stop are leaked (it must give back all it took).
     if (IOUserNetworkEthernet *eth = ethernet()) {
-        if (InterfaceState *iface = eth->netdext_interface(); iface && iface->pool) {
+        if (InterfaceState *iface = eth->netdext_interface(); iface && !iface->pools.empty()) {
             uint32_t held = 0;
-            for (const PacketState &packet : iface->pool->packets)
-                held += packet.held.load() ? 1 : 0;
+            for (const PoolState *pool : iface->pools)
+                for (const PacketState &packet : pool->packets)
+                    held += packet.held.load() ? 1 : 0;
             if (held > 0)
                 m_family->report_misuse(eth, std::to_string(held) +
                                                  " packet(s) still held by the driver after Stop "
@@ -200,11 +214,11 @@ kern_return_t DriverBench::stop() {
     return kr;
 }
 
-kern_return_t DriverBench::call_driver(uint64_t msgid, const char *what,
+kern_return_t DriverBench::call_driver(IOService *target, uint64_t msgid, const char *what,
                                        netdext::Block<kern_return_t()> fn) {
-    if (ethernet() == nullptr)
+    if (target == nullptr)
         return kIOReturnNotReady;
-    kern_return_t kr = call_on_method_queue(m_service, msgid, fn);
+    kern_return_t kr = call_on_method_queue(target, msgid, fn);
     {
         std::lock_guard lock(m_family->mutex);
         char text[32];
@@ -215,12 +229,12 @@ kern_return_t DriverBench::call_driver(uint64_t msgid, const char *what,
     return kr;
 }
 
-kern_return_t DriverBench::set_interface_enable(bool enable) {
-    IOUserNetworkEthernet *eth = ethernet();
-    kern_return_t kr = call_driver(IOUserNetworkEthernet_SetInterfaceEnable_ID,
+kern_return_t DriverBench::set_interface_enable(bool enable, size_t interface) {
+    IOUserNetworkEthernet *eth = ethernet(interface);
+    kern_return_t kr = call_driver(eth, IOUserNetworkEthernet_SetInterfaceEnable_ID,
                                    enable ? "SetInterfaceEnable(true)" : "SetInterfaceEnable(false)",
                                    [eth, enable] { return eth->SetInterfaceEnable(enable); });
-    if (kr == kIOReturnSuccess)
+    if (kr == kIOReturnSuccess && interface == 0)
         m_enabled = enable;
     return kr;
 }
@@ -228,7 +242,7 @@ kern_return_t DriverBench::set_interface_enable(bool enable) {
 uint32_t DriverBench::max_transfer_unit() {
     IOUserNetworkEthernet *eth = ethernet();
     uint32_t mtu = 0;
-    if (call_driver(IOUserNetworkEthernet_GetMaxTransferUnit_ID, "GetMaxTransferUnit",
+    if (call_driver(eth, IOUserNetworkEthernet_GetMaxTransferUnit_ID, "GetMaxTransferUnit",
                     [eth, &mtu] { return eth->GetMaxTransferUnit(&mtu); }) != kIOReturnSuccess)
         return 0;
     m_max_mtu = mtu;
@@ -241,7 +255,7 @@ kern_return_t DriverBench::set_mtu(uint32_t mtu) {
     if (mtu < 68 || (max != 0 && mtu > max))
         return kIOReturnBadArgument;
     IOUserNetworkEthernet *eth = ethernet();
-    kern_return_t kr = call_driver(IOUserNetworkEthernet_SetMTU_ID, "SetMTU",
+    kern_return_t kr = call_driver(eth, IOUserNetworkEthernet_SetMTU_ID, "SetMTU",
                                    [eth, mtu] { return eth->SetMTU(mtu); });
     if (kr == kIOReturnSuccess)
         m_mtu = mtu;
@@ -250,8 +264,7 @@ kern_return_t DriverBench::set_mtu(uint32_t mtu) {
 
 kern_return_t DriverBench::set_promiscuous(bool enable) {
     IOUserNetworkEthernet *eth = ethernet();
-    kern_return_t kr = call_driver(
-        IOUserNetworkEthernet_SetPromiscuousModeEnable_ID,
+    kern_return_t kr = call_driver(eth, IOUserNetworkEthernet_SetPromiscuousModeEnable_ID,
         enable ? "SetPromiscuousModeEnable(true)" : "SetPromiscuousModeEnable(false)",
         [eth, enable] { return eth->SetPromiscuousModeEnable(enable); });
     if (kr == kIOReturnSuccess)
@@ -261,7 +274,7 @@ kern_return_t DriverBench::set_promiscuous(bool enable) {
 
 kern_return_t DriverBench::set_all_multicast(bool enable) {
     IOUserNetworkEthernet *eth = ethernet();
-    kern_return_t kr = call_driver(IOUserNetworkEthernet_SetAllMulticastModeEnable_ID,
+    kern_return_t kr = call_driver(eth, IOUserNetworkEthernet_SetAllMulticastModeEnable_ID,
                                    enable ? "SetAllMulticastModeEnable(true)"
                                           : "SetAllMulticastModeEnable(false)",
                                    [eth, enable] { return eth->SetAllMulticastModeEnable(enable); });
@@ -276,7 +289,7 @@ kern_return_t DriverBench::set_multicast_list(const std::vector<ether_addr_t> &a
     for (size_t i = 0; i < addresses.size(); ++i)
         std::memcpy(legacy[i].octet, addresses[i].octet, 6);
     // Its default implementation calls setMulticastAddresses (NDK 2.x drivers override that).
-    return call_driver(IOUserNetworkEthernet_SetMulticastAddresses_ID, "SetMulticastAddresses",
+    return call_driver(eth, IOUserNetworkEthernet_SetMulticastAddresses_ID, "SetMulticastAddresses",
                        [eth, &legacy] {
                            return eth->SetMulticastAddresses(legacy.data(),
                                                              uint32_t(legacy.size()));
@@ -285,20 +298,20 @@ kern_return_t DriverBench::set_multicast_list(const std::vector<ether_addr_t> &a
 
 kern_return_t DriverBench::select_media(uint32_t media) {
     IOUserNetworkEthernet *eth = ethernet();
-    return call_driver(IOUserNetworkEthernet_SelectMediaType_ID, "SelectMediaType",
+    return call_driver(eth, IOUserNetworkEthernet_SelectMediaType_ID, "SelectMediaType",
                        [eth, media] { return eth->SelectMediaType(media); });
 }
 
 kern_return_t DriverBench::set_wake_on_magic_packet(bool enable) {
     IOUserNetworkEthernet *eth = ethernet();
-    return call_driver(IOUserNetworkEthernet_SetWakeOnMagicPacketEnable_ID,
+    return call_driver(eth, IOUserNetworkEthernet_SetWakeOnMagicPacketEnable_ID,
                        "SetWakeOnMagicPacketEnable",
                        [eth, enable] { return eth->SetWakeOnMagicPacketEnable(enable); });
 }
 
 kern_return_t DriverBench::set_hardware_assists(uint32_t assists) {
     IOUserNetworkEthernet *eth = ethernet();
-    kern_return_t kr = call_driver(IOUserNetworkEthernet_SetHardwareAssists_ID,
+    kern_return_t kr = call_driver(eth, IOUserNetworkEthernet_SetHardwareAssists_ID,
                                    "SetHardwareAssists",
                                    [eth, assists] { return eth->SetHardwareAssists(assists); });
     if (kr == kIOReturnSuccess)
@@ -306,9 +319,9 @@ kern_return_t DriverBench::set_hardware_assists(uint32_t assists) {
     return kr;
 }
 
-bool DriverBench::transmit(std::span<const uint8_t> frame) {
+bool DriverBench::transmit(std::span<const uint8_t> frame, size_t interface, uint32_t queue) {
     IOUserNetworkPacketQueue *notify = nullptr;
-    if (!m_family->transmit(frame, &notify))
+    if (!m_family->transmit(frame, &notify, interface, queue))
         return false;
     if (notify != nullptr)
         notify->netdext_packets_available();
@@ -331,6 +344,15 @@ std::vector<Frame> DriverBench::take_received() {
     return out;
 }
 
+std::vector<Frame> DriverBench::take_received(size_t interface) {
+    std::lock_guard lock(m_family->mutex);
+    std::vector<Frame> out, rest;
+    for (Frame &frame : m_family->received)
+        (frame.interface == interface ? out : rest).push_back(std::move(frame));
+    m_family->received.swap(rest);
+    return out;
+}
+
 const std::vector<Frame> &DriverBench::received() const { return m_family->received; }
 
 uint64_t DriverBench::tx_submitted() const {
@@ -345,19 +367,42 @@ uint64_t DriverBench::tx_completed() const {
 
 #define NETDEXT_INTERFACE_FIELD(expr, fallback)                                                   \
     std::lock_guard lock(m_family->mutex);                                                        \
-    const FakeFamily::Interface *iface = m_family->interface();                                   \
+    const FakeFamily::Interface *iface = m_family->interface(interface);                          \
     return iface ? (expr) : (fallback);
 
-bool DriverBench::registered() const { NETDEXT_INTERFACE_FIELD(true, false) }
-std::string DriverBench::interface_name() const { NETDEXT_INTERFACE_FIELD(iface->name, std::string()) }
-ether_addr_t DriverBench::mac() const { NETDEXT_INTERFACE_FIELD(iface->mac, ether_addr_t{}) }
-uint32_t DriverBench::link_status() const { NETDEXT_INTERFACE_FIELD(iface->link_status, 0u) }
-uint32_t DriverBench::active_media() const { NETDEXT_INTERFACE_FIELD(iface->active_media, 0u) }
-std::vector<uint32_t> DriverBench::media_types() const {
+bool DriverBench::registered() const {
+    size_t interface = 0;
+    NETDEXT_INTERFACE_FIELD(true, false)
+}
+std::string DriverBench::interface_name(size_t interface) const {
+    NETDEXT_INTERFACE_FIELD(iface->name, std::string())
+}
+ether_addr_t DriverBench::mac(size_t interface) const {
+    NETDEXT_INTERFACE_FIELD(iface->mac, ether_addr_t{})
+}
+uint32_t DriverBench::link_status(size_t interface) const {
+    NETDEXT_INTERFACE_FIELD(iface->link_status, 0u)
+}
+uint32_t DriverBench::active_media(size_t interface) const {
+    NETDEXT_INTERFACE_FIELD(iface->active_media, 0u)
+}
+std::vector<uint32_t> DriverBench::media_types(size_t interface) const {
     NETDEXT_INTERFACE_FIELD(iface->media_types, std::vector<uint32_t>())
 }
-bool DriverBench::queue_enabled(QueueKind kind) const {
-    NETDEXT_INTERFACE_FIELD(iface->enabled[size_t(kind)], false)
+static bool all_enabled(const std::vector<bool> &flags) {
+    for (bool on : flags)
+        if (!on)
+            return false;
+    return !flags.empty();
+}
+bool DriverBench::queue_enabled(QueueKind kind, size_t interface) const {
+    NETDEXT_INTERFACE_FIELD(all_enabled(iface->enabled[size_t(kind)]), false)
+}
+uint32_t DriverBench::queue_count(QueueKind kind, size_t interface) const {
+    NETDEXT_INTERFACE_FIELD(uint32_t(iface->enabled[size_t(kind)].size()), 0u)
+}
+uint32_t DriverBench::pool_count(size_t interface) const {
+    NETDEXT_INTERFACE_FIELD(uint32_t(iface->lanes.size()), 0u)
 }
 #undef NETDEXT_INTERFACE_FIELD
 

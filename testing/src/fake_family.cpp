@@ -71,10 +71,59 @@ kern_return_t FakeFamily::create_pool(const PoolRequest &request, PoolGrant &gra
     return kIOReturnSuccess;
 }
 
+bool BenchInterface::any_enabled(QueueKind kind) const {
+    for (bool on : enabled[size_t(kind)])
+        if (on)
+            return true;
+    return false;
+}
+
+IOUserNetworkPacketQueue *BenchInterface::queue(QueueKind kind, uint32_t index) const {
+    for (const QueueBinding &b : queues)
+        if (b.kind == kind && b.index == index)
+            return b.queue;
+    return nullptr;
+}
+
+BenchLane &BenchInterface::lane_of(QueueKind kind) {
+    const bool rx = kind == QueueKind::rx_submission || kind == QueueKind::rx_completion;
+    return lanes[rx && lanes.size() > 1 ? 1 : 0];
+}
+
+const BenchLane &BenchInterface::lane_of(QueueKind kind) const {
+    return const_cast<BenchInterface *>(this)->lane_of(kind);
+}
+
+shm::DropCounters BenchInterface::drops() const {
+    shm::DropCounters sum{};
+    for (const BenchLane &lane : lanes) {
+        if (!lane.endpoint)
+            continue;
+        const shm::DropCounters &d = lane.endpoint->drops();
+        sum.index_out_of_range += d.index_out_of_range;
+        sum.not_owned_by_driver += d.not_owned_by_driver;
+        sum.wrong_queue += d.wrong_queue;
+        sum.buffer_mismatch += d.buffer_mismatch;
+        sum.zero_length_rx += d.zero_length_rx;
+        sum.offset_length_out_of_bounds += d.offset_length_out_of_bounds;
+        sum.bad_offload_metadata += d.bad_offload_metadata;
+        sum.rx_checksum_wrong += d.rx_checksum_wrong;
+        sum.ring_faults += d.ring_faults;
+    }
+    return sum;
+}
+
+FakeFamily::Interface *FakeFamily::find(IOUserNetworkEthernet *driver) {
+    for (auto &iface : m_interfaces)
+        if (iface->driver == driver)
+            return iface.get();
+    return nullptr;
+}
+
 void FakeFamily::release_pool(uint64_t pool_id) {
     std::lock_guard lock(mutex);
-    if (m_interface && m_interface->endpoint)
-        return; // FIXME: a pool released while its interface is registered stays mapped
+    if (!m_interfaces.empty())
+        return; // FIXME: a pool released while an interface is registered stays mapped
     m_pools.erase(pool_id);
 }
 
@@ -86,84 +135,122 @@ kern_return_t FakeFamily::register_interface(const InterfaceRequest &request,
             note_call("RegisterEthernetInterface refused: " + denial->message);
             return kIOReturnNotPermitted; // DriverKit: the family entitlement check
         }
-    if (m_interface) {
-        note_call("RegisterEthernetInterface refused: the bench runs one interface");
+    if (find(request.driver) != nullptr || m_interfaces.size() >= kMaxInterfacesPerDext) {
+        note_call("RegisterEthernetInterface refused: " +
+                  std::string(find(request.driver) ? "this driver has an interface"
+                                                   : "too many interfaces"));
         return kIOReturnBusy;
     }
-    auto pool = m_pools.find(request.pool_id);
-    if (pool == m_pools.end())
+    if (request.lanes.empty() || request.lanes.size() > kMaxInterfaceLanes)
         return kIOReturnBadArgument;
-    auto layout = shm::RingsLayout::compute(request.capacities);
-    if (!layout)
-        return kIOReturnBadArgument;
-    auto rings = shm::SharedRegion::create("netdext-bench-rings", layout.value().total_size);
-    if (!rings)
-        return kIOReturnNoMemory;
-    Interface &iface = m_interface.emplace();
-    iface.driver = request.driver;
-    iface.name = "en0";
-    iface.mac = request.mac;
-    iface.queues = request.queues;
-    iface.rings.emplace(rings.release_value());
-    iface.rx_capacity = layout.value().capacity(shm::RingId::RxSubmission);
-    iface.layout = layout.value();
-    iface.feature_flags = request.feature_flags;
-    iface.tx_headroom = request.tx_headroom;
-    iface.tx_tailroom = request.tx_tailroom;
-    auto endpoint = shm::DaemonEndpoint::create(pool->second.region->bytes(), pool->second.layout,
-                                                iface.rings->bytes(), layout.value());
-    if (!endpoint) {
-        m_interface.reset();
-        return kIOReturnInternalError;
+    auto iface = std::make_unique<Interface>();
+    // The lowest free unit, as netdextd names TAPs.
+    uint32_t unit = 0;
+    for (bool taken = true; taken; ++unit) {
+        taken = false;
+        for (const auto &other : m_interfaces)
+            taken = taken || other->unit == unit;
+        if (!taken)
+            break;
     }
-    iface.endpoint.emplace(endpoint.release_value());
-    grant.rings_region = iface.rings->bytes();
-    grant.layout = layout.value();
-    grant.bsd_name = iface.name;
-    grant.unit = 0;
-    note_call("RegisterEthernetInterface(" + iface.name + ", " + mac_text(request.mac) +
+    iface->unit = unit;
+    iface->name = "en" + std::to_string(unit);
+    iface->driver = request.driver;
+    iface->mac = request.mac;
+    iface->queues = request.queues;
+    iface->feature_flags = request.feature_flags;
+    iface->tx_headroom = request.tx_headroom;
+    iface->tx_tailroom = request.tx_tailroom;
+    iface->hardware_assists = request.hardware_assists;
+    for (const QueueBinding &b : request.queues) {
+        auto &flags = iface->enabled[size_t(b.kind)];
+        flags.resize(std::max<size_t>(flags.size(), b.index + 1), false);
+    }
+    for (const LaneRequest &lane_request : request.lanes) {
+        auto pool = m_pools.find(lane_request.pool_id);
+        if (pool == m_pools.end())
+            return kIOReturnBadArgument;
+        auto layout = shm::RingsLayout::compute(lane_request.capacities, lane_request.more);
+        if (!layout)
+            return kIOReturnBadArgument;
+        auto rings = shm::SharedRegion::create("netdext-bench-rings", layout.value().total_size);
+        if (!rings)
+            return kIOReturnNoMemory;
+        BenchLane &lane = iface->lanes.emplace_back();
+        lane.rings.emplace(rings.release_value());
+        lane.layout = layout.value();
+        lane.queue_counts = lane_request.queue_counts;
+        for (uint32_t q = 0; q < lane.queue_counts[size_t(QueueKind::rx_submission)]; ++q)
+            lane.rx_capacity +=
+                lane.layout.capacity(shm::queue_ring(shm::RingId::RxSubmission, q));
+        auto endpoint = shm::DaemonEndpoint::create(pool->second.region->bytes(),
+                                                    pool->second.layout, lane.rings->bytes(),
+                                                    lane.layout);
+        if (!endpoint)
+            return kIOReturnInternalError;
+        lane.endpoint.emplace(endpoint.release_value());
+        // The checksum-valid and LRO claims of a driver that declared them, as netdextd honours.
+        lane.endpoint->set_rx_offloads((request.hardware_assists & 0x20000000) != 0,
+                                       (request.hardware_assists & 0x10000000) != 0);
+        grant.lanes.push_back(LaneGrant{lane.rings->bytes(), lane.layout, {}});
+    }
+    grant.bsd_name = iface->name;
+    grant.unit = int32_t(unit);
+    std::string queues;
+    if (request.queues.size() != 4 || request.lanes.size() != 1)
+        queues = ", queues " + std::to_string(request.queues.size()) + ", pools " +
+                 std::to_string(request.lanes.size());
+    note_call("RegisterEthernetInterface(" + iface->name + ", " + mac_text(request.mac) +
               ", features " + hex(request.feature_flags) + ", headroom " +
               std::to_string(request.tx_headroom) + ", tailroom " +
-              std::to_string(request.tx_tailroom) + ")");
+              std::to_string(request.tx_tailroom) + queues + ")");
+    m_interfaces.push_back(std::move(iface));
     return kIOReturnSuccess;
 }
 
 void FakeFamily::unregister_interface(IOUserNetworkEthernet *driver) {
     std::lock_guard lock(mutex);
-    if (m_interface && m_interface->driver == driver) {
-        check_drops_locked();
-        if (m_interface->endpoint) {
-            const shm::DropCounters &d = m_interface->endpoint->drops();
-            shm::DropCounters &past = m_past_drops.emplace(m_past_drops.value_or(shm::DropCounters{}));
-            past.index_out_of_range += d.index_out_of_range;
-            past.not_owned_by_driver += d.not_owned_by_driver;
-            past.wrong_queue += d.wrong_queue;
-            past.buffer_mismatch += d.buffer_mismatch;
-            past.zero_length_rx += d.zero_length_rx;
-            past.offset_length_out_of_bounds += d.offset_length_out_of_bounds;
-            past.ring_faults += d.ring_faults;
-        }
-        note_call("UnregisterInterface(" + m_interface->name + ")");
-        m_interface.reset();
+    for (auto it = m_interfaces.begin(); it != m_interfaces.end(); ++it) {
+        if ((*it)->driver != driver)
+            continue;
+        check_drops_locked(**it);
+        const shm::DropCounters d = (*it)->drops();
+        shm::DropCounters &past = m_past_drops.emplace(m_past_drops.value_or(shm::DropCounters{}));
+        past.index_out_of_range += d.index_out_of_range;
+        past.not_owned_by_driver += d.not_owned_by_driver;
+        past.wrong_queue += d.wrong_queue;
+        past.buffer_mismatch += d.buffer_mismatch;
+        past.zero_length_rx += d.zero_length_rx;
+        past.offset_length_out_of_bounds += d.offset_length_out_of_bounds;
+        past.bad_offload_metadata += d.bad_offload_metadata;
+        past.rx_checksum_wrong += d.rx_checksum_wrong;
+        past.ring_faults += d.ring_faults;
+        note_call("UnregisterInterface(" + (*it)->name + ")");
+        m_interfaces.erase(it);
+        return;
     }
 }
 
-void FakeFamily::report_link_status(IOUserNetworkEthernet *, uint32_t status, uint32_t media) {
+void FakeFamily::report_link_status(IOUserNetworkEthernet *driver, uint32_t status,
+                                    uint32_t media) {
     std::lock_guard lock(mutex);
-    if (m_interface) {
-        m_interface->link_status = status;
-        m_interface->active_media = media;
+    Interface *iface = find(driver);
+    if (iface) {
+        iface->link_status = status;
+        iface->active_media = media;
     }
-    note_call("ReportLinkStatus(" + hex(status) + ", " + hex(media) + ")");
+    note_call("ReportLinkStatus(" + std::string(iface && iface->unit ? iface->name + ", " : "") +
+              hex(status) + ", " + hex(media) + ")");
 }
 
-void FakeFamily::report_media_types(IOUserNetworkEthernet *, std::span<const uint32_t> media) {
+void FakeFamily::report_media_types(IOUserNetworkEthernet *driver,
+                                    std::span<const uint32_t> media) {
     std::lock_guard lock(mutex);
     std::string list;
     for (uint32_t m : media)
         list += (list.empty() ? "" : ", ") + hex(m);
-    if (m_interface)
-        m_interface->media_types.assign(media.begin(), media.end());
+    if (Interface *iface = find(driver))
+        iface->media_types.assign(media.begin(), media.end());
     note_call("ReportAvailableMediaTypes(" + list + ")");
 }
 
@@ -179,11 +266,16 @@ void FakeFamily::report_data_bandwidths(IOUserNetworkEthernet *, uint64_t max_in
               ", " + std::to_string(effective_in) + ", " + std::to_string(effective_out) + ")");
 }
 
-void FakeFamily::queue_enable_changed(IOUserNetworkEthernet *, QueueKind kind, bool enabled) {
+void FakeFamily::queue_enable_changed(IOUserNetworkEthernet *driver, QueueKind kind,
+                                      uint32_t index, bool enabled) {
     std::lock_guard lock(mutex);
-    if (m_interface)
-        m_interface->enabled[size_t(kind)] = enabled;
-    note_call(std::string(kind_text(kind)) + ".SetEnable(" + (enabled ? "true" : "false") + ")");
+    if (Interface *iface = find(driver)) {
+        auto &flags = iface->enabled[size_t(kind)];
+        if (index < flags.size())
+            flags[index] = enabled;
+    }
+    note_call(std::string(kind_text(kind)) + (index ? "[" + std::to_string(index) + "]" : "") +
+              ".SetEnable(" + (enabled ? "true" : "false") + ")");
 }
 
 void FakeFamily::report_misuse(const OSObject *object, const std::string &what) {
@@ -191,15 +283,14 @@ void FakeFamily::report_misuse(const OSObject *object, const std::string &what) 
     misuses.push_back(object ? std::string(object->GetClassName()) + ": " + what : what);
 }
 
-void FakeFamily::check_drops_locked() {
-    if (!m_interface || !m_interface->endpoint)
-        return;
-    const shm::DropCounters &now = m_interface->endpoint->drops();
-    shm::DropCounters &seen = m_interface->reported_drops;
+void FakeFamily::check_drops_locked(Interface &iface) {
+    const shm::DropCounters now = iface.drops();
+    shm::DropCounters &seen = iface.reported_drops;
     static constexpr shm::DropReason kReasons[] = {
         shm::DropReason::IndexOutOfRange, shm::DropReason::NotOwnedByDriver,
         shm::DropReason::WrongQueue,      shm::DropReason::BufferMismatch,
-        shm::DropReason::ZeroLengthRx,    shm::DropReason::OffsetLengthOutOfBounds};
+        shm::DropReason::ZeroLengthRx,    shm::DropReason::OffsetLengthOutOfBounds,
+        shm::DropReason::BadOffloadMetadata, shm::DropReason::ChecksumWrong};
     for (shm::DropReason reason : kReasons) {
         uint64_t delta = now.of(reason) - seen.of(reason);
         if (delta > 0)
@@ -213,43 +304,61 @@ void FakeFamily::check_drops_locked() {
 
 void FakeFamily::process_rings() {
     std::lock_guard lock(mutex);
-    if (!m_interface || !m_interface->endpoint)
-        return;
-    shm::DaemonEndpoint &endpoint = *m_interface->endpoint;
-    tx_completed += endpoint.reap_tx_completions(UINT32_MAX);
     const uint64_t now = m_clock.now_ns(ClockDomain::uptime);
-    shm::RxFrame frames[64];
-    for (;;) {
-        uint32_t n = endpoint.poll_rx_completions(frames);
-        uint32_t ids[64];
-        for (uint32_t i = 0; i < n; ++i) {
-            auto bytes = endpoint.frame_bytes(frames[i]);
-            const auto *data = reinterpret_cast<const uint8_t *>(bytes.data());
-            received.push_back(Frame{now, std::vector<uint8_t>(data, data + bytes.size())});
-            ids[i] = frames[i].packet;
+    for (size_t number = 0; number < m_interfaces.size(); ++number) {
+        Interface &iface = *m_interfaces[number];
+        for (BenchLane &lane : iface.lanes) {
+            shm::DaemonEndpoint &endpoint = *lane.endpoint;
+            for (uint32_t q = 0; q < lane.queue_counts[size_t(QueueKind::tx_completion)]; ++q)
+                tx_completed += endpoint.reap_tx_completions(UINT32_MAX, q);
+            shm::RxFrame frames[64];
+            for (uint32_t q = 0; q < lane.queue_counts[size_t(QueueKind::rx_completion)]; ++q) {
+                for (;;) {
+                    uint32_t n = endpoint.poll_rx_completions(frames, q);
+                    uint32_t ids[64];
+                    for (uint32_t i = 0; i < n; ++i) {
+                        auto bytes = endpoint.frame_bytes(frames[i]);
+                        const auto *data = reinterpret_cast<const uint8_t *>(bytes.data());
+                        received.push_back(Frame{now,
+                                                 std::vector<uint8_t>(data, data + bytes.size()),
+                                                 uint32_t(number), frames[i].data_valid,
+                                                 frames[i].gso_size});
+                        ids[i] = frames[i].packet;
+                    }
+                    endpoint.release(std::span<const uint32_t>(ids, n));
+                    if (n < 64)
+                        break;
+                }
+            }
+            endpoint.reap_free_ring(UINT32_MAX);
+            if (!m_auto_restock)
+                continue;
+            const auto &rx_enabled = iface.enabled[size_t(QueueKind::rx_submission)];
+            for (uint32_t q = 0; q < lane.queue_counts[size_t(QueueKind::rx_submission)]; ++q) {
+                if (q >= rx_enabled.size() || !rx_enabled[q] ||
+                    endpoint.restock_rx(lane.rx_capacity, q) == 0)
+                    continue;
+                // Drivers that wait for empty buffers (a DataAvailable handler on RX submission)
+                // hear about them, as netdextd's doorbell would tell them.
+                if (IOUserNetworkPacketQueue *rxs = iface.queue(QueueKind::rx_submission, q))
+                    rxs->netdext_packets_available();
+            }
         }
-        endpoint.release(std::span<const uint32_t>(ids, n));
-        if (n < 64)
-            break;
+        check_drops_locked(iface);
     }
-    endpoint.reap_free_ring(UINT32_MAX);
-    if (m_auto_restock && m_interface->enabled[size_t(QueueKind::rx_submission)] &&
-        endpoint.restock_rx(m_interface->rx_capacity) > 0) {
-        // Drivers that wait for empty buffers (a DataAvailable handler on RX submission) hear
-        // about them, as netdextd's doorbell would tell them.
-        if (IOUserNetworkPacketQueue *rxs = m_interface->queues[size_t(QueueKind::rx_submission)])
-            rxs->netdext_packets_available();
-    }
-    check_drops_locked();
 }
 
-bool FakeFamily::transmit(std::span<const uint8_t> frame, IOUserNetworkPacketQueue **notify) {
+bool FakeFamily::transmit(std::span<const uint8_t> frame, IOUserNetworkPacketQueue **notify,
+                          size_t interface, uint32_t queue) {
     std::lock_guard lock(mutex);
     *notify = nullptr;
-    if (!m_interface || !m_interface->endpoint ||
-        !m_interface->enabled[size_t(QueueKind::tx_submission)])
+    if (interface >= m_interfaces.size())
         return false;
-    shm::DaemonEndpoint &endpoint = *m_interface->endpoint;
+    Interface &iface = *m_interfaces[interface];
+    const auto &tx_enabled = iface.enabled[size_t(QueueKind::tx_submission)];
+    if (queue >= tx_enabled.size() || !tx_enabled[queue])
+        return false;
+    shm::DaemonEndpoint &endpoint = *iface.lane_of(QueueKind::tx_submission).endpoint;
     uint32_t packet = 0;
     if (endpoint.take_free(std::span<uint32_t>(&packet, 1)) != 1)
         return false;
@@ -260,20 +369,19 @@ bool FakeFamily::transmit(std::span<const uint8_t> frame, IOUserNetworkPacketQue
     }
     std::memcpy(buffer.data(), frame.data(), frame.size());
     shm::TxFrame tx{packet, uint32_t(frame.size()), 0, 14};
-    if (endpoint.submit_tx(std::span<const shm::TxFrame>(&tx, 1)) != 1) {
+    if (endpoint.submit_tx(std::span<const shm::TxFrame>(&tx, 1), queue) != 1) {
         endpoint.release(std::span<const uint32_t>(&packet, 1));
         return false;
     }
     ++tx_submitted;
-    *notify = m_interface->queues[size_t(QueueKind::tx_submission)];
+    *notify = iface.queue(QueueKind::tx_submission, queue);
     return true;
 }
 
 std::map<std::string, uint64_t> FakeFamily::drops() const {
     std::lock_guard lock(mutex);
     std::map<std::string, uint64_t> out;
-    const bool live = m_interface && m_interface->endpoint;
-    if (!live && !m_past_drops)
+    if (m_interfaces.empty() && !m_past_drops)
         return out; // no interface was ever registered
     auto add = [&out](const shm::DropCounters &d) {
         out["index_out_of_range"] += d.index_out_of_range;
@@ -282,11 +390,13 @@ std::map<std::string, uint64_t> FakeFamily::drops() const {
         out["buffer_mismatch"] += d.buffer_mismatch;
         out["zero_length_rx"] += d.zero_length_rx;
         out["offset_length_out_of_bounds"] += d.offset_length_out_of_bounds;
+        out["bad_offload_metadata"] += d.bad_offload_metadata;
+        out["rx_checksum_wrong"] += d.rx_checksum_wrong;
         out["ring_faults"] += d.ring_faults;
     };
     add(m_past_drops.value_or(shm::DropCounters{}));
-    if (live)
-        add(m_interface->endpoint->drops());
+    for (const auto &iface : m_interfaces)
+        add(iface->drops());
     return out;
 }
 

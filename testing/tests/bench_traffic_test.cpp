@@ -34,7 +34,8 @@ const std::map<std::string, uint64_t> kNoDrops = {
     {"buffer_mismatch", 0},     {"index_out_of_range", 0},
     {"not_owned_by_driver", 0}, {"offset_length_out_of_bounds", 0},
     {"ring_faults", 0},         {"wrong_queue", 0},
-    {"zero_length_rx", 0},
+    {"zero_length_rx", 0},      {"bad_offload_metadata", 0},
+    {"rx_checksum_wrong", 0},
 };
 
 struct BenchTraffic : public ::testing::Test {

@@ -222,4 +222,95 @@ TEST_F(ConditionalNic, RunsItsTimerAndStopsAfterTheCancelBlock) {
 
 #endif
 
+// ---- MultiQueueNic: separate TX and RX pools, two queues per direction ---------------------
+
+using MultiQueueNic = AppleSources;
+
+// A frame whose IPv4 addresses and ports differ per flow (so flows spread over the queues).
+std::vector<uint8_t> flow_frame(uint8_t flow) {
+    std::vector<uint8_t> bytes = frame(60, flow);
+    bytes[12] = 0x08;
+    bytes[13] = 0x00;
+    bytes[26] = 10;
+    bytes[29] = flow;
+    return bytes;
+}
+
+TEST_F(MultiQueueNic, RegistersTwoPoolsAndTwoQueuesPerDirection) {
+    load(MULTI_QUEUE_NIC_DEXT);
+    ASSERT_KERN_SUCCESS(bench->start());
+    ASSERT_TRUE(bench->registered());
+    EXPECT_EQ(bench->pool_count(), 2u);
+    for (QueueKind kind : {QueueKind::tx_submission, QueueKind::tx_completion,
+                           QueueKind::rx_submission, QueueKind::rx_completion})
+        EXPECT_EQ(bench->queue_count(kind), 2u);
+    EXPECT_TRUE(has_line(bench->logs(), "started as en0 with 2 queue pairs"));
+}
+
+TEST_F(MultiQueueNic, EchoesFramesSentOnEitherTxQueueOnTheMatchingRxQueue) {
+    load(MULTI_QUEUE_NIC_DEXT);
+    ASSERT_KERN_SUCCESS(bench->start());
+    ASSERT_KERN_SUCCESS(bench->set_interface_enable(true));
+    EXPECT_TRUE(bench->queue_enabled(QueueKind::tx_submission));
+    EXPECT_TRUE(bench->queue_enabled(QueueKind::rx_submission));
+    for (uint8_t i = 0; i < 20; ++i)
+        ASSERT_TRUE(bench->transmit(flow_frame(i), 0, i % 2)) << int(i);
+    bench->settle();
+    std::vector<netdext::testing::Frame> got = bench->take_received();
+    ASSERT_EQ(got.size(), 20u);
+    std::vector<uint8_t> flows;
+    for (const auto &f : got)
+        flows.push_back(f.bytes[29]);
+    std::sort(flows.begin(), flows.end());
+    for (uint8_t i = 0; i < 20; ++i)
+        EXPECT_EQ(flows[i], i);
+    EXPECT_EQ(bench->tx_completed(), 20u);
+    ASSERT_KERN_SUCCESS(bench->set_interface_enable(false));
+    for (const auto &[reason, count] : bench->drops())
+        EXPECT_EQ(count, 0u) << reason;
+}
+
+// ---- TwoPortCable: one service, two interfaces ---------------------------------------------
+
+using TwoPortCable = AppleSources;
+
+TEST_F(TwoPortCable, CreatesTwoPortsEachWithItsOwnInterface) {
+    load(TWO_PORT_CABLE_DEXT);
+    ASSERT_KERN_SUCCESS(bench->start());
+    ASSERT_EQ(bench->interface_count(), 2u);
+    EXPECT_EQ(bench->interface_name(0), "en0");
+    EXPECT_EQ(bench->interface_name(1), "en1");
+    EXPECT_EQ(bench->mac(0).octet[5], 0x0a);
+    EXPECT_EQ(bench->mac(1).octet[5], 0x0b);
+    EXPECT_EQ(bench->ethernet(), bench->ethernet(0));
+    EXPECT_NE(bench->ethernet(0), bench->ethernet(1));
+    EXPECT_TRUE(has_line(bench->logs(), "plugged in: en0 <-> en1"));
+}
+
+TEST_F(TwoPortCable, AFrameSentOnOneEndIsReceivedOnTheOther) {
+    load(TWO_PORT_CABLE_DEXT);
+    ASSERT_KERN_SUCCESS(bench->start());
+    ASSERT_KERN_SUCCESS(bench->set_interface_enable(true, 0));
+    ASSERT_KERN_SUCCESS(bench->set_interface_enable(true, 1));
+    EXPECT_EQ(bench->link_status(0), uint32_t(kIOUserNetworkLinkStatusActive));
+    EXPECT_EQ(bench->link_status(1), uint32_t(kIOUserNetworkLinkStatusActive));
+    ASSERT_TRUE(bench->transmit(frame(60, 0xa0), 0));
+    ASSERT_TRUE(bench->transmit(frame(1514, 0xb1), 1));
+    ASSERT_TRUE(bench->transmit(frame(100, 0xa2), 0));
+    bench->settle();
+    std::vector<netdext::testing::Frame> at_b = bench->take_received(1);
+    std::vector<netdext::testing::Frame> at_a = bench->take_received(0);
+    ASSERT_EQ(at_b.size(), 2u);
+    ASSERT_EQ(at_a.size(), 1u);
+    EXPECT_EQ(at_b[0].bytes, frame(60, 0xa0));
+    EXPECT_EQ(at_b[1].bytes, frame(100, 0xa2));
+    EXPECT_EQ(at_a[0].bytes, frame(1514, 0xb1));
+    // Down at one end: what the other sends is lost on the cable, nothing leaks.
+    ASSERT_KERN_SUCCESS(bench->set_interface_enable(false, 1));
+    ASSERT_TRUE(bench->transmit(frame(60, 0xa3), 0));
+    bench->settle();
+    EXPECT_TRUE(bench->take_received().empty());
+    EXPECT_EQ(bench->tx_completed(), 4u);
+}
+
 } // namespace

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -348,4 +349,115 @@ TEST(HostileDaemon, InvalidRingEntriesAreCountedDroppedAndTheDextIsStopped) {
     }
     EXPECT_EQ(link_stats(daemon, ifindex).rx_packets, 8u);
     EXPECT_NE(daemon.log().find("stopping the dext"), std::string::npos);
+}
+
+// ---- several interfaces from one dext, several queues and pools (issue 12) ------------------
+
+namespace {
+
+// Sends `frame` out of `ifname` with a packet socket inside the daemon's namespace.
+bool send_frame(const DaemonFixture &daemon, const std::string &ifname, const Bytes &frame) {
+    return daemon.netns().run([&] {
+        int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+        if (fd < 0)
+            return false;
+        struct sockaddr_ll to {};
+        to.sll_family = AF_PACKET;
+        to.sll_ifindex = int(if_nametoindex(ifname.c_str()));
+        to.sll_halen = 6;
+        std::memcpy(to.sll_addr, frame.data(), 6);
+        ssize_t n = sendto(fd, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr *>(&to),
+                           sizeof to);
+        close(fd);
+        return n == ssize_t(frame.size());
+    });
+}
+
+// A broadcast frame of an experimental EtherType carrying `tag`.
+Bytes tagged_frame(uint8_t tag, size_t length = 60) {
+    Bytes frame(length, tag);
+    std::fill(frame.begin(), frame.begin() + 6, 0xff);
+    const uint8_t source[6] = {0x02, 0x00, 0x00, 0x00, 0x00, tag};
+    std::copy(source, source + 6, frame.begin() + 6);
+    frame[12] = 0x88;
+    frame[13] = 0xb5;
+    return frame;
+}
+
+size_t count_tagged(const std::vector<Bytes> &frames, uint8_t tag) {
+    return size_t(std::count_if(frames.begin(), frames.end(), [tag](const Bytes &f) {
+        return f.size() >= 15 && f[12] == 0x88 && f[13] == 0xb5 && f[14] == tag;
+    }));
+}
+
+} // namespace
+
+TEST(CableDaemon, TwoInterfacesFromOneDextEachCarryFramesToTheOther) {
+    DaemonFixture daemon;
+    std::string error;
+    ASSERT_TRUE(daemon.start(DaemonRun{TWO_PORT_CABLE_DEXT_PATH, "", {}}, error)) << error;
+    ASSERT_TRUE(daemon.wait_for([&] { return daemon.dext()["interfaces"].size() == 2; }))
+        << daemon.status().dump(2) << daemon.log();
+    auto links = daemon.sh("ip -br link show en0 && ip -br link show en1");
+    ASSERT_TRUE(links.ok()) << links.output;
+    EXPECT_NE(links.output.find("02:43:41:42:4c:0a"), std::string::npos) << links.output;
+    EXPECT_NE(links.output.find("02:43:41:42:4c:0b"), std::string::npos) << links.output;
+    ASSERT_TRUE(daemon.sh("ip link set en0 up && ip link set en1 up").ok());
+    ASSERT_TRUE(daemon.wait_for([&] {
+        nlohmann::json ifaces = daemon.dext()["interfaces"];
+        return ifaces.size() == 2 && ifaces[0].value("carrier", false) &&
+               ifaces[1].value("carrier", false);
+    })) << daemon.status().dump(2);
+
+    Capture at0, at1;
+    ASSERT_TRUE(at0.open(daemon, "en0"));
+    ASSERT_TRUE(at1.open(daemon, "en1"));
+    // The driver takes RX buffers once the interface is up; frames before that would be lost.
+    ASSERT_TRUE(daemon.wait_for([&] {
+        nlohmann::json ifaces = daemon.dext()["interfaces"];
+        return ifaces[0]["counters"].value("rx_restocked", 0) > 0 &&
+               ifaces[1]["counters"].value("rx_restocked", 0) > 0;
+    }));
+    for (int i = 0; i < 5; ++i) {
+        ASSERT_TRUE(send_frame(daemon, "en0", tagged_frame(0xa0)));
+        ASSERT_TRUE(send_frame(daemon, "en1", tagged_frame(0xb1, 1000)));
+    }
+    ASSERT_TRUE(daemon.wait_for([&] {
+        at0.drain();
+        at1.drain();
+        return count_tagged(at1.incoming, 0xa0) == 5 && count_tagged(at0.incoming, 0xb1) == 5;
+    })) << daemon.status().dump(2);
+    EXPECT_EQ(count_tagged(at0.incoming, 0xa0), 0u) << "a frame came back on its own end";
+    nlohmann::json ifaces = daemon.dext()["interfaces"];
+    EXPECT_EQ(ifaces[0]["name"], "en0");
+    EXPECT_EQ(ifaces[1]["name"], "en1");
+    for (const auto &iface : ifaces) {
+        EXPECT_GE(iface["counters"].value("tap_written_frames", 0), 5u) << iface.dump();
+        EXPECT_GE(iface["counters"].value("tx_completed", 0), 5u) << iface.dump();
+        EXPECT_EQ(iface["counters"].value("ring_faults", 1), 0u);
+    }
+    EXPECT_EQ(daemon.dext().value("protocol_errors", 1), 0);
+}
+
+TEST(MultiQueueDaemon, SeparatePoolsAndTwoQueuesPerDirectionEchoFrames) {
+    DaemonFixture daemon;
+    std::string error;
+    ASSERT_TRUE(daemon.start(DaemonRun{MULTI_QUEUE_NIC_DEXT_PATH, "", {}}, error)) << error;
+    nlohmann::json iface = daemon.dext()["interface"];
+    EXPECT_EQ(iface.value("pools", 0), 2);
+    EXPECT_EQ(iface["queue_counts"], nlohmann::json::array({2, 2, 2, 2}));
+    ASSERT_TRUE(daemon.sh("ip link set en0 up").ok());
+    Capture capture;
+    ASSERT_TRUE(capture.open(daemon, "en0"));
+    ASSERT_TRUE(daemon.wait_for([&] { return daemon.counter("rx_restocked") > 0; }));
+    // Different sources spread over both TX queues; every frame comes back.
+    for (uint8_t tag = 1; tag <= 16; ++tag)
+        ASSERT_TRUE(send_frame(daemon, "en0", tagged_frame(tag)));
+    ASSERT_TRUE(daemon.wait_for([&] { return daemon.counter("tap_written_frames") >= 16; }))
+        << daemon.status().dump(2);
+    EXPECT_EQ(daemon.counter("tx_completed"), daemon.counter("tx_submitted"));
+    EXPECT_EQ(daemon.counter("ring_faults"), 0u);
+    capture.drain();
+    for (uint8_t tag = 1; tag <= 16; ++tag)
+        EXPECT_EQ(count_tagged(capture.incoming, tag), 1u) << int(tag);
 }

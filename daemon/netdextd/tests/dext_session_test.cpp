@@ -31,6 +31,7 @@ using shm::RingId;
 using testing::Bytes;
 using testing::FakeDriver;
 using testing::FakeHost;
+using testing::FakeFrameDevice;
 using testing::FakeNetwork;
 using testing::test_bundle;
 using testing::test_frame;
@@ -40,6 +41,7 @@ constexpr int32_t kIOReturnBadArgument = int32_t(0xE00002C2);
 constexpr int32_t kIOReturnNotPermitted = int32_t(0xE00002E2); // as macOS's family refuses it
 constexpr int32_t kIOReturnBusy = int32_t(0xE00002D5);
 constexpr int32_t kIOReturnNoResources = int32_t(0xE00002BE);
+constexpr int32_t kIOReturnExclusiveAccess = int32_t(0xE00002C5);
 constexpr uint8_t kMac[6] = {0x10, 0x22, 0x33, 0x44, 0x55, 0x66};
 
 struct Pool {
@@ -145,13 +147,22 @@ struct Session : public ::testing::Test {
         return pool;
     }
 
-    Registered register_interface(Pool &pool, const uint8_t (&mac)[6] = kMac) {
+    // A registration of interface `id`: one lane, one queue of each kind on `pool`.
+    RegisterInterface registration(const Pool &pool, const uint8_t (&mac)[6] = kMac,
+                                   uint32_t id = 0) {
         RegisterInterface request{};
-        request.pool_id = pool.id;
+        request.interface_id = id;
+        request.lane_count = 1;
+        request.lanes[0].pool_id = pool.id;
+        for (uint32_t &count : request.lanes[0].queue_counts)
+            count = 1;
         std::memcpy(request.mac, mac, 6);
         for (size_t i = 0; i < 6; ++i)
-            request.capacities[i] = capacities[i];
-        host_sends(request);
+            request.lanes[0].capacities[i] = capacities[i];
+        return request;
+    }
+    Registered register_interface(Pool &pool, const uint8_t (&mac)[6] = kMac, uint32_t id = 0) {
+        host_sends(registration(pool, mac, id));
         Registered out;
         auto message = host_receives();
         EXPECT_TRUE(message && message->type() == InterfaceRegistered::kType);
@@ -163,8 +174,10 @@ struct Session : public ::testing::Test {
             return out;
         }
         EXPECT_EQ(message->fd_count(), 3u);
+        EXPECT_EQ(out.reply.interface_id, id);
+        EXPECT_EQ(out.reply.lane_count, 1u);
         auto layout = shm::RingsLayout::compute(capacities).value();
-        auto rings = shm::SharedRegion::attach(message->take_fd(0), out.reply.rings_size);
+        auto rings = shm::SharedRegion::attach(message->take_fd(0), out.reply.rings_size[0]);
         auto doorbell = shm::EventFd::adopt(message->take_fd(1));
         EXPECT_TRUE(rings && doorbell);
         if (!rings || !doorbell)
@@ -202,7 +215,7 @@ struct Session : public ::testing::Test {
     }
     void enable_queues() {
         for (uint8_t kind = 0; kind < 4; ++kind)
-            host_sends(QueueEnable{kind, 1, 0});
+            host_sends(QueueEnable{kind, 1, 0, 0});
     }
     bool fault_signalled() {
         struct pollfd fd = {session->fault_fd(), POLLIN, 0};
@@ -254,15 +267,130 @@ TEST_F(Session, RegistrationMakesTheDeviceAndAsksForTheMaximumMtu) {
     EXPECT_EQ(network->device->txqueuelen(), 8u);
     EXPECT_EQ(network->device->carrier(), false);
     EXPECT_EQ(network->watched, (std::map<int, bool>{{network->device->ifindex(), true}}));
-    // A second interface is refused: one per dext.
+    // A second registration of the same interface is refused.
     Registered second = register_interface(pool);
     EXPECT_EQ(second.reply.status, kIOReturnBusy);
     EXPECT_EQ(network->devices_created, 1u);
     // Unregistering deletes it and stops watching its link.
     const int ifindex = network->device->ifindex();
-    host_sends(UnregisterInterface{});
+    host_sends(UnregisterInterface{0});
     EXPECT_EQ(session->interface(), nullptr);
     EXPECT_EQ(network->watched, (std::map<int, bool>{{ifindex, false}}));
+}
+
+// ---- several interfaces per dext (issue 12: multi-port drivers, several services) -------------
+
+TEST_F(Session, OneDextRegistersTwoInterfacesEachWithItsOwnDeviceAndCalls) {
+    start();
+    Pool pool_a = create_pool(), pool_b = create_pool();
+    const uint8_t mac_b[6] = {0x10, 0x22, 0x33, 0x44, 0x55, 0x67};
+    Registered a = register_interface(pool_a);
+    ASSERT_EQ(a.reply.status, 0);
+    auto mtu_a = driver_call(0, 9000);
+    ASSERT_TRUE(mtu_a);
+    EXPECT_EQ(mtu_a->interface_id, 0u);
+    FakeFrameDevice *device_a = network->device;
+    Registered b = register_interface(pool_b, mac_b, 1);
+    ASSERT_EQ(b.reply.status, 0);
+    EXPECT_EQ(std::string(b.reply.name), "en1");
+    auto mtu_b = driver_call(0, 4000);
+    ASSERT_TRUE(mtu_b);
+    EXPECT_EQ(mtu_b->interface_id, 1u);
+    FakeFrameDevice *device_b = network->device;
+    EXPECT_EQ(network->devices_created, 2u);
+    EXPECT_EQ(session->interface_ids(), (std::vector<uint32_t>{0, 1}));
+    EXPECT_EQ(session->max_mtu(0), 9000u);
+    EXPECT_EQ(session->max_mtu(1), 4000u);
+    EXPECT_EQ(slot->interface_names(), (std::vector<std::string>{"en0", "en1"}));
+    // Link status goes to the interface it names.
+    host_sends(LinkStatus{0x3, 0, 1});
+    EXPECT_EQ(device_a->carrier(), false);
+    EXPECT_EQ(device_b->carrier(), true);
+    // The stack's changes on one link reach that interface's driver only.
+    session->on_link_event(netlink::LinkEvent{device_b->ifindex(), netlink::AdminStateChanged{true}});
+    auto enable = driver_call();
+    ASSERT_TRUE(enable);
+    EXPECT_EQ(enable->call, uint32_t(Call::SetInterfaceEnable));
+    EXPECT_EQ(enable->interface_id, 1u);
+    // Unregistering one leaves the other.
+    host_sends(UnregisterInterface{1});
+    EXPECT_EQ(session->interface(1), nullptr);
+    EXPECT_NE(session->interface(0), nullptr);
+    EXPECT_EQ(slot->interface_names(), (std::vector<std::string>{"en0"}));
+    EXPECT_EQ(session->protocol_errors(), 0u);
+}
+
+TEST_F(Session, InterfacesOfOneDextNeedTheirOwnPoolsMacsAndValidIds) {
+    start();
+    Pool pool = create_pool(), other = create_pool();
+    ASSERT_EQ(register_interface(pool).reply.status, 0);
+    ASSERT_TRUE(driver_call(0, 9000));
+    // The same MAC on a second interface of the same dext.
+    EXPECT_EQ(register_interface(other, kMac, 1).reply.status, kIOReturnExclusiveAccess);
+    // The pool of another interface.
+    const uint8_t mac_b[6] = {0x10, 0x22, 0x33, 0x44, 0x55, 0x68};
+    EXPECT_EQ(register_interface(pool, mac_b, 2).reply.status, kIOReturnBadArgument);
+    EXPECT_EQ(session->protocol_errors(), 1u);
+    // An id out of range.
+    EXPECT_EQ(register_interface(other, mac_b, protocol::kMaxInterfaces).reply.status,
+              kIOReturnBadArgument);
+    host_sends(LinkStatus{0x3, 0, protocol::kMaxInterfaces});
+    host_sends(QueueEnable{0, 1, 0, 99});
+    EXPECT_EQ(session->protocol_errors(), 4u);
+    EXPECT_EQ(network->devices_created, 1u);
+}
+
+TEST_F(Session, SeparateTxAndRxPoolsAndSeveralQueuesGetARingsRegionPerPool) {
+    start();
+    Pool tx = create_pool(), rx = create_pool(66, 64, 2048);
+    RegisterInterface request = registration(tx);
+    request.lane_count = 2;
+    request.lanes[0].queue_counts[2] = request.lanes[0].queue_counts[3] = 0;
+    request.lanes[0].queue_counts[0] = request.lanes[0].queue_counts[1] = 2;
+    for (uint32_t &c : request.lanes[0].more[0])
+        c = 1;
+    request.lanes[0].more[0][0] = request.lanes[0].more[0][1] = 8;
+    request.lanes[1] = request.lanes[0];
+    request.lanes[1].pool_id = rx.id;
+    request.lanes[1].queue_counts[0] = request.lanes[1].queue_counts[1] = 0;
+    request.lanes[1].queue_counts[2] = 3;
+    request.lanes[1].queue_counts[3] = 3;
+    for (int set = 0; set < 2; ++set)
+        for (uint32_t &c : request.lanes[1].more[set])
+            c = 16;
+    host_sends(request);
+    auto message = host_receives();
+    ASSERT_TRUE(message && message->type() == InterfaceRegistered::kType);
+    InterfaceRegistered reply = message->as<InterfaceRegistered>().value();
+    ASSERT_EQ(reply.status, 0);
+    EXPECT_EQ(reply.lane_count, 2u);
+    EXPECT_EQ(message->fd_count(), 4u);
+    NetInterface *iface = session->interface();
+    ASSERT_NE(iface, nullptr);
+    EXPECT_EQ(iface->lane_count(), 2u);
+    EXPECT_EQ(iface->queue_count(0), 2u);
+    EXPECT_EQ(iface->queue_count(2), 3u);
+    EXPECT_EQ(iface->rings_layout(0).queue_sets, 2u);
+    EXPECT_EQ(iface->rings_layout(1).queue_sets, 3u);
+    EXPECT_EQ(reply.rings_size[1], iface->rings_layout(1).total_size);
+    // Enabling queue 2 of RX submission reaches that queue only.
+    host_sends(QueueEnable{2, 1, 2, 0});
+    EXPECT_TRUE(iface->queue_enabled(2, 2));
+    EXPECT_FALSE(iface->queue_enabled(2, 0));
+    EXPECT_FALSE(iface->queue_enabled(2));
+
+    // RX queues on the TX pool's lane are refused.
+    start();
+    Pool again = create_pool();
+    RegisterInterface wrong = registration(again);
+    wrong.lane_count = 2;
+    wrong.lanes[1] = wrong.lanes[0];
+    wrong.lanes[1].pool_id = create_pool().id;
+    host_sends(wrong);
+    auto refused = host_receives_a<InterfaceRegistered>();
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, kIOReturnBadArgument);
+    EXPECT_EQ(session->protocol_errors(), 1u);
 }
 
 TEST_F(Session, MulticastOrZeroMacAddressesAreRefused) {
@@ -302,12 +430,9 @@ TEST_F(Session, PoolsAreCheckedAndLimited) {
     host_sends(ReleasePool{ids[0]});
     create_pool(4, 4, 256, &status);
     EXPECT_EQ(status, 0) << "room again after a release";
-    RegisterInterface request{};
-    request.pool_id = ids[0];
-    std::memcpy(request.mac, kMac, 6);
-    for (size_t i = 0; i < 6; ++i)
-        request.capacities[i] = capacities[i];
-    host_sends(request);
+    Pool released;
+    released.id = ids[0];
+    host_sends(registration(released));
     auto reply = host_receives_a<InterfaceRegistered>();
     ASSERT_TRUE(reply);
     EXPECT_EQ(reply->status, kIOReturnBadArgument);
@@ -336,13 +461,13 @@ TEST_F(Session, AHostSpeakingAnotherProtocolVersionIsStopped) {
 
 TEST_F(Session, LinkStatusDrivesTheCarrierAlsoBeforeRegistration) {
     start();
-    host_sends(LinkStatus{0x3, 0});
+    host_sends(LinkStatus{0x3, 0, 0});
     Pool pool;
     up_and_running(pool);
     EXPECT_EQ(network->device->carrier(), true);
-    host_sends(LinkStatus{0x1, 0}); // valid but not active
+    host_sends(LinkStatus{0x1, 0, 0}); // valid but not active
     EXPECT_EQ(network->device->carrier(), false);
-    host_sends(LinkStatus{0x3, 0});
+    host_sends(LinkStatus{0x3, 0, 0});
     EXPECT_EQ(network->device->carrier(), true);
 }
 
@@ -350,10 +475,10 @@ TEST_F(Session, QueueEnablesReachTheInterfaceAndBadKindsAreProtocolErrors) {
     start();
     Pool pool;
     up_and_running(pool);
-    host_sends(QueueEnable{2, 1, 0});
+    host_sends(QueueEnable{2, 1, 0, 0});
     EXPECT_TRUE(session->interface()->queue_enabled(2));
     EXPECT_FALSE(session->interface()->queue_enabled(0));
-    host_sends(QueueEnable{4, 1, 0});
+    host_sends(QueueEnable{4, 1, 0, 0});
     EXPECT_EQ(session->protocol_errors(), 1u);
 }
 
@@ -464,7 +589,7 @@ TEST_F(Session, ACrashedHostDropsTheCarrierAndTheInterfaceStays) {
     start();
     Pool pool;
     up_and_running(pool);
-    host_sends(LinkStatus{0x3, 0});
+    host_sends(LinkStatus{0x3, 0, 0});
     ASSERT_EQ(network->device->carrier(), true);
     host->exit(SIGSEGV); // the wait status of a child killed by SIGSEGV
     session->on_host_exit();
@@ -541,7 +666,7 @@ TEST_F(Session, InvalidPacketsBeyondTheDropLimitStopTheDext) {
     Registered r = up_and_running(pool);
     ASSERT_TRUE(r.driver);
     enable_queues();
-    host_sends(LinkStatus{0x3, 0});
+    host_sends(LinkStatus{0x3, 0, 0});
     // drop_limit is 4: the fifth invalid packet stops the dext.
     ASSERT_EQ(r.driver->publish(RingId::RxCompletion, {34, 34, 34, 34}), 4u);
     ASSERT_TRUE(wait_until([&] {

@@ -40,13 +40,14 @@ struct Mover : public ::testing::Test {
         ASSERT_TRUE(region) << region.error().describe();
         pool_region = std::make_shared<shm::SharedRegion>(region.release_value());
         InterfaceConfig config;
-        config.pool_region = pool_region;
-        config.pool_layout = pool;
+        LaneConfig &lane = config.lanes.emplace_back();
+        lane.pool_region = pool_region;
+        lane.pool_layout = pool;
         for (RingId ring : {RingId::TxSubmission, RingId::TxCompletion, RingId::RxSubmission,
                             RingId::RxCompletion})
-            config.capacities[shm::ring_slot(ring)] = kRingCapacity;
-        config.capacities[shm::ring_slot(RingId::Free)] = 32;
-        config.capacities[shm::ring_slot(RingId::Allocation)] = 32;
+            lane.capacities[shm::ring_slot(ring)] = kRingCapacity;
+        lane.capacities[shm::ring_slot(RingId::Free)] = 32;
+        lane.capacities[shm::ring_slot(RingId::Allocation)] = 32;
         owned_device = std::make_unique<FakeFrameDevice>("en0", 7);
         device = owned_device.get();
         std::string error;

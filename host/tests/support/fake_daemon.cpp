@@ -263,9 +263,11 @@ void FakeDaemon::answer_register_interface(const ReceivedMessage &message) {
     registration = request;
     InterfaceRegistered reply{};
     reply.status = kIOReturnBadArgument;
+    // One interface with one lane (a shared pool, one queue of each kind): what the sample does.
+    const protocol::InterfaceLane &lane = request.lanes[0];
     shm::RingCapacities capacities{};
-    std::copy(std::begin(request.capacities), std::end(request.capacities), capacities.begin());
-    auto pool = m_pools.find(request.pool_id);
+    std::copy(std::begin(lane.capacities), std::end(lane.capacities), capacities.begin());
+    auto pool = request.lane_count == 1 ? m_pools.find(lane.pool_id) : m_pools.end();
     auto layout = shm::RingsLayout::compute(capacities);
     auto daemon_doorbell = shm::EventFd::create();
     auto host_doorbell = shm::EventFd::create();
@@ -287,7 +289,9 @@ void FakeDaemon::answer_register_interface(const ReceivedMessage &message) {
                 m_endpoint = std::make_unique<shm::DaemonEndpoint>(endpoint.release_value());
                 reply.status = kIOReturnSuccess;
                 reply.unit = interface_unit;
-                reply.rings_size = layout.value().total_size;
+                reply.rings_size[0] = layout.value().total_size;
+                reply.interface_id = request.interface_id;
+                reply.lane_count = 1;
                 copy_to(reply.name, interface_name);
             }
         }
@@ -321,7 +325,8 @@ void FakeDaemon::service_rings() {
     m_endpoint->reap_free_ring(UINT32_MAX);
     if (restock_rx)
         m_endpoint->restock_rx(
-            registration ? registration->capacities[shm::ring_slot(RingId::RxSubmission)] : 0);
+            registration ? registration->lanes[0].capacities[shm::ring_slot(RingId::RxSubmission)]
+                         : 0);
 }
 
 uint32_t FakeDaemon::transmit(const std::vector<std::vector<uint8_t>> &frames) {
@@ -354,7 +359,7 @@ const shm::DropCounters *FakeDaemon::drops() const {
 uint64_t FakeDaemon::send_call(Call call, uint32_t arg) {
     if (!m_channel)
         return 0;
-    auto sent = m_channel->send(DriverCall{uint32_t(call), arg});
+    auto sent = m_channel->send(DriverCall{uint32_t(call), arg, 0});
     return sent ? sent.value() : 0;
 }
 

@@ -57,6 +57,10 @@ enum {
 #define IOService_UpdateReport_ID netdext::method_id("UpdateReport")
 
 struct IOService_IVars;
+class IOService;
+namespace netdext {
+void stop_clients(IOService *provider); /* netdext/system_calls.h */
+}
 class IOUserClient;
 class IOMemoryDescriptor;
 class OSData;
@@ -267,6 +271,7 @@ protected:
 private:
     /* netdext: a copy (+1, see CopyProperties) of one property, or NULL. */
     OSObject *netdext_copy_property(const char *key) const;
+    friend void netdext::stop_clients(IOService *provider);
 
     IOService_IVars *ivars = nullptr;
 };

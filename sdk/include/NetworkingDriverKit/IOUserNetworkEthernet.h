@@ -159,6 +159,10 @@ public:
 
     /* netdext: the interface's state (the family reads and updates it). */
     netdext::InterfaceState *netdext_interface() const;
+    /* Both registration APIs: the queues' rings on one lane per pool (txPool == rxPool: one). */
+    kern_return_t netdext_register(ether_addr_t macAddress, IOUserNetworkPacketQueue **queues,
+                                   uint32_t queueCount, IOUserNetworkPacketBufferPool *txPool,
+                                   IOUserNetworkPacketBufferPool *rxPool);
 
 protected:
     /* Start, Stop and SetPowerState call start, stop and setPowerState (NDK 2.x), whose defaults

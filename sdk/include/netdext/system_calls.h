@@ -21,6 +21,11 @@ kern_return_t call_on_method_queue(OSObject *target, uint64_t msgid,
 kern_return_t call_on_named_queue(OSObject *target, const char *queue_name,
                                   Block<kern_return_t()> call);
 
+/* Stops (Stop on its queue, then the system's release) every service `provider` created with
+ * IOService::Create, newest first and each after its own, as the kernel terminates a provider's
+ * clients before the provider. netdext-host and the bench call it before the provider's Stop. */
+void stop_clients(IOService *provider);
+
 /* The provider of software drivers (IOProviderClass IOUserResources), created on first use. */
 IOService *user_resources();
 

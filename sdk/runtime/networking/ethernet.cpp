@@ -91,29 +91,31 @@ static void unregister(IOUserNetworkEthernet *driver, InterfaceState &state) {
         return;
     state.registered = false;
     // DriverKit: a driver gives back every packet it took before its interface goes away.
-    if (state.pool != nullptr) {
-        uint32_t held = 0;
-        for (const netdext::PacketState &packet : state.pool->packets)
+    uint32_t held = 0;
+    for (netdext::PoolState *pool : state.pools)
+        for (const netdext::PacketState &packet : pool->packets)
             held += packet.held.load(std::memory_order_acquire) ? 1 : 0;
-        if (held > 0)
-            netdext::report_misuse(driver,
-                                   "%u packet(s) still held by the driver when its interface was "
-                                   "unregistered (leaked: never enqueued or deallocated)",
-                                   held);
-    }
+    if (held > 0)
+        netdext::report_misuse(driver,
+                               "%u packet(s) still held by the driver when its interface was "
+                               "unregistered (leaked: never enqueued or deallocated)",
+                               held);
     for (IOUserNetworkPacketQueue *queue : state.queues)
-        if (queue != nullptr)
-            queue->netdext_detach();
-    if (state.pool != nullptr)
-        state.pool->interface.store(nullptr, std::memory_order_release);
+        queue->netdext_detach();
+    for (netdext::PoolState *pool : state.pools)
+        pool->endpoint.store(nullptr, std::memory_order_release);
     if (netdext::FamilyPort *port = netdext::family_port())
         port->unregister_interface(driver);
     for (IOUserNetworkPacketQueue *&queue : state.queues)
         OSSafeReleaseNULL(queue);
-    OSSafeReleaseNULL(state.pool_object);
-    state.endpoint.reset();
+    for (IOUserNetworkPacketBufferPool *&pool : state.pool_objects)
+        OSSafeReleaseNULL(pool);
+    state.queues.clear();
+    state.pool_objects.clear();
+    state.attachments.clear();
+    state.endpoints.clear();
     state.grant = netdext::InterfaceGrant{};
-    state.pool = nullptr;
+    state.pools.clear();
 }
 
 void IOUserNetworkEthernet::free() {
@@ -167,50 +169,145 @@ kern_return_t IOUserNetworkEthernet::RegisterEthernetInterface(ether_addr_t macA
                                                                IOUserNetworkPacketBufferPool *pool,
                                                                IOUserNetworkPacketQueue **queues,
                                                                uint32_t queueCount) {
+    // DriverKit (legacy): exactly one queue of each kind, in any order, all on the same pool.
+    if (pool == nullptr || queues == nullptr || queueCount != 4) {
+        netdext::log_linef(netdext::LogLevel::error,
+                           "RegisterEthernetInterface: needs a pool and exactly 4 queues (got %u; "
+                           "registerEthernetInterface takes more)",
+                           queueCount);
+        return kIOReturnBadArgument;
+    }
+    return netdext_register(macAddress, queues, queueCount, pool, pool);
+}
+
+// Checks and groups the queues of a registration: every kind at least once, at most
+// kMaxQueueSets of each; TX queues on txPool, RX queues on rxPool. Logs why not.
+static bool group_queues(IOUserNetworkPacketQueue **queues, uint32_t count,
+                         IOUserNetworkPacketBufferPool *tx_pool,
+                         IOUserNetworkPacketBufferPool *rx_pool,
+                         std::vector<netdext::QueueBinding> &bindings,
+                         std::array<uint32_t, 4> &per_kind) {
+    using netdext::shm::kMaxQueueSets;
+    per_kind = {};
+    for (uint32_t i = 0; i < count; ++i) {
+        IOUserNetworkPacketQueue *queue = queues[i];
+        if (queue == nullptr) {
+            netdext::log_linef(netdext::LogLevel::error,
+                               "registerEthernetInterface: queue %u is NULL", i);
+            return false;
+        }
+        for (const netdext::QueueBinding &seen : bindings)
+            if (seen.queue == queue) {
+                netdext::log_linef(netdext::LogLevel::error,
+                                   "registerEthernetInterface: queue %u is listed twice", i);
+                return false;
+            }
+        QueueKind kind = queue->netdext_kind();
+        const bool tx = kind == QueueKind::tx_submission || kind == QueueKind::tx_completion;
+        IOUserNetworkPacketBufferPool *expected = tx ? tx_pool : rx_pool;
+        if (queue->netdext_pool() != expected) {
+            netdext::log_linef(netdext::LogLevel::error,
+                               "registerEthernetInterface: queue %u (%s) was created on another "
+                               "pool than the %s pool",
+                               i, tx ? "TX" : "RX", tx ? "TX" : "RX");
+            return false;
+        }
+        uint32_t &n = per_kind[size_t(kind)];
+        if (n == kMaxQueueSets) {
+            netdext::log_linef(netdext::LogLevel::error,
+                               "registerEthernetInterface: more than %u queues of one kind",
+                               kMaxQueueSets);
+            return false;
+        }
+        const uint32_t lane = (!tx && rx_pool != tx_pool) ? 1 : 0;
+        bindings.push_back(netdext::QueueBinding{queue, kind, lane, n++});
+    }
+    for (uint32_t n : per_kind)
+        if (n == 0) {
+            netdext::log_line(netdext::LogLevel::error,
+                              "registerEthernetInterface: needs at least one queue of each kind "
+                              "(TX/RX submission and completion)");
+            return false;
+        }
+    return true;
+}
+
+kern_return_t IOUserNetworkEthernet::netdext_register(ether_addr_t macAddress,
+                                                      IOUserNetworkPacketQueue **queues,
+                                                      uint32_t queueCount,
+                                                      IOUserNetworkPacketBufferPool *txPool,
+                                                      IOUserNetworkPacketBufferPool *rxPool) {
+    using netdext::shm::QueueSetCapacities;
     InterfaceState &state = ivars->state;
     std::lock_guard lock(state.mutex);
     if (state.registered)
         return kIOReturnBusy;
-    if (pool == nullptr || queues == nullptr || queueCount != 4) {
-        netdext::log_linef(netdext::LogLevel::error,
-                           "RegisterEthernetInterface: needs a pool and exactly 4 queues (got %u)",
-                           queueCount);
+    if (txPool == nullptr || rxPool == nullptr || queues == nullptr)
         return kIOReturnBadArgument;
-    }
-    // DriverKit: one queue of each kind, in any order, all on the same pool.
-    std::array<IOUserNetworkPacketQueue *, 4> by_kind{};
-    for (uint32_t i = 0; i < 4; ++i) {
-        IOUserNetworkPacketQueue *queue = queues[i];
-        if (queue == nullptr || queue->netdext_pool() != pool)
-            return kIOReturnBadArgument;
-        auto slot = static_cast<size_t>(queue->netdext_kind());
-        if (by_kind[slot] != nullptr)
-            return kIOReturnBadArgument;
-        by_kind[slot] = queue;
-    }
+    std::vector<netdext::QueueBinding> bindings;
+    std::array<uint32_t, 4> per_kind{};
+    if (!group_queues(queues, queueCount, txPool, rxPool, bindings, per_kind))
+        return kIOReturnBadArgument;
     netdext::FamilyPort *port = netdext::family_port();
-    netdext::PoolState *pool_state = pool->netdext_state();
-    if (port == nullptr || pool_state == nullptr)
-        return kIOReturnNotReady;
+    std::vector<IOUserNetworkPacketBufferPool *> pools = {txPool};
+    if (rxPool != txPool)
+        pools.push_back(rxPool);
+    for (IOUserNetworkPacketBufferPool *pool : pools) {
+        netdext::PoolState *pool_state = pool->netdext_state();
+        if (port == nullptr || pool_state == nullptr)
+            return kIOReturnNotReady;
+        if (pool_state->endpoint.load(std::memory_order_acquire) != nullptr) {
+            netdext::log_line(netdext::LogLevel::error,
+                              "registerEthernetInterface: a pool serves one interface (this one "
+                              "is registered already)");
+            return kIOReturnBusy;
+        }
+    }
 
     netdext::InterfaceRequest request;
     request.driver = this;
-    request.pool_id = pool_state->grant.pool_id;
     request.mac = macAddress;
     request.feature_flags = state.descriptor.featureFlags;
     request.tx_headroom = state.descriptor.txPacketHeadroomBytes;
     request.tx_tailroom = state.descriptor.txPacketTailroomBytes;
-    request.queues = by_kind;
-    const uint32_t pool_ring = power_of_two_at_least(pool_state->grant.layout.usable_packet_count());
-    auto ring_capacity = [&](QueueKind kind) {
-        return power_of_two_at_least(by_kind[size_t(kind)]->netdext_capacity());
-    };
-    request.capacities[netdext::shm::ring_slot(RingId::TxSubmission)] = ring_capacity(QueueKind::tx_submission);
-    request.capacities[netdext::shm::ring_slot(RingId::TxCompletion)] = ring_capacity(QueueKind::tx_completion);
-    request.capacities[netdext::shm::ring_slot(RingId::RxSubmission)] = ring_capacity(QueueKind::rx_submission);
-    request.capacities[netdext::shm::ring_slot(RingId::RxCompletion)] = ring_capacity(QueueKind::rx_completion);
-    request.capacities[netdext::shm::ring_slot(RingId::Free)] = pool_ring;
-    request.capacities[netdext::shm::ring_slot(RingId::Allocation)] = pool_ring;
+    request.queues = bindings;
+    // The hardware assists the driver declares (legacy GetHardwareAssists, whose default asks
+    // NDK 2.x getHardwareAssists) and its TSO limit: the system offers those offloads.
+    uint32_t assists = 0;
+    if (GetHardwareAssists(&assists) == kIOReturnSuccess)
+        request.hardware_assists = assists;
+    IOUserNetworkTSOOptions tso{};
+    if ((assists & (kIOUserNetworkHWAssistTSO4 | kIOUserNetworkHWAssistTSO6)) != 0 &&
+        getTSOOptions(&tso) == kIOReturnSuccess)
+        request.tso_max_bytes = std::max(tso.tso_mtu4, tso.tso_mtu6);
+    for (uint32_t lane = 0; lane < pools.size(); ++lane) {
+        netdext::PoolState *pool_state = pools[lane]->netdext_state();
+        netdext::LaneRequest &r = request.lanes.emplace_back();
+        r.pool_id = pool_state->grant.pool_id;
+        uint32_t sets = 1;
+        for (const netdext::QueueBinding &b : bindings)
+            if (b.lane == lane) {
+                ++r.queue_counts[size_t(b.kind)];
+                sets = std::max(sets, b.index + 1);
+            }
+        // Placeholders (capacity 1) for kinds this lane lacks; each queue's ring holds its
+        // capacity rounded up to a power of two.
+        r.capacities.fill(1);
+        r.more.assign(sets - 1, QueueSetCapacities{1, 1, 1, 1});
+        for (const netdext::QueueBinding &b : bindings) {
+            if (b.lane != lane)
+                continue;
+            uint32_t capacity = power_of_two_at_least(b.queue->netdext_capacity());
+            if (b.index == 0)
+                r.capacities[size_t(b.kind)] = capacity;
+            else
+                r.more[b.index - 1][size_t(b.kind)] = capacity;
+        }
+        const uint32_t pool_ring =
+            power_of_two_at_least(pool_state->grant.layout.usable_packet_count());
+        r.capacities[netdext::shm::ring_slot(RingId::Free)] = pool_ring;
+        r.capacities[netdext::shm::ring_slot(RingId::Allocation)] = pool_ring;
+    }
 
     netdext::InterfaceGrant grant;
     kern_return_t kr = port->register_interface(request, grant);
@@ -222,46 +319,63 @@ kern_return_t IOUserNetworkEthernet::RegisterEthernetInterface(ether_addr_t macA
                           "entitlement com.apple.developer.driverkit.family.networking)");
     if (kr != kIOReturnSuccess)
         return kr;
-    auto endpoint = netdext::shm::DriverEndpoint::attach(pool_state->grant.region,
-                                                         pool_state->grant.layout,
-                                                         grant.rings_region, grant.layout,
-                                                         grant.doorbells);
-    if (!endpoint) {
-        netdext::log_linef(netdext::LogLevel::error,
-                           "RegisterEthernetInterface: the rings the system granted do not match: "
-                           "%s",
-                           endpoint.error().describe().c_str());
-        port->unregister_interface(this);
-        return kIOReturnInternalError;
+    std::vector<std::unique_ptr<netdext::shm::DriverEndpoint>> endpoints;
+    for (uint32_t lane = 0; lane < pools.size(); ++lane) {
+        netdext::PoolState *pool_state = pools[lane]->netdext_state();
+        auto endpoint = lane < grant.lanes.size()
+                            ? netdext::shm::DriverEndpoint::attach(
+                                  pool_state->grant.region, pool_state->grant.layout,
+                                  grant.lanes[lane].rings_region, grant.lanes[lane].layout,
+                                  grant.lanes[lane].doorbells)
+                            : netdext::shm::Result<netdext::shm::DriverEndpoint>(
+                                  netdext::shm::Error::from_code(
+                                      netdext::shm::ErrorCode::LayoutMismatch, "lane missing"));
+        if (!endpoint) {
+            netdext::log_linef(netdext::LogLevel::error,
+                               "RegisterEthernetInterface: the rings the system granted do not "
+                               "match: %s",
+                               endpoint.error().describe().c_str());
+            port->unregister_interface(this);
+            return kIOReturnInternalError;
+        }
+        endpoints.push_back(
+            std::make_unique<netdext::shm::DriverEndpoint>(endpoint.release_value()));
     }
-    state.endpoint.emplace(endpoint.release_value());
+    state.endpoints = std::move(endpoints);
     state.grant = std::move(grant);
     state.descriptor.macAddress = macAddress;
     state.bsd_name = state.grant.bsd_name;
     state.unit = state.grant.unit;
-    state.pool = pool_state;
-    pool->retain();
-    state.pool_object = pool;
-    static constexpr RingId kRings[4] = {RingId::TxSubmission, RingId::TxCompletion,
-                                         RingId::RxSubmission, RingId::RxCompletion};
-    for (size_t i = 0; i < 4; ++i) {
-        by_kind[i]->retain();
-        state.queues[i] = by_kind[i];
-        state.attachments[i] = netdext::QueueAttachment{&*state.endpoint, kRings[i], pool_state, &state};
+    for (IOUserNetworkPacketBufferPool *pool : pools) {
+        pool->retain();
+        state.pool_objects.push_back(pool);
+        state.pools.push_back(pool->netdext_state());
     }
-    pool_state->interface.store(&state, std::memory_order_release);
+    for (const netdext::QueueBinding &b : bindings) {
+        b.queue->retain();
+        state.queues.push_back(b.queue);
+        state.attachments.push_back(std::make_unique<netdext::QueueAttachment>(
+            netdext::QueueAttachment{state.endpoints[b.lane].get(),
+                                     netdext::shm::queue_ring(RingId(b.kind), b.index),
+                                     state.pools[b.lane], &state, b.index}));
+    }
+    for (size_t lane = 0; lane < state.pools.size(); ++lane)
+        state.pools[lane]->endpoint.store(state.endpoints[lane].get(), std::memory_order_release);
     state.registered = true;
-    for (size_t i = 0; i < 4; ++i) {
-        by_kind[i]->netdext_attach(&state.attachments[i]);
-        if (by_kind[i]->netdext_enabled())
-            port->queue_enable_changed(this, QueueKind(i), true);
+    for (size_t i = 0; i < state.queues.size(); ++i) {
+        state.queues[i]->netdext_attach(state.attachments[i].get());
+        if (state.queues[i]->netdext_enabled())
+            port->queue_enable_changed(this, bindings[i].kind, bindings[i].index, true);
     }
     // The submission queues start empty and waiting: ask the system to ring the doorbell on the
     // first packet (afterwards DequeuePackets re-arms whenever it empties a ring).
-    for (QueueKind kind : {QueueKind::tx_submission, QueueKind::rx_submission}) {
-        RingId ring = state.attachments[size_t(kind)].ring;
-        if (!state.endpoint->prepare_to_sleep(ring))
-            by_kind[size_t(kind)]->netdext_packets_available();
+    for (size_t i = 0; i < state.queues.size(); ++i) {
+        QueueKind kind = bindings[i].kind;
+        if (kind != QueueKind::tx_submission && kind != QueueKind::rx_submission)
+            continue;
+        const netdext::QueueAttachment &attachment = *state.attachments[i];
+        if (!attachment.endpoint->prepare_to_sleep(attachment.ring))
+            state.queues[i]->netdext_packets_available();
     }
     if (!state.media_types.empty())
         port->report_media_types(this, state.media_types);
@@ -493,13 +607,9 @@ IOReturn IOUserNetworkEthernet::registerEthernetInterface(ether_addr_t macAddres
                                                           uint32_t numQueues,
                                                           IOUserNetworkPacketBufferPool *txPool,
                                                           IOUserNetworkPacketBufferPool *rxPool) {
-    if (txPool != rxPool && rxPool != nullptr) {
-        // FIXME: separate TX and RX pools need two pool regions per interface.
-        netdext::log_line(netdext::LogLevel::error,
-                          "registerEthernetInterface: separate TX and RX pools are not supported");
-        return kIOReturnUnsupported;
-    }
-    kern_return_t kr = RegisterEthernetInterface(macAddress, txPool, queues, numQueues);
+    // NDK 2.x: any number of queues of each kind (at least one); a NULL rxPool shares txPool.
+    kern_return_t kr = netdext_register(macAddress, queues, numQueues, txPool,
+                                        rxPool != nullptr ? rxPool : txPool);
     if (kr != kIOReturnSuccess || !ivars->state.media_types.empty())
         return kr;
     // NDK 2.x: the family asks the driver for its media instead of being told them.
@@ -526,21 +636,17 @@ IOReturn IOUserNetworkEthernet::registerEthernetInterface(IOUserNetworkPacketQue
 // super and rely on it for the queues, and getMaxTransferUnit's default is Ethernet's MTU.
 IOReturn IOUserNetworkEthernet::setInterfaceEnable(bool enable) {
     InterfaceState &state = ivars->state;
-    std::array<IOUserNetworkPacketQueue *, 4> queues{};
+    std::vector<IOUserNetworkPacketQueue *> queues;
     {
         std::lock_guard lock(state.mutex);
         if (!state.registered)
             return kIOReturnSuccess;
-        for (size_t i = 0; i < 4; ++i) {
-            queues[i] = state.queues[i];
-            if (queues[i] != nullptr)
-                queues[i]->retain();
-        }
+        queues = state.queues;
+        for (IOUserNetworkPacketQueue *queue : queues)
+            queue->retain();
     }
     IOReturn result = kIOReturnSuccess;
     for (IOUserNetworkPacketQueue *queue : queues) {
-        if (queue == nullptr)
-            continue;
         IOReturn kr = queue->SetEnable(enable);
         if (result == kIOReturnSuccess)
             result = kr;

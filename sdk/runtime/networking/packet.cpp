@@ -209,17 +209,19 @@ kern_return_t IOUserNetworkPacket::_Print(uint64_t) const {
 }
 
 // ---- NDK 2.x ----------------------------------------------------------------------------------
-// Offload metadata travels in the descriptor's flags word: bits 0-15 checksum flags, bits 20-21
-// TSO flags (skywalk values), LRO in bits 28-29. netdext's family requests no offloads, so TX
-// packets carry no checksum/TSO requests.
+// Offload metadata travels in the descriptor (shm/pool_layout.h): the flags word (bits 0-15
+// checksum flags, 20-21 TSO flags, skywalk values; LRO in bits 28-29), the TSO segment size and
+// checksum offsets netdextd fills in from the TAP's virtio header on TX, and the LRO segment
+// count and checksum value the driver sets on RX. A TX packet asks for an offload only when the
+// driver declared that assist (GetHardwareAssists) and the stack uses it.
 
 namespace {
-constexpr uint32_t kCsumMask = 0x0000ffff;
-constexpr uint32_t kTsoMask = 0x00300000;
-constexpr uint32_t kLroShift = 28;
-constexpr uint32_t kLroMask = 0x30000000;
-constexpr uint32_t kTimestampRequested = 0x40000000;
-constexpr uint32_t kLinkMulticast = 0x80000000;
+using netdext::shm::offload::kCsumMask;
+using netdext::shm::offload::kLinkMulticast;
+using netdext::shm::offload::kLroMask;
+using netdext::shm::offload::kLroShift;
+using netdext::shm::offload::kTimestampRequested;
+using netdext::shm::offload::kTsoMask;
 } // namespace
 
 kern_return_t IOUserNetworkPacket::getTxChecksumInfo(IOUserNetworkPacketTxChecksumFlags *flags,
@@ -229,9 +231,9 @@ kern_return_t IOUserNetworkPacket::getTxChecksumInfo(IOUserNetworkPacketTxChecks
     if (flags)
         *flags = m_state->descriptor->flags & kCsumMask & 0xff;
     if (start)
-        *start = 0;
+        *start = m_state->descriptor->csum_start;
     if (stuff)
-        *stuff = 0;
+        *stuff = m_state->descriptor->csum_stuff;
     return kIOReturnSuccess;
 }
 uint32_t IOUserNetworkPacket::getTxCsumFlags() const {
@@ -242,12 +244,14 @@ kern_return_t IOUserNetworkPacket::getTSOInfo(uint16_t *segsz,
     if (m_state == nullptr)
         return kIOReturnNotReady;
     if (segsz)
-        *segsz = 0; // 0: not a TSO packet
+        *segsz = (m_state->descriptor->flags & kTsoMask) ? m_state->descriptor->gso_size : 0;
     if (flags)
         *flags = m_state->descriptor->flags & kTsoMask;
     return kIOReturnSuccess;
 }
-uint16_t IOUserNetworkPacket::getMSS() const { return 0; }
+uint16_t IOUserNetworkPacket::getMSS() const {
+    return m_state && (m_state->descriptor->flags & kTsoMask) ? m_state->descriptor->gso_size : 0;
+}
 kern_return_t IOUserNetworkPacket::setRxChecksumInfo(IOUserNetworkPacketRxChecksumFlags flags,
                                                      uint16_t value) {
     if (m_state == nullptr)
@@ -255,7 +259,7 @@ kern_return_t IOUserNetworkPacket::setRxChecksumInfo(IOUserNetworkPacketRxChecks
     if (!held_for(this, m_state, "setRxChecksumInfo"))
         return kIOReturnNotPermitted;
     m_state->descriptor->flags = (m_state->descriptor->flags & ~kCsumMask) | (flags & kCsumMask);
-    m_state->rx_checksum_value = value;
+    m_state->descriptor->rx_csum_value = value;
     return kIOReturnSuccess;
 }
 kern_return_t IOUserNetworkPacket::getRxChecksumInfo(IOUserNetworkPacketRxChecksumFlags *flags,
@@ -265,7 +269,7 @@ kern_return_t IOUserNetworkPacket::getRxChecksumInfo(IOUserNetworkPacketRxChecks
     if (flags)
         *flags = m_state->descriptor->flags & kCsumMask;
     if (value)
-        *value = m_state->rx_checksum_value;
+        *value = m_state->descriptor->rx_csum_value;
     return kIOReturnSuccess;
 }
 kern_return_t IOUserNetworkPacket::setLROInfo(IOUserNetworkPacketLROFlags flags, uint8_t segcount) {
@@ -275,7 +279,7 @@ kern_return_t IOUserNetworkPacket::setLROInfo(IOUserNetworkPacketLROFlags flags,
         return kIOReturnNotPermitted;
     m_state->descriptor->flags =
         (m_state->descriptor->flags & ~kLroMask) | ((flags << kLroShift) & kLroMask);
-    m_state->lro_segments = segcount;
+    m_state->descriptor->lro_segments = segcount;
     return kIOReturnSuccess;
 }
 kern_return_t IOUserNetworkPacket::setLinkHeaderLength(uint8_t length) {

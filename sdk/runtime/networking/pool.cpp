@@ -143,7 +143,7 @@ kern_return_t IOUserNetworkPacketBufferPool::DeallocatePackets(IOUserNetworkPack
     if (packets == nullptr && packetsCount > 0)
         return kIOReturnBadArgument;
     PoolState &state = ivars->state;
-    netdext::InterfaceState *interface = state.interface.load(std::memory_order_acquire);
+    netdext::shm::DriverEndpoint *endpoint = state.endpoint.load(std::memory_order_acquire);
     uint32_t ids[256];
     uint32_t n = 0;
     kern_return_t result = kIOReturnSuccess;
@@ -151,10 +151,9 @@ kern_return_t IOUserNetworkPacketBufferPool::DeallocatePackets(IOUserNetworkPack
         if (n == 0)
             return;
         uint32_t taken = 0;
-        if (interface != nullptr && interface->endpoint) {
+        if (endpoint != nullptr) {
             std::lock_guard lock(state.free_ring_mutex);
-            taken = interface->endpoint->enqueue(netdext::shm::RingId::Free,
-                                                 std::span<const uint32_t>(ids, n));
+            taken = endpoint->enqueue(netdext::shm::RingId::Free, std::span<const uint32_t>(ids, n));
         }
         for (uint32_t i = taken; i < n; ++i) {
             // The free ring is sized for the whole pool; this only happens without an interface.
@@ -219,15 +218,14 @@ IOReturn IOUserNetworkPacketBufferPool::allocatePacket(IOUserNetworkPacket **pac
         return kIOReturnBadArgument;
     *packet = nullptr;
     PoolState &state = ivars->state;
-    netdext::InterfaceState *interface = state.interface.load(std::memory_order_acquire);
-    if (interface == nullptr || !interface->endpoint)
+    netdext::shm::DriverEndpoint *endpoint = state.endpoint.load(std::memory_order_acquire);
+    if (endpoint == nullptr)
         return kIOReturnNotReady;
     uint32_t id = 0;
     uint32_t got;
     {
         std::lock_guard lock(state.free_ring_mutex);
-        got = interface->endpoint->dequeue(netdext::shm::RingId::Allocation,
-                                           std::span<uint32_t>(&id, 1));
+        got = endpoint->dequeue(netdext::shm::RingId::Allocation, std::span<uint32_t>(&id, 1));
     }
     if (got == 0 || id >= state.packet_count())
         return kIOReturnNoResources;

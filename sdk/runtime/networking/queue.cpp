@@ -152,7 +152,8 @@ kern_return_t IOUserNetworkPacketQueue::SetEnable_Impl(bool isEnable) {
     QueueAttachment *attachment = ivars->attachment.load(std::memory_order_acquire);
     if (was != isEnable && attachment != nullptr) {
         if (netdext::FamilyPort *port = netdext::family_port())
-            port->queue_enable_changed(attachment->interface->driver, ivars->kind, isEnable);
+            port->queue_enable_changed(attachment->interface->driver, ivars->kind,
+                                       attachment->index, isEnable);
     }
     if (isEnable && !was && ivars->kind == QueueKind::tx_submission && attachment != nullptr &&
         attachment->endpoint->available(attachment->ring) > 0)
@@ -362,6 +363,9 @@ IOReturn IOUserNetworkPacketQueue::requestDequeue(void *, IOOptionBits) {
                     self->ivars->dequeue_action(self->ivars->target, self, objects.data(),
                                                 uint32_t(objects.size()), self->ivars->refcon);
                 accepted = std::min<uint32_t>(accepted, uint32_t(objects.size()));
+                // The rest stay with the queue (offered again), not with the driver.
+                for (size_t i = accepted; i < objects.size(); ++i)
+                    objects[i]->netdext_state()->held.store(false);
                 pending.erase(pending.begin(), pending.begin() + accepted);
             }
         }

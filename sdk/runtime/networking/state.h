@@ -2,8 +2,10 @@
 //
 // Ownership: a PoolState belongs to its IOUserNetworkPacketBufferPool and owns one
 // IOUserNetworkPacket per packet index. An InterfaceState belongs to its IOUserNetworkEthernet and
-// owns the DriverEndpoint over the pool and rings regions the family granted. Queues point at the
-// interface's endpoint once attached (QueueAttachment).
+// owns one DriverEndpoint per lane (a pool and the rings the family granted for the queues on it:
+// one lane for a shared pool, two for separate TX and RX pools). Queues point at their lane's
+// endpoint and ring once attached (QueueAttachment); a pool points at its lane's endpoint (for
+// the free and allocation rings) while its interface is registered.
 #pragma once
 
 #include <NetworkingDriverKit/NetworkingDriverKit.h>
@@ -11,6 +13,7 @@
 #include <netdext/shm/driver_endpoint.h>
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -29,9 +32,6 @@ struct PacketState {
     uint32_t buffer_size = 0;
     PoolState *pool = nullptr;
     std::atomic<bool> held{false}; // between Dequeue/Allocate and Enqueue/Deallocate
-    // NDK 2.x per-packet metadata that has no place in the shared descriptor.
-    uint16_t rx_checksum_value = 0;
-    uint8_t lro_segments = 0;
 };
 
 struct PoolState {
@@ -41,7 +41,7 @@ struct PoolState {
     PoolGrant grant;
     std::vector<PacketState> packets;              // packet_count entries
     std::vector<IOUserNetworkPacket *> objects;    // retained; same indices
-    std::atomic<InterfaceState *> interface{nullptr};
+    std::atomic<shm::DriverEndpoint *> endpoint{nullptr}; // its lane's, while registered
     std::mutex free_ring_mutex; // DeallocatePacket may come from several queues' threads
 
     uint32_t packet_count() const { return uint32_t(packets.size()); }
@@ -56,6 +56,7 @@ struct QueueAttachment {
     shm::RingId ring = shm::RingId::TxSubmission;
     PoolState *pool = nullptr;
     InterfaceState *interface = nullptr;
+    uint32_t index = 0; // among the registered queues of its kind
 };
 
 class InterfaceState {
@@ -72,13 +73,19 @@ public:
     int32_t unit = -1;
     uint32_t hardware_assists = 0;
 
-    PoolState *pool = nullptr;
-    IOUserNetworkPacketBufferPool *pool_object = nullptr;   // retained while registered
-    std::array<IOUserNetworkPacketQueue *, 4> queues{};      // retained while registered
+    // By lane (lane 0: TX, and RX when shared; lane 1: a separate RX pool).
+    std::vector<PoolState *> pools;
+    std::vector<IOUserNetworkPacketBufferPool *> pool_objects; // retained while registered
+    std::vector<std::unique_ptr<shm::DriverEndpoint>> endpoints;
+    std::vector<IOUserNetworkPacketQueue *> queues;             // retained while registered
+    std::vector<std::unique_ptr<QueueAttachment>> attachments;  // same order as queues
     InterfaceGrant grant;
-    std::optional<shm::DriverEndpoint> endpoint;
-    std::array<QueueAttachment, 4> attachments{};
     std::mutex mutex;
+
+    // Lane 0's endpoint (the only one of a shared pool), or nullptr when not registered.
+    shm::DriverEndpoint *endpoint() const {
+        return endpoints.empty() ? nullptr : endpoints.front().get();
+    }
 };
 
 // Reports a misuse to the family (and logs it).

@@ -40,9 +40,10 @@ void FakeFrameDevice::update_readable_locked() {
     m_readable = readable;
 }
 
-void FakeFrameDevice::send(Bytes frame) {
+void FakeFrameDevice::send(Bytes frame, tap::VnetBytes vnet) {
     std::lock_guard lock(m_mutex);
     m_pending.push_back(std::move(frame));
+    m_pending_vnet.push_back(vnet);
     update_readable_locked();
 }
 
@@ -60,6 +61,13 @@ std::vector<Bytes> FakeFrameDevice::take_received() {
     std::lock_guard lock(m_mutex);
     std::vector<Bytes> out;
     out.swap(m_received);
+    return out;
+}
+
+std::vector<tap::VnetBytes> FakeFrameDevice::take_received_vnet() {
+    std::lock_guard lock(m_mutex);
+    std::vector<tap::VnetBytes> out;
+    out.swap(m_received_vnet);
     return out;
 }
 
@@ -143,7 +151,10 @@ Result<size_t> FakeFrameDevice::read_frames(std::span<tap::FrameSlot> slots) {
     while (filled < slots.size() && !m_pending.empty()) {
         Bytes frame = std::move(m_pending.front());
         m_pending.pop_front();
+        tap::VnetBytes vnet = m_pending_vnet.front();
+        m_pending_vnet.pop_front();
         tap::FrameSlot &slot = slots[filled];
+        slot.vnet = vnet;
         if (frame.size() > slot.capacity) {
             bump(m_counters.rx_truncated);
             continue;
@@ -174,6 +185,7 @@ Result<size_t> FakeFrameDevice::write_frames(std::span<const tap::ConstFrame> fr
         } else {
             const auto *data = reinterpret_cast<const uint8_t *>(frame.data);
             m_received.emplace_back(data, data + frame.length);
+            m_received_vnet.push_back(frame.vnet);
         }
         ++consumed;
     }

@@ -33,11 +33,13 @@ public:
 
     // ---- the stack (test thread) ----
     // A frame the stack sends out of the interface: pending until the daemon reads it.
-    void send(Bytes frame);
+    void send(Bytes frame, tap::VnetBytes vnet = {});
     [[nodiscard]] size_t pending() const;
     // Frames the daemon wrote (the stack received them), in order; take_received() empties.
     [[nodiscard]] std::vector<Bytes> received() const;
     std::vector<Bytes> take_received();
+    // The virtio headers of the frames written, in the same order (take_received_vnet empties).
+    std::vector<tap::VnetBytes> take_received_vnet();
     // Frames write_frames() accepts before answering "backlog full" (EAGAIN), then resets; a
     // negative value means unlimited.
     void set_write_budget(int frames);
@@ -61,6 +63,12 @@ public:
     Result<void> set_mac(const MacAddress &mac) override;
     Result<void> set_mtu(uint32_t mtu) override;
     Result<void> set_txqueuelen(uint32_t length) override;
+    Result<void> set_offload(unsigned tun_flags) override {
+        offload = tun_flags;
+        return {};
+    }
+    [[nodiscard]] bool has_vnet_header() const override { return true; }
+    unsigned offload = 0; // the last TUNSETOFFLOAD
     Result<void> set_carrier(bool on) override;
     Result<void> set_link_settings(uint32_t speed_mbps, std::optional<bool> full_duplex) override;
     Result<size_t> read_frames(std::span<tap::FrameSlot> slots) override;
@@ -75,6 +83,8 @@ private:
     UniqueFd m_event;
     mutable std::mutex m_mutex;
     std::deque<Bytes> m_pending;
+    std::deque<tap::VnetBytes> m_pending_vnet;
+    std::vector<tap::VnetBytes> m_received_vnet;
     std::vector<Bytes> m_received;
     int m_write_budget = -1;
     uint32_t m_min_frame = 14;

@@ -15,7 +15,14 @@
 //   DriverCallReply ◄── reply ──────────── DriverCall, SetMulticastList
 //   (simulated devices, types 80–99: device_protocol.h)
 //
-// Doorbells: the "daemon doorbell" is the eventfd the daemon sleeps on (the host rings it when it
+// Interfaces: one dext may register several (services it creates, a multi-port driver). The
+// host names each with an interface id (0 … kMaxInterfaces-1, the lowest free one, given at the
+// driver's first call that concerns it — a report may come before RegisterInterface); every
+// per-interface message carries it, and the daemon refuses ids it does not know or that are out
+// of range. An interface has one or two lanes (a pool shared by TX and RX, or separate TX and RX
+// pools), each with its own rings memfd.
+//
+// Doorbells (one pair per interface): the "daemon doorbell" is the eventfd the daemon sleeps on (the host rings it when it
 // produces TX/RX completions or frees packets and the daemon asked to be woken); the "host
 // doorbell" is the eventfd the host's doorbell thread sleeps on (the daemon rings it when it
 // produces TX submissions and the driver asked to be woken).
@@ -29,7 +36,10 @@
 
 namespace netdext::protocol {
 
-inline constexpr uint16_t kProtocolVersion = 1;
+inline constexpr uint16_t kProtocolVersion = 2;
+
+inline constexpr uint32_t kMaxInterfaces = 8; // per dext (netdext::kMaxInterfacesPerDext)
+inline constexpr uint32_t kMaxLanes = 2;      // netdext::kMaxInterfaceLanes
 
 // ---- host → daemon -----------------------------------------------------------------------------
 
@@ -83,35 +93,52 @@ struct ReleasePool {
     uint64_t pool_id;
 };
 
+// One pool of an interface and the rings of the queues on it (netdext::LaneRequest): lane 0
+// carries the TX queues (and the RX queues when they share its pool), lane 1 a separate RX pool.
+struct InterfaceLane {
+    uint64_t pool_id;
+    uint32_t queue_counts[4];            // by netdext::QueueKind; each ≤ shm::kMaxQueueSets
+    uint32_t capacities[6];              // queue set 0, free, allocation (shm::ring_slot)
+    uint32_t more[7][4];                 // queue sets 1 …: by QueueKind (TX/RX sub., compl.)
+    uint32_t reserved;
+};
+
 struct RegisterInterface {
     static constexpr uint16_t kType = 6;
     static constexpr const char *kName = "RegisterInterface";
     static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
-    uint64_t pool_id;
+    uint32_t interface_id;
     uint8_t mac[6];
     uint16_t tx_headroom;
     uint16_t tx_tailroom;
-    uint16_t reserved;
+    uint16_t lane_count; // 1 or 2
     uint32_t feature_flags;
-    uint32_t capacities[6]; // by shm::ring_slot(RingId)
+    InterfaceLane lanes[kMaxLanes];
+    // The hardware assists the driver declared (GetHardwareAssists, kIOUserNetworkHWAssist*) and
+    // its largest TSO segment (getTSOOptions; 0: none given): the TAP's offloads.
+    uint32_t hardware_assists;
+    uint32_t tso_max_bytes;
 };
 
-// Reply to RegisterInterface; on success three fds: rings memfd, daemon doorbell, host doorbell.
+// Reply to RegisterInterface; on success lane_count rings memfds (by lane), then the daemon
+// doorbell and the host doorbell.
 struct InterfaceRegistered {
     static constexpr uint16_t kType = 7;
     static constexpr const char *kName = "InterfaceRegistered";
-    static constexpr uint8_t kMinFds = 0, kMaxFds = 3;
+    static constexpr uint8_t kMinFds = 0, kMaxFds = 2 + kMaxLanes;
     int32_t status;
     int32_t unit;
-    uint64_t rings_size;
+    uint64_t rings_size[kMaxLanes];
     char name[16];
+    uint32_t interface_id;
+    uint32_t lane_count;
 };
 
 struct UnregisterInterface {
     static constexpr uint16_t kType = 8;
     static constexpr const char *kName = "UnregisterInterface";
     static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
-    uint32_t reserved;
+    uint32_t interface_id;
 };
 
 struct LinkStatus {
@@ -120,6 +147,7 @@ struct LinkStatus {
     static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
     uint32_t status;
     uint32_t media;
+    uint32_t interface_id;
 };
 
 struct MediaTypes {
@@ -127,6 +155,7 @@ struct MediaTypes {
     static constexpr const char *kName = "MediaTypes";
     static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
     static constexpr uint32_t kMaxMedia = 64;
+    uint32_t interface_id;
     uint32_t count; // entries of media[] in use (≤ kMaxMedia; the receiver clamps)
     uint32_t media[kMaxMedia];
 };
@@ -136,6 +165,7 @@ struct LinkQuality {
     static constexpr const char *kName = "LinkQuality";
     static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
     int32_t quality;
+    uint32_t interface_id;
 };
 
 struct DataBandwidths {
@@ -146,6 +176,8 @@ struct DataBandwidths {
     uint64_t max_output;
     uint64_t effective_input;
     uint64_t effective_output;
+    uint32_t interface_id;
+    uint32_t reserved;
 };
 
 struct QueueEnable {
@@ -154,7 +186,8 @@ struct QueueEnable {
     static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
     uint8_t kind; // netdext::QueueKind
     uint8_t enabled;
-    uint16_t reserved;
+    uint16_t index; // among the interface's queues of that kind
+    uint32_t interface_id;
 };
 
 struct Misuse {
@@ -198,12 +231,13 @@ enum class Call : uint32_t {
     Stop = 10, // Stop(provider) then release: the host exits after replying
 };
 
-struct DriverCall {
+struct DriverCall { // to the driver of interface_id (Stop: to the dext's started service)
     static constexpr uint16_t kType = 32;
     static constexpr const char *kName = "DriverCall";
     static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
     uint32_t call; // Call
     uint32_t arg;
+    uint32_t interface_id;
 };
 
 struct SetMulticastList {
@@ -211,7 +245,8 @@ struct SetMulticastList {
     static constexpr const char *kName = "SetMulticastList";
     static constexpr uint8_t kMinFds = 0, kMaxFds = 0;
     static constexpr uint32_t kMaxAddresses = 128;
-    static constexpr uint32_t kMinPayload = 4;
+    static constexpr uint32_t kMinPayload = 8;
+    uint32_t interface_id;
     uint32_t count;
     uint8_t addresses[kMaxAddresses][6];
 };
@@ -225,11 +260,13 @@ struct Terminate { // the host stops its driver (as DriverCall Stop) and exits; 
 
 static_assert(sizeof(Hello) == 264);
 static_assert(sizeof(PoolCreated) == 40);
-static_assert(sizeof(RegisterInterface) == 48);
-static_assert(sizeof(InterfaceRegistered) == 32);
-static_assert(sizeof(MediaTypes) == 260);
+static_assert(sizeof(InterfaceLane) == 168);
+static_assert(sizeof(RegisterInterface) == 368);
+static_assert(sizeof(InterfaceRegistered) == 48);
+static_assert(sizeof(MediaTypes) == 264);
+static_assert(sizeof(DataBandwidths) == 40);
 static_assert(sizeof(Log) == 1104);
-static_assert(sizeof(SetMulticastList) == 772);
+static_assert(sizeof(SetMulticastList) == 776);
 
 inline constexpr auto kProtocolTable =
     shm::ipc::make_protocol<Hello, StartResult, CreatePool, PoolCreated, ReleasePool,

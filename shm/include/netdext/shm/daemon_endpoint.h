@@ -35,24 +35,35 @@ namespace netdext::shm {
 // For each ring (indexed by ring_slot), the eventfd that wakes the *peer's* end of that ring;
 // nullptr leaves the doorbell disconnected (it still counts). The same eventfd may serve several.
 struct RingDoorbells {
-    std::array<const EventFd *, kRingCount> peer{};
+    std::array<const EventFd *, kMaxRings> peer{};
 };
 
-// A frame the daemon filled and hands to the driver (TX submission).
+// A frame the daemon filled and hands to the driver (TX submission), with the offload metadata
+// the stack asked for (offload.h: TSO segment size, partial checksum; all zero without).
 struct TxFrame {
     uint32_t packet = 0;
     uint32_t data_length = 0;
     uint16_t data_offset = 0;
     uint8_t link_header_length = 0;
+    uint32_t offload_flags = 0; // offload::kTxCsum* | kTso*
+    uint16_t gso_size = 0;
+    uint16_t csum_start = 0;
+    uint16_t csum_stuff = 0;
 };
 
 // A validated frame the driver received (RX completion). The fields are the daemon's private copy,
-// read once from the descriptor; the packet is DaemonHeld until release().
+// read once from the descriptor; the packet is DaemonHeld until release(). `offload` holds the
+// validated checksum and LRO claims the daemon honours (set_rx_offloads).
 struct RxFrame {
     uint32_t packet = 0;
     uint32_t data_length = 0;
     uint16_t data_offset = 0;
     uint8_t link_header_length = 0;
+    bool data_valid = false;  // checksum-valid: the stack need not verify it
+    uint8_t gso_type = 0;     // offload::kVnetGsoTcpV4/V6 for an LRO frame, else 0
+    uint16_t gso_size = 0;
+    uint16_t hdr_len = 0;
+    uint16_t csum_start = 0; // LRO: the TCP header (the frame goes up CHECKSUM_PARTIAL)
 };
 
 struct RingCounters {
@@ -81,20 +92,32 @@ public:
     [[nodiscard]] std::span<std::byte> buffer(uint32_t packet);
     // Writes each frame's descriptor and publishes the frames on TX submission in order. Returns
     // how many were published; the rest (ring full or faulted) stay DaemonHeld for the caller.
-    [[nodiscard]] uint32_t submit_tx(std::span<const TxFrame> frames);
+    // `queue` picks the queue set (RingsLayout::queue_sets; the queues of one kind a driver
+    // registered on this pool, in order).
+    [[nodiscard]] uint32_t submit_tx(std::span<const TxFrame> frames, uint32_t queue = 0);
     // Takes back up to `max` TX completions; valid ones return to the free list. Returns how many
-    // were valid.
-    uint32_t reap_tx_completions(uint32_t max);
+    // were valid. A packet may come back on any TX completion queue of its pool.
+    uint32_t reap_tx_completions(uint32_t max, uint32_t queue = 0);
 
     // ---- RX: the driver → the stack -----------------------------------------------------------
     // Publishes free packets on RX submission until the driver holds `outstanding_limit` RX
     // packets, the ring is full or the free list is empty. Returns how many were published.
-    uint32_t restock_rx(uint32_t outstanding_limit);
+    // (The limit counts the RX packets the driver holds from every RX queue of this pool.)
+    uint32_t restock_rx(uint32_t outstanding_limit, uint32_t queue = 0);
     // Takes back RX completions until `out` is full or the ring is empty; fills `out` with the
     // valid frames (now DaemonHeld) and returns their number. Invalid ones are counted and freed.
-    [[nodiscard]] uint32_t poll_rx_completions(std::span<RxFrame> out);
+    [[nodiscard]] uint32_t poll_rx_completions(std::span<RxFrame> out, uint32_t queue = 0);
     // The frame bytes of a validated RxFrame, bounded by the daemon's own layout.
     [[nodiscard]] std::span<const std::byte> frame_bytes(const RxFrame &frame) const;
+
+    // Which RX offload claims the daemon honours (validation.h rules 7-8): a checksum-valid claim
+    // (the driver declared RX checksum), LRO (it declared LRO). Others are ignored. Default: none.
+    void set_rx_offloads(bool checksum, bool lro) {
+        m_rx_checksum = checksum;
+        m_rx_lro = lro;
+    }
+    // Rule 8 verifies the first checksum-valid frame and one in this many after it.
+    static constexpr uint32_t kChecksumSampleInterval = 64;
 
     // ---- driver-side allocation and deallocation ----------------------------------------------
     // Keeps up to `outstanding_limit` packets on offer to (or allocated by) the driver.
@@ -105,8 +128,9 @@ public:
     void release(std::span<const uint32_t> packets);
 
     // ---- sleeping -----------------------------------------------------------------------------
-    // Arms the wakeup flags of the three driver → daemon rings. True when all three are still
-    // empty: block on the daemon's eventfd, then call finish_sleep(). False: work arrived.
+    // Arms the wakeup flags of every driver → daemon ring (completions of every queue set, free).
+    // True when all are still empty: block on the daemon's eventfd, then call finish_sleep().
+    // False: work arrived.
     [[nodiscard]] bool prepare_to_sleep();
     void finish_sleep();
 
@@ -124,6 +148,7 @@ public:
     }
     [[nodiscard]] uint64_t doorbells_rung(RingId ring) const;
     [[nodiscard]] const PoolLayout &pool_layout() const { return m_pool; }
+    [[nodiscard]] uint32_t queue_sets() const { return m_queue_sets; }
 
 private:
     DaemonEndpoint(std::span<std::byte> pool_region, const PoolLayout &pool, OwnershipTable owners,
@@ -134,6 +159,10 @@ private:
     // Rules 1-3 of validation.h; counts the drop. True when the entry passed them.
     bool accept_return(uint32_t packet, RingId ring);
     bool check_rx_descriptor(uint32_t packet, RxFrame &frame);
+    std::span<const std::byte> frame_bytes_unchecked(const RxFrame &frame) const;
+    // Rules 7-8 on a frame that passed rules 4-6; reason set when it fails.
+    bool check_rx_offload(uint32_t flags, uint8_t lro_segments, RxFrame &frame,
+                          DropReason &reason);
     uint32_t consume(RingId ring, std::span<uint32_t> out);
     uint32_t produce(RingId ring, std::span<const uint32_t> packets);
     uint32_t restock(RingId ring, PacketState state, uint32_t limit);
@@ -144,12 +173,16 @@ private:
     PoolLayout m_pool;
     OwnershipTable m_owners;
     FreeList m_free;
-    std::array<RingProducer, kRingCount> m_producers;          // daemon-produced rings only
-    std::array<UntrustedRingConsumer, kRingCount> m_consumers; // driver-produced rings only
-    std::array<RingCounters, kRingCount> m_counters{};
-    std::array<bool, kRingCount> m_fault_counted{};
+    uint32_t m_queue_sets = 1;
+    std::array<RingProducer, kMaxRings> m_producers;          // daemon-produced rings only
+    std::array<UntrustedRingConsumer, kMaxRings> m_consumers; // driver-produced rings only
+    std::array<RingCounters, kMaxRings> m_counters{};
+    std::array<bool, kMaxRings> m_fault_counted{};
     DropCounters m_drops;
     std::array<uint32_t, kScratchBatch> m_scratch{};
+    bool m_rx_checksum = false;
+    bool m_rx_lro = false;
+    uint32_t m_checksum_countdown = 0; // frames until the next verified checksum-valid frame
 };
 
 } // namespace netdext::shm

@@ -3,6 +3,8 @@
 // reads are unchecked (RingConsumer); the headers are still checked once on attach, which catches
 // mismatched builds.
 //
+// Rings of further queue sets (queue_ring()) work like those of set 0.
+//
 // Mapping to DriverKit (one ring operation each):
 //   txsQueue/rxsQueue->DequeuePackets(p, n)   dequeue(RingId::TxSubmission / RxSubmission, ids)
 //   txcQueue/rxcQueue->EnqueuePacket(s)       enqueue(RingId::TxCompletion / RxCompletion, ids)
@@ -59,8 +61,9 @@ private:
 
     std::span<std::byte> m_pool_region;
     PoolLayout m_pool;
-    std::array<RingConsumer, kRingCount> m_consumers; // daemon-produced rings only
-    std::array<RingProducer, kRingCount> m_producers; // driver-produced rings only
+    std::array<RingConsumer, kMaxRings> m_consumers; // daemon-produced rings only
+    std::array<RingProducer, kMaxRings> m_producers; // driver-produced rings only
+    size_t m_ring_count = kRingCount;
 };
 
 } // namespace netdext::shm

@@ -40,6 +40,32 @@ inline constexpr uint32_t kNoBuffer = 0xffffffff;            // descriptor of a 
 // DriverKit: IOUserNetworkPacketDirection (kIOUserNetworkPacketDirectionNone/Tx/Rx).
 enum class PacketDirection : uint8_t { None = 0, Tx = 1, Rx = 2 };
 
+// Offload metadata in a descriptor's flags word (NDK 2.x; the SDK's kIOUserNetworkPacket* values,
+// which follow xnu skywalk's PACKET_CSUM_* / PACKET_TSO_*): bits 0-15 checksum flags, 20-21 TSO,
+// 28-29 LRO (kIOUserNetworkPacketLRO* << 28), 30 timestamp requested, 31 link multicast.
+namespace offload {
+inline constexpr uint32_t kCsumMask = 0x0000ffff;
+inline constexpr uint32_t kTxCsumPartial = 0x0001;
+inline constexpr uint32_t kTxCsumIPHdr = 0x0004;
+inline constexpr uint32_t kTxCsumTCPv4 = 0x0008;
+inline constexpr uint32_t kTxCsumUDPv4 = 0x0010;
+inline constexpr uint32_t kTxCsumTCPv6 = 0x0020;
+inline constexpr uint32_t kTxCsumUDPv6 = 0x0040;
+inline constexpr uint32_t kRxCsumIPChecked = 0x0100;
+inline constexpr uint32_t kRxCsumIPValid = 0x0200;
+inline constexpr uint32_t kRxCsumDataValid = 0x0400;
+inline constexpr uint32_t kRxCsumPseudoHdr = 0x0800;
+inline constexpr uint32_t kTsoMask = 0x00300000;
+inline constexpr uint32_t kTsoIPv4 = 0x00100000;
+inline constexpr uint32_t kTsoIPv6 = 0x00200000;
+inline constexpr uint32_t kLroShift = 28;
+inline constexpr uint32_t kLroMask = 0x30000000;
+inline constexpr uint32_t kTimestampRequested = 0x40000000;
+inline constexpr uint32_t kLinkMulticast = 0x80000000;
+// The largest TSO/LRO segment (an IP packet's 16-bit length).
+inline constexpr uint32_t kMaxSegmentBytes = 65535;
+} // namespace offload
+
 // What the driver can set on a packet (IOUserNetworkPacket accessors), one cache line per packet
 // so two driver threads never share a line. Reserved bytes are zero and ignored by the daemon.
 struct alignas(64) PacketDescriptor {
@@ -48,10 +74,16 @@ struct alignas(64) PacketDescriptor {
     uint16_t data_offset;  // setDataOffset / getDataOffset, from the buffer base
     uint8_t link_header_length; // SetLinkHeaderLength / GetLinkHeaderLength
     uint8_t direction;          // PacketDirection
-    uint32_t flags;             // FIXME: Define checksum/TSO/LRO flag bits when the SDK needs them.
+    uint32_t flags;             // offload:: bits (checksum, TSO, LRO, timestamp, multicast)
     uint64_t timestamp;         // NDK 2.x setTimestamp; not interpreted by the daemon
     uint32_t completion_status; // NDK 2.x setCompletionStatus; not interpreted by the daemon
-    uint8_t reserved[36];
+    uint16_t gso_size;          // TX: getTSOInfo segment size (0: not TSO)
+    uint8_t lro_segments;       // RX: setLROInfo segment count
+    uint8_t reserved0;
+    uint16_t csum_start;        // TX: getTxChecksumInfo start, from the frame's first byte
+    uint16_t csum_stuff;        // TX: where the checksum goes, from the frame's first byte
+    uint16_t rx_csum_value;     // RX: setRxChecksumInfo value; not interpreted by the daemon
+    uint8_t reserved[26];
 };
 static_assert(sizeof(PacketDescriptor) == 64 && alignof(PacketDescriptor) == 64);
 static_assert(offsetof(PacketDescriptor, buffer_index) == 0);
@@ -62,6 +94,12 @@ static_assert(offsetof(PacketDescriptor, direction) == 11);
 static_assert(offsetof(PacketDescriptor, flags) == 12);
 static_assert(offsetof(PacketDescriptor, timestamp) == 16);
 static_assert(offsetof(PacketDescriptor, completion_status) == 24);
+static_assert(offsetof(PacketDescriptor, gso_size) == 28);
+static_assert(offsetof(PacketDescriptor, lro_segments) == 30);
+static_assert(offsetof(PacketDescriptor, csum_start) == 32);
+static_assert(offsetof(PacketDescriptor, csum_stuff) == 34);
+static_assert(offsetof(PacketDescriptor, rx_csum_value) == 36);
+static_assert(offsetof(PacketDescriptor, reserved) == 38);
 
 struct alignas(64) PoolHeader {
     uint32_t magic;           // kPoolMagic

@@ -61,6 +61,11 @@ struct BenchOptions {
 struct Frame {
     uint64_t time_ns = 0; /* virtual time when the driver completed it */
     std::vector<uint8_t> bytes;
+    uint32_t interface = 0; /* which registered interface received it (0: the first) */
+    /* The driver's offload claims the stack honoured (it declared RxChecksum / LRO): verified
+     * checksum; an LRO frame's segment size (0: not coalesced). */
+    bool checksum_valid = false;
+    uint16_t lro_segment_size = 0;
 };
 
 struct CallRecord {
@@ -103,10 +108,16 @@ public:
     kern_return_t stop();
     bool running() const { return m_service != nullptr; }
     IOService *service() const { return m_service; }
-    IOUserNetworkEthernet *ethernet() const;
+    /* The Ethernet driver of interface `interface` (registration order): the started service
+     * itself, or a service it created (IOService::Create) that registered an interface.
+     * nullptr when there is none. */
+    IOUserNetworkEthernet *ethernet(size_t interface = 0) const;
+    /* Interfaces registered now (a multi-port driver registers several). */
+    size_t interface_count() const;
 
     /* ---- playing the stack ---- */
-    kern_return_t set_interface_enable(bool enable);
+    /* `interface` picks the interface of a multi-port driver (registration order). */
+    kern_return_t set_interface_enable(bool enable, size_t interface = 0);
     kern_return_t set_mtu(uint32_t mtu); /* refused above GetMaxTransferUnit, as netdextd does */
     kern_return_t set_promiscuous(bool enable);
     kern_return_t set_all_multicast(bool enable);
@@ -119,7 +130,7 @@ public:
 
     /* Hands a frame to the driver's TX submission queue; false if no free packet or the queue is
      * not enabled. */
-    bool transmit(std::span<const uint8_t> frame);
+    bool transmit(std::span<const uint8_t> frame, size_t interface = 0, uint32_t queue = 0);
     /* Advances virtual time, firing due timers in order; returns how many fired. */
     size_t advance(std::chrono::nanoseconds delta);
     /* Waits for the driver's queues to go idle and processes the rings. */
@@ -128,16 +139,23 @@ public:
 
     /* ---- what happened ---- */
     std::vector<Frame> take_received();
+    /* Only the frames interface `interface` received (the others stay). */
+    std::vector<Frame> take_received(size_t interface);
     const std::vector<Frame> &received() const;
     uint64_t tx_submitted() const;
     uint64_t tx_completed() const;
     bool registered() const;
-    std::string interface_name() const;
-    ether_addr_t mac() const;
-    uint32_t link_status() const;
-    uint32_t active_media() const;
-    std::vector<uint32_t> media_types() const;
-    bool queue_enabled(QueueKind kind) const;
+    std::string interface_name(size_t interface = 0) const;
+    ether_addr_t mac(size_t interface = 0) const;
+    uint32_t link_status(size_t interface = 0) const;
+    uint32_t active_media(size_t interface = 0) const;
+    std::vector<uint32_t> media_types(size_t interface = 0) const;
+    /* Whether every registered queue of `kind` is enabled (false when none is registered). */
+    bool queue_enabled(QueueKind kind, size_t interface = 0) const;
+    /* Queues of `kind` the interface registered (NDK 2.x multi-queue: may be more than one). */
+    uint32_t queue_count(QueueKind kind, size_t interface = 0) const;
+    /* Pools the interface registered with: 1 (shared) or 2 (separate TX and RX pools). */
+    uint32_t pool_count(size_t interface = 0) const;
     /* Packets the bench dropped because the driver handed back something invalid, by reason,
      * since the bench was created (still readable after stop()); empty if no interface was ever
      * registered, otherwise every reason is listed, 0 when none was dropped for it. */
@@ -189,7 +207,8 @@ public:
     std::string ioreg(const registry::IoregOptions &options = {});
 
 private:
-    kern_return_t call_driver(uint64_t msgid, const char *what, netdext::Block<kern_return_t()> fn);
+    kern_return_t call_driver(IOService *target, uint64_t msgid, const char *what,
+                              netdext::Block<kern_return_t()> fn);
 
     BenchOptions m_options;
     std::unique_ptr<FakeFamily> m_family;

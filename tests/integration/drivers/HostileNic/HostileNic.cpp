@@ -184,7 +184,7 @@ static const char *const kStepNames[kSteps] = {
 
 void IMPL(HostileNic, Tick) {
     netdext::InterfaceState *iface = netdext_interface();
-    netdext::shm::DriverEndpoint &rings = *iface->endpoint;
+    netdext::shm::DriverEndpoint &rings = *iface->endpoint();
     if (ivars->step >= kSteps)
         return;
     if (ivars->stashed < kStash)
@@ -192,9 +192,9 @@ void IMPL(HostileNic, Tick) {
                                                      kStash - ivars->stashed);
     const uint32_t step = ivars->step;
     const uint32_t needed = step == 8 ? 0 : step <= 3 ? 1 : 2;
-    netdext::shm::RingView rxc = iface->grant.layout.view(iface->grant.rings_region,
+    netdext::shm::RingView rxc = iface->grant.lanes[0].layout.view(iface->grant.lanes[0].rings_region,
                                                           RingId::RxCompletion);
-    netdext::shm::RingView txc = iface->grant.layout.view(iface->grant.rings_region,
+    netdext::shm::RingView txc = iface->grant.lanes[0].layout.view(iface->grant.lanes[0].rings_region,
                                                           RingId::TxCompletion);
     auto drained = [](netdext::shm::RingView view) {
         return std::atomic_ref<uint32_t>(view.control->consumer_index).load() ==
