@@ -234,7 +234,6 @@ int Daemon::run() {
         if (m_stopping)
             soonest = std::min(soonest, m_shutdown_deadline);
         soonest = std::min(soonest, next_supervision_deadline());
-                break;
         soonest = std::min(soonest, device_deadline());
         if (m_apps)
             if (auto check = m_apps->next_check())
@@ -281,6 +280,7 @@ int Daemon::run() {
                 break;
             case kRegistryTimer:
                 on_registry_timer();
+                break;
             case kDeviceProbe:
             case kDeviceReserved:
                 on_device_event(tag >> 8, tag & 0xff);

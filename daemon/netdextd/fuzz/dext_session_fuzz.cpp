@@ -233,19 +233,22 @@ struct Harness {
             }
         }
         RegisterInterface r{};
-        r.pool_id = pool_id;
+        r.lane_count = 1;
+        r.lanes[0].pool_id = pool_id;
+        for (uint32_t &count : r.lanes[0].queue_counts)
+            count = 1;
         const uint8_t mac[6] = {0x02, 0x00, 0x46, 0x5a, 0x5a, uint8_t(variant)};
         std::memcpy(r.mac, mac, 6);
-        for (uint32_t &capacity : r.capacities)
+        for (uint32_t &capacity : r.lanes[0].capacities)
             capacity = 8u << ((variant >> 2) & 3);
         send(r);
         if (variant & 0x10)
             send(StartResult{0, 0});
         if (variant & 0x20)
-            send(LinkStatus{0x3, 0});
+            send(LinkStatus{0x3, 0, 0});
         if (variant & 0x40)
             for (uint8_t kind = 0; kind < 4; ++kind)
-                send(QueueEnable{kind, 1, 0});
+                send(QueueEnable{kind, 1, 0, 0});
     }
     void link_event(uint8_t kind, uint32_t value) {
         const int ifindex = session->interface() ? session->interface()->ifindex() : int(value & 7);

@@ -775,7 +775,7 @@ TEST_F(Session, SupervisionStopsADriverWithItsReason) {
     start();
     Pool pool;
     up_and_running(pool);
-    host_sends(LinkStatus{0x3, 0});
+    host_sends(LinkStatus{0x3, 0, 0});
     ASSERT_EQ(network->device->carrier(), true);
     session->stop_for_supervision("wedged: a call from the network stack went unanswered for 5s");
     EXPECT_EQ(network->device->carrier(), false);
@@ -916,18 +916,18 @@ TEST_F(Session, LinuxToolsSeeTheDriverAliasSpeedDuplexAndItsMac) {
     EXPECT_EQ(network->aliases[ifindex], "com.example.netdext.test.SessionNic");
     // The link comes up at 1000BASE-T full duplex, then auto (no speed), then goes down.
     const uint32_t kGigabitFull = 0x20 | 0x10 | 0x100000; // Ethernet | 1000BaseT | FullDuplex
-    host_sends(MediaTypes{1, {kGigabitFull}});
-    host_sends(LinkStatus{0x3, kGigabitFull});
+    host_sends(MediaTypes{0, 1, {kGigabitFull}});
+    host_sends(LinkStatus{0x3, kGigabitFull, 0});
     auto settings = network->device->link_settings();
     ASSERT_TRUE(settings);
     EXPECT_EQ(settings->first, 1000u);
     EXPECT_EQ(settings->second, std::optional<bool>(true));
-    host_sends(LinkStatus{0x3, 0x20}); // auto: the driver names no speed
+    host_sends(LinkStatus{0x3, 0x20, 0}); // auto: the driver names no speed
     EXPECT_EQ(network->device->link_settings()->first, 0u);
-    host_sends(LinkStatus{0x3, 0x20 | 0x28 | 0x200000}); // 100BaseT4, half duplex
+    host_sends(LinkStatus{0x3, 0x20 | 0x28 | 0x200000, 0}); // 100BaseT4, half duplex
     EXPECT_EQ(network->device->link_settings()->first, 100u);
     EXPECT_EQ(network->device->link_settings()->second, std::optional<bool>(false));
-    host_sends(LinkStatus{0x1, kGigabitFull}); // valid, not active
+    host_sends(LinkStatus{0x1, kGigabitFull, 0}); // valid, not active
     EXPECT_EQ(network->device->link_settings()->first, 0u);
     EXPECT_EQ(network->device->link_settings()->second, std::nullopt);
     // `ip link set en0 address …`: put back.
@@ -951,7 +951,7 @@ TEST_F(Session, TheRegistryShowsWhatTheFamilyKnows) {
     Pool pool;
     Registered r = up_and_running(pool);
     enable_queues();
-    host_sends(LinkStatus{0x3, 0x20 | 0x30 | 0x100000});
+    host_sends(LinkStatus{0x3, 0x20 | 0x30 | 0x100000, 0});
     auto service = session->describe_service();
     ASSERT_TRUE(service.ethernet);
     const auto &eth = *service.ethernet;
@@ -977,7 +977,7 @@ TEST_F(Session, ADriverThatStopsLeavesItsKeptInterfaceWithoutCarrier) {
     start();
     Pool pool;
     up_and_running(pool);
-    host_sends(LinkStatus{0x3, 0});
+    host_sends(LinkStatus{0x3, 0, 0});
     ASSERT_EQ(network->device->carrier(), true);
     session->terminate(); // a restart, a replacement, a device's surprise removal
     host_sends(UnregisterInterface{}); // the driver's Stop
