@@ -13,6 +13,10 @@ packages=(
     libmnl-dev libpcap-dev                             # rtnetlink, capture files
     libsystemd-dev                                     # sd_notify, the journal (netdextd)
     iproute2 tshark python3                            # namespaces/TAPs in tests, pcap decoding
+    ethtool                                            # what ethtool shows of en<N> (tests)
+    iputils-ping iperf3                                # traffic through simulated devices' drivers
+    libcpp-httplib-dev                                 # the sample app's window (a local web page)
+    python3-selenium chromium chromium-driver          # its end-to-end test in a real browser
 )
 
 missing=()

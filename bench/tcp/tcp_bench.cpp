@@ -14,8 +14,10 @@
 // an order that rotates from round to round, so a drift in the machine's load favours none; the
 // summary gives medians and min–max of the rates and of the per-round ratios.
 //
-// Run as root: tcp_bench [--rounds N] [--seconds S] [--streams 1,4] [--no-vxlan] [--json].
+// Run as root: tcp_bench [--rounds N] [--seconds S] [--streams 1,4] [--no-vxlan] [--json]
+// (--help for all).
 
+#include "common/summary.h"
 #include "daemon_fixture.h"
 #include "support/wait_until.h"
 
@@ -180,7 +182,7 @@ struct Sample {
 };
 
 // One iperf3 test over `path`; nullopt (with a message) when it fails.
-std::optional<Sample> measure(const Path &path, int streams, double test_seconds,
+std::optional<Sample> measure(const Path &path, int streams, int test_seconds, int omit,
                               std::string &error) {
     pid_t server = spawn_in(*path.server, {"iperf3", "--server", "--one-off", "--bind",
                                            path.address, "--port", std::to_string(kPort)});
@@ -196,12 +198,10 @@ std::optional<Sample> measure(const Path &path, int streams, double test_seconds
         error = "iperf3 did not start listening in " + path.server->name();
         return std::nullopt;
     }
-    char duration[32];
-    std::snprintf(duration, sizeof(duration), "%.1f", test_seconds);
     auto client = path.client->sh(
-        "timeout " + std::to_string(int(test_seconds) + 30) + " iperf3 --json --client " +
-        path.address + " --port " + std::to_string(kPort) + " --time " + duration +
-        " --omit 1 --parallel " + std::to_string(streams) + " 2>/dev/null");
+        "timeout " + std::to_string(test_seconds + omit + 30) + " iperf3 --json --client " +
+        path.address + " --port " + std::to_string(kPort) + " --time " +
+        std::to_string(test_seconds) + " --omit " + std::to_string(omit) + " --parallel " + std::to_string(streams) + " 2>/dev/null");
     finish(server, kWait);
     nlohmann::json report = nlohmann::json::parse(client.output, nullptr, false);
     if (!client.ok() || report.is_discarded() || !report.contains("end")) {
@@ -214,25 +214,9 @@ std::optional<Sample> measure(const Path &path, int streams, double test_seconds
     return sample;
 }
 
-struct Stats {
-    double median = 0, min = 0, max = 0;
-};
-
-Stats stats(std::vector<double> values) {
-    Stats s;
-    if (values.empty())
-        return s;
-    std::sort(values.begin(), values.end());
-    size_t mid = values.size() / 2;
-    s.median = values.size() % 2 != 0 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
-    s.min = values.front();
-    s.max = values.back();
-    return s;
-}
-
-nlohmann::json to_json(const Stats &s) {
-    return {{"median", s.median}, {"min", s.min}, {"max", s.max}};
-}
+using bench::Summary;
+using bench::summarize;
+using bench::to_json;
 
 // A ratio reported in the summary: numerator path over denominator path, per round.
 struct Comparison {
@@ -253,7 +237,8 @@ const Comparison kComparisons[] = {
 
 int main(int argc, char **argv) {
     int rounds = 5;
-    double test_seconds = 3;
+    int test_seconds = 3;
+    int omit = 1;
     std::vector<int> streams = {1, 4};
     bool no_vxlan = false, json = false;
     CLI::App app{"tcp_bench — iperf3 TCP between two network namespaces through netdext's "
@@ -265,8 +250,11 @@ int main(int argc, char **argv) {
     app.add_option("--rounds", rounds, "Rounds (each measures every path once)")
         ->check(CLI::Range(1, 1000))
         ->capture_default_str();
-    app.add_option("--seconds", test_seconds, "Seconds per iperf3 test (after 1 s omitted)")
-        ->check(CLI::Range(0.5, 600.0))
+    app.add_option("--seconds", test_seconds, "Seconds measured per iperf3 test (whole seconds)")
+        ->check(CLI::Range(1, 600))
+        ->capture_default_str();
+    app.add_option("--omit", omit, "Seconds of each test left out first (TCP's slow start)")
+        ->check(CLI::Range(0, 60))
         ->capture_default_str();
     app.add_option("--streams", streams, "Parallel TCP streams, one test per value")
         ->delimiter(',')
@@ -315,8 +303,9 @@ int main(int argc, char **argv) {
     // results[streams][path] = one sample per round
     std::map<int, std::map<std::string, std::vector<Sample>>> results;
     if (!json)
-        std::printf("TCP through netdext vs veth: %d round(s), %.1f s per test, streams",
-                    rounds, test_seconds);
+        std::printf("TCP through netdext vs veth: %d round(s), %d s per test (+%d s omitted), "
+                    "streams",
+                    rounds, test_seconds, omit);
     if (!json) {
         for (int s : streams)
             std::printf(" %d", s);
@@ -326,7 +315,7 @@ int main(int argc, char **argv) {
         for (size_t k = 0; k < paths.size(); ++k) {
             const Path &path = paths[(k + size_t(round)) % paths.size()];
             for (int s : streams) {
-                auto sample = measure(path, s, test_seconds, error);
+                auto sample = measure(path, s, test_seconds, omit, error);
                 if (!sample) {
                     std::fprintf(stderr, "tcp_bench: %s\n", error.c_str());
                     return 1;
@@ -341,7 +330,7 @@ int main(int argc, char **argv) {
         }
     }
 
-    nlohmann::json out = {{"rounds", rounds}, {"seconds", test_seconds}, {"paths", nlohmann::json::array()},
+    nlohmann::json out = {{"rounds", rounds}, {"seconds", test_seconds}, {"omitted_seconds", omit}, {"paths", nlohmann::json::array()},
                           {"results", nlohmann::json::array()}};
     for (const Path &path : paths)
         out["paths"].push_back({{"name", path.name}, {"description", path.description}});
@@ -358,7 +347,7 @@ int main(int argc, char **argv) {
         if (!json)
             std::printf("%d stream(s):\n", s);
         for (const Path &path : paths) {
-            Stats st = stats(gbits(path.name));
+            Summary st = summarize(gbits(path.name));
             entry["rates_gbit_s"][path.name] = to_json(st);
             if (!json)
                 std::printf("  %-15s median %6.2f Gbit/s (min %.2f, max %.2f)\n", path.name.c_str(),
@@ -371,7 +360,7 @@ int main(int argc, char **argv) {
             std::vector<double> ratios;
             for (size_t i = 0; i < numerator.size() && i < denominator.size(); ++i)
                 ratios.push_back(denominator[i] > 0 ? numerator[i] / denominator[i] : 0);
-            Stats st = stats(ratios);
+            Summary st = summarize(ratios);
             entry["ratios"].push_back({{"numerator", c.numerator},
                                        {"denominator", c.denominator},
                                        {"meaning", c.meaning},
