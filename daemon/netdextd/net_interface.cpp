@@ -9,7 +9,6 @@
 #include <pthread.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cctype>
 #include <cstring>
 
@@ -494,14 +493,6 @@ void NetInterface::publish_drops() {
     }
 }
 
-namespace {
-// How long the mover keeps looking for work before it sleeps: about a poll() sleep and wake-up.
-// Small frames arrive closer together than that under load (framework_bench, two paired runs on
-// 2 vCPUs: driver -> stack 0.64/0.82 -> 0.85/0.82 of the raw TAP loop at 60 bytes, 0.77 -> 0.90 at
-// 1514; stack -> driver unchanged within the noise); idle, it costs 30 µs per burst.
-constexpr std::chrono::microseconds kSpinBeforeSleep{30};
-} // namespace
-
 bool NetInterface::prepare_to_sleep() {
     for (size_t armed = 0; armed < m_lanes.size(); ++armed)
         if (!m_lanes[armed].endpoint->prepare_to_sleep()) {
@@ -532,13 +523,6 @@ void NetInterface::run() {
     while (!m_stopping.load(std::memory_order_acquire)) {
         bool moved = run_once();
         if (moved || m_fault_reported)
-            continue;
-        // Under load the next frame or doorbell follows within microseconds, and a poll() sleep
-        // and wake-up costs more than that: look again for a moment before going to sleep.
-        const auto spin_until = std::chrono::steady_clock::now() + kSpinBeforeSleep;
-        while (!moved && std::chrono::steady_clock::now() < spin_until)
-            moved = run_once();
-        if (moved)
             continue;
         if (m_capture)
             m_capture->flush();
