@@ -6,12 +6,19 @@
 //                   a UDP socket, against a raw TAP write loop.
 // The rings alone (daemon ↔ host without a TAP) are measured by bench/ring.
 //
-// Run as root: framework_bench [--seconds S] [--rounds N] [--direction tx|rx|both]. Prints
-// frames/s and the ratio of every round, then the medians.
+// Run as root: framework_bench [--seconds S] [--rounds N] [--direction tx|rx|both]
+// [--frame-size 60,1514] [--json] (--help for all). Prints frames/s and the ratio of every
+// round, then the medians and min–max; --json prints one document instead.
 
+#include "common/summary.h"
 #include "daemon_fixture.h"
 #include "netlink/route_socket.h"
 #include "tap/tap_floor.h"
+
+#include <netdext/version.h>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -47,6 +54,15 @@ private:
 };
 
 const MacAddress kDriverMac{{0x02, 0x00, 0x00, 0x00, 0xbe, 0x02}}; // BenchNic's MAC
+constexpr uint32_t kHeaders = 42;                                   // Ethernet + IPv4 + UDP
+
+// One measurement's parameters: how long, and the size of every frame (Ethernet header to the
+// end of the UDP payload, without FCS).
+struct Run {
+    milliseconds duration;
+    uint32_t frame;
+    [[nodiscard]] size_t payload() const { return frame - kHeaders; }
+};
 
 // The floor's set-up: a bare TAP with the driver's MAC in a namespace of its own, prepared by the
 // harness; runs `measure` on it.
@@ -73,7 +89,9 @@ template <class Measure> double raw_floor(Measure measure, std::string &error) {
 // netdextd running BenchNic (with `boot_args`) in a namespace, en0 prepared by the harness.
 bool framework_link(testing::DaemonFixture &daemon, const std::string &boot_args,
                     bench::FloorLink &link, int &ifindex, std::string &error) {
-    if (!daemon.start(testing::DaemonRun{BENCH_DEXT_PATH, boot_args, {"--quiet-dexts"}}, error))
+    testing::DaemonRun how{BENCH_DEXT_PATH, boot_args, {"--quiet-dexts"}};
+    how.capture = false; // the pcap capture would write every frame
+    if (!daemon.start(how, error))
         return false;
     ifindex = daemon.dext()["interface"].value("ifindex", 0);
     link = bench::FloorLink{&daemon.netns(), "en0", kDriverMac};
@@ -85,14 +103,14 @@ bool framework_link(testing::DaemonFixture &daemon, const std::string &boot_args
 }
 
 // The floor for stack -> driver: a tight read loop on a bare TAP.
-double stack_to_driver_raw(milliseconds duration, std::string &error) {
+double stack_to_driver_raw(const Run &run, std::string &error) {
     return raw_floor(
         [&](const bench::FloorLink &link, tap::TapDevice &tap) {
             std::vector<std::byte> storage(64 * 2048);
             std::vector<tap::FrameSlot> slots(64);
             for (size_t i = 0; i < slots.size(); ++i)
                 slots[i] = tap::FrameSlot{storage.data() + i * 2048, 2048, 0};
-            return bench::measure_stack_to_tap(link, 18, duration, [&] {
+            return bench::measure_stack_to_tap(link, run.payload(), run.duration, [&] {
                        return bench::raw_tap_read_batch(tap, slots);
                    }).frames_per_second();
         },
@@ -101,7 +119,7 @@ double stack_to_driver_raw(milliseconds duration, std::string &error) {
 
 // The framework: netdextd + BenchNic completing every frame. The sink only reads the kernel's
 // count of frames sent into en0 (netdextd takes them off the TAP).
-double stack_to_driver_framework(milliseconds duration, std::string &error) {
+double stack_to_driver_framework(const Run &run, std::string &error, bool quiet) {
     testing::DaemonFixture daemon;
     bench::FloorLink link;
     int ifindex = 0;
@@ -109,28 +127,29 @@ double stack_to_driver_framework(milliseconds duration, std::string &error) {
         return 0;
     LinkCounters counters(daemon.netns(), ifindex);
     uint64_t last = counters.read().tx_packets;
-    auto measured = bench::measure_stack_to_tap(link, 18, duration, [&]() -> uint64_t {
+    auto measured = bench::measure_stack_to_tap(link, run.payload(), run.duration, [&]() -> uint64_t {
         usleep(5000);
         uint64_t now = counters.read().tx_packets;
         uint64_t delta = now - last;
         last = now;
         return delta;
     });
-    std::printf("  (framework: %llu frames sent by the stack, netdextd counted %llu completed by "
-                "the driver)\n",
-                (unsigned long long)measured.frames,
-                (unsigned long long)daemon.counter("tx_completed"));
+    if (!quiet)
+        std::printf("  (framework: %llu frames sent by the stack, netdextd counted %llu completed "
+                    "by the driver)\n",
+                    (unsigned long long)measured.frames,
+                    (unsigned long long)daemon.counter("tx_completed"));
     return measured.frames_per_second();
 }
 
 // The floor for driver -> stack: a tight write loop on a bare TAP.
-double driver_to_stack_raw(milliseconds duration, std::string &error) {
+double driver_to_stack_raw(const Run &run, std::string &error) {
     return raw_floor(
         [&](const bench::FloorLink &link, tap::TapDevice &tap) {
-            std::vector<std::byte> frame = bench::make_inbound_udp_frame(link, 18);
+            std::vector<std::byte> frame = bench::make_inbound_udp_frame(link, run.payload());
             std::vector<tap::ConstFrame> batch(64,
                                                tap::ConstFrame{frame.data(), uint32_t(frame.size())});
-            return bench::measure_tap_to_stack(link, duration, [&] {
+            return bench::measure_tap_to_stack(link, run.duration, [&] {
                        return bench::raw_tap_write_batch(tap, batch);
                    }).frames_per_second();
         },
@@ -139,15 +158,16 @@ double driver_to_stack_raw(milliseconds duration, std::string &error) {
 
 // The framework: BenchNic fills every RX buffer it gets; the source only reads the kernel's count
 // of frames en0 received, the harness counts the datagrams that reach the socket.
-double driver_to_stack_framework(milliseconds duration, std::string &error) {
+double driver_to_stack_framework(const Run &run, std::string &error, bool) {
     testing::DaemonFixture daemon;
     bench::FloorLink link;
     int ifindex = 0;
-    if (!framework_link(daemon, "benchrx=1", link, ifindex, error))
+    if (!framework_link(daemon, "benchrx=1 benchsize=" + std::to_string(run.frame), link, ifindex,
+                        error))
         return 0;
     LinkCounters counters(daemon.netns(), ifindex);
     uint64_t last = counters.read().rx_packets;
-    return bench::measure_tap_to_stack(link, duration, [&]() -> uint64_t {
+    return bench::measure_tap_to_stack(link, run.duration, [&]() -> uint64_t {
                usleep(5000);
                uint64_t now = counters.read().rx_packets;
                uint64_t delta = now - last;
@@ -156,47 +176,58 @@ double driver_to_stack_framework(milliseconds duration, std::string &error) {
            }).frames_per_second();
 }
 
-using Measure = double (*)(milliseconds, std::string &);
+using RawMeasure = double (*)(const Run &, std::string &);
+using FrameworkMeasure = double (*)(const Run &, std::string &, bool);
 
-double median(std::vector<double> values) {
-    if (values.empty())
-        return 0;
-    std::sort(values.begin(), values.end());
-    size_t mid = values.size() / 2;
-    return values.size() % 2 != 0 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
-}
+using bench::Summary;
+using bench::summarize;
+using bench::to_json;
 
-// One direction over `rounds` rounds: each round measures the floor and the framework back to
-// back (in alternating order, so that a drift in the machine's load does not favour either), and
-// the summary is the median of the per-round ratios.
-bool run_direction(const char *label, const char *floor_name, int rounds, milliseconds duration,
-                   Measure raw, Measure framework) {
+// One direction at one frame size over `rounds` rounds: each round measures the floor and the
+// framework back to back (in alternating order, so that a drift in the machine's load does not
+// favour either); the summary is the median and range of the per-round figures and ratios.
+bool run_direction(const char *label, const char *floor_name, int rounds, const Run &run,
+                   RawMeasure raw, FrameworkMeasure framework, bool json, nlohmann::json &out) {
     std::vector<double> raws, frameworks, ratios;
     for (int round = 0; round < rounds; ++round) {
         std::string error;
         double raw_fps = 0, framework_fps = 0;
         if (round % 2 == 0) {
-            raw_fps = raw(duration, error);
+            raw_fps = raw(run, error);
             if (error.empty())
-                framework_fps = framework(duration, error);
+                framework_fps = framework(run, error, json);
         } else {
-            framework_fps = framework(duration, error);
+            framework_fps = framework(run, error, json);
             if (error.empty())
-                raw_fps = raw(duration, error);
+                raw_fps = raw(run, error);
         }
         if (!error.empty()) {
             std::fprintf(stderr, "framework_bench: %s\n", error.c_str());
             return false;
         }
         double ratio = raw_fps > 0 ? framework_fps / raw_fps : 0;
-        std::printf("  %s round %d: %s %.0f frames/s, framework %.0f frames/s, ratio %.2f\n",
-                    label, round + 1, floor_name, raw_fps, framework_fps, ratio);
+        if (!json)
+            std::printf("  %s, %u-byte frames, round %d: %s %.0f frames/s, framework %.0f "
+                        "frames/s, ratio %.2f\n",
+                        label, run.frame, round + 1, floor_name, raw_fps, framework_fps, ratio);
+        std::fflush(stdout);
         raws.push_back(raw_fps);
         frameworks.push_back(framework_fps);
         ratios.push_back(ratio);
     }
-    std::printf("%s: %s %10.0f frames/s, framework %10.0f frames/s, ratio %.2f (median of %d)\n",
-                label, floor_name, median(raws), median(frameworks), median(ratios), rounds);
+    Summary r = summarize(raws), f = summarize(frameworks), q = summarize(ratios);
+    if (!json)
+        std::printf("%s, %u-byte frames: %s %.0f frames/s (%.0f–%.0f), framework %.0f frames/s "
+                    "(%.0f–%.0f, %.2f Gbit/s), ratio %.2f (%.2f–%.2f), median (min–max) of %d\n",
+                    label, run.frame, floor_name, r.median, r.min, r.max, f.median, f.min, f.max,
+                    f.median * run.frame * 8 / 1e9, q.median, q.min, q.max, rounds);
+    out.push_back({{"direction", label},
+                   {"frame_bytes", run.frame},
+                   {"floor", floor_name},
+                   {"floor_frames_per_second", to_json(r)},
+                   {"framework_frames_per_second", to_json(f)},
+                   {"ratio", to_json(q)},
+                   {"rounds", rounds}});
     return true;
 }
 
@@ -206,36 +237,56 @@ int main(int argc, char **argv) {
     double seconds = 2;
     int rounds = 5;
     std::string direction = "both";
-    for (int i = 1; i + 1 < argc; ++i) {
-        if (std::strcmp(argv[i], "--seconds") == 0)
-            seconds = std::atof(argv[i + 1]);
-        else if (std::strcmp(argv[i], "--rounds") == 0)
-            rounds = std::atoi(argv[i + 1]);
-        else if (std::strcmp(argv[i], "--direction") == 0)
-            direction = argv[i + 1];
-    }
-    if (seconds <= 0 || rounds <= 0 ||
-        (direction != "both" && direction != "tx" && direction != "rx")) {
-        std::fprintf(stderr, "usage: framework_bench [--seconds S] [--rounds N] "
-                             "[--direction tx|rx|both]\n"
-                             "  tx: stack -> driver, rx: driver -> stack\n");
-        return 2;
-    }
+    std::vector<uint32_t> frames = {60, 1514};
+    bool json = false;
+    CLI::App app{"framework_bench — netdextd's frame path (TAP → rings → BenchNic and back) "
+                 "against a raw TAP loop measured in the same rounds: stack → driver (tx) and "
+                 "driver → stack (rx), frames/s and ratios. Needs root; creates and removes its "
+                 "namespaces, TAPs and netdextd.",
+                 "framework_bench"};
+    app.set_version_flag("--version", version_text("framework_bench"));
+    app.add_option("--seconds", seconds, "Seconds per measurement")
+        ->check(CLI::Range(0.05, 600.0))
+        ->capture_default_str();
+    app.add_option("--rounds", rounds, "Rounds (each measures the floor and the framework)")
+        ->check(CLI::Range(1, 1000))
+        ->capture_default_str();
+    app.add_option("--direction", direction, "tx: stack -> driver, rx: driver -> stack, or both")
+        ->check(CLI::IsMember({"tx", "rx", "both"}))
+        ->capture_default_str();
+    app.add_option("--frame-size", frames,
+                   "Frame sizes in bytes (Ethernet header to the end of the payload), one "
+                   "measurement each")
+        ->delimiter(',')
+        ->check(CLI::Range(60, 1514))
+        ->capture_default_str();
+    app.add_flag("--json", json, "Print one JSON document instead of text");
+    CLI11_PARSE(app, argc, argv);
+
     if (geteuid() != 0) {
         std::fprintf(stderr, "framework_bench: needs root (namespaces, TAPs, netdextd)\n");
         return 1;
     }
     auto duration = milliseconds(int64_t(seconds * 1000));
-    std::printf("framework path vs raw TAP loop, %d round(s) of %.1f s per measurement, 60-byte "
-                "frames\n",
-                rounds, seconds);
-    if (direction != "rx" && !run_direction("stack -> driver", "raw TAP read loop", rounds,
-                                            duration, stack_to_driver_raw,
-                                            stack_to_driver_framework))
-        return 1;
-    if (direction != "tx" && !run_direction("driver -> stack", "raw TAP write loop", rounds,
-                                            duration, driver_to_stack_raw,
-                                            driver_to_stack_framework))
-        return 1;
+    if (!json)
+        std::printf("framework path vs raw TAP loop, %d round(s) of %.2f s per measurement\n",
+                    rounds, seconds);
+    nlohmann::json results = nlohmann::json::array();
+    for (uint32_t frame : frames) {
+        Run run{duration, frame};
+        if (direction != "rx" &&
+            !run_direction("stack -> driver", "raw TAP read loop", rounds, run,
+                           stack_to_driver_raw, stack_to_driver_framework, json, results))
+            return 1;
+        if (direction != "tx" &&
+            !run_direction("driver -> stack", "raw TAP write loop", rounds, run,
+                           driver_to_stack_raw, driver_to_stack_framework, json, results))
+            return 1;
+    }
+    if (json)
+        std::printf("%s\n",
+                    nlohmann::json{{"seconds", seconds}, {"rounds", rounds}, {"results", results}}
+                        .dump(2)
+                        .c_str());
     return 0;
 }

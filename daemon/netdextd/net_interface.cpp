@@ -137,7 +137,10 @@ NetInterface::create(const InterfaceConfig &config, tap::FrameDevice &device, st
     uint32_t txq = 0;
     for (uint32_t q = 0; q < iface->m_queue_counts[kTxSubmission]; ++q)
         txq += iface->m_lanes[0].layout.capacity(shm::queue_ring(RingId::TxSubmission, q));
-    uint32_t qlen = std::max<uint32_t>(8, txq);
+    // A TAP drops what its queue cannot hold (it never stops the stack's queue, as a NIC with a
+    // full ring does), so the queue is at least a NIC's default however small the rings are.
+    constexpr uint32_t kMinTxQueueLength = 1000;
+    uint32_t qlen = std::max<uint32_t>(kMinTxQueueLength, txq);
     if (auto r = t.set_txqueuelen(qlen); !r)
         return fail("setting the txqueuelen of " + t.name(), r.error());
     if (auto r = t.set_carrier(false); !r)

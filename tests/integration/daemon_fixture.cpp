@@ -89,7 +89,11 @@ bool DaemonFixture::spawn(const std::vector<std::string> &daemon_args,
 }
 
 bool DaemonFixture::start(const DaemonRun &run, std::string &error) {
-    std::vector<std::string> args = {"--run", run.dext, "--capture", m_dir};
+    std::vector<std::string> args = {"--run", run.dext};
+    if (run.capture) {
+        args.push_back("--capture");
+        args.push_back(m_dir);
+    }
     if (!run.boot_args.empty()) {
         args.push_back("--boot-args");
         args.push_back(run.boot_args);

@@ -27,6 +27,7 @@ struct DaemonRun {
     std::string boot_args;
     std::vector<std::string> extra_args;
     bool wait_for_interface = true; // false: up once the socket answers (a driver meant to fail)
+    bool capture = true; // --capture into dir(); benchmarks turn it off (it writes every frame)
 };
 
 class DaemonFixture {

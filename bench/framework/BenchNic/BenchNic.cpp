@@ -16,15 +16,27 @@ static IOUserNetworkMACAddress gMAC = {.octet = {0x02, 0x00, 0x00, 0x00, 0xbe, 0
 static const IOUserNetworkMediaType kMedia[] = {kIOUserNetworkMediaEthernetAuto};
 
 // The benchmark's inbound frame: 02:00:00:00:be:01 → our MAC, 10.215.0.2 → 10.215.0.1,
-// UDP 5555 → 5555 without checksum, 18 bytes of payload: 60 bytes in all.
-static uint8_t gFrame[60];
+// UDP 5555 → 5555 without checksum, zero payload: 60 bytes in all unless benchsize=N says
+// otherwise (60 to 1514).
+static const uint32_t kMinFrame = 60;
+static const uint32_t kMaxFrame = 1514;
+static uint8_t gFrame[kMaxFrame];
+static uint32_t gFrameLength = kMinFrame;
 
-static void build_frame() {
+static void build_frame(uint32_t length) {
     static const uint8_t header[42] = {
         0x02, 0x00, 0x00, 0x00, 0xbe, 0x02, 0x02, 0x00, 0x00, 0x00, 0xbe, 0x01, 0x08, 0x00,
-        0x45, 0x00, 0x00, 0x2e, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 10,   215,
-        0,    2,    10,   215,  0,    1,    0x15, 0xb3, 0x15, 0xb3, 0x00, 0x1a, 0x00, 0x00};
+        0x45, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 10,   215,
+        0,    2,    10,   215,  0,    1,    0x15, 0xb3, 0x15, 0xb3, 0x00, 0x00, 0x00, 0x00};
+    gFrameLength = length;
+    bzero(gFrame, sizeof gFrame);
     bcopy(header, gFrame, sizeof header);
+    bcopy(gMAC.octet, gFrame, 6);
+    const uint32_t ip = length - 14, udp = length - 34;
+    gFrame[16] = uint8_t(ip >> 8);
+    gFrame[17] = uint8_t(ip);
+    gFrame[38] = uint8_t(udp >> 8);
+    gFrame[39] = uint8_t(udp);
     uint32_t sum = 0;
     for (int i = 14; i < 34; i += 2)
         sum += uint32_t(gFrame[i]) << 8 | gFrame[i + 1];
@@ -50,7 +62,6 @@ bool BenchNic::init() {
     if (!super::init())
         return false;
     ivars = IONewZero(BenchNic_IVars, 1);
-    build_frame();
     return ivars != nullptr;
 }
 
@@ -79,6 +90,14 @@ kern_return_t IMPL(BenchNic, Start) {
     uint32_t mac = 0;
     if (IOParseBootArgNumber("benchmac", &mac, sizeof mac) && mac > 2 && mac < 256)
         gMAC.octet[5] = uint8_t(mac);
+    uint32_t size = kMinFrame;
+    if (IOParseBootArgNumber("benchsize", &size, sizeof size) &&
+        (size < kMinFrame || size > kMaxFrame)) {
+        os_log(OS_LOG_DEFAULT, "BenchNic: benchsize=%u is not within %u-%u", size, kMinFrame,
+               kMaxFrame);
+        return kIOReturnBadArgument;
+    }
+    build_frame(size);
     IOUserNetworkPacketBufferPoolOptions options{};
     options.packetCount = 4 * kCapacity;
     options.bufferCount = 4 * kCapacity;
@@ -163,8 +182,8 @@ void IMPL(BenchNic, RxBuffersReady) {
     IOUserNetworkPacket *packets[kBatch];
     uint32_t n = ivars->rxs->DequeuePackets(packets, kBatch);
     for (uint32_t i = 0; i < n; i++) {
-        bcopy(gFrame, (void *)packets[i]->getDataVirtualAddress(), sizeof gFrame);
-        packets[i]->setDataOffsetAndLength(0, sizeof gFrame);
+        bcopy(gFrame, (void *)packets[i]->getDataVirtualAddress(), gFrameLength);
+        packets[i]->setDataOffsetAndLength(0, gFrameLength);
     }
     uint32_t done = ivars->rxc->EnqueuePackets(packets, n);
     if (done < n)

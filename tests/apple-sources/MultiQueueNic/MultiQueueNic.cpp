@@ -36,6 +36,8 @@ struct MultiQueueNic_IVars {
     uint32_t emptyRxCount[kQueuePairs];
     uint64_t echoed[kQueuePairs];
     uint64_t dropped;
+    bool enabled;
+    bool txWaiting[kQueuePairs]; // frames held back until the pair has receive buffers
 };
 
 // Which of our queue pairs `queue` belongs to.
@@ -75,6 +77,10 @@ static uint32_t RxBuffersAvailable(OSObject *target, IOUserNetworkPacketQueue *q
     while (accepted < count && ivars->emptyRxCount[pair] < kQueueCapacity) {
         ivars->emptyRx[pair][ivars->emptyRxCount[pair]++] = packets[accepted++];
     }
+    if (ivars->txWaiting[pair] && ivars->emptyRxCount[pair] > 0) {
+        ivars->txWaiting[pair] = false;
+        ivars->txSubmission[pair]->requestDequeue();
+    }
     return accepted;
 }
 
@@ -90,9 +96,14 @@ static uint32_t TxFramesAvailable(OSObject *target, IOUserNetworkPacketQueue *qu
     if (pair == kQueuePairs) {
         return 0;
     }
-    for (uint32_t i = 0; i < count; i++) {
+    uint32_t i = 0;
+    for (; i < count; i++) {
         IOUserNetworkPacket *tx = packets[i];
         uint32_t length = tx->getDataLength();
+        if (ivars->enabled && ivars->emptyRxCount[pair] == 0 && length <= kBufferSize) {
+            ivars->txWaiting[pair] = true; // echo the rest once the pair has buffers again
+            break;
+        }
         if (ivars->emptyRxCount[pair] == 0 || length > kBufferSize) {
             ivars->dropped++;
             continue;
@@ -114,10 +125,10 @@ static uint32_t TxFramesAvailable(OSObject *target, IOUserNetworkPacketQueue *qu
         }
         ivars->echoed[pair]++;
     }
-    if (ivars->txCompletion[pair]->enqueuePackets(packets, count) != kIOReturnSuccess) {
-        Log("could not complete %u transmitted packets on queue %u", count, pair);
+    if (i > 0 && ivars->txCompletion[pair]->enqueuePackets(packets, i) != kIOReturnSuccess) {
+        Log("could not complete %u transmitted packets on queue %u", i, pair);
     }
-    return count;
+    return i;
 }
 
 bool MultiQueueNic::init()
@@ -214,8 +225,15 @@ IOReturn MultiQueueNic::setInterfaceEnable(bool enable)
     if (ret != kIOReturnSuccess) {
         return ret;
     }
+    ivars->enabled = enable;
     if (!enable) {
         DropEmptyBuffers(ivars);
+        for (uint32_t pair = 0; pair < kQueuePairs; pair++) { // what waits is dropped now
+            if (ivars->txWaiting[pair]) {
+                ivars->txWaiting[pair] = false;
+                ivars->txSubmission[pair]->requestDequeue();
+            }
+        }
     }
     return reportLinkStatus(enable ? kIOUserNetworkLinkStatusActive : kIOUserNetworkLinkStatusInactive,
                             kMedia);

@@ -21,13 +21,16 @@
 #define Log(fmt, ...) os_log(OS_LOG_DEFAULT, "TwoPortCable: " fmt "\n", ##__VA_ARGS__)
 
 static constexpr uint32_t kPorts = 2;
-static constexpr uint32_t kPacketCount = 256;
+static constexpr uint32_t kPacketCount = 2048;
 static constexpr uint32_t kBufferSize = 2048;
 // With TSO: buffers for a 64 KiB segment, fewer of them.
 static constexpr uint32_t kTsoPacketCount = 160;
 static constexpr uint32_t kTsoBufferSize = 65536;
 static constexpr uint32_t kTsoMaximum = 65535;
-static constexpr uint32_t kQueueCapacity = 64;
+// Deep rings, as on a 10G NIC: the TAP's txqueuelen is the TX ring's capacity, and the TAP drops
+// what does not fit (it does not push back on the stack). With TSO, 64 segments of up to 64 KiB.
+static constexpr uint32_t kQueueCapacity = 1024;
+static constexpr uint32_t kTsoQueueCapacity = 64;
 static constexpr uint32_t kSupportedAssists =
     kIOUserNetworkHWAssistTxChecksumTCP | kIOUserNetworkHWAssistTxChecksumUDP |
     kIOUserNetworkHWAssistTSO4 | kIOUserNetworkHWAssistTSO6 | kIOUserNetworkHWAssistRxChecksum |
@@ -52,10 +55,13 @@ struct TwoPortCablePort_IVars {
     IOUserNetworkRxCompletionQueue *rxCompletion;
     IOUserNetworkPacket *emptyRx[kQueueCapacity];
     uint32_t emptyRxCount;
+    uint32_t queueCapacity;
     uint32_t assists;
     uint32_t bufferSize;
     uint64_t carried;
     uint64_t dropped;
+    bool enabled;     // the interface is up: its end takes frames
+    bool peerWaiting; // the other end holds frames back until this end has buffers again
 };
 
 #pragma mark - Data path (on the Default queue of the cable)
@@ -74,6 +80,21 @@ static TwoPortCablePort *PortOf(TwoPortCable *cable, IOUserNetworkPacketQueue *q
     return nullptr;
 }
 
+// The other end waits for receive buffers of `index`: offer it its frames again.
+static void ResumePeer(TwoPortCable *cable, uint32_t index)
+{
+    TwoPortCablePort *port = cable->ivars->ports[index];
+    TwoPortCablePort *peer = cable->ivars->ports[(index + 1) % kPorts];
+    if (port == nullptr || peer == nullptr) {
+        return;
+    }
+    TwoPortCablePort_IVars *p = port->ivars;
+    if (p->peerWaiting && (p->emptyRxCount > 0 || !p->enabled)) {
+        p->peerWaiting = false;
+        peer->ivars->txSubmission->requestDequeue();
+    }
+}
+
 static uint32_t RxBuffersAvailable(OSObject *target, IOUserNetworkPacketQueue *queue,
                                    IOUserNetworkPacket **packets, uint32_t count, void *refCon)
 {
@@ -85,9 +106,10 @@ static uint32_t RxBuffersAvailable(OSObject *target, IOUserNetworkPacketQueue *q
     }
     TwoPortCablePort_IVars *p = port->ivars;
     uint32_t accepted = 0;
-    while (accepted < count && p->emptyRxCount < kQueueCapacity) {
+    while (accepted < count && p->emptyRxCount < p->queueCapacity) {
         p->emptyRx[p->emptyRxCount++] = packets[accepted++];
     }
+    ResumePeer(cable, index);
     return accepted;
 }
 
@@ -172,11 +194,18 @@ static uint32_t TxFramesAvailable(OSObject *target, IOUserNetworkPacketQueue *qu
         return 0;
     }
     TwoPortCablePort *peer = cable->ivars->ports[(index + 1) % kPorts];
-    for (uint32_t i = 0; i < count; i++) {
-        IOUserNetworkPacket *tx = packets[i];
+    TwoPortCablePort_IVars *q = peer != nullptr ? peer->ivars : nullptr;
+    uint32_t taken = 0;
+    for (; taken < count; taken++) {
+        IOUserNetworkPacket *tx = packets[taken];
         uint32_t length = tx->getDataLength();
-        TwoPortCablePort_IVars *q = peer != nullptr ? peer->ivars : nullptr;
-        if (q == nullptr || q->emptyRxCount == 0 || length > q->bufferSize) {
+        if (q != nullptr && q->enabled && q->emptyRxCount == 0 && length <= q->bufferSize) {
+            // The far end is up but out of buffers: keep the rest in the queue (the stack
+            // backs off) until it has buffers again, as flow control on a cable would.
+            q->peerWaiting = true;
+            break;
+        }
+        if (q == nullptr || !q->enabled || length > q->bufferSize) {
             port->ivars->dropped++;
             continue;
         }
@@ -202,20 +231,28 @@ static uint32_t TxFramesAvailable(OSObject *target, IOUserNetworkPacketQueue *qu
         }
         port->ivars->carried++;
     }
-    if (port->ivars->txCompletion->enqueuePackets(packets, count) != kIOReturnSuccess) {
-        Log("could not complete %u transmitted packets", count);
+    if (taken > 0 && port->ivars->txCompletion->enqueuePackets(packets, taken) != kIOReturnSuccess) {
+        Log("could not complete %u transmitted packets", taken);
     }
-    return count;
+    return taken;
 }
 
-// Gives the receive buffers a port holds back to its pool (on the cable's queue).
+// Gives the receive buffers a port holds back to its pool (on the cable's queue); the other end
+// no longer waits for them (what it sends is dropped while this end is down).
 static void DropEmptyBuffers(void *context)
 {
     TwoPortCablePort_IVars *p = static_cast<TwoPortCablePort_IVars *>(context);
+    p->enabled = false;
     if (p->emptyRxCount > 0) {
         p->pool->deallocatePackets(p->emptyRx, p->emptyRxCount);
         p->emptyRxCount = 0;
     }
+    ResumePeer(p->cable, p->index);
+}
+
+static void Enabled(void *context)
+{
+    static_cast<TwoPortCablePort_IVars *>(context)->enabled = true;
 }
 
 #pragma mark - The cable
@@ -326,6 +363,8 @@ bool TwoPortCablePort::start(IOService *provider)
     }
     const bool tso = (ivars->assists & kIOUserNetworkHWAssistTSO4) != 0;
     ivars->bufferSize = tso ? kTsoBufferSize : kBufferSize;
+    ivars->queueCapacity = tso ? kTsoQueueCapacity : kQueueCapacity;
+    const uint32_t capacity = ivars->queueCapacity;
     IOUserNetworkPacketBufferPoolOptions options = {};
     options.packetCount = tso ? kTsoPacketCount : kPacketCount;
     options.bufferCount = options.packetCount;
@@ -340,12 +379,12 @@ bool TwoPortCablePort::start(IOService *provider)
     // The cable is every queue's target: both ends' callbacks run on its Default queue.
     OSObject *cable = ivars->cable;
     ivars->txSubmission = IOUserNetworkTxSubmissionQueue::withPool(
-        ivars->pool, kQueueCapacity, 0, cable, nullptr, TxFramesAvailable);
-    ivars->txCompletion = IOUserNetworkTxCompletionQueue::withPool(ivars->pool, kQueueCapacity, 0,
+        ivars->pool, capacity, 0, cable, nullptr, TxFramesAvailable);
+    ivars->txCompletion = IOUserNetworkTxCompletionQueue::withPool(ivars->pool, capacity, 0,
                                                                    cable, nullptr);
     ivars->rxSubmission = IOUserNetworkRxSubmissionQueue::withPool(
-        ivars->pool, kQueueCapacity, kQueueCapacity, 0, cable, RxBuffersAvailable);
-    ivars->rxCompletion = IOUserNetworkRxCompletionQueue::withPool(ivars->pool, kQueueCapacity, 0,
+        ivars->pool, capacity, capacity, 0, cable, RxBuffersAvailable);
+    ivars->rxCompletion = IOUserNetworkRxCompletionQueue::withPool(ivars->pool, capacity, 0,
                                                                    cable, nullptr);
     if (ivars->txSubmission == nullptr || ivars->txCompletion == nullptr ||
         ivars->rxSubmission == nullptr || ivars->rxCompletion == nullptr) {
@@ -380,8 +419,8 @@ IOReturn TwoPortCablePort::setInterfaceEnable(bool enable)
     if (ret != kIOReturnSuccess) {
         return ret;
     }
-    if (!enable && ivars->cable->ivars->queue != nullptr) {
-        ivars->cable->ivars->queue->DispatchSync_f(ivars, DropEmptyBuffers);
+    if (ivars->cable->ivars->queue != nullptr) {
+        ivars->cable->ivars->queue->DispatchSync_f(ivars, enable ? Enabled : DropEmptyBuffers);
     }
     return reportLinkStatus(enable ? kIOUserNetworkLinkStatusActive : kIOUserNetworkLinkStatusInactive,
                             kMedia);

@@ -1,0 +1,191 @@
+// TCP through TwoPortCable under netdextd, end to end (issue 14's "Done when"): the stack hands
+// the driver TSO segments and partial checksums, the cable passes them to its other end as LRO
+// frames and completed, checksum-valid frames, and the receiving stack accepts every segment —
+// the bytes arrive intact and no namespace counts a TCP checksum error. Without assists the same
+// transfer carries no offload metadata at all. (What the daemon does with a driver that lies about
+// checksums is shm/tests/offload_test.cpp's and the shm fuzzer's.)
+#include <gtest/gtest.h>
+
+#include "daemon_fixture.h"
+#include "support/wait_until.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <thread>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+using netdext::testing::DaemonFixture;
+using netdext::testing::DaemonRun;
+using netdext::testing::ScopedNetns;
+
+namespace {
+
+constexpr size_t kBytes = 8 << 20;
+constexpr uint16_t kPort = 5599;
+
+// The byte at `offset` of the stream: no two 64 KiB segments alike, so a misplaced or repeated
+// segment changes the digest.
+uint8_t pattern(uint64_t offset) {
+    uint64_t x = offset / 251 * 0x9e3779b97f4a7c15ull + offset % 251;
+    return uint8_t(x ^ (x >> 29) ^ (x >> 47));
+}
+
+uint64_t fnv1a(uint64_t hash, const uint8_t *data, size_t size) {
+    for (size_t i = 0; i < size; ++i)
+        hash = (hash ^ data[i]) * 0x100000001b3ull;
+    return hash;
+}
+
+constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ull;
+
+uint64_t expected_digest() {
+    std::vector<uint8_t> all(kBytes);
+    for (size_t i = 0; i < kBytes; ++i)
+        all[i] = pattern(i);
+    return fnv1a(kFnvOffset, all.data(), all.size());
+}
+
+// TcpInCsumErrors of the namespace (/proc/net/snmp, "Tcp:" lines: names, then values).
+std::optional<uint64_t> tcp_checksum_errors(const ScopedNetns &netns) {
+    auto out = netns.sh("awk '/^Tcp:/ { if (!n) { for (i = 1; i <= NF; i++) if ($i == "
+                        "\"InCsumErrors\") c = i; n = 1 } else print $c }' /proc/net/snmp");
+    if (!out.ok() || out.output.empty())
+        return std::nullopt;
+    return std::stoull(out.output);
+}
+
+class CableTcp : public ::testing::TestWithParam<bool> {
+protected:
+    // netdextd with the cable (assists on or off), a macvlan on each end moved into a namespace
+    // of its own, 10.221.0.1 on a's and 10.221.0.2 on b's.
+    void SetUp() override {
+        std::string error;
+        DaemonRun run{TWO_PORT_CABLE_DEXT_PATH, GetParam() ? "" : "twoportcable-assists=0", {}};
+        run.capture = false;
+        ASSERT_TRUE(daemon.start(run, error)) << error;
+        ASSERT_TRUE(daemon.wait_for([&] { return daemon.dext()["interfaces"].size() == 2; }))
+            << daemon.log();
+        for (auto *slot : {&a, &b}) {
+            auto netns = ScopedNetns::create("ndxct");
+            ASSERT_TRUE(netns) << netns.error().describe();
+            slot->emplace(netns.release_value());
+        }
+        auto wired = daemon.sh("ip link add link en0 name ctm0 type macvlan mode bridge && "
+                               "ip link add link en1 name ctm1 type macvlan mode bridge && "
+                               "ip link set ctm0 netns " + a->name() +
+                               " && ip link set ctm1 netns " + b->name() +
+                               " && ip link set en0 up && ip link set en1 up");
+        ASSERT_TRUE(wired.ok()) << wired.output;
+        ASSERT_TRUE(a->sh("ip addr add 10.221.0.1/24 dev ctm0 && ip link set ctm0 up").ok());
+        ASSERT_TRUE(b->sh("ip addr add 10.221.0.2/24 dev ctm1 && ip link set ctm1 up").ok());
+        ASSERT_TRUE(netdext::testing::wait_until(
+            [&] { return a->sh("ping -c 1 -W 1 10.221.0.2").ok(); }, 20s))
+            << daemon.status().dump(2);
+    }
+
+    uint64_t counter(size_t interface, const char *name) {
+        return daemon.dext()["interfaces"][interface]["counters"].value(name, uint64_t(0));
+    }
+
+    DaemonFixture daemon;
+    std::optional<ScopedNetns> a, b;
+};
+
+TEST_P(CableTcp, BytesArriveIntactAndTheReceivingStackAcceptsEveryChecksum) {
+    const bool assists = GetParam();
+    auto errors_before = tcp_checksum_errors(*b);
+    ASSERT_TRUE(errors_before);
+
+    // The receiver, in b: one connection, every byte digested.
+    int listener = b->run([] { return socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); });
+    ASSERT_GE(listener, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(kPort);
+    inet_pton(AF_INET, "10.221.0.2", &address.sin_addr);
+    ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+    ASSERT_EQ(listen(listener, 1), 0);
+    std::atomic<uint64_t> received{0};
+    uint64_t digest = kFnvOffset;
+    std::thread receiver([&] {
+        int connection = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+        if (connection < 0)
+            return;
+        timeval timeout{30, 0};
+        setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+        std::vector<uint8_t> buffer(256 << 10);
+        for (;;) {
+            ssize_t n = read(connection, buffer.data(), buffer.size());
+            if (n <= 0)
+                break;
+            digest = fnv1a(digest, buffer.data(), size_t(n));
+            received += uint64_t(n);
+        }
+        close(connection);
+    });
+
+    // The sender, in a.
+    int sender = a->run([] { return socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); });
+    ASSERT_GE(sender, 0);
+    timeval timeout{30, 0};
+    setsockopt(sender, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    bool connected = connect(sender, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0;
+    size_t sent = 0;
+    if (connected) {
+        std::vector<uint8_t> chunk(1 << 20);
+        while (sent < kBytes) {
+            size_t size = std::min(chunk.size(), kBytes - sent);
+            for (size_t i = 0; i < size; ++i)
+                chunk[i] = pattern(sent + i);
+            ssize_t n = write(sender, chunk.data(), size);
+            if (n <= 0)
+                break;
+            sent += size_t(n); // after a partial write the chunk is made again from `sent`
+        }
+    }
+    close(sender);
+    if (!connected)
+        shutdown(listener, SHUT_RDWR); // lets accept4 return
+    receiver.join();
+    close(listener);
+    ASSERT_TRUE(connected) << daemon.status().dump(2);
+    ASSERT_EQ(sent, kBytes);
+    EXPECT_EQ(received.load(), kBytes) << daemon.status().dump(2);
+    EXPECT_EQ(digest, expected_digest());
+
+    auto errors_after = tcp_checksum_errors(*b);
+    ASSERT_TRUE(errors_after);
+    EXPECT_EQ(*errors_after, *errors_before) << "the receiving stack refused TCP checksums";
+
+    // What the metadata did on the way (en0 sends, en1 receives).
+    EXPECT_EQ(counter(0, "drop_tx_offload"), 0u);
+    EXPECT_EQ(counter(1, "drop_bad_offload_metadata"), 0u);
+    EXPECT_EQ(counter(1, "drop_rx_checksum_wrong"), 0u);
+    if (assists) {
+        EXPECT_GT(counter(0, "tx_tso_frames"), 0u) << "the stack sent no TSO segment";
+        EXPECT_GT(counter(0, "tx_csum_partial"), 0u);
+        EXPECT_GT(counter(1, "rx_lro_frames"), 0u) << "no segment went up coalesced";
+        EXPECT_GT(counter(1, "rx_checksum_valid"), 0u);
+    } else {
+        EXPECT_EQ(counter(0, "tx_tso_frames"), 0u);
+        EXPECT_EQ(counter(0, "tx_csum_partial"), 0u);
+        EXPECT_EQ(counter(1, "rx_lro_frames"), 0u);
+        EXPECT_EQ(counter(1, "rx_checksum_valid"), 0u);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Assists, CableTcp, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool> &info) {
+                             return info.param ? "Declared" : "None";
+                         });
+
+} // namespace
