@@ -279,7 +279,7 @@ void Daemon::device_set(Request &request) {
     const uint64_t sequence = session->send_device(message);
     if (sequence == 0)
         return fail(respond, kIOReturnNotResponding, "the driver's host cannot be reached");
-    auto [name, value] = *knob;
+    std::string name = knob->first, value = knob->second; // (Clang 14 cannot capture bindings)
     m_device_state->queries.push_back(HostQuery{
         device.session_serial, sequence, protocol::DeviceKnobSet::kType,
         std::chrono::steady_clock::now() + kHostReplyTimeout,

@@ -455,13 +455,17 @@ bool NetInterface::move_rx() {
             moved = true;
     }
     // Every enabled RX queue gets buffers; which one goes first rotates, so a pool smaller than
-    // all the rings together is shared.
+    // all the rings together is shared. A driver keeps buffers it has dequeued (posted to its
+    // hardware) as well as those still in the ring, so with several queues one queue's buffers
+    // alone can reach all the rings' capacity: the bound grows with the queue count, so that a
+    // queue whose neighbour holds all it can still gets buffers while the pool has them.
     const uint32_t rx_queues = rx_lane.queue_counts[kRxSubmission];
+    const uint32_t rx_limit = rx_lane.rx_capacity * std::max<uint32_t>(1, rx_queues);
     for (uint32_t k = 0; k < rx_queues; ++k) {
         const uint32_t q = (m_rx_round + k) % rx_queues;
         if (!queue_enabled(kRxSubmission, q))
             continue;
-        uint32_t restocked = endpoint.restock_rx(rx_lane.rx_capacity, q);
+        uint32_t restocked = endpoint.restock_rx(rx_limit, q);
         if (restocked > 0) {
             m_counters.rx_restocked.fetch_add(restocked, std::memory_order_relaxed);
             moved = true;
