@@ -411,7 +411,7 @@ void Daemon::device_driver_started(Driver &driver) {
         m_device_state->queries.push_back(HostQuery{
             driver.serial, sequence, protocol::DeviceAttached::kType,
             std::chrono::steady_clock::now() + kHostReplyTimeout,
-            [this, id](const shm::ipc::ReceivedMessage *reply) { device_attached(id, reply); }});
+            [this, id = id](const shm::ipc::ReceivedMessage *reply) { device_attached(id, reply); }});
         return;
     }
 }

@@ -61,7 +61,6 @@ private:
     std::string m_document;
     uint32_t m_total = 0;
     uint64_t m_request = 0;
-    uint64_t m_done_request = 0;
 };
 
 // Checks a complete document against the rules above.
