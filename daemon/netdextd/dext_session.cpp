@@ -391,7 +391,7 @@ void DextSession::handle(ipc::ReceivedMessage &message) {
     case MediaTypes::kType:
     case LinkQuality::kType:
     case DataBandwidths::kType:
-        return; // recorded by the registry in a later version; nothing to do for the TAP
+        return; // the registry notes them (session_registry.cpp); nothing to do for the TAP
     case QueueEnable::kType: {
         auto enable = message.as<QueueEnable>();
         Port *p = enable ? port(enable.value().interface_id) : nullptr;
