@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-    build-essential cmake ninja-build pkg-config git
+    build-essential cmake ninja-build pkg-config git ccache  # ccache: scripts/test.sh
     clang libclang-rt-dev libblocksruntime-dev        # Clang with -fblocks, sanitizers, libFuzzer
     libgtest-dev libgmock-dev libbenchmark-dev         # tests and benchmarks
     libcli11-dev nlohmann-json3-dev                    # command lines, --json

@@ -29,6 +29,15 @@ if [ "$(id -u)" -ne 0 ]; then
     ctest_args+=(-LE root)
 fi
 
+# A compiler cache (ccache, from install-deps.sh): a rerun, also from another clone of the
+# repository, compiles only what changed. Paths under the checkout are hashed relative to it, so
+# the clone's location does not matter; a launcher given in the environment wins.
+if command -v ccache >/dev/null; then
+    export CMAKE_C_COMPILER_LAUNCHER=${CMAKE_C_COMPILER_LAUNCHER:-ccache}
+    export CMAKE_CXX_COMPILER_LAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER:-ccache}
+    export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
+fi
+
 build() { # name, cmake args…
     local name=$1
     shift
