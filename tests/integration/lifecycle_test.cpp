@@ -13,8 +13,7 @@ using nlohmann::json;
 namespace {
 
 std::string host_cmdline(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string text = read_proc_file("/proc/" + std::to_string(pid) + "/cmdline");
     for (char &c : text)
         if (c == '\0')
             c = ' ';

@@ -4,6 +4,7 @@
 
 #include "daemon_fixture.h"
 #include "dext_variant.h"
+#include "process_list.h"
 #include "temp_dir.h"
 #include "wait_until.h"
 
@@ -96,8 +97,8 @@ struct Service : public ::testing::Test {
             pid_t pid = pid_t(std::atoi(entry->d_name));
             if (pid <= 0)
                 continue;
-            std::ifstream in("/proc/" + std::string(entry->d_name) + "/cmdline");
-            std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            const std::string cmdline =
+                read_proc_file("/proc/" + std::string(entry->d_name) + "/cmdline");
             if (cmdline.find("netdext-host") != std::string::npos &&
                 cmdline.find(needle) != std::string::npos)
                 found.push_back(pid);

@@ -3,14 +3,34 @@
 #pragma once
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <string>
 #include <vector>
 
 namespace netdext::testing {
+
+// A /proc file's contents, "" when it cannot be read. Never throws: a process can exit while it is
+// read (read() fails with ESRCH), and std::istreambuf_iterator over an ifstream throws then.
+inline std::string read_proc_file(const std::string &path) {
+    std::string text;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return text;
+    char buffer[4096];
+    for (;;) {
+        ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n <= 0)
+            break;
+        text.append(buffer, size_t(n));
+    }
+    ::close(fd);
+    return text;
+}
 
 inline std::vector<pid_t> processes_of_uid(uid_t uid) {
     std::vector<pid_t> pids;
