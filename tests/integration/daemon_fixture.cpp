@@ -38,8 +38,46 @@ DaemonFixture::DaemonFixture() {
                           "net.ipv6.conf.default.disable_ipv6=1");
 }
 
+namespace {
+
+// The directory of cgroup `name` below this process's own cgroup in the cgroup v2 hierarchy (where
+// netdextd, started by this process, makes its --cgroup parent), or "" without cgroup v2.
+std::string cgroup_dir_of(const std::string &name) {
+    std::string mount, own;
+    std::ifstream mountinfo("/proc/self/mountinfo");
+    for (std::string line; mount.empty() && std::getline(mountinfo, line);) {
+        const size_t dash = line.find(" - cgroup2 ");
+        if (dash == std::string::npos)
+            continue;
+        std::istringstream fields(line.substr(0, dash));
+        std::string id, parent, device, root, point;
+        if (fields >> id >> parent >> device >> root >> point && root == "/")
+            mount = point;
+    }
+    std::ifstream cgroup("/proc/self/cgroup");
+    for (std::string line; std::getline(cgroup, line);)
+        if (line.rfind("0::", 0) == 0)
+            own = line.substr(3);
+    if (mount.empty() || own.empty())
+        return {};
+    return mount + (own == "/" ? std::string() : own) + "/" + name;
+}
+
+} // namespace
+
 DaemonFixture::~DaemonFixture() {
     stop();
+    // A netdextd that was killed (the crash-point tests) leaves its cgroup parent behind, and one
+    // restarted on it does not remove what it did not make: the test made it, the test removes it
+    // (empty by now: the dexts died with their daemon).
+    if (!m_cgroup.empty())
+        if (const std::string dir = cgroup_dir_of(m_cgroup); !dir.empty()) {
+            std::error_code ec;
+            for (const auto &entry : std::filesystem::directory_iterator(dir, ec))
+                if (entry.is_directory(ec))
+                    ::rmdir(entry.path().c_str());
+            ::rmdir(dir.c_str());
+        }
     if (!m_dir.empty()) {
         std::error_code ec;
         std::filesystem::remove_all(m_dir, ec);
