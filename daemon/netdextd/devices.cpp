@@ -20,6 +20,7 @@
 #include "daemon.h"
 
 #include "daemon_log.h"
+#include "request_args.h"
 #include "device_match.h"
 #include "device_state.h"
 
@@ -71,11 +72,6 @@ const char *return_name(kern_return_t status) {
 void fail(Responder &respond, kern_return_t status, const std::string &reason) {
     respond.finish("failed", {{"error", control::make_error(kDevicesDomain, int(status),
                                                             return_name(status), reason)}});
-}
-
-std::string text_arg(const json &message, const char *key) {
-    auto it = message.find(key);
-    return it != message.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 // A device ID from a request: a positive integer, as a number or as text.

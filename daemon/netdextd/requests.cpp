@@ -6,6 +6,7 @@
 #include "daemon.h"
 
 #include "daemon_log.h"
+#include "request_args.h"
 
 #include <netdext/version.h>
 
@@ -28,11 +29,6 @@ using extensions::State;
 using nlohmann::json;
 
 namespace {
-
-std::string text_arg(const json &message, const char *key) {
-    auto it = message.find(key);
-    return it != message.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 void fail(Responder &respond, ErrorCode code, const std::string &reason) {
     respond.fail(int(code), extensions::error_name(code), reason);

@@ -6,6 +6,7 @@
 #include "daemon.h"
 
 #include "daemon_log.h"
+#include "request_args.h"
 
 namespace netdext::daemon {
 
@@ -17,11 +18,6 @@ using extensions::ErrorCode;
 using nlohmann::json;
 
 namespace {
-
-std::string text_of(const json &message, const char *key) {
-    auto it = message.find(key);
-    return it != message.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 json key_json(const codesign::TrustedKey &key, codesign::UnixTime now) {
     json out = {{"team_id", key.identity.team_id},
@@ -43,7 +39,7 @@ void Daemon::register_trust_requests() {
         if (!m_trust)
             return fail(ErrorCode::ForbiddenBySystemPolicy,
                         "this netdextd has no state directory, so no trust store (--run only)");
-        const std::string action = text_of(r.message, "action");
+        const std::string action = text_arg(r.message, "action");
         const codesign::UnixTime now = codesign::now_unix();
         if (action == "list") {
             std::vector<std::string> problems;
@@ -60,15 +56,15 @@ void Daemon::register_trust_requests() {
         std::string error;
         if (action == "add") {
             auto identity =
-                codesign::parse_public_identity(text_of(r.message, "key"),
-                                                text_of(r.message, "file").empty()
+                codesign::parse_public_identity(text_arg(r.message, "key"),
+                                                text_arg(r.message, "file").empty()
                                                     ? std::string("the key")
-                                                    : text_of(r.message, "file"),
+                                                    : text_arg(r.message, "file"),
                                                 error);
             if (!identity)
                 return fail(ErrorCode::Unknown, error);
             std::optional<codesign::UnixTime> expires;
-            if (const std::string when = text_of(r.message, "expires"); !when.empty()) {
+            if (const std::string when = text_arg(r.message, "expires"); !when.empty()) {
                 expires = codesign::parse_date(when);
                 if (!expires)
                     return fail(ErrorCode::Unknown,
@@ -86,8 +82,8 @@ void Daemon::register_trust_requests() {
                     return r.respond.result({{"key", key_json(key, now)}});
             return r.respond.result({{"key", nullptr}});
         }
-        const std::string team = text_of(r.message, "team_id");
-        const std::string fingerprint = text_of(r.message, "fingerprint");
+        const std::string team = text_arg(r.message, "team_id");
+        const std::string fingerprint = text_arg(r.message, "fingerprint");
         if (!codesign::valid_team_id(team))
             return fail(ErrorCode::Unknown, "\"" + team + "\" is not a team ID (10 upper-case "
                                                           "letters and digits)");

@@ -58,17 +58,10 @@ void RegistryReporter::send_document(IOService *service, const std::string &user
         return;
     }
     m_last_properties = properties;
-    RegistrySnapshot chunk{};
-    chunk.request = request;
-    chunk.total = uint32_t(document.size());
-    for (size_t offset = 0; offset < document.size(); offset += RegistrySnapshot::kMaxData) {
-        const size_t length = std::min<size_t>(RegistrySnapshot::kMaxData, document.size() - offset);
-        chunk.offset = uint32_t(offset);
-        chunk.length = uint32_t(length);
-        std::memcpy(chunk.data, document.data() + offset, length);
-        if (!m_link.send(chunk))
-            return; // the daemon went away, or is not reading: it keeps the last snapshot
-    }
+    // A failed send: the daemon went away, or is not reading; it keeps the last snapshot.
+    (void)protocol::send_snapshot_chunks(document, request, [this](const RegistrySnapshot &chunk) {
+        return bool(m_link.send(chunk));
+    });
 }
 
 } // namespace netdext::host

@@ -807,15 +807,13 @@ std::vector<RegistrySnapshot> snapshot_chunks(uint64_t id, uint32_t retain, uint
                          {{"Answer", netdext::registry::Value::number(42, 32)}}));
     const std::string document = netdext::registry::to_json(e);
     std::vector<RegistrySnapshot> out;
-    for (size_t offset = 0; offset < document.size(); offset += size) {
-        RegistrySnapshot c{};
-        c.request = request;
-        c.total = uint32_t(document.size());
-        c.offset = uint32_t(offset);
-        c.length = uint32_t(std::min(size, document.size() - offset));
-        std::memcpy(c.data, document.data() + offset, c.length);
-        out.push_back(c);
-    }
+    protocol::send_snapshot_chunks(
+        document, request,
+        [&](const RegistrySnapshot &c) {
+            out.push_back(c);
+            return true;
+        },
+        size);
     return out;
 }
 

@@ -34,15 +34,13 @@ reg::Entry service_entry(uint64_t id = kBlock.first, uint32_t retain = 9) {
 std::vector<RegistrySnapshot> chunks_of(const std::string &document, size_t size,
                                         uint64_t request = 0) {
     std::vector<RegistrySnapshot> out;
-    for (size_t offset = 0; offset < document.size(); offset += size) {
-        RegistrySnapshot c{};
-        c.request = request;
-        c.total = uint32_t(document.size());
-        c.offset = uint32_t(offset);
-        c.length = uint32_t(std::min(size, document.size() - offset));
-        std::memcpy(c.data, document.data() + offset, c.length);
-        out.push_back(c);
-    }
+    protocol::send_snapshot_chunks(
+        document, request,
+        [&](const RegistrySnapshot &c) {
+            out.push_back(c);
+            return true;
+        },
+        size);
     return out;
 }
 

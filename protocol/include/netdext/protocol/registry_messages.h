@@ -20,8 +20,11 @@
 
 #include <netdext/shm/ipc/message.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <string_view>
 
 namespace netdext::protocol {
 
@@ -52,5 +55,24 @@ struct RegistryRequest {
 
 static_assert(sizeof(RegistrySnapshot) == 4064 && offsetof(RegistrySnapshot, data) == 24);
 static_assert(sizeof(RegistrySnapshot) <= shm::ipc::kMaxPayloadSize);
+
+// Cuts `document` into RegistrySnapshot chunks of at most `chunk_size` (≤ kMaxData) bytes, in
+// order, and hands each to `send`; stops early when `send` returns false. False then.
+template <class Send>
+bool send_snapshot_chunks(std::string_view document, uint64_t request, Send &&send,
+                          size_t chunk_size = RegistrySnapshot::kMaxData) {
+    RegistrySnapshot chunk{};
+    chunk.request = request;
+    chunk.total = uint32_t(document.size());
+    chunk_size = std::min<size_t>(chunk_size, RegistrySnapshot::kMaxData);
+    for (size_t offset = 0; offset < document.size(); offset += chunk_size) {
+        chunk.offset = uint32_t(offset);
+        chunk.length = uint32_t(std::min(chunk_size, document.size() - offset));
+        std::memcpy(chunk.data, document.data() + offset, chunk.length);
+        if (!send(static_cast<const RegistrySnapshot &>(chunk)))
+            return false;
+    }
+    return true;
+}
 
 } // namespace netdext::protocol
