@@ -51,8 +51,12 @@ struct DispatchQueue::State {
                 return;
             if (timed.empty())
                 changed.wait(lock);
-            else
-                changed.wait_until(lock, timed.front().when);
+            else {
+                // A copy: wait_until reads the deadline again after waking, and after() may
+                // have grown (moved) the heap meanwhile.
+                const Clock::time_point deadline = timed.front().when;
+                changed.wait_until(lock, deadline);
+            }
         }
     }
 };

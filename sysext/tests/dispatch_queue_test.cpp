@@ -8,6 +8,7 @@
 #include <netdext/sysext/dispatch_queue.h>
 
 #include <atomic>
+#include <future>
 #include <mutex>
 #include <vector>
 
@@ -52,9 +53,15 @@ TEST(DispatchQueue, DelayedWorkRunsByItsTime) {
         std::lock_guard lock(mutex);
         seen.push_back(std::move(what));
     };
+    // The queue is held until all three are queued, so "now" is ahead of "soon" however slowly
+    // this thread runs.
+    std::promise<void> gate;
+    std::shared_future<void> opened = gate.get_future().share();
+    queue->async([opened] { opened.wait(); });
     queue->after(std::chrono::milliseconds(60), [&] { note("late"); });
     queue->after(std::chrono::milliseconds(20), [&] { note("soon"); });
     queue->async([&] { note("now"); });
+    gate.set_value();
     ASSERT_TRUE(netdext::testing::wait_until([&] {
         std::lock_guard lock(mutex);
         return seen.size() == 3;
