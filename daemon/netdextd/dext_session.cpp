@@ -644,6 +644,7 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
             ni.name().c_str(), r.hardware_assists, ni.tap_offload(),
             ni.offload_note().empty() ? "" : "; ", ni.offload_note().c_str());
     target.mac = mac;
+    target.declared_assists = target.assists = r.hardware_assists;
     if (target.id == 0) { // FIXME: the registry shows a dext's first interface only
         auto id = [this] {
             static uint64_t own = uint64_t(1) << 48; // tests without the daemon's registry
@@ -824,6 +825,8 @@ void DextSession::on_port_link_event(Port &port, const netlink::LinkEvent &event
             } else if constexpr (std::is_same_v<T, netlink::MacChanged>) {
                 if (change.new_mac != port.mac)
                     refuse_mac_change(port, change.new_mac);
+            } else if constexpr (std::is_same_v<T, netlink::OffloadsChanged>) {
+                offloads_changed(port, change);
             } else if constexpr (std::is_same_v<T, netlink::LinkDeleted>) {
                 log("netdextd: %s was deleted; stopping the dext", iface->name().c_str());
                 terminate();
@@ -842,6 +845,37 @@ void DextSession::revert_mtu(Port &port) {
     if (auto r = m_network->set_link_mtu(port.interface->ifindex(), port.driver_mtu); !r)
         log("netdextd: putting back MTU %u failed: %s", port.driver_mtu,
             r.error().describe().c_str());
+}
+
+void DextSession::offloads_changed(Port &port, const netlink::OffloadsChanged &change) {
+    // `ethtool -K enN tso|tx off|on` within what the TAP offers: the kernel already stopped (or
+    // resumed) handing over such frames; the driver is told, as macOS's family tells it of
+    // `ifconfig enN -tso`. Our own put-back, and a new TUNSETOFFLOAD, come here too and change
+    // nothing for the driver.
+    const NetInterface &iface = *port.interface;
+    const uint32_t wanted = iface.assists_with(port.declared_assists, change.new_offloads);
+    if (wanted == port.assists)
+        return;
+    log("netdextd: %s offloads now %s → SetHardwareAssists(0x%08x)", iface.name().c_str(),
+        netlink::describe_offloads(change.new_offloads).c_str(), wanted);
+    call(port, Call::SetHardwareAssists, wanted, [this, id = port.id, wanted](int32_t status, uint32_t) {
+        Port *p = this->port(id);
+        if (p == nullptr || !p->interface)
+            return;
+        if (status == 0) {
+            p->assists = wanted;
+            log("netdextd: SetHardwareAssists(0x%08x) accepted", wanted);
+            return;
+        }
+        // Refused: the features go back to what the driver still does.
+        const uint32_t keep = p->interface->offloads_with(p->assists);
+        log("netdextd: the driver refused hardware assists 0x%08x (0x%08x); putting back %s",
+            wanted, unsigned(status), netlink::describe_offloads(keep).c_str());
+        if (auto r = m_network->set_link_offloads(p->interface->ifindex(),
+                                                  p->interface->offered_offloads(), keep);
+            !r)
+            log("netdextd: putting back the offloads failed: %s", r.error().describe().c_str());
+    });
 }
 
 void DextSession::terminate() {

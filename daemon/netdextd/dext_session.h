@@ -195,6 +195,10 @@ private:
         MacAddress mac;                 // the one it registered (a change is put back)
         uint32_t media = 0;             // its last reported active medium (ethtool's view)
         uint32_t link_status = 0;
+        // Hardware assists: declared at registration, and what the driver has now (it accepted
+        // SetHardwareAssists after `ethtool -K`).
+        uint32_t declared_assists = 0;
+        uint32_t assists = 0;
     };
     // The port of `interface_id`, made on first use; nullptr (a protocol error) when out of
     // range.
@@ -216,6 +220,7 @@ private:
     void set_all_carriers(bool on);
     void stop_movers();
     void revert_mtu(Port &port);
+    void offloads_changed(Port &port, const netlink::OffloadsChanged &change);
     void on_port_link_event(Port &port, const netlink::LinkEvent &event);
     // A line from the driver (os_log or its raw output), if the rate limit admits it.
     void driver_line(const char *prefix, const std::string &text);

@@ -2,6 +2,8 @@
 
 #include "net_interface.h"
 
+#include "netlink/ethtool_features.h"
+
 #include <netdext/shm/offload.h>
 
 #include <linux/if_tun.h>
@@ -180,6 +182,33 @@ Result<void> NetInterface::apply_assists(uint32_t assists) {
     m_tap_offload = flags;
     m_rx_assists.store(assists & (kAssistRxChecksum | kAssistLRO), std::memory_order_release);
     return {};
+}
+
+uint32_t NetInterface::offered_offloads() const {
+    return offloads_with(~0u);
+}
+
+uint32_t NetInterface::offloads_with(uint32_t assists) const {
+    uint32_t offloads = 0;
+    if ((m_tap_offload & TUN_F_CSUM) && (assists & (kAssistTxChecksumTCP | kAssistTxChecksumUDP)))
+        offloads |= netlink::kOffloadTxChecksum;
+    if ((m_tap_offload & TUN_F_TSO4) && (assists & kAssistTSO4))
+        offloads |= netlink::kOffloadTso4;
+    if ((m_tap_offload & TUN_F_TSO6) && (assists & kAssistTSO6))
+        offloads |= netlink::kOffloadTso6;
+    return offloads;
+}
+
+uint32_t NetInterface::assists_with(uint32_t declared, uint32_t offloads) const {
+    const uint32_t off = offered_offloads() & ~offloads;
+    uint32_t assists = declared;
+    if (off & netlink::kOffloadTxChecksum)
+        assists &= ~(kAssistTxChecksumTCP | kAssistTxChecksumUDP);
+    if (off & netlink::kOffloadTso4)
+        assists &= ~kAssistTSO4;
+    if (off & netlink::kOffloadTso6)
+        assists &= ~kAssistTSO6;
+    return assists;
 }
 
 NetInterface::~NetInterface() { stop(); }

@@ -165,6 +165,12 @@ public:
     // Applies `hardware_assists` (the driver's SetHardwareAssists succeeded, or the declaration
     // at registration) to the TAP and the RX checks. Main thread; the mover picks it up.
     Result<void> apply_assists(uint32_t hardware_assists);
+    // `ethtool -K` on the TAP: the kOffload* features (netlink/ethtool_features.h) the TAP
+    // offers; the assists of `declared` the driver keeps with only `offloads` of those on (the
+    // others are untouched); and the offered features `assists` keeps.
+    [[nodiscard]] uint32_t offered_offloads() const;
+    [[nodiscard]] uint32_t assists_with(uint32_t declared, uint32_t offloads) const;
+    [[nodiscard]] uint32_t offloads_with(uint32_t assists) const;
     // The TX submission queue a frame goes to: a hash of its addresses and ports (so one flow
     // stays in order on one queue) over the enabled queues, or -1 when none is enabled.
     [[nodiscard]] int tx_queue_for(std::span<const std::byte> frame) const;

@@ -54,6 +54,9 @@ public:
     Result<void> set_link_mtu(int ifindex, uint32_t mtu) override {
         return m_route.set_mtu(ifindex, mtu);
     }
+    Result<void> set_link_offloads(int ifindex, uint32_t mask, uint32_t offloads) override {
+        return m_watcher.set_offloads(ifindex, mask, offloads);
+    }
     Result<void> set_link_alias(int ifindex, const std::string &alias) override {
         return m_route.set_alias(ifindex, alias);
     }

@@ -62,6 +62,8 @@ public:
     virtual void unwatch_link(int ifindex) = 0;
     // RTM_NEWLINK IFLA_MTU: puts back an MTU the driver refused.
     virtual Result<void> set_link_mtu(int ifindex, uint32_t mtu) = 0;
+    // ETHTOOL_SFEATURES: puts back offloads (kOffload* in `mask`) the driver refused to change.
+    virtual Result<void> set_link_offloads(int ifindex, uint32_t mask, uint32_t offloads) = 0;
     // RTM_NEWLINK IFLA_IFALIAS: who drives the interface, for `ip -d link` (the bundle ID).
     virtual Result<void> set_link_alias(int ifindex, const std::string &alias) = 0;
     // RTM_GETLINK: the link as the kernel has it now (a kept interface's MTU).

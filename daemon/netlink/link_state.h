@@ -39,6 +39,9 @@ struct LinkState {
     std::optional<uint32_t> allmulti;    // IFLA_ALLMULTI (Linux 6.0+): every allmulti user
     std::optional<bool> carrier;         // IFLA_CARRIER
     std::optional<LinkStats> stats;      // IFLA_STATS64
+    // Not rtnetlink's: the kOffload* features active (ethtool_features.h), which LinkWatcher
+    // reads for the links it watches; nullopt when unknown.
+    std::optional<uint32_t> offloads;
 
     [[nodiscard]] bool admin_up() const { return (flags & IFF_UP) != 0; }
 

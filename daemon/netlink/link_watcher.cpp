@@ -37,10 +37,10 @@ Result<void> add_to_epoll(int epoll, int fd) {
 } // namespace
 
 LinkWatcher::LinkWatcher(Options options, UniqueFd epoll, UniqueFd events, UniqueFd timer,
-                         UniqueFd dev_mcast, RouteSocket route)
+                         UniqueFd dev_mcast, RouteSocket route, EthtoolFeatures ethtool)
     : m_options(options), m_epoll(std::move(epoll)), m_events(std::move(events)),
       m_timer(std::move(timer)), m_dev_mcast(std::move(dev_mcast)), m_route(std::move(route)),
-      m_receive_buffer(kReceiveBufferWords) {}
+      m_ethtool(std::move(ethtool)), m_receive_buffer(kReceiveBufferWords) {}
 
 Result<LinkWatcher> LinkWatcher::create(Options options) {
     UniqueFd events(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE));
@@ -76,8 +76,24 @@ Result<LinkWatcher> LinkWatcher::create(Options options) {
     NETDEXT_TRY(add_to_epoll(epoll.get(), events.get()));
     NETDEXT_TRY(add_to_epoll(epoll.get(), timer.get()));
     auto route = NETDEXT_TRY(RouteSocket::create());
+    auto ethtool = NETDEXT_TRY(EthtoolFeatures::create());
     return LinkWatcher(options, std::move(epoll), std::move(events), std::move(timer),
-                       std::move(dev_mcast), std::move(route));
+                       std::move(dev_mcast), std::move(route), std::move(ethtool));
+}
+
+Result<LinkState> LinkWatcher::read_link(int ifindex) {
+    LinkState state = NETDEXT_TRY(m_route.get_link(ifindex));
+    // A link without ethtool support, or renamed in between: offloads unknown, no event.
+    if (auto offloads = m_ethtool.read(state.name); offloads)
+        state.offloads = offloads.value();
+    return state;
+}
+
+Result<void> LinkWatcher::set_offloads(int ifindex, uint32_t mask, uint32_t offloads) {
+    auto it = m_links.find(ifindex);
+    if (it == m_links.end())
+        return Error::from_errno(ENODEV, "set_offloads");
+    return m_ethtool.write(it->second.state.name, mask, offloads);
 }
 
 Result<void> LinkWatcher::watch(int ifindex) {
@@ -85,7 +101,7 @@ Result<void> LinkWatcher::watch(int ifindex) {
     if (m_links.contains(ifindex))
         return {};
     Watched link;
-    link.state = NETDEXT_TRY(m_route.get_link(ifindex));
+    link.state = NETDEXT_TRY(read_link(ifindex));
     m_links.emplace(ifindex, std::move(link));
     auto baseline = read_multicast_lists();
     if (baseline.is_error()) {
@@ -218,7 +234,7 @@ Result<void> LinkWatcher::receive_notifications(bool &resync, bool &reread_multi
 
 Result<void> LinkWatcher::refresh_link(int ifindex, Watched &link,
                                        FunctionRef<void(const LinkEvent &)> sink) {
-    auto fresh = m_route.get_link(ifindex);
+    auto fresh = read_link(ifindex);
     if (fresh.is_error()) {
         if (fresh.error().is(ENODEV)) {
             link.deleted = true; // RTM_DELLINK is on its way, or was lost in an overrun
@@ -238,6 +254,8 @@ Result<void> LinkWatcher::refresh_link(int ifindex, Watched &link,
         sink({ifindex, PromiscuousChanged{next.promiscuous()}});
     if (next.all_multicast() != last.all_multicast())
         sink({ifindex, AllMulticastChanged{next.all_multicast()}});
+    if (next.offloads && last.offloads && *next.offloads != *last.offloads)
+        sink({ifindex, OffloadsChanged{*last.offloads, *next.offloads}});
     link.state = std::move(next);
     link.dirty = false;
     return {};

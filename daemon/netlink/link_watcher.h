@@ -6,6 +6,9 @@
 // How changes are learned:
 //  - RTNLGRP_LINK: RTM_NEWLINK / RTM_DELLINK for admin state, MTU, promiscuity, allmulti,
 //    deletion. Immediate (the kernel multicasts before the `ip link` request returns).
+//  - Offloads (`ethtool -K`): a feature change is an RTM_NEWLINK too (IFLA_EVENT_FEATURES), but
+//    the message does not carry the features; the re-read asks SIOCETHTOOL
+//    (ethtool_features.h) alongside RTM_GETLINK.
 //  - The link-layer multicast list has no rtnetlink notification on Linux: dev_mc_add() (reached
 //    from `ip maddr add` via SIOCADDMULTI, PACKET_ADD_MEMBERSHIP, IGMP/MLD joins, bonding…)
 //    tells only the driver's ndo_set_rx_mode, and tun's is empty. The list is only readable from
@@ -35,6 +38,7 @@
 #include "common/mac_address.h"
 #include "common/result.h"
 #include "common/unique_fd.h"
+#include "netlink/ethtool_features.h"
 #include "netlink/link_state.h"
 #include "netlink/route_socket.h"
 
@@ -71,10 +75,14 @@ struct MacChanged {   // IFLA_ADDRESS (`ip link set … address`)
     MacAddress old_mac;
     MacAddress new_mac;
 };
+struct OffloadsChanged { // `ethtool -K … tso|tx off|on`, or TUNSETOFFLOAD (kOffload* bits)
+    uint32_t old_offloads;
+    uint32_t new_offloads;
+};
 
 using LinkChange = std::variant<AdminStateChanged, MtuChanged, PromiscuousChanged,
                                 AllMulticastChanged, MulticastListChanged, LinkDeleted,
-                                MacChanged>;
+                                MacChanged, OffloadsChanged>;
 
 struct LinkEvent {
     int ifindex;
@@ -113,9 +121,13 @@ public:
     // The last state reported for a watched link, or nullptr.
     [[nodiscard]] const LinkState *state(int ifindex) const;
     [[nodiscard]] std::span<const MacAddress> multicast_addresses(int ifindex) const;
+    // Puts the kOffload* features in `mask` of a watched link to `offloads` (ETHTOOL_SFEATURES);
+    // the change comes back as an event like any other. ENODEV for a link not watched.
+    Result<void> set_offloads(int ifindex, uint32_t mask, uint32_t offloads);
 
     // Non-blocking: handles everything pending and reports each change through `sink`, per link
-    // in the order deleted, admin state, MTU, MAC, promiscuous, all-multicast, multicast list. `sink`
+    // in the order deleted, admin state, MTU, MAC, promiscuous, all-multicast, offloads, multicast
+    // list. `sink`
     // must not call back into this watcher. Errors are unexpected syscall failures only; work
     // left undone (a link to re-read) is retried by the next drain().
     Result<void> drain(FunctionRef<void(const LinkEvent &)> sink);
@@ -134,7 +146,9 @@ private:
     };
 
     LinkWatcher(Options options, UniqueFd epoll, UniqueFd events, UniqueFd timer,
-                UniqueFd dev_mcast, RouteSocket route);
+                UniqueFd dev_mcast, RouteSocket route, EthtoolFeatures ethtool);
+    // RTM_GETLINK and the offloads.
+    Result<LinkState> read_link(int ifindex);
 
     Result<void> receive_notifications(bool &resync, bool &reread_multicast);
     Result<void> refresh_link(int ifindex, Watched &link,
@@ -148,6 +162,7 @@ private:
     UniqueFd m_timer;     // timerfd for the multicast poll
     UniqueFd m_dev_mcast; // /proc/thread-self/net/dev_mcast of the creating thread's namespace
     RouteSocket m_route;  // RTM_GETLINK for refreshes and resyncs
+    EthtoolFeatures m_ethtool;
     std::map<int, Watched> m_links;
     std::vector<uint32_t> m_receive_buffer; // uint32_t: netlink needs 4-byte alignment
     std::string m_text;                     // last read of dev_mcast; keeps its capacity

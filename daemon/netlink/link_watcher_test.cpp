@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
+#include <linux/if_tun.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -52,6 +53,9 @@ std::string describe(const LinkEvent &event) {
                     text << ' ' << address.to_string();
             } else if constexpr (std::is_same_v<T, MacChanged>)
                 text << "mac " << change.old_mac.to_string() << "->" << change.new_mac.to_string();
+            else if constexpr (std::is_same_v<T, OffloadsChanged>)
+                text << "offloads " << describe_offloads(change.old_offloads) << "->"
+                     << describe_offloads(change.new_offloads);
             else
                 text << "deleted";
         },
@@ -170,6 +174,38 @@ TEST_F(LinkWatcherTest, ReportsMacChanges) {
     start_watcher();
     sh("ip link set en0 address 02:00:00:00:00:02");
     ASSERT_TRUE(wait_for(event("mac 02:00:00:00:00:01->02:00:00:00:00:02"))) << events();
+}
+
+TEST_F(LinkWatcherTest, ReportsOffloadChangesMadeWithEthtoolAndPutsThemBack) {
+    // A TAP offering what a driver declaring TX checksums and TSO gets (net_interface.cpp).
+    tap::TapDevice::Options options;
+    options.vnet_header = true;
+    auto offloading = m_netns->run([&] { return tap::TapDevice::create("en%d", options); });
+    ASSERT_FALSE(offloading.is_error()) << offloading.error().describe();
+    ASSERT_FALSE(offloading.value().set_offload(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6).is_error());
+    const int ifindex = offloading.value().ifindex();
+    const std::string name = offloading.value().name();
+    start_watcher();
+    ASSERT_FALSE(m_watcher->watch(ifindex).is_error());
+    ASSERT_TRUE(m_watcher->state(ifindex)->offloads.has_value());
+    EXPECT_EQ(*m_watcher->state(ifindex)->offloads, kOffloadAll);
+    const std::string prefix = std::to_string(ifindex) + " offloads ";
+
+    sh("ethtool -K " + name + " tso off");
+    ASSERT_TRUE(wait_for(prefix + "tx-checksum, tso4, tso6->tx-checksum")) << events();
+    // Without TX checksums the kernel cannot segment either.
+    sh("ethtool -K " + name + " tso on");
+    ASSERT_TRUE(wait_for(prefix + "tx-checksum->tx-checksum, tso4, tso6")) << events();
+    sh("ethtool -K " + name + " tx off");
+    ASSERT_TRUE(wait_for(prefix + "tx-checksum, tso4, tso6->none")) << events();
+
+    // Putting back what a driver refused to give up (both bits: TSO needs the checksum).
+    ASSERT_FALSE(m_watcher->set_offloads(ifindex, kOffloadAll, kOffloadAll).is_error());
+    ASSERT_TRUE(wait_for(prefix + "none->tx-checksum, tso4, tso6")) << events();
+    EXPECT_EQ(*m_watcher->state(ifindex)->offloads, kOffloadAll);
+    // A TAP without IFF_VNET_HDR offers none of them (and ethtool cannot switch them on).
+    EXPECT_EQ(m_watcher->state(m_ifindex)->offloads.value_or(99), 0u);
+    EXPECT_TRUE(m_watcher->set_offloads(12345, kOffloadAll, 0).error().is(ENODEV));
 }
 
 TEST_F(LinkWatcherTest, ReportsPromiscuousModeSetWithIpLink) {

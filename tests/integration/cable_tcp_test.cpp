@@ -18,8 +18,8 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -81,8 +81,8 @@ protected:
         }
         auto wired = daemon.sh("ip link add link en0 name ctm0 type macvlan mode bridge && "
                                "ip link add link en1 name ctm1 type macvlan mode bridge && "
-                               "ip link set ctm0 netns " + a->name() +
-                               " && ip link set ctm1 netns " + b->name() +
+                               "ip link set ctm0 netns " +
+                               a->name() + " && ip link set ctm1 netns " + b->name() +
                                " && ip link set en0 up && ip link set en1 up");
         ASSERT_TRUE(wired.ok()) << wired.output;
         ASSERT_TRUE(a->sh("ip addr add 10.221.0.1/24 dev ctm0 && ip link set ctm0 up").ok());
@@ -96,6 +96,73 @@ protected:
         return daemon.dext()["interfaces"][interface]["counters"].value(name, uint64_t(0));
     }
 
+    // kBytes from a to b over one connection; false if it could not connect.
+    bool transfer(size_t &sent, uint64_t &received_bytes, uint64_t &digest_out) {
+        // The receiver, in b: one connection, every byte digested.
+        int listener = b->run([] { return socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); });
+        if (listener < 0)
+            return false;
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(kPort);
+        inet_pton(AF_INET, "10.221.0.2", &address.sin_addr);
+        if (bind(listener, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0 ||
+            listen(listener, 1) != 0) {
+            close(listener);
+            return false;
+        }
+        std::atomic<uint64_t> received{0};
+        uint64_t digest = kFnvOffset;
+        std::thread receiver([&] {
+            int connection = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+            if (connection < 0)
+                return;
+            timeval timeout{30, 0};
+            setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+            std::vector<uint8_t> buffer(256 << 10);
+            for (;;) {
+                ssize_t n = read(connection, buffer.data(), buffer.size());
+                if (n <= 0)
+                    break;
+                digest = fnv1a(digest, buffer.data(), size_t(n));
+                received += uint64_t(n);
+            }
+            close(connection);
+        });
+
+        // The sender, in a.
+        int sender = a->run([] { return socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); });
+        if (sender < 0) {
+            close(listener);
+            return false;
+        }
+        timeval timeout{30, 0};
+        setsockopt(sender, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+        bool connected =
+            connect(sender, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0;
+        sent = 0;
+        if (connected) {
+            std::vector<uint8_t> chunk(1 << 20);
+            while (sent < kBytes) {
+                size_t size = std::min(chunk.size(), kBytes - sent);
+                for (size_t i = 0; i < size; ++i)
+                    chunk[i] = pattern(sent + i);
+                ssize_t n = write(sender, chunk.data(), size);
+                if (n <= 0)
+                    break;
+                sent += size_t(n); // after a partial write the chunk is made again from `sent`
+            }
+        }
+        close(sender);
+        if (!connected)
+            shutdown(listener, SHUT_RDWR); // lets accept4 return
+        receiver.join();
+        close(listener);
+        received_bytes = received.load();
+        digest_out = digest;
+        return connected;
+    }
+
     DaemonFixture daemon;
     std::optional<ScopedNetns> a, b;
 };
@@ -105,61 +172,12 @@ TEST_P(CableTcp, BytesArriveIntactAndTheReceivingStackAcceptsEveryChecksum) {
     auto errors_before = tcp_checksum_errors(*b);
     ASSERT_TRUE(errors_before);
 
-    // The receiver, in b: one connection, every byte digested.
-    int listener = b->run([] { return socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); });
-    ASSERT_GE(listener, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(kPort);
-    inet_pton(AF_INET, "10.221.0.2", &address.sin_addr);
-    ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
-    ASSERT_EQ(listen(listener, 1), 0);
-    std::atomic<uint64_t> received{0};
-    uint64_t digest = kFnvOffset;
-    std::thread receiver([&] {
-        int connection = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-        if (connection < 0)
-            return;
-        timeval timeout{30, 0};
-        setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-        std::vector<uint8_t> buffer(256 << 10);
-        for (;;) {
-            ssize_t n = read(connection, buffer.data(), buffer.size());
-            if (n <= 0)
-                break;
-            digest = fnv1a(digest, buffer.data(), size_t(n));
-            received += uint64_t(n);
-        }
-        close(connection);
-    });
-
-    // The sender, in a.
-    int sender = a->run([] { return socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); });
-    ASSERT_GE(sender, 0);
-    timeval timeout{30, 0};
-    setsockopt(sender, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-    bool connected = connect(sender, reinterpret_cast<sockaddr *>(&address), sizeof address) == 0;
     size_t sent = 0;
-    if (connected) {
-        std::vector<uint8_t> chunk(1 << 20);
-        while (sent < kBytes) {
-            size_t size = std::min(chunk.size(), kBytes - sent);
-            for (size_t i = 0; i < size; ++i)
-                chunk[i] = pattern(sent + i);
-            ssize_t n = write(sender, chunk.data(), size);
-            if (n <= 0)
-                break;
-            sent += size_t(n); // after a partial write the chunk is made again from `sent`
-        }
-    }
-    close(sender);
-    if (!connected)
-        shutdown(listener, SHUT_RDWR); // lets accept4 return
-    receiver.join();
-    close(listener);
+    uint64_t received = 0, digest = 0;
+    const bool connected = transfer(sent, received, digest);
     ASSERT_TRUE(connected) << daemon.status().dump(2);
     ASSERT_EQ(sent, kBytes);
-    EXPECT_EQ(received.load(), kBytes) << daemon.status().dump(2);
+    EXPECT_EQ(received, kBytes) << daemon.status().dump(2);
     EXPECT_EQ(digest, expected_digest());
 
     auto errors_after = tcp_checksum_errors(*b);
@@ -181,6 +199,56 @@ TEST_P(CableTcp, BytesArriveIntactAndTheReceivingStackAcceptsEveryChecksum) {
         EXPECT_EQ(counter(1, "rx_lro_frames"), 0u);
         EXPECT_EQ(counter(1, "rx_checksum_valid"), 0u);
     }
+}
+
+// `ethtool -K en0 tso off` on a driver that declared TSO: the driver is told
+// (SetHardwareAssists without TSO, which TwoPortCable logs), the stack stops handing en0 TSO
+// segments but still leaves checksums to it, and the bytes still arrive intact; `tso on` gives
+// the driver TSO back and the segments return.
+TEST_P(CableTcp, EthtoolTsoOffTellsTheDriverAndTheStackSegmentsItself) {
+    if (!GetParam()) {
+        // The driver declares no assists: the TAP offers none, ethtool cannot switch one on and
+        // the driver hears nothing.
+        (void)daemon.sh("ethtool -K en0 tso on tx on");
+        auto features = daemon.sh("ethtool -k en0");
+        EXPECT_NE(features.output.find("tx-tcp-segmentation: off"), std::string::npos)
+            << features.output;
+        EXPECT_NE(features.output.find("tx-checksum-ip-generic: off"), std::string::npos)
+            << features.output;
+        EXPECT_FALSE(daemon.log_contains("SetHardwareAssists")) << daemon.log();
+        return;
+    }
+    // TwoPortCable's assists: TX checksums TCP/UDP (0x6), TSO4/6 (0x600000), LRO, RX checksums.
+    ASSERT_TRUE(daemon.sh("ethtool -K en0 tso off").ok());
+    ASSERT_TRUE(daemon.wait_for([&] {
+        return daemon.log_contains(
+                   "en0 offloads now tx-checksum → SetHardwareAssists(0x30000006)") &&
+               daemon.log_contains("SetHardwareAssists(0x30000006) accepted") &&
+               daemon.log_contains("port 0: hardware assists 0x30000006");
+    })) << daemon.log();
+    auto features = daemon.sh("ethtool -k en0");
+    EXPECT_NE(features.output.find("tx-tcp-segmentation: off"), std::string::npos)
+        << features.output;
+
+    const uint64_t tso_before = counter(0, "tx_tso_frames");
+    const uint64_t partial_before = counter(0, "tx_csum_partial");
+    size_t sent = 0;
+    uint64_t received = 0, digest = 0;
+    ASSERT_TRUE(transfer(sent, received, digest)) << daemon.status().dump(2);
+    EXPECT_EQ(received, kBytes);
+    EXPECT_EQ(digest, expected_digest());
+    EXPECT_EQ(counter(0, "tx_tso_frames"), tso_before) << "a TSO segment after tso off";
+    EXPECT_GT(counter(0, "tx_csum_partial"), partial_before) << "checksums are still the driver's";
+
+    ASSERT_TRUE(daemon.sh("ethtool -K en0 tso on").ok());
+    ASSERT_TRUE(daemon.wait_for([&] {
+        return daemon.log_contains("SetHardwareAssists(0x30600006) accepted") &&
+               daemon.log_contains("port 0: hardware assists 0x30600006");
+    })) << daemon.log();
+    ASSERT_TRUE(transfer(sent, received, digest)) << daemon.status().dump(2);
+    EXPECT_EQ(digest, expected_digest());
+    EXPECT_GT(counter(0, "tx_tso_frames"), tso_before) << "no TSO segment after tso on";
+    EXPECT_EQ(counter(0, "drop_tx_offload"), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Assists, CableTcp, ::testing::Bool(),

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <linux/if_tun.h>
+
 #include "daemon_log.h"
 #include "dext_session.h"
 #include "support/fake_driver.h"
@@ -581,6 +583,53 @@ TEST_F(Session, MtuChangesAreCheckedAgainstTheDriverAndPutBackWhenRefused) {
     EXPECT_EQ(session->driver_mtu(), 9000u);
     EXPECT_EQ(network->mtu_puts.back(), (std::pair<int, uint32_t>{ifindex, 9000}));
     EXPECT_EQ(network->mtu_puts.size(), 2u);
+}
+
+TEST_F(Session, EthtoolOffloadChangesReachTheDriverAndArePutBackWhenRefused) {
+    start();
+    // TX checksums, TSO for IPv4 and IPv6 and RX checksums, with buffers for 64 KiB segments.
+    constexpr uint32_t kCsum = 0x2 | 0x4, kTso = 0x00200000 | 0x00400000, kRx = 0x20000000;
+    Pool pool = create_pool(34, 32, 65536);
+    RegisterInterface request = registration(pool);
+    request.hardware_assists = kCsum | kTso | kRx;
+    host_sends(request);
+    auto reply = host_receives_a<InterfaceRegistered>();
+    ASSERT_TRUE(reply);
+    ASSERT_EQ(reply->status, 0);
+    ASSERT_TRUE(driver_call(0, 9000)); // GetMaxTransferUnit
+    EXPECT_EQ(network->device->offload, unsigned(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6));
+    const int ifindex = network->device->ifindex();
+    using netlink::kOffloadAll, netlink::kOffloadTxChecksum, netlink::kOffloadTso4;
+
+    // `ethtool -K en0 tso off`: the driver keeps checksums, gives up TSO.
+    session->on_link_event({ifindex, netlink::OffloadsChanged{kOffloadAll, kOffloadTxChecksum}});
+    auto call = driver_call(0);
+    ASSERT_TRUE(call);
+    EXPECT_EQ(call->call, uint32_t(Call::SetHardwareAssists));
+    EXPECT_EQ(call->arg, kCsum | kRx);
+    // `ethtool -K en0 tx off` (the kernel drops TSO with it; nothing else changes for TSO).
+    session->on_link_event({ifindex, netlink::OffloadsChanged{kOffloadTxChecksum, 0}});
+    call = driver_call(0);
+    ASSERT_TRUE(call);
+    EXPECT_EQ(call->arg, kRx); // what the TAP does not carry (RX checksums) stays
+    // A change the driver refuses: put back to what it still does.
+    session->on_link_event({ifindex, netlink::OffloadsChanged{0, kOffloadTxChecksum | kOffloadTso4}});
+    call = driver_call(kIOReturnBadArgument);
+    ASSERT_TRUE(call);
+    EXPECT_EQ(call->arg, kCsum | 0x00200000 | kRx);
+    ASSERT_EQ(network->offload_puts.size(), 1u);
+    EXPECT_EQ(network->offload_puts[0].ifindex, ifindex);
+    EXPECT_EQ(network->offload_puts[0].mask, kOffloadAll);
+    EXPECT_EQ(network->offload_puts[0].offloads, 0u);
+    // The put-back comes back as an event: nothing for the driver.
+    session->on_link_event({ifindex, netlink::OffloadsChanged{kOffloadTxChecksum | kOffloadTso4, 0}});
+    EXPECT_TRUE(nothing_sent());
+    // All back on: the declared set again.
+    session->on_link_event({ifindex, netlink::OffloadsChanged{0, kOffloadAll}});
+    call = driver_call(0);
+    ASSERT_TRUE(call);
+    EXPECT_EQ(call->arg, kCsum | kTso | kRx);
+    EXPECT_TRUE(nothing_sent());
 }
 
 // ---- supervision -------------------------------------------------------------------------------

@@ -219,6 +219,11 @@ Result<void> FakeNetwork::set_link_mtu(int ifindex, uint32_t mtu) {
     return {};
 }
 
+Result<void> FakeNetwork::set_link_offloads(int ifindex, uint32_t mask, uint32_t offloads) {
+    offload_puts.push_back({ifindex, mask, offloads});
+    return {};
+}
+
 Result<void> FakeNetwork::set_link_alias(int ifindex, const std::string &alias) {
     aliases[ifindex] = alias;
     return {};

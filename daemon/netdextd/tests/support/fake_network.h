@@ -104,6 +104,7 @@ public:
     Result<void> watch_link(int ifindex) override;
     void unwatch_link(int ifindex) override;
     Result<void> set_link_mtu(int ifindex, uint32_t mtu) override;
+    Result<void> set_link_offloads(int ifindex, uint32_t mask, uint32_t offloads) override;
     Result<void> set_link_alias(int ifindex, const std::string &alias) override;
     Result<netlink::LinkState> query_link(int ifindex) override;
     std::optional<netlink::LinkState> link_state(int ifindex) const override;
@@ -119,6 +120,12 @@ public:
     bool refuse_devices = false; // create_device fails with EPERM, as without CAP_NET_ADMIN
     std::map<int, bool> watched;  // ifindex → watched now
     std::vector<std::pair<int, uint32_t>> mtu_puts; // set_link_mtu calls
+    struct OffloadPut {
+        int ifindex;
+        uint32_t mask;
+        uint32_t offloads;
+    };
+    std::vector<OffloadPut> offload_puts; // set_link_offloads calls
     std::map<int, std::string> aliases;             // set_link_alias: ifindex → alias
 };
 
