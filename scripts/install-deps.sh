@@ -11,6 +11,7 @@ packages=(
     libplist-dev libsodium-dev libseccomp-dev          # bundles, signatures, sandboxing
     libelf-dev                                         # the sandbox: libraries a driver needs
     libmnl-dev libpcap-dev                             # rtnetlink, capture files
+    liburing-dev                                       # batched TAP reads and writes
     libsystemd-dev                                     # sd_notify, the journal (netdextd)
     iproute2 tshark python3                            # namespaces/TAPs in tests, pcap decoding
     ethtool                                            # what ethtool shows of en<N> (tests)

@@ -53,6 +53,10 @@ private:
     std::optional<netlink::RouteSocket> m_route;
 };
 
+// netdextd's --tap-io: how the framework's TAP is read and written (the floor always makes one
+// syscall per frame).
+std::string g_tap_io = "io_uring";
+
 const MacAddress kDriverMac{{0x02, 0x00, 0x00, 0x00, 0xbe, 0x02}}; // BenchNic's MAC
 constexpr uint32_t kHeaders = 42;                                   // Ethernet + IPv4 + UDP
 
@@ -72,7 +76,10 @@ template <class Measure> double raw_floor(Measure measure, std::string &error) {
         error = "netns: " + netns.error().describe();
         return 0;
     }
-    auto tap = netns.value().run([] { return tap::TapDevice::create("bench%d"); });
+    // The floor: one read or write per frame, as a program on a bare TAP does.
+    tap::TapDevice::Options options;
+    options.batched_io = false;
+    auto tap = netns.value().run([&] { return tap::TapDevice::create("bench%d", options); });
     if (!tap) {
         error = "tap: " + tap.error().describe();
         return 0;
@@ -89,7 +96,7 @@ template <class Measure> double raw_floor(Measure measure, std::string &error) {
 // netdextd running BenchNic (with `boot_args`) in a namespace, en0 prepared by the harness.
 bool framework_link(testing::DaemonFixture &daemon, const std::string &boot_args,
                     bench::FloorLink &link, int &ifindex, std::string &error) {
-    testing::DaemonRun how{BENCH_DEXT_PATH, boot_args, {"--quiet-dexts"}};
+    testing::DaemonRun how{BENCH_DEXT_PATH, boot_args, {"--quiet-dexts", "--tap-io", g_tap_io}};
     how.capture = false; // the pcap capture would write every frame
     if (!daemon.start(how, error))
         return false;
@@ -260,6 +267,11 @@ int main(int argc, char **argv) {
         ->delimiter(',')
         ->check(CLI::Range(60, 1514))
         ->capture_default_str();
+    app.add_option("--tap-io", g_tap_io,
+                   "netdextd's --tap-io for the framework: io_uring (batched) or syscalls (one "
+                   "per frame, like the floor)")
+        ->check(CLI::IsMember({"io_uring", "syscalls"}))
+        ->capture_default_str();
     app.add_flag("--json", json, "Print one JSON document instead of text");
     CLI11_PARSE(app, argc, argv);
 
@@ -269,8 +281,9 @@ int main(int argc, char **argv) {
     }
     auto duration = milliseconds(int64_t(seconds * 1000));
     if (!json)
-        std::printf("framework path vs raw TAP loop, %d round(s) of %.2f s per measurement\n",
-                    rounds, seconds);
+        std::printf("framework path (netdextd --tap-io %s) vs raw TAP loop (one syscall per "
+                    "frame), %d round(s) of %.2f s per measurement\n",
+                    g_tap_io.c_str(), rounds, seconds);
     nlohmann::json results = nlohmann::json::array();
     for (uint32_t frame : frames) {
         Run run{duration, frame};
@@ -285,7 +298,10 @@ int main(int argc, char **argv) {
     }
     if (json)
         std::printf("%s\n",
-                    nlohmann::json{{"seconds", seconds}, {"rounds", rounds}, {"results", results}}
+                    nlohmann::json{{"seconds", seconds},
+                                   {"rounds", rounds},
+                                   {"tap_io", g_tap_io},
+                                   {"results", results}}
                         .dump(2)
                         .c_str());
     return 0;

@@ -45,7 +45,10 @@ int main(int argc, char **argv) {
     auto netns = testing::ScopedNetns::create("ndxtbench");
     if (netns.is_error())
         return fail("namespace", netns.error());
-    auto created = netns.value().run([] { return tap::TapDevice::create("en%d"); });
+    // The floor: one read or write per frame, as a program on a bare TAP does.
+    tap::TapDevice::Options options;
+    options.batched_io = false;
+    auto created = netns.value().run([&] { return tap::TapDevice::create("en%d", options); });
     if (created.is_error())
         return fail("TAP", created.error());
     tap::TapDevice device = created.release_value();

@@ -48,6 +48,7 @@ struct DaemonOptions {
     std::string applications_dir = extensions::kDefaultApplicationsDir; // where apps must live
     sandbox::SandboxSettings sandbox; // docs/sandbox.md
     bool dext_logs = true;     // copy dext log lines into the daemon's log
+    bool tap_io_uring = true;  // TAP frames in batches through io_uring (--tap-io)
     uint64_t drop_limit = 64;
     std::chrono::milliseconds stop_grace{2000};     // Terminate → SIGKILL for one driver
     std::chrono::milliseconds shutdown_grace{600};  // …when netdextd itself stops (< 1 s total)

@@ -218,7 +218,9 @@ void Daemon::probe_answered(PendingProbe &pending) {
     device.personality = decision.personality->name;
     device.provider = decision.provider;
     if (pending.wire.kind == devices::WireSpec::Kind::tap) {
-        auto tap = tap::TapDevice::create(pending.wire.name);
+        tap::TapDevice::Options options;
+        options.batched_io = false; // only its fd is used (the cable's pump)
+        auto tap = tap::TapDevice::create(pending.wire.name, options);
         if (!tap)
             return fail(respond, kIOReturnNoResources,
                         "the cable's TAP " + pending.wire.name + ": " +

@@ -117,7 +117,7 @@ std::unique_ptr<DextSession> DextSession::launch(const SessionOptions &options,
         error = "starting netdext-host: " + process.error().describe();
         return nullptr;
     }
-    auto session = attach(options, bundle, kernel_network(watcher, route),
+    auto session = attach(options, bundle, kernel_network(watcher, route, options.tap_io_uring),
                           spawned_host(process.release_value()), std::move(daemon_end),
                           std::move(slot), error);
     if (!session)

@@ -140,6 +140,13 @@ Parsed parse(int argc, char **argv, bool quiet) {
                    "(default " + std::to_string(limits.log_lines_per_second) + ", bursts of " +
                        std::to_string(limits.log_burst) + ")");
     app.add_flag("--quiet-dexts", quiet_dexts, "Do not copy the dexts' log lines into the log");
+    std::string tap_io = "io_uring";
+    app.add_option("--tap-io", tap_io,
+                   "How frames cross the interfaces' TAPs: io_uring (batches of up to 64 frames "
+                   "per system call; one call per frame where the kernel offers no io_uring) or "
+                   "syscalls (one read or write per frame)")
+        ->check(CLI::IsMember({"io_uring", "syscalls"}))
+        ->capture_default_str();
     netdext::daemon::SupervisionOptions supervision;
     supervision.add_to(app);
     app.add_option("--applications-dir", o.applications_dir,
@@ -166,6 +173,7 @@ Parsed parse(int argc, char **argv, bool quiet) {
     o.sandbox.seccomp_report = seccomp_report;
     limits.memory_bytes = memory_mib << 20;
     o.dext_logs = !quiet_dexts;
+    o.tap_io_uring = tap_io == "io_uring";
     o.state_dir = !state_dir.empty() ? state_dir : o.run_bundles.empty() ? kDefaultStateDir : "";
     if (o.host_binary.empty())
         o.host_binary = find_host_binary();

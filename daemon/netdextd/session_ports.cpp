@@ -34,8 +34,8 @@ private:
 
 class KernelNetwork final : public SessionNetwork {
 public:
-    KernelNetwork(netlink::LinkWatcher &watcher, netlink::RouteSocket &route)
-        : m_watcher(watcher), m_route(route) {}
+    KernelNetwork(netlink::LinkWatcher &watcher, netlink::RouteSocket &route, bool batched_io)
+        : m_watcher(watcher), m_route(route), m_batched_io(batched_io) {}
 
     Result<std::unique_ptr<tap::FrameDevice>>
     create_device(const std::string &name_pattern) override {
@@ -43,6 +43,7 @@ public:
         // (TUNSETOFFLOAD); without any the headers stay zero and the frames are unchanged.
         tap::TapDevice::Options options;
         options.vnet_header = true;
+        options.batched_io = m_batched_io;
         auto tap = tap::TapDevice::create(name_pattern, options);
         if (!tap)
             return tap.error();
@@ -75,6 +76,7 @@ public:
 private:
     netlink::LinkWatcher &m_watcher;
     netlink::RouteSocket &m_route;
+    bool m_batched_io;
 };
 
 } // namespace
@@ -84,8 +86,8 @@ std::unique_ptr<SessionHost> spawned_host(HostProcess process) {
 }
 
 std::unique_ptr<SessionNetwork> kernel_network(netlink::LinkWatcher &watcher,
-                                               netlink::RouteSocket &route) {
-    return std::make_unique<KernelNetwork>(watcher, route);
+                                               netlink::RouteSocket &route, bool batched_io) {
+    return std::make_unique<KernelNetwork>(watcher, route, batched_io);
 }
 
 } // namespace netdext::daemon

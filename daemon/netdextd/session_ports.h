@@ -76,7 +76,8 @@ public:
 
 std::unique_ptr<SessionHost> spawned_host(HostProcess process);
 // The watcher and route socket are the daemon's and must outlive the session.
+// `batched_io`: the TAPs' frames go through io_uring (tap::TapDevice::Options::batched_io).
 std::unique_ptr<SessionNetwork> kernel_network(netlink::LinkWatcher &watcher,
-                                               netlink::RouteSocket &route);
+                                               netlink::RouteSocket &route, bool batched_io);
 
 } // namespace netdext::daemon

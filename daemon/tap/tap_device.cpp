@@ -2,6 +2,7 @@
 #include "tap/tap_device.h"
 
 #include "netlink/route_socket.h"
+#include "tap/tap_uring.h"
 
 #include <fcntl.h>
 #include <linux/ethtool.h>
@@ -14,7 +15,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <optional>
 
 namespace netdext::tap {
 namespace {
@@ -63,6 +66,7 @@ TapDevice::TapDevice(UniqueFd tap, UniqueFd control, int ifindex, std::string na
     : m_tap(std::move(tap)), m_control(std::move(control)), m_ifindex(ifindex),
       m_name(std::move(name)), m_counters(std::make_unique<TapCounters>()) {}
 
+TapDevice::~TapDevice() = default;
 TapDevice::TapDevice(TapDevice &&) noexcept = default;
 TapDevice &TapDevice::operator=(TapDevice &&) noexcept = default;
 
@@ -96,6 +100,16 @@ Result<TapDevice> TapDevice::create(std::string_view name_pattern, Options optio
         return Error::from_errno("SIOCGIFINDEX");
     TapDevice device(std::move(tap), std::move(control), index.ifr_ifindex, std::move(name));
     device.m_vnet = options.vnet_header;
+    if (options.batched_io) {
+        std::string why;
+        device.m_read_uring = TapUring::create(why);
+        if (device.m_read_uring)
+            device.m_write_uring = TapUring::create(why);
+        if (!device.m_write_uring) {
+            device.m_read_uring.reset();
+            device.m_batched_io_note = "one syscall per frame (" + why + ")";
+        }
+    }
     return device;
 }
 
@@ -233,7 +247,7 @@ Result<void> TapDevice::write_frame(std::span<const std::byte> frame, const Vnet
     }
 }
 
-Result<size_t> TapDevice::read_frames(std::span<FrameSlot> slots) {
+Result<size_t> TapDevice::read_frames_singly(std::span<FrameSlot> slots) {
     size_t filled = 0;
     while (filled < slots.size()) {
         FrameSlot &slot = slots[filled];
@@ -251,7 +265,7 @@ Result<size_t> TapDevice::read_frames(std::span<FrameSlot> slots) {
     return filled;
 }
 
-Result<size_t> TapDevice::write_frames(std::span<const ConstFrame> frames) {
+Result<size_t> TapDevice::write_frames_singly(std::span<const ConstFrame> frames) {
     size_t consumed = 0;
     for (const ConstFrame &frame : frames) {
         auto put = write_frame(std::span(frame.data, frame.length), &frame.vnet);
@@ -267,6 +281,131 @@ Result<size_t> TapDevice::write_frames(std::span<const ConstFrame> frames) {
             bump(m_counters->tx_rejected_bytes, frame.length);
         }
         ++consumed;
+    }
+    return consumed;
+}
+
+void TapDevice::drop_uring(std::unique_ptr<TapUring> &ring, int error) {
+    ring.reset();
+    m_batched_io_note = std::string("io_uring failed (") + std::strerror(-error) +
+                        "): one syscall per frame";
+}
+
+Result<size_t> TapDevice::read_frames(std::span<FrameSlot> slots) {
+    if (!m_read_uring)
+        return read_frames_singly(slots);
+    constexpr unsigned kMax = TapUring::kEntries;
+    const size_t skip = m_vnet ? sizeof(VnetBytes::bytes) : 0;
+    size_t filled = 0;
+    std::optional<Error> failure;
+    while (filled < slots.size() && m_read_uring) {
+        const unsigned want =
+            unsigned(std::min<size_t>({slots.size() - filled, m_read_window, kMax}));
+        iovec vectors[kMax][3];
+        const iovec *starts[kMax];
+        unsigned counts[kMax];
+        int results[kMax];
+        for (unsigned k = 0; k < want; ++k) {
+            FrameSlot &slot = slots[filled + k];
+            vectors[k][0] = {slot.vnet.bytes, sizeof slot.vnet.bytes};
+            vectors[k][1] = {slot.data, slot.capacity};
+            vectors[k][2] = {&m_overflow, 1}; // the spill byte (read_frame)
+            starts[k] = m_vnet ? vectors[k] : vectors[k] + 1;
+            counts[k] = m_vnet ? 3 : 2;
+        }
+        const int status = m_read_uring->readv(m_tap.get(), std::span(starts, want),
+                                               std::span(counts, want), std::span(results, want));
+        unsigned got = 0;
+        bool drained = false;
+        for (unsigned k = 0; k < want; ++k) {
+            const int r = results[k];
+            if (r < 0) {
+                drained = true; // EAGAIN: nothing more pending (ECANCELED: never ran)
+                if (r != -EAGAIN && r != -ECANCELED && !failure)
+                    failure = Error::from_errno(-r, "read(TAP)");
+                continue;
+            }
+            if (size_t(r) < skip) {
+                if (!failure)
+                    failure = Error::from_errno(EPROTO, "read(TAP): shorter than its virtio header");
+                continue;
+            }
+            const size_t length = size_t(r) - skip;
+            FrameSlot &from = slots[filled + k];
+            if (length > from.capacity) {
+                bump(m_counters->rx_truncated);
+                continue;
+            }
+            FrameSlot &to = slots[filled + got]; // a frame after a gap moves down
+            if (&to != &from) {
+                std::memcpy(to.data, from.data, length);
+                to.vnet = from.vnet;
+            }
+            to.length = uint32_t(length);
+            ++got;
+        }
+        filled += got;
+        if (status < 0)
+            drop_uring(m_read_uring, status);
+        if (drained || got < want) {
+            m_read_window = std::clamp<unsigned>(2 * got, 8, kMax); // what the next call expects
+            break;
+        }
+        m_read_window = std::min(2 * m_read_window, kMax);
+    }
+    if (filled == 0 && failure)
+        return *failure;
+    return filled;
+}
+
+Result<size_t> TapDevice::write_frames(std::span<const ConstFrame> frames) {
+    if (!m_write_uring)
+        return write_frames_singly(frames);
+    constexpr unsigned kMax = TapUring::kEntries;
+    size_t consumed = 0;
+    while (consumed < frames.size()) {
+        if (!m_write_uring) // the ring failed: the rest one by one
+            return NETDEXT_TRY(write_frames_singly(frames.subspan(consumed))) + consumed;
+        const unsigned n = unsigned(std::min<size_t>(frames.size() - consumed, kMax));
+        iovec vectors[kMax][2];
+        const iovec *starts[kMax];
+        unsigned counts[kMax];
+        int results[kMax];
+        for (unsigned k = 0; k < n; ++k) {
+            const ConstFrame &frame = frames[consumed + k];
+            vectors[k][0] = {const_cast<uint8_t *>(frame.vnet.bytes), sizeof frame.vnet.bytes};
+            vectors[k][1] = {const_cast<std::byte *>(frame.data), frame.length};
+            starts[k] = m_vnet ? vectors[k] : vectors[k] + 1;
+            counts[k] = m_vnet ? 2 : 1;
+        }
+        const int status = m_write_uring->writev(m_tap.get(), std::span(starts, n),
+                                                 std::span(counts, n), std::span(results, n));
+        unsigned ran = 0, failed_hard = 0;
+        int hard = 0;
+        for (unsigned k = 0; k < n && results[k] != -ECANCELED; ++k, ++ran) {
+            const int r = results[k];
+            if (r >= 0)
+                continue;
+            if (r != -EAGAIN && !is_per_frame_write_error(-r)) {
+                ++failed_hard;
+                hard = -r;
+            }
+        }
+        if (ran > 0 && failed_hard == ran && consumed == 0) {
+            if (status < 0)
+                drop_uring(m_write_uring, status);
+            return Error::from_errno(hard, "write(TAP)"); // the device, not a frame: as singly
+        }
+        for (unsigned k = 0; k < ran; ++k)
+            if (results[k] < 0) { // refused (or, through the ring, EAGAIN): dropped and counted
+                bump(m_counters->tx_rejected);
+                bump(m_counters->tx_rejected_bytes, frames[consumed + k].length);
+            }
+        consumed += ran;
+        if (status < 0)
+            drop_uring(m_write_uring, status);
+        else if (ran < n)
+            break; // cannot happen without a failed ring
     }
     return consumed;
 }

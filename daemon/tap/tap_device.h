@@ -20,9 +20,10 @@
 // counters() may be read from any thread (relaxed atomics, single writer each).
 //
 // Hot path: read_frames()/write_frames() take caller-owned buffers, allocate nothing and take no
-// lock. The TAP character device has no batched read or write: each frame is one syscall.
-// FIXME: Amortise the per-frame syscall (io_uring, or IFF_VNET_HDR with GSO to move 64 KB
-// super-frames) once the framework path is measured against the raw floor (bench/tap).
+// lock. The TAP character device has no batched read or write of its own, so by default a batch
+// goes through an io_uring per direction (tap_uring.h): one io_uring_enter for up to 64 frames
+// instead of one read or write each. Where the kernel offers no io_uring, or with
+// Options::batched_io off, each frame is one syscall (batched_io() says which is in use).
 // FIXME: IFF_MULTI_QUEUE (one fd per queue) when drivers get more than one queue pair.
 #pragma once
 
@@ -46,11 +47,14 @@ class RouteSocket;
 
 namespace netdext::tap {
 
+class TapUring;
+
 class TapDevice final : public FrameDevice {
 public:
     struct Options {
         bool persistent = false; // TUNSETPERSIST: the interface outlives the fd
         bool vnet_header = false; // IFF_VNET_HDR: a virtio_net_hdr before every frame (offloads)
+        bool batched_io = true;   // read_frames/write_frames through io_uring when available
     };
 
     // `name_pattern` is a full name ("en3") or a name with one "%d" ("en%d"), for which the
@@ -69,7 +73,7 @@ public:
     TapDevice &operator=(TapDevice &&) noexcept;
     TapDevice(const TapDevice &) = delete;
     TapDevice &operator=(const TapDevice &) = delete;
-    ~TapDevice() override = default;
+    ~TapDevice() override;
 
     [[nodiscard]] int fd() const override { return m_tap.get(); } // poll for EPOLLIN / EPOLLOUT
     [[nodiscard]] int ifindex() const override { return m_ifindex; }
@@ -100,12 +104,18 @@ public:
 
     // Reads frames into `slots` in order until all are filled or none is pending. Returns how
     // many slots were filled (0: nothing pending). Truncated frames are dropped and counted,
-    // not returned.
+    // not returned. (Through io_uring a frame may land in a later slot; it is moved down, so the
+    // filled slots are still the first ones.)
     Result<size_t> read_frames(std::span<FrameSlot> slots) override;
     // Writes `frames` in order. Frames the kernel refuses are dropped and counted (tx_rejected).
-    // Stops early only on EAGAIN; returns how many frames were consumed (written or dropped), so
-    // the caller retries the rest when the fd is writable.
+    // One frame per syscall, it stops early on EAGAIN; through io_uring the whole batch is
+    // tried and an EAGAIN frame is a refused one. Returns how many frames were consumed
+    // (written or dropped), so the caller may retry the rest when the fd is writable.
     Result<size_t> write_frames(std::span<const ConstFrame> frames) override;
+    // Whether read_frames/write_frames use io_uring, and why not ("" when they do, or when
+    // Options::batched_io was off).
+    [[nodiscard]] bool batched_io() const { return m_read_uring != nullptr; }
+    [[nodiscard]] const std::string &batched_io_note() const { return m_batched_io_note; }
 
     [[nodiscard]] const TapCounters &counters() const override { return *m_counters; }
 
@@ -119,6 +129,9 @@ private:
     // Fills ifr_name with the interface's current name (TUNGETIFF).
     Result<void> current_name(char (&name)[IFNAMSIZ]) const;
     Result<void> control_ioctl(unsigned long request, void *ifreq, const char *context) const;
+    Result<size_t> read_frames_singly(std::span<FrameSlot> slots);
+    Result<size_t> write_frames_singly(std::span<const ConstFrame> frames);
+    void drop_uring(std::unique_ptr<TapUring> &ring, int error);
 
     UniqueFd m_tap;
     UniqueFd m_control; // AF_INET datagram socket in the TAP's namespace, for SIOCSIF*
@@ -128,6 +141,10 @@ private:
     std::unique_ptr<TapCounters> m_counters;
     std::byte m_overflow{}; // readv's spill byte: a frame reaching it did not fit its buffer
     bool m_vnet = false;    // IFF_VNET_HDR
+    std::unique_ptr<TapUring> m_read_uring;  // the reader's
+    std::unique_ptr<TapUring> m_write_uring; // the writer's
+    unsigned m_read_window = 8; // reads per submission: grows while frames keep coming
+    std::string m_batched_io_note;
 };
 
 } // namespace netdext::tap

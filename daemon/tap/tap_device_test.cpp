@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -129,6 +130,28 @@ protected:
     std::optional<ScopedNetns> m_netns; // declared first: outlives every TAP of the test
 };
 
+// The frame paths, one frame per syscall and in io_uring batches (Options::batched_io).
+class TapFramesTest : public TapDeviceTest, public ::testing::WithParamInterface<bool> {
+protected:
+    TapDevice must_create_tap(const char *pattern) {
+        TapDevice::Options options;
+        options.batched_io = GetParam();
+        auto tap = m_netns->run([&] { return TapDevice::create(pattern, options); });
+        if (tap.is_error())
+            ADD_FAILURE() << tap.error().describe();
+        return tap.release_value();
+    }
+    // False (the test is skipped) where the kernel refuses io_uring.
+    bool io_as_asked(const TapDevice &tap) {
+        if (GetParam() && !tap.batched_io()) {
+            std::printf("skipped: %s\n", tap.batched_io_note().c_str());
+            return false;
+        }
+        EXPECT_EQ(tap.batched_io(), GetParam());
+        return true;
+    }
+};
+
 TEST_F(TapDeviceTest, PicksTheLowestFreeUnit) {
     std::optional<TapDevice> first(must_create_tap("en%d"));
     TapDevice second = must_create_tap("en%d");
@@ -198,8 +221,10 @@ TEST_F(TapDeviceTest, MacMtuQueueLengthAndCarrierAreVisibleToTheStack) {
     EXPECT_TRUE(multicast.error().is(EADDRNOTAVAIL)) << multicast.error().describe();
 }
 
-TEST_F(TapDeviceTest, FramesWrittenToTheTapReachTheStack) {
+TEST_P(TapFramesTest, FramesWrittenToTheTapReachTheStack) {
     TapDevice tap = must_create_tap("en%d");
+    if (!io_as_asked(tap))
+        GTEST_SKIP() << tap.batched_io_note();
     const MacAddress mac{{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x02}};
     ASSERT_FALSE(tap.set_mac(mac).is_error());
     sh("sysctl -qw net.ipv6.conf.en0.disable_ipv6=1 && ip link set en0 up");
@@ -258,8 +283,10 @@ TEST_F(TapDeviceTest, FramesWrittenToTheTapReachTheStack) {
     EXPECT_TRUE(while_down.error().is(EIO)) << while_down.error().describe();
 }
 
-TEST_F(TapDeviceTest, FramesTheStackSendsAreReadFromTheTap) {
+TEST_P(TapFramesTest, FramesTheStackSendsAreReadFromTheTap) {
     TapDevice tap = must_create_tap("en%d");
+    if (!io_as_asked(tap))
+        GTEST_SKIP() << tap.batched_io_note();
     sh("sysctl -qw net.ipv6.conf.en0.disable_ipv6=1 && ip link set en0 up && "
        "ip addr add 10.213.0.1/24 dev en0 && "
        "ip neigh add 10.213.0.2 lladdr 02:00:00:00:00:02 dev en0 nud permanent");
@@ -327,8 +354,10 @@ TEST_F(TapDeviceTest, FramesTheStackSendsAreReadFromTheTap) {
     EXPECT_EQ(stats.value().tx_packets, frames_read);
 }
 
-TEST_F(TapDeviceTest, OversizedFramesAreDroppedAndCounted) {
+TEST_P(TapFramesTest, OversizedFramesAreDroppedAndCounted) {
     TapDevice tap = must_create_tap("en%d");
+    if (!io_as_asked(tap))
+        GTEST_SKIP() << tap.batched_io_note();
     sh("sysctl -qw net.ipv6.conf.en0.disable_ipv6=1 && ip link set en0 up");
     PacketSocket sender = m_netns->run([&] { return PacketSocket::open(tap.ifindex()); });
     ASSERT_TRUE(sender.send(make_frame(kPeerMac, 1, 200)));
@@ -357,7 +386,37 @@ TEST_F(TapDeviceTest, OversizedFramesAreDroppedAndCounted) {
         },
         5s));
     EXPECT_EQ(tap.counters().rx_truncated.load(), 1u);
+
+    // In a batch: the frame that does not fit is dropped and the ones after it move down, so the
+    // filled slots are the first ones, in order.
+    std::array<std::array<std::byte, 100>, 4> smalls;
+    std::array<FrameSlot, 4> four;
+    for (size_t i = 0; i < four.size(); ++i)
+        four[i] = {smalls[i].data(), uint32_t(smalls[i].size()), 0};
+    for (uint32_t sequence : {10u, 11u, 12u, 13u})
+        ASSERT_TRUE(sender.send(make_frame(kPeerMac, sequence, sequence == 11 ? 300 : 64)));
+    std::vector<uint32_t> sequences;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            auto got = tap.read_frames(four);
+            EXPECT_FALSE(got.is_error());
+            for (size_t i = 0; i < count_of(got); ++i) {
+                EXPECT_EQ(four[i].length, 64u);
+                uint32_t sequence = 0;
+                std::memcpy(&sequence, four[i].data + 14, sizeof(sequence));
+                sequences.push_back(sequence);
+            }
+            return sequences.size() >= 3;
+        },
+        5s));
+    EXPECT_EQ(sequences, (std::vector<uint32_t>{10, 12, 13}));
+    EXPECT_EQ(tap.counters().rx_truncated.load(), 2u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Io, TapFramesTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool> &info) {
+                             return info.param ? "IoUring" : "Syscalls";
+                         });
 
 } // namespace
 } // namespace netdext::tap
