@@ -24,8 +24,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <unistd.h>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 using namespace netdext;
@@ -58,7 +58,7 @@ private:
 std::string g_tap_io = "io_uring";
 
 const MacAddress kDriverMac{{0x02, 0x00, 0x00, 0x00, 0xbe, 0x02}}; // BenchNic's MAC
-constexpr uint32_t kHeaders = 42;                                   // Ethernet + IPv4 + UDP
+constexpr uint32_t kHeaders = 42;                                  // Ethernet + IPv4 + UDP
 
 // One measurement's parameters: how long, and the size of every frame (Ethernet header to the
 // end of the UDP payload, without FCS).
@@ -117,9 +117,10 @@ double stack_to_driver_raw(const Run &run, std::string &error) {
             std::vector<tap::FrameSlot> slots(64);
             for (size_t i = 0; i < slots.size(); ++i)
                 slots[i] = tap::FrameSlot{storage.data() + i * 2048, 2048, 0};
-            return bench::measure_stack_to_tap(link, run.payload(), run.duration, [&] {
-                       return bench::raw_tap_read_batch(tap, slots);
-                   }).frames_per_second();
+            return bench::measure_stack_to_tap(
+                       link, run.payload(), run.duration,
+                       [&] { return bench::raw_tap_read_batch(tap, slots); })
+                .frames_per_second();
         },
         error);
 }
@@ -134,13 +135,14 @@ double stack_to_driver_framework(const Run &run, std::string &error, bool quiet)
         return 0;
     LinkCounters counters(daemon.netns(), ifindex);
     uint64_t last = counters.read().tx_packets;
-    auto measured = bench::measure_stack_to_tap(link, run.payload(), run.duration, [&]() -> uint64_t {
-        usleep(5000);
-        uint64_t now = counters.read().tx_packets;
-        uint64_t delta = now - last;
-        last = now;
-        return delta;
-    });
+    auto measured =
+        bench::measure_stack_to_tap(link, run.payload(), run.duration, [&]() -> uint64_t {
+            usleep(5000);
+            uint64_t now = counters.read().tx_packets;
+            uint64_t delta = now - last;
+            last = now;
+            return delta;
+        });
     if (!quiet)
         std::printf("  (framework: %llu frames sent by the stack, netdextd counted %llu completed "
                     "by the driver)\n",
@@ -154,11 +156,11 @@ double driver_to_stack_raw(const Run &run, std::string &error) {
     return raw_floor(
         [&](const bench::FloorLink &link, tap::TapDevice &tap) {
             std::vector<std::byte> frame = bench::make_inbound_udp_frame(link, run.payload());
-            std::vector<tap::ConstFrame> batch(64,
-                                               tap::ConstFrame{frame.data(), uint32_t(frame.size())});
-            return bench::measure_tap_to_stack(link, run.duration, [&] {
-                       return bench::raw_tap_write_batch(tap, batch);
-                   }).frames_per_second();
+            std::vector<tap::ConstFrame> batch(
+                64, tap::ConstFrame{frame.data(), uint32_t(frame.size())});
+            return bench::measure_tap_to_stack(
+                       link, run.duration, [&] { return bench::raw_tap_write_batch(tap, batch); })
+                .frames_per_second();
         },
         error);
 }
@@ -174,20 +176,22 @@ double driver_to_stack_framework(const Run &run, std::string &error, bool) {
         return 0;
     LinkCounters counters(daemon.netns(), ifindex);
     uint64_t last = counters.read().rx_packets;
-    return bench::measure_tap_to_stack(link, run.duration, [&]() -> uint64_t {
-               usleep(5000);
-               uint64_t now = counters.read().rx_packets;
-               uint64_t delta = now - last;
-               last = now;
-               return delta;
-           }).frames_per_second();
+    return bench::measure_tap_to_stack(link, run.duration,
+                                       [&]() -> uint64_t {
+                                           usleep(5000);
+                                           uint64_t now = counters.read().rx_packets;
+                                           uint64_t delta = now - last;
+                                           last = now;
+                                           return delta;
+                                       })
+        .frames_per_second();
 }
 
 using RawMeasure = double (*)(const Run &, std::string &);
 using FrameworkMeasure = double (*)(const Run &, std::string &, bool);
 
-using bench::Summary;
 using bench::summarize;
+using bench::Summary;
 using bench::to_json;
 
 // One direction at one frame size over `rounds` rounds: each round measures the floor and the
@@ -288,8 +292,8 @@ int main(int argc, char **argv) {
     for (uint32_t frame : frames) {
         Run run{duration, frame};
         if (direction != "rx" &&
-            !run_direction("stack -> driver", "raw TAP read loop", rounds, run,
-                           stack_to_driver_raw, stack_to_driver_framework, json, results))
+            !run_direction("stack -> driver", "raw TAP read loop", rounds, run, stack_to_driver_raw,
+                           stack_to_driver_framework, json, results))
             return 1;
         if (direction != "tx" &&
             !run_direction("driver -> stack", "raw TAP write loop", rounds, run,
@@ -297,12 +301,11 @@ int main(int argc, char **argv) {
             return 1;
     }
     if (json)
-        std::printf("%s\n",
-                    nlohmann::json{{"seconds", seconds},
-                                   {"rounds", rounds},
-                                   {"tap_io", g_tap_io},
-                                   {"results", results}}
-                        .dump(2)
-                        .c_str());
+        std::printf("%s\n", nlohmann::json{{"seconds", seconds},
+                                           {"rounds", rounds},
+                                           {"tap_io", g_tap_io},
+                                           {"results", results}}
+                                .dump(2)
+                                .c_str());
     return 0;
 }

@@ -78,8 +78,9 @@ bool make_ends(Ends &ends, std::string &error) {
         }
         slot->emplace(netns.release_value());
         // No IPv6: no router solicitations or MLD reports in the measurements.
-        if (!run(**slot, "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
-                         "net.ipv6.conf.default.disable_ipv6=1",
+        if (!run(**slot,
+                 "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
+                 "net.ipv6.conf.default.disable_ipv6=1",
                  error))
             return false;
     }
@@ -89,15 +90,15 @@ bool make_ends(Ends &ends, std::string &error) {
 // Addresses `prefix`.1 on a's `a_if` and `prefix`.2 on b's `b_if`, both up; waits for ping.
 bool address_ends(const Ends &ends, const std::string &a_if, const std::string &b_if,
                   const std::string &prefix, std::string &error) {
-    if (!run(*ends.a, "ip addr add " + prefix + ".1/24 dev " + a_if + " && ip link set " + a_if +
-                          " up",
+    if (!run(*ends.a,
+             "ip addr add " + prefix + ".1/24 dev " + a_if + " && ip link set " + a_if + " up",
              error) ||
-        !run(*ends.b, "ip addr add " + prefix + ".2/24 dev " + b_if + " && ip link set " + b_if +
-                          " up",
+        !run(*ends.b,
+             "ip addr add " + prefix + ".2/24 dev " + b_if + " && ip link set " + b_if + " up",
              error))
         return false;
-    if (!testing::wait_until(
-            [&] { return ends.a->sh("ping -c 1 -W 1 " + prefix + ".2").ok(); }, seconds(15))) {
+    if (!testing::wait_until([&] { return ends.a->sh("ping -c 1 -W 1 " + prefix + ".2").ok(); },
+                             seconds(15))) {
         error = "no ping from " + ends.a->name() + " to " + prefix + ".2 over " + a_if;
         return false;
     }
@@ -111,10 +112,14 @@ bool make_veth(Ends &ends, std::string &error) {
            address_ends(ends, "tcpv0", "tcpv1", "10.218.0", error);
 }
 
+// netdextd's --tap-io for the cable's interfaces.
+std::string g_tap_io = "io_uring";
+
 // netdextd running the cable in its namespace; a macvlan on each end, moved into the ends'.
 bool make_cable(testing::DaemonFixture &daemon, const std::string &boot_args, Ends &ends,
                 const std::string &prefix, std::string &error) {
-    testing::DaemonRun how{TWO_PORT_CABLE_DEXT_PATH, boot_args, {"--quiet-dexts"}};
+    testing::DaemonRun how{
+        TWO_PORT_CABLE_DEXT_PATH, boot_args, {"--quiet-dexts", "--tap-io", g_tap_io}};
     how.capture = false;
     if (!daemon.start(how, error))
         return false;
@@ -128,8 +133,9 @@ bool make_cable(testing::DaemonFixture &daemon, const std::string &boot_args, En
     return run(d,
                "ip link add link en0 name tcpm0 type macvlan mode bridge && "
                "ip link add link en1 name tcpm1 type macvlan mode bridge && "
-               "ip link set tcpm0 netns " + ends.a->name() + " && ip link set tcpm1 netns " +
-                   ends.b->name() + " && ip link set en0 up && ip link set en1 up",
+               "ip link set tcpm0 netns " +
+                   ends.a->name() + " && ip link set tcpm1 netns " + ends.b->name() +
+                   " && ip link set en0 up && ip link set en1 up",
                error) &&
            address_ends(ends, "tcpm0", "tcpm1", prefix, error);
 }
@@ -198,10 +204,11 @@ std::optional<Sample> measure(const Path &path, int streams, int test_seconds, i
         error = "iperf3 did not start listening in " + path.server->name();
         return std::nullopt;
     }
-    auto client = path.client->sh(
-        "timeout " + std::to_string(test_seconds + omit + 30) + " iperf3 --json --client " +
-        path.address + " --port " + std::to_string(kPort) + " --time " +
-        std::to_string(test_seconds) + " --omit " + std::to_string(omit) + " --parallel " + std::to_string(streams) + " 2>/dev/null");
+    auto client = path.client->sh("timeout " + std::to_string(test_seconds + omit + 30) +
+                                  " iperf3 --json --client " + path.address + " --port " +
+                                  std::to_string(kPort) + " --time " +
+                                  std::to_string(test_seconds) + " --omit " + std::to_string(omit) +
+                                  " --parallel " + std::to_string(streams) + " 2>/dev/null");
     finish(server, kWait);
     nlohmann::json report = nlohmann::json::parse(client.output, nullptr, false);
     if (!client.ok() || report.is_discarded() || !report.contains("end")) {
@@ -214,8 +221,8 @@ std::optional<Sample> measure(const Path &path, int streams, int test_seconds, i
     return sample;
 }
 
-using bench::Summary;
 using bench::summarize;
+using bench::Summary;
 using bench::to_json;
 
 // A ratio reported in the summary: numerator path over denominator path, per round.
@@ -261,6 +268,11 @@ int main(int argc, char **argv) {
         ->check(CLI::Range(1, 128))
         ->capture_default_str();
     app.add_flag("--no-vxlan", no_vxlan, "Leave out the VXLAN paths");
+    app.add_option("--tap-io", g_tap_io,
+                   "netdextd's --tap-io for the cable: io_uring (batched) or syscalls (one per "
+                   "frame)")
+        ->check(CLI::IsMember({"io_uring", "syscalls"}))
+        ->capture_default_str();
     app.add_flag("--json", json, "Print one JSON document instead of text");
     CLI11_PARSE(app, argc, argv);
 
@@ -276,8 +288,7 @@ int main(int argc, char **argv) {
     std::string error;
     Ends veth, cable, plain;
     testing::DaemonFixture cable_daemon, plain_daemon;
-    bool ok = make_veth(veth, error) &&
-              make_cable(cable_daemon, "", cable, "10.218.1", error) &&
+    bool ok = make_veth(veth, error) && make_cable(cable_daemon, "", cable, "10.218.1", error) &&
               make_cable(plain_daemon, "twoportcable-assists=0", plain, "10.218.2", error);
     if (ok && !no_vxlan)
         ok = add_vxlan(veth, "10.218.0", "10.219.0", error) &&
@@ -294,10 +305,10 @@ int main(int argc, char **argv) {
          &*plain.b, "10.218.2.2"},
     };
     if (!no_vxlan) {
-        paths.push_back({"vxlan-veth", "VXLAN over the veth pair", &*veth.a, &*veth.b,
-                         "10.219.0.2"});
-        paths.push_back({"vxlan-cable", "VXLAN over the cable with assists", &*cable.a,
-                         &*cable.b, "10.219.1.2"});
+        paths.push_back(
+            {"vxlan-veth", "VXLAN over the veth pair", &*veth.a, &*veth.b, "10.219.0.2"});
+        paths.push_back({"vxlan-cable", "VXLAN over the cable with assists", &*cable.a, &*cable.b,
+                         "10.219.1.2"});
     }
 
     // results[streams][path] = one sample per round
@@ -330,7 +341,10 @@ int main(int argc, char **argv) {
         }
     }
 
-    nlohmann::json out = {{"rounds", rounds}, {"seconds", test_seconds}, {"omitted_seconds", omit}, {"paths", nlohmann::json::array()},
+    nlohmann::json out = {{"rounds", rounds},
+                          {"seconds", test_seconds},
+                          {"omitted_seconds", omit},
+                          {"paths", nlohmann::json::array()},
                           {"results", nlohmann::json::array()}};
     for (const Path &path : paths)
         out["paths"].push_back({{"name", path.name}, {"description", path.description}});
@@ -342,7 +356,8 @@ int main(int argc, char **argv) {
                 v.push_back(sample.gbits);
             return v;
         };
-        nlohmann::json entry = {{"streams", s}, {"rates_gbit_s", nlohmann::json::object()},
+        nlohmann::json entry = {{"streams", s},
+                                {"rates_gbit_s", nlohmann::json::object()},
                                 {"ratios", nlohmann::json::array()}};
         if (!json)
             std::printf("%d stream(s):\n", s);

@@ -143,7 +143,7 @@ private:
     bool m_vnet = false;    // IFF_VNET_HDR
     std::unique_ptr<TapUring> m_read_uring;  // the reader's
     std::unique_ptr<TapUring> m_write_uring; // the writer's
-    unsigned m_read_window = 8; // reads per submission: grows while frames keep coming
+    unsigned m_read_window = 2; // reads per submission: grows while frames keep coming
     std::string m_batched_io_note;
 };
 
