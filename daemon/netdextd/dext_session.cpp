@@ -640,8 +640,11 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
                   .c_str()
             : "");
     if (ni.tap_offload() != 0 || !ni.offload_note().empty())
-        log("netdextd: %s offloads: hardware assists 0x%08x → TUNSETOFFLOAD 0x%x%s%s",
+        log("netdextd: %s offloads: hardware assists 0x%08x → TUNSETOFFLOAD 0x%x%s%s%s",
             ni.name().c_str(), r.hardware_assists, ni.tap_offload(),
+            ni.tso_frame_bytes() != 0
+                ? (", TSO frames up to " + std::to_string(ni.tso_frame_bytes()) + " bytes").c_str()
+                : "",
             ni.offload_note().empty() ? "" : "; ", ni.offload_note().c_str());
     target.mac = mac;
     target.declared_assists = target.assists = r.hardware_assists;

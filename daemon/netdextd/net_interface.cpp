@@ -27,8 +27,12 @@ enum : size_t { kTxSubmission = 0, kTxCompletion = 1, kRxSubmission = 2, kRxComp
 constexpr uint32_t kAssistTxChecksumTCP = 0x00000002, kAssistTxChecksumUDP = 0x00000004,
                    kAssistTSO4 = 0x00200000, kAssistTSO6 = 0x00400000, kAssistLRO = 0x10000000,
                    kAssistRxChecksum = 0x20000000;
-// The largest frame a TSO segment from the stack can be (gso_max_size, 64 KiB).
+// The largest frame a TSO segment from the stack can be (the TAP's gso_max_size, 64 KiB unless
+// lowered); what a TX buffer holds beyond it (Ethernet header and a VLAN tag); and the smallest
+// TSO limit worth having (two full-size segments).
 constexpr uint32_t kTsoFrameBytes = 65536;
+constexpr uint32_t kTsoFrameSlack = 18;
+constexpr uint32_t kMinTsoFrameBytes = 2 * 1518;
 
 bool all_zero(const tap::VnetBytes &vnet) {
     uint64_t a;
@@ -160,22 +164,36 @@ Result<void> NetInterface::apply_assists(uint32_t assists) {
     // 64 KiB segment (a driver declaring TSO sizes its TX pool so) within its declared limit.
     unsigned flags = 0;
     m_offload_note.clear();
+    m_tso_frame_bytes = 0;
     if (assists & (kAssistTxChecksumTCP | kAssistTxChecksumUDP))
         flags |= TUN_F_CSUM;
     if (assists & (kAssistTSO4 | kAssistTSO6)) {
+        // The stack's TSO frames must fit a TX buffer and the driver's limit (getTSOOptions):
+        // the TAP's gso_max_size is the smaller of the two (64 KiB at most).
         const uint32_t buffer = m_lanes[0].pool_layout.buffer_size;
-        if (!(flags & TUN_F_CSUM))
+        const uint32_t fits = buffer > kTsoFrameSlack ? buffer - kTsoFrameSlack : 0;
+        uint32_t largest = std::min(fits, kTsoFrameBytes);
+        if (m_tso_max_bytes != 0)
+            largest = std::min(largest, m_tso_max_bytes);
+        if (!(flags & TUN_F_CSUM)) {
             m_offload_note = "TSO declared without TX checksums: not used";
-        else if (buffer < kTsoFrameBytes)
-            m_offload_note = "TSO declared but the TX pool's buffers hold " +
-                             std::to_string(buffer) + " bytes, not a 64 KiB segment: not used";
-        else if (m_tso_max_bytes != 0 && m_tso_max_bytes < shm::offload::kMaxSegmentBytes)
-            // FIXME: Lower the TAP's gso_max_size (IFLA_GSO_MAX_SIZE) to a smaller TSO limit.
-            m_offload_note = "TSO declared with a limit of " + std::to_string(m_tso_max_bytes) +
-                             " bytes (below 64 KiB): not used";
-        else
+        } else if (largest < kMinTsoFrameBytes) {
+            m_offload_note = "TSO declared but " +
+                             (largest == m_tso_max_bytes
+                                  ? "its limit is " + std::to_string(m_tso_max_bytes) + " bytes"
+                                  : "the TX pool's buffers hold " + std::to_string(buffer) +
+                                        " bytes") +
+                             ", less than two full-size segments: not used";
+        } else if (auto r = m_tap.set_gso_max_size(largest); !r && largest < kTsoFrameBytes) {
+            m_offload_note = "TSO declared with frames up to " + std::to_string(largest) +
+                             " bytes, but the TAP's gso_max_size could not be lowered (" +
+                             r.error().describe() + "): not used";
+        } else {
+            // (At 64 KiB a device without the setting keeps its default, which is that.)
             flags |= ((assists & kAssistTSO4) ? TUN_F_TSO4 : 0) |
                      ((assists & kAssistTSO6) ? TUN_F_TSO6 : 0);
+            m_tso_frame_bytes = largest;
+        }
     }
     if (m_tap.has_vnet_header() || flags != 0)
         NETDEXT_TRY(m_tap.set_offload(flags));

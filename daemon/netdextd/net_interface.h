@@ -162,6 +162,8 @@ public:
     // The TUNSETOFFLOAD flags in force, and why a declared assist is not used ("" if all are).
     [[nodiscard]] unsigned tap_offload() const { return m_tap_offload; }
     [[nodiscard]] const std::string &offload_note() const { return m_offload_note; }
+    // The largest TSO frame the stack hands over (the TAP's gso_max_size; 0 without TSO).
+    [[nodiscard]] uint32_t tso_frame_bytes() const { return m_tso_frame_bytes; }
     // Applies `hardware_assists` (the driver's SetHardwareAssists succeeded, or the declaration
     // at registration) to the TAP and the RX checks. Main thread; the mover picks it up.
     Result<void> apply_assists(uint32_t hardware_assists);
@@ -210,6 +212,7 @@ private:
     uint32_t m_rx_round = 0; // which RX queue is restocked first (round robin)
     uint32_t m_tso_max_bytes = 0;
     unsigned m_tap_offload = 0;
+    uint32_t m_tso_frame_bytes = 0;
     std::string m_offload_note;
     std::atomic<uint32_t> m_rx_assists{0};     // set by apply_assists, read by the mover
     uint32_t m_rx_assists_applied = UINT32_MAX; // the mover's view

@@ -142,6 +142,10 @@ Result<void> RouteSocket::set_admin_up(int ifindex, bool up) {
     return change_link(ifindex, up ? IFF_UP : 0, IFF_UP, IFLA_UNSPEC, 0, "RTM_NEWLINK IFF_UP");
 }
 
+Result<void> RouteSocket::set_gso_max_size(int ifindex, uint32_t bytes) {
+    return change_link(ifindex, 0, 0, IFLA_GSO_MAX_SIZE, bytes, "RTM_NEWLINK IFLA_GSO_MAX_SIZE");
+}
+
 Result<void> RouteSocket::set_txqueuelen(int ifindex, uint32_t length) {
     return change_link(ifindex, 0, 0, IFLA_TXQLEN, length, "RTM_NEWLINK IFLA_TXQLEN");
 }

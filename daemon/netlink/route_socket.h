@@ -38,6 +38,9 @@ public:
     Result<void> set_mtu(int ifindex, uint32_t mtu);
     // RTM_NEWLINK changing IFF_UP only (`ip link set … up|down`).
     Result<void> set_admin_up(int ifindex, bool up);
+    // RTM_NEWLINK with IFLA_GSO_MAX_SIZE: the largest GSO packet the stack hands the link
+    // (`ip link set … gso_max_size`; EINVAL above its tso_max_size, 64 KiB for a TAP).
+    Result<void> set_gso_max_size(int ifindex, uint32_t bytes);
     // RTM_NEWLINK with IFLA_TXQLEN.
     Result<void> set_txqueuelen(int ifindex, uint32_t length);
     // RTM_NEWLINK with IFLA_IFALIAS: the text `ip -d link` shows as "alias" (at most

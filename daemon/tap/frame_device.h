@@ -77,6 +77,11 @@ public:
     // unfinished. EOPNOTSUPP on a device without virtio headers.
     virtual Result<void> set_offload(unsigned tun_flags) = 0;
     [[nodiscard]] virtual bool has_vnet_header() const = 0;
+    // The largest GSO (TSO) frame the stack may hand over (IFLA_GSO_MAX_SIZE; 65536 by default).
+    virtual Result<void> set_gso_max_size(uint32_t bytes) {
+        (void)bytes;
+        return Error::from_errno(EOPNOTSUPP, "gso_max_size");
+    }
 
     virtual Result<size_t> read_frames(std::span<FrameSlot> slots) = 0;
     virtual Result<size_t> write_frames(std::span<const ConstFrame> frames) = 0;

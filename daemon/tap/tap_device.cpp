@@ -247,6 +247,11 @@ Result<void> TapDevice::write_frame(std::span<const std::byte> frame, const Vnet
     }
 }
 
+Result<void> TapDevice::set_gso_max_size(uint32_t bytes) {
+    auto route = NETDEXT_TRY(netlink::RouteSocket::create());
+    return route.set_gso_max_size(m_ifindex, bytes);
+}
+
 Result<size_t> TapDevice::read_frames_singly(std::span<FrameSlot> slots) {
     size_t filled = 0;
     while (filled < slots.size()) {

@@ -100,6 +100,9 @@ public:
     // One frame for the stack to receive. EAGAIN, EINVAL (shorter than 14 bytes), EIO (down).
     Result<void> write_frame(std::span<const std::byte> frame, const VnetBytes *vnet = nullptr);
     Result<void> set_offload(unsigned tun_flags) override;
+    // RTM_NEWLINK IFLA_GSO_MAX_SIZE through a netlink socket made for the call: the calling
+    // thread must be in the TAP's namespace (as for create()).
+    Result<void> set_gso_max_size(uint32_t bytes) override;
     [[nodiscard]] bool has_vnet_header() const override { return m_vnet; }
 
     // Reads frames into `slots` in order until all are filled or none is pending. Returns how

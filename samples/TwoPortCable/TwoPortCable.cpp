@@ -27,6 +27,9 @@ static constexpr uint32_t kBufferSize = 2048;
 static constexpr uint32_t kTsoPacketCount = 160;
 static constexpr uint32_t kTsoBufferSize = 65536;
 static constexpr uint32_t kTsoMaximum = 65535;
+// The boot-arg twoportcable-tso-bytes=N declares a smaller TSO limit (a NIC's tso_mtu); the buffers
+// shrink with it. At least two full-size segments.
+static constexpr uint32_t kTsoMinimum = 3036;
 // Deep rings, as on a 10G NIC: the TAP's txqueuelen is the TX ring's capacity, and the TAP drops
 // what does not fit (it does not push back on the stack). With TSO, 64 segments of up to 64 KiB.
 static constexpr uint32_t kQueueCapacity = 1024;
@@ -57,6 +60,7 @@ struct TwoPortCablePort_IVars {
     uint32_t emptyRxCount;
     uint32_t queueCapacity;
     uint32_t assists;
+    uint32_t tsoBytes; // the largest TSO packet it takes (getTSOOptions)
     uint32_t bufferSize;
     uint64_t carried;
     uint64_t dropped;
@@ -362,7 +366,17 @@ bool TwoPortCablePort::start(IOService *provider)
         ivars->assists = kSupportedAssists;
     }
     const bool tso = (ivars->assists & kIOUserNetworkHWAssistTSO4) != 0;
-    ivars->bufferSize = tso ? kTsoBufferSize : kBufferSize;
+    uint64_t tsoBytes = kTsoMaximum;
+    if (IOParseBootArgNumber("twoportcable-tso-bytes", &tsoBytes, sizeof(tsoBytes)) &&
+        (tsoBytes < kTsoMinimum || tsoBytes > kTsoMaximum)) {
+        Log("twoportcable-tso-bytes=%llu is outside [%u, %u]: using %u",
+            (unsigned long long)tsoBytes, kTsoMinimum, kTsoMaximum, kTsoMaximum);
+        tsoBytes = kTsoMaximum;
+    }
+    ivars->tsoBytes = (uint32_t)tsoBytes;
+    // A TSO frame is the packet plus an Ethernet header and a VLAN tag, in 64-byte steps.
+    const uint32_t tsoBuffer = (ivars->tsoBytes + 18 + 63) & ~63u;
+    ivars->bufferSize = !tso ? kBufferSize : tsoBuffer < kTsoBufferSize ? tsoBuffer : kTsoBufferSize;
     ivars->queueCapacity = tso ? kTsoQueueCapacity : kQueueCapacity;
     const uint32_t capacity = ivars->queueCapacity;
     IOUserNetworkPacketBufferPoolOptions options = {};
@@ -453,8 +467,8 @@ IOReturn TwoPortCablePort::getTSOOptions(IOUserNetworkTSOOptions *options)
     }
     memset(options, 0, sizeof(*options));
     if (ivars->assists & (kIOUserNetworkHWAssistTSO4 | kIOUserNetworkHWAssistTSO6)) {
-        options->tso_mtu4 = kTsoMaximum;
-        options->tso_mtu6 = kTsoMaximum;
+        options->tso_mtu4 = ivars->tsoBytes;
+        options->tso_mtu6 = ivars->tsoBytes;
     }
     return kIOReturnSuccess;
 }

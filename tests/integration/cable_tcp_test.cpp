@@ -63,13 +63,20 @@ std::optional<uint64_t> tcp_checksum_errors(const ScopedNetns &netns) {
     return std::stoull(out.output);
 }
 
-class CableTcp : public ::testing::TestWithParam<bool> {
+// What the cable declares: no assists, TSO and checksums, or those with a 16 KiB TSO limit (its
+// buffers shrink to match; netdextd lowers the TAP's gso_max_size).
+enum Assists { kNone, kDeclared, kLimited };
+
+class CableTcp : public ::testing::TestWithParam<int> {
 protected:
     // netdextd with the cable (assists on or off), a macvlan on each end moved into a namespace
     // of its own, 10.221.0.1 on a's and 10.221.0.2 on b's.
     void SetUp() override {
         std::string error;
-        DaemonRun run{TWO_PORT_CABLE_DEXT_PATH, GetParam() ? "" : "twoportcable-assists=0", {}};
+        const char *boot_args = GetParam() == kNone      ? "twoportcable-assists=0"
+                                : GetParam() == kLimited ? "twoportcable-tso-bytes=16384"
+                                                         : "";
+        DaemonRun run{TWO_PORT_CABLE_DEXT_PATH, boot_args, {}};
         run.capture = false;
         ASSERT_TRUE(daemon.start(run, error)) << error;
         ASSERT_TRUE(daemon.wait_for([&] { return daemon.dext()["interfaces"].size() == 2; }))
@@ -168,7 +175,7 @@ protected:
 };
 
 TEST_P(CableTcp, BytesArriveIntactAndTheReceivingStackAcceptsEveryChecksum) {
-    const bool assists = GetParam();
+    const bool assists = GetParam() != kNone;
     auto errors_before = tcp_checksum_errors(*b);
     ASSERT_TRUE(errors_before);
 
@@ -188,6 +195,13 @@ TEST_P(CableTcp, BytesArriveIntactAndTheReceivingStackAcceptsEveryChecksum) {
     EXPECT_EQ(counter(0, "drop_tx_offload"), 0u);
     EXPECT_EQ(counter(1, "drop_bad_offload_metadata"), 0u);
     EXPECT_EQ(counter(1, "drop_rx_checksum_wrong"), 0u);
+    EXPECT_EQ(counter(0, "drop_tap_truncated"), 0u) << "a frame larger than the buffers";
+    if (GetParam() == kLimited) {
+        // The driver's limit became the TAP's: no segment beyond it, none cut.
+        EXPECT_TRUE(daemon.log_contains("TSO frames up to 16384 bytes")) << daemon.log();
+        auto link = daemon.sh("ip -d link show en0");
+        EXPECT_NE(link.output.find("gso_max_size 16384"), std::string::npos) << link.output;
+    }
     if (assists) {
         EXPECT_GT(counter(0, "tx_tso_frames"), 0u) << "the stack sent no TSO segment";
         EXPECT_GT(counter(0, "tx_csum_partial"), 0u);
@@ -206,7 +220,7 @@ TEST_P(CableTcp, BytesArriveIntactAndTheReceivingStackAcceptsEveryChecksum) {
 // segments but still leaves checksums to it, and the bytes still arrive intact; `tso on` gives
 // the driver TSO back and the segments return.
 TEST_P(CableTcp, EthtoolTsoOffTellsTheDriverAndTheStackSegmentsItself) {
-    if (!GetParam()) {
+    if (GetParam() == kNone) {
         // The driver declares no assists: the TAP offers none, ethtool cannot switch one on and
         // the driver hears nothing.
         (void)daemon.sh("ethtool -K en0 tso on tx on");
@@ -251,9 +265,11 @@ TEST_P(CableTcp, EthtoolTsoOffTellsTheDriverAndTheStackSegmentsItself) {
     EXPECT_EQ(counter(0, "drop_tx_offload"), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Assists, CableTcp, ::testing::Bool(),
-                         [](const ::testing::TestParamInfo<bool> &info) {
-                             return info.param ? "Declared" : "None";
+INSTANTIATE_TEST_SUITE_P(Assists, CableTcp, ::testing::Values(kNone, kDeclared, kLimited),
+                         [](const ::testing::TestParamInfo<int> &info) {
+                             return info.param == kNone       ? "None"
+                                    : info.param == kDeclared ? "Declared"
+                                                              : "LimitedTso";
                          });
 
 } // namespace

@@ -9,6 +9,8 @@
 #include "support/fake_network.h"
 #include "wait_until.h"
 
+#include <linux/if_tun.h>
+
 #include <numeric>
 
 namespace netdext::daemon {
@@ -251,8 +253,8 @@ TEST_F(Mover, ARingFaultIsReportedOnceAndTheRingMovesNothingMore) {
     enable();
     settle();
     std::vector<uint32_t> rx = driver->take_rx_buffers();
-    shm::RingView view = iface->rings_layout().view(iface->rings_region().bytes(),
-                                                    RingId::RxCompletion);
+    shm::RingView view =
+        iface->rings_layout().view(iface->rings_region().bytes(), RingId::RxCompletion);
     view.control->producer_index += 100000;
     settle();
     for (int pass = 0; pass < 3; ++pass)
@@ -332,7 +334,8 @@ TEST_F(Mover, TheMoverThreadWakesForTheStackAndForTheDriver) {
             for (Bytes &frame : driver->take_tx())
                 got.push_back(std::move(frame));
             return got.size() == i + 1;
-        })) << "frame " << i;
+        })) << "frame "
+            << i;
     }
     std::vector<uint32_t> rx;
     ASSERT_TRUE(wait_until([&] {
@@ -351,6 +354,68 @@ TEST_F(Mover, TheMoverThreadWakesForTheStackAndForTheDriver) {
     EXPECT_EQ(counter("tap_written_frames"), rx.size());
     EXPECT_EQ(iface->counters().validation_drops(), 0u);
     EXPECT_TRUE(faults.empty());
+}
+
+// What the TAP offers a driver declaring TSO: frames no larger than its TX buffers and its
+// declared limit (the TAP's gso_max_size), or no TSO when that leaves less than two segments.
+struct TsoCase {
+    std::unique_ptr<FakeFrameDevice> device;
+    std::shared_ptr<shm::SharedRegion> pool;
+    std::unique_ptr<NetInterface> iface;
+};
+
+TsoCase with_tso(uint32_t buffer_size, uint32_t tso_max_bytes) {
+    TsoCase c;
+    auto layout = shm::PoolLayout::compute(8, 8, buffer_size).value();
+    c.pool = std::make_shared<shm::SharedRegion>(
+        shm::SharedRegion::create("tso-test-pool", layout.total_size).release_value());
+    InterfaceConfig config;
+    LaneConfig &lane = config.lanes.emplace_back();
+    lane.pool_region = c.pool;
+    lane.pool_layout = layout;
+    for (uint32_t &capacity : lane.capacities)
+        capacity = 8;
+    config.hardware_assists = 0x2 | 0x4 | 0x00200000 | 0x00400000; // checksums, TSO4/6
+    config.tso_max_bytes = tso_max_bytes;
+    c.device = std::make_unique<FakeFrameDevice>("en0", 7);
+    std::string error;
+    auto created = NetInterface::create(config, *c.device, error);
+    EXPECT_TRUE(created) << error;
+    if (created)
+        c.iface = created.release_value();
+    return c;
+}
+
+TEST(Offloads, TsoFramesFitTheBuffersAndTheDriversLimit) {
+    constexpr unsigned kTso = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+    // 64 KiB buffers, no limit (or 65535): frames up to what the buffer holds.
+    auto full = with_tso(65536, 0);
+    ASSERT_TRUE(full.iface);
+    EXPECT_EQ(full.device->offload, kTso);
+    EXPECT_EQ(full.iface->tso_frame_bytes(), 65536u - 18);
+    EXPECT_EQ(full.device->gso_max_size, 65536u - 18);
+    EXPECT_EQ(full.iface->offload_note(), "");
+    // A NIC's smaller limit, with buffers sized for it: the TAP's gso_max_size is the limit.
+    auto limited = with_tso(16448, 16384);
+    ASSERT_TRUE(limited.iface);
+    EXPECT_EQ(limited.device->offload, kTso);
+    EXPECT_EQ(limited.device->gso_max_size, 16384u);
+    // Buffers smaller than the limit bound it instead.
+    auto small_buffers = with_tso(8192, 65535);
+    ASSERT_TRUE(small_buffers.iface);
+    EXPECT_EQ(small_buffers.device->gso_max_size, 8192u - 18);
+    // Ethernet-sized buffers, or a limit that is really an MSS: no TSO, and the log says why.
+    auto tiny = with_tso(2048, 0);
+    ASSERT_TRUE(tiny.iface);
+    EXPECT_EQ(tiny.device->offload, unsigned(TUN_F_CSUM));
+    EXPECT_EQ(tiny.iface->tso_frame_bytes(), 0u);
+    EXPECT_NE(tiny.iface->offload_note().find("buffers hold 2048 bytes"), std::string::npos)
+        << tiny.iface->offload_note();
+    auto mss = with_tso(65536, 1448);
+    ASSERT_TRUE(mss.iface);
+    EXPECT_EQ(mss.device->offload, unsigned(TUN_F_CSUM));
+    EXPECT_NE(mss.iface->offload_note().find("its limit is 1448 bytes"), std::string::npos)
+        << mss.iface->offload_note();
 }
 
 } // namespace

@@ -279,7 +279,11 @@ kern_return_t IOUserNetworkEthernet::netdext_register(ether_addr_t macAddress,
     IOUserNetworkTSOOptions tso{};
     if ((assists & (kIOUserNetworkHWAssistTSO4 | kIOUserNetworkHWAssistTSO6)) != 0 &&
         getTSOOptions(&tso) == kIOReturnSuccess)
-        request.tso_max_bytes = std::max(tso.tso_mtu4, tso.tso_mtu6);
+        // The largest TSO packet either family takes (0: not given); the system's one limit is
+        // the smaller.
+        request.tso_max_bytes = tso.tso_mtu4 == 0   ? tso.tso_mtu6
+                                : tso.tso_mtu6 == 0 ? tso.tso_mtu4
+                                                    : std::min(tso.tso_mtu4, tso.tso_mtu6);
     for (uint32_t lane = 0; lane < pools.size(); ++lane) {
         netdext::PoolState *pool_state = pools[lane]->netdext_state();
         netdext::LaneRequest &r = request.lanes.emplace_back();

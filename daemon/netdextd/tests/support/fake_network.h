@@ -69,6 +69,11 @@ public:
     }
     [[nodiscard]] bool has_vnet_header() const override { return true; }
     unsigned offload = 0; // the last TUNSETOFFLOAD
+    Result<void> set_gso_max_size(uint32_t bytes) override {
+        gso_max_size = bytes;
+        return {};
+    }
+    uint32_t gso_max_size = 65536;
     Result<void> set_carrier(bool on) override;
     Result<void> set_link_settings(uint32_t speed_mbps, std::optional<bool> full_duplex) override;
     Result<size_t> read_frames(std::span<tap::FrameSlot> slots) override;
