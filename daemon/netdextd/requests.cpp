@@ -104,6 +104,12 @@ json Daemon::driver_json(const Driver &driver) const {
         }
         net["queues_enabled"] = queues;
         net["queue_counts"] = counts;
+        // What the stack may hand over unfinished (TUNSETOFFLOAD, the largest TSO frame) and
+        // why a declared assist is not used; how frames cross the TAP.
+        net["offloads"] = {{"tun_flags", iface->tap_offload()},
+                           {"tso_frame_bytes", iface->tso_frame_bytes()},
+                           {"note", iface->offload_note()}};
+        net["tap_io"] = iface->tap().batched_io() ? "io_uring" : "syscalls";
         json counters;
         iface->counters().for_each([&](const char *name, uint64_t value) { counters[name] = value; });
         net["counters"] = counters;

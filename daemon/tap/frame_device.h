@@ -83,6 +83,8 @@ public:
         return Error::from_errno(EOPNOTSUPP, "gso_max_size");
     }
 
+    // Whether read_frames/write_frames batch their syscalls (TapDevice: io_uring).
+    [[nodiscard]] virtual bool batched_io() const { return false; }
     virtual Result<size_t> read_frames(std::span<FrameSlot> slots) = 0;
     virtual Result<size_t> write_frames(std::span<const ConstFrame> frames) = 0;
 

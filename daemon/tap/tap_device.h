@@ -117,7 +117,7 @@ public:
     Result<size_t> write_frames(std::span<const ConstFrame> frames) override;
     // Whether read_frames/write_frames use io_uring, and why not ("" when they do, or when
     // Options::batched_io was off).
-    [[nodiscard]] bool batched_io() const { return m_read_uring != nullptr; }
+    [[nodiscard]] bool batched_io() const override { return m_read_uring != nullptr; }
     [[nodiscard]] const std::string &batched_io_note() const { return m_batched_io_note; }
 
     [[nodiscard]] const TapCounters &counters() const override { return *m_counters; }

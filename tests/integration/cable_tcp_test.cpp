@@ -196,6 +196,13 @@ TEST_P(CableTcp, BytesArriveIntactAndTheReceivingStackAcceptsEveryChecksum) {
     EXPECT_EQ(counter(1, "drop_bad_offload_metadata"), 0u);
     EXPECT_EQ(counter(1, "drop_rx_checksum_wrong"), 0u);
     EXPECT_EQ(counter(0, "drop_tap_truncated"), 0u) << "a frame larger than the buffers";
+    // What `netdextctl status --json` shows of it.
+    const auto en0 = daemon.dext()["interfaces"][0];
+    EXPECT_EQ(en0.value("tap_io", ""), "io_uring") << en0.dump(2);
+    EXPECT_EQ(en0["offloads"].value("tso_frame_bytes", 1u), GetParam() == kNone      ? 0u
+                                                            : GetParam() == kLimited ? 16384u
+                                                                                     : 65536u - 18)
+        << en0.dump(2);
     if (GetParam() == kLimited) {
         // The driver's limit became the TAP's: no segment beyond it, none cut.
         EXPECT_TRUE(daemon.log_contains("TSO frames up to 16384 bytes")) << daemon.log();
