@@ -11,7 +11,11 @@ namespace netdext::tap {
 
 struct TapUring::Ring {
     io_uring ring{};
-    ~Ring() { io_uring_queue_exit(&ring); }
+    bool initialised = false;
+    ~Ring() {
+        if (initialised)
+            io_uring_queue_exit(&ring);
+    }
 };
 
 std::unique_ptr<TapUring> TapUring::create(std::string &why) {
@@ -22,9 +26,9 @@ std::unique_ptr<TapUring> TapUring::create(std::string &why) {
         r = io_uring_queue_init(kEntries, &ring->ring, 0);
     if (r < 0) {
         why = std::string("io_uring_queue_init: ") + std::strerror(-r);
-        ring.release(); // never initialised: nothing to exit
         return nullptr;
     }
+    ring->initialised = true;
     return std::unique_ptr<TapUring>(new TapUring(std::move(ring)));
 }
 
