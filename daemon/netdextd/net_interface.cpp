@@ -160,8 +160,8 @@ NetInterface::create(const InterfaceConfig &config, tap::FrameDevice &device, st
 
 Result<void> NetInterface::apply_assists(uint32_t assists) {
     // TX: what the stack may hand over unfinished. TUN_F_CSUM: any partial checksum (the driver
-    // declared TCP or UDP checksums); TSO needs the checksum too, and packet buffers that hold a
-    // 64 KiB segment (a driver declaring TSO sizes its TX pool so) within its declared limit.
+    // declared TCP or UDP checksums); TSO needs the checksum too, and frames that fit its TX
+    // buffers and its declared limit.
     unsigned flags = 0;
     m_offload_note.clear();
     m_tso_frame_bytes = 0;

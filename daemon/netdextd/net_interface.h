@@ -164,8 +164,9 @@ public:
     [[nodiscard]] const std::string &offload_note() const { return m_offload_note; }
     // The largest TSO frame the stack hands over (the TAP's gso_max_size; 0 without TSO).
     [[nodiscard]] uint32_t tso_frame_bytes() const { return m_tso_frame_bytes; }
-    // Applies `hardware_assists` (the driver's SetHardwareAssists succeeded, or the declaration
-    // at registration) to the TAP and the RX checks. Main thread; the mover picks it up.
+    // Applies `hardware_assists` (the driver's declaration at registration) to the TAP and the
+    // RX checks. Main thread; the mover picks it up. (`ethtool -K` later switches offered
+    // offloads off and on within this; the TAP's offer stays.)
     Result<void> apply_assists(uint32_t hardware_assists);
     // `ethtool -K` on the TAP: the kOffload* features (netlink/ethtool_features.h) the TAP
     // offers; the assists of `declared` the driver keeps with only `offloads` of those on (the
