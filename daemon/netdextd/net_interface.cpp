@@ -218,7 +218,10 @@ uint32_t NetInterface::offloads_with(uint32_t assists) const {
 }
 
 uint32_t NetInterface::assists_with(uint32_t declared, uint32_t offloads) const {
-    const uint32_t off = offered_offloads() & ~offloads;
+    uint32_t off = offered_offloads() & ~offloads;
+    // Segmentation needs the checksum (the kernel switches TSO off with it): never TSO alone.
+    if (off & netlink::kOffloadTxChecksum)
+        off |= netlink::kOffloadTso4 | netlink::kOffloadTso6;
     uint32_t assists = declared;
     if (off & netlink::kOffloadTxChecksum)
         assists &= ~(kAssistTxChecksumTCP | kAssistTxChecksumUDP);

@@ -20,12 +20,15 @@
 //     Typed     u8 type index, bytes (sizeof, zero-padded) exactly one struct's worth
 //     Raw       u16 length, bytes                      a datagram as is (header included)
 //     Reply     u8 which, i32 status, u32 value        DriverCallReply to a pending call
-//     Link      u8 kind, u32 value                     a link event for the interface
+//     Link      u8 kind, u32 value                     a link event for the interface (up/down,
+//                                                       MTU, promisc, allmulti, multicast list,
+//                                                       deleted, offloads, MAC)
 //     Exit      u8 how                                 the host exits (0 clean, 9 SIGKILL, …)
 //     Fault     —                                      the mover reports a fault
 //     Terminate —
 //     Output    u8 length, bytes                       a line on the host's stderr
 //     Bring up  u8 variant                             CreatePool + RegisterInterface, well formed
+//                                                       (0x80: declaring TSO and checksums)
 //     Relaunch  u8 state, u16 mtu                      the host dies; a new session takes the slot
 // daemon/netdextd/fuzz/make_seeds.py writes the seed corpus in this format. FUZZ_VERBOSE=1 in the
 // environment shows the session's log lines (they are off otherwise: the fuzzer's time is better
@@ -38,6 +41,7 @@
 #include "daemon_log.h"
 
 #include <netdext/protocol/host_protocol.h>
+#include <netdext/protocol/registry_messages.h>
 
 #include <net/if.h>
 #include <signal.h>
@@ -72,7 +76,7 @@ constexpr uint16_t kHostTypes[] = {Hello::kType,        StartResult::kType,  Cre
                                    UnregisterInterface::kType, LinkStatus::kType,
                                    MediaTypes::kType,   LinkQuality::kType,  DataBandwidths::kType,
                                    QueueEnable::kType,  Misuse::kType,       Log::kType,
-                                   DriverCallReply::kType};
+                                   DriverCallReply::kType, RegistrySnapshot::kType};
 constexpr size_t kHostTypeCount = sizeof kHostTypes / sizeof kHostTypes[0];
 
 size_t struct_size(uint16_t type) {
@@ -91,6 +95,7 @@ size_t struct_size(uint16_t type) {
     case Misuse::kType: return sizeof(Misuse);
     case Log::kType: return sizeof(Log);
     case DriverCallReply::kType: return sizeof(DriverCallReply);
+    case RegistrySnapshot::kType: return sizeof(RegistrySnapshot);
     }
     return 0;
 }
@@ -219,7 +224,9 @@ struct Harness {
         CreatePool pool{};
         pool.packet_count = 16u << (variant & 3);
         pool.buffer_count = pool.packet_count;
-        pool.buffer_size = 2048;
+        // 0x80: a driver declaring checksums, TSO (16 KiB frames), RX checksums and LRO, so that
+        // offload changes reach it.
+        pool.buffer_size = (variant & 0x80) ? 16448 : 2048;
         std::snprintf(pool.name, sizeof pool.name, "fuzz");
         send(pool);
         uint64_t pool_id = 0;
@@ -241,6 +248,10 @@ struct Harness {
         std::memcpy(r.mac, mac, 6);
         for (uint32_t &capacity : r.lanes[0].capacities)
             capacity = 8u << ((variant >> 2) & 3);
+        if (variant & 0x80) {
+            r.hardware_assists = 0x2 | 0x4 | 0x00200000 | 0x00400000 | 0x10000000 | 0x20000000;
+            r.tso_max_bytes = 16384;
+        }
         send(r);
         if (variant & 0x10)
             send(StartResult{0, 0});
@@ -255,13 +266,21 @@ struct Harness {
         const MacAddress groups[2] = {MacAddress{{0x01, 0x00, 0x5e, 0, 0, uint8_t(value)}},
                                       MacAddress{{0x33, 0x33, 0, 0, 0, uint8_t(value >> 8)}}};
         netlink::LinkChange change = netlink::LinkDeleted{};
-        switch (kind % 6) {
+        switch (kind % 8) {
         case 0: change = netlink::AdminStateChanged{(value & 1) != 0}; break;
         case 1: change = netlink::MtuChanged{1500, value % 70000}; break;
         case 2: change = netlink::PromiscuousChanged{(value & 1) != 0}; break;
         case 3: change = netlink::AllMulticastChanged{(value & 1) != 0}; break;
         case 4: change = netlink::MulticastListChanged{std::span(groups, value % 3)}; break;
         case 5: break; // deleted
+        case 6: // `ethtool -K`, or a TUNSETOFFLOAD: any bits, even ones the TAP does not offer
+            change = netlink::OffloadsChanged{value & 7, (value >> 3) & 7};
+            break;
+        case 7: // `ip link set … address`: the registered MAC or another
+            change = netlink::MacChanged{MacAddress{{0x10, 0x22, 0x33, 0x44, 0x55, 0x66}},
+                                         MacAddress{{0x02, 0, 0, 0, uint8_t(value >> 8),
+                                                     uint8_t(value)}}};
+            break;
         }
         session->on_link_event(netlink::LinkEvent{ifindex, change});
     }

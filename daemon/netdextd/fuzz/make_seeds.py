@@ -14,9 +14,11 @@ STEP = {name: i for i, name in enumerate(STEPS)}
 TYPED = ["Hello", "StartResult", "CreatePool", "ReleasePool", "RegisterInterface",
          "UnregisterInterface", "LinkStatus", "MediaTypes", "LinkQuality", "DataBandwidths",
          "QueueEnable", "Misuse", "Log", "DriverCallReply"]
-LINK = {"admin": 0, "mtu": 1, "promisc": 2, "allmulti": 3, "multicast": 4, "deleted": 5}
+LINK = {"admin": 0, "mtu": 1, "promisc": 2, "allmulti": 3, "multicast": 4, "deleted": 5,
+        "offloads": 6, "mac": 7}
 # BringUp variant bits: 0-1 pool size, 2-3 ring capacities, 0x10 StartResult(ok),
-# 0x20 LinkStatus(active), 0x40 every queue enabled.
+# 0x20 LinkStatus(active), 0x40 every queue enabled, 0x80 hardware assists declared (TSO).
+# Link "offloads" value: bits 0-2 the old kOffload* set, bits 3-5 the new one.
 UP = 0x70
 
 
@@ -63,6 +65,10 @@ SEEDS = {
     + step("Exit", "B", 31),
     "link-deleted": bytes([0]) + step("BringUp", "B", UP) + link("deleted", 0)
     + step("BringUp", "B", UP) + step("Exit", "B", 0),
+    "ethtool-offloads-and-mac": bytes([0]) + step("BringUp", "B", UP | 0x80) + reply(0, 0, 9000)
+    + link("offloads", 7 | (1 << 3)) + reply() + link("offloads", 1 | (0 << 3)) + reply(0, -536870206)
+    + link("offloads", 0 | (7 << 3)) + reply() + link("mac", 0x0102) + link("offloads", 7 | (6 << 3))
+    + step("Relaunch", "BH", 1, 1500) + step("BringUp", "B", UP | 0x80) + link("offloads", 7 | (7 << 3)),
     "release-pool-in-use": bytes([0]) + step("BringUp", "B", UP)
     + typed("ReleasePool", struct.pack("<Q", 1)) + typed("QueueEnable", bytes([9, 1, 0, 0]))
     + typed("LinkStatus", struct.pack("<II", 1, 0)),

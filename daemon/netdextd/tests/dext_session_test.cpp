@@ -624,6 +624,10 @@ TEST_F(Session, EthtoolOffloadChangesReachTheDriverAndArePutBackWhenRefused) {
     // The put-back comes back as an event: nothing for the driver.
     session->on_link_event({ifindex, netlink::OffloadsChanged{kOffloadTxChecksum | kOffloadTso4, 0}});
     EXPECT_TRUE(nothing_sent());
+    // TSO reported without the checksum (the kernel never does that): no TSO for the driver.
+    session->on_link_event(
+        {ifindex, netlink::OffloadsChanged{0, netlink::kOffloadTso4 | netlink::kOffloadTso6}});
+    EXPECT_TRUE(nothing_sent()); // the driver already has neither
     // All back on: the declared set again.
     session->on_link_event({ifindex, netlink::OffloadsChanged{0, kOffloadAll}});
     call = driver_call(0);
