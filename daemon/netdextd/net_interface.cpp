@@ -206,14 +206,25 @@ uint32_t NetInterface::offered_offloads() const {
     return offloads_with(~0u);
 }
 
+namespace {
+// Each TUNSETOFFLOAD flag, the ethtool feature it makes switchable, and the assists behind it.
+struct OffloadAssists {
+    unsigned tun_flag;
+    uint32_t offload;
+    uint32_t assists;
+};
+constexpr OffloadAssists kOffloadAssists[] = {
+    {TUN_F_CSUM, netlink::kOffloadTxChecksum, kAssistTxChecksumTCP | kAssistTxChecksumUDP},
+    {TUN_F_TSO4, netlink::kOffloadTso4, kAssistTSO4},
+    {TUN_F_TSO6, netlink::kOffloadTso6, kAssistTSO6},
+};
+} // namespace
+
 uint32_t NetInterface::offloads_with(uint32_t assists) const {
     uint32_t offloads = 0;
-    if ((m_tap_offload & TUN_F_CSUM) && (assists & (kAssistTxChecksumTCP | kAssistTxChecksumUDP)))
-        offloads |= netlink::kOffloadTxChecksum;
-    if ((m_tap_offload & TUN_F_TSO4) && (assists & kAssistTSO4))
-        offloads |= netlink::kOffloadTso4;
-    if ((m_tap_offload & TUN_F_TSO6) && (assists & kAssistTSO6))
-        offloads |= netlink::kOffloadTso6;
+    for (const OffloadAssists &o : kOffloadAssists)
+        if ((m_tap_offload & o.tun_flag) && (assists & o.assists))
+            offloads |= o.offload;
     return offloads;
 }
 
@@ -223,12 +234,9 @@ uint32_t NetInterface::assists_with(uint32_t declared, uint32_t offloads) const 
     if (off & netlink::kOffloadTxChecksum)
         off |= netlink::kOffloadTso4 | netlink::kOffloadTso6;
     uint32_t assists = declared;
-    if (off & netlink::kOffloadTxChecksum)
-        assists &= ~(kAssistTxChecksumTCP | kAssistTxChecksumUDP);
-    if (off & netlink::kOffloadTso4)
-        assists &= ~kAssistTSO4;
-    if (off & netlink::kOffloadTso6)
-        assists &= ~kAssistTSO6;
+    for (const OffloadAssists &o : kOffloadAssists)
+        if (off & o.offload)
+            assists &= ~o.assists;
     return assists;
 }
 

@@ -200,44 +200,56 @@ Result<void> TapDevice::set_offload(unsigned tun_flags) {
     return {};
 }
 
-Result<size_t> TapDevice::read_frame(std::span<std::byte> buffer, VnetBytes *vnet) {
+TapDevice::Vectors TapDevice::read_vectors(VnetBytes &header, std::span<std::byte> buffer,
+                                           iovec (&vectors)[3]) {
     // tun copies min(frame, buffer) bytes and drops the rest silently; a one-byte spill iovec
     // tells a frame that fit exactly from one that was cut.
+    vectors[0] = {header.bytes, sizeof header.bytes};
+    vectors[1] = {buffer.data(), buffer.size()};
+    vectors[2] = {&m_overflow, 1};
+    return m_vnet ? Vectors{vectors, 3} : Vectors{vectors + 1, 2};
+}
+
+TapDevice::Vectors TapDevice::write_vectors(const VnetBytes &header,
+                                            std::span<const std::byte> frame,
+                                            iovec (&vectors)[2]) const {
+    vectors[0] = {const_cast<uint8_t *>(header.bytes), sizeof header.bytes};
+    vectors[1] = {const_cast<std::byte *>(frame.data()), frame.size()};
+    return m_vnet ? Vectors{vectors, 2} : Vectors{vectors + 1, 1};
+}
+
+Result<size_t> TapDevice::frame_length(size_t got, size_t capacity) {
+    const size_t skip = m_vnet ? sizeof(VnetBytes::bytes) : 0;
+    if (got < skip)
+        return Error::from_errno(EPROTO, "read(TAP): shorter than its virtio header");
+    if (got - skip > capacity) {
+        bump(m_counters->rx_truncated);
+        return Error::from_errno(EMSGSIZE, "read(TAP): frame larger than the buffer");
+    }
+    return got - skip;
+}
+
+Result<size_t> TapDevice::read_frame(std::span<std::byte> buffer, VnetBytes *vnet) {
     VnetBytes scratch;
-    VnetBytes &header = vnet ? *vnet : scratch;
-    iovec vectors[3] = {{header.bytes, sizeof header.bytes},
-                        {buffer.data(), buffer.size()},
-                        {&m_overflow, 1}};
-    iovec *first = m_vnet ? vectors : vectors + 1;
-    const size_t skip = m_vnet ? sizeof header.bytes : 0;
+    iovec vectors[3];
+    const Vectors v = read_vectors(vnet ? *vnet : scratch, buffer, vectors);
     for (;;) {
-        ssize_t got = ::readv(m_tap.get(), first, m_vnet ? 3 : 2);
-        if (got >= 0 && m_vnet) {
-            if (static_cast<size_t>(got) < skip)
-                return Error::from_errno(EPROTO, "read(TAP): shorter than its virtio header");
-            got -= static_cast<ssize_t>(skip);
-        }
+        ssize_t got = ::readv(m_tap.get(), v.first, v.count);
         if (got < 0) {
             if (errno == EINTR)
                 continue;
             return Error::from_errno("read(TAP)");
         }
-        if (static_cast<size_t>(got) > buffer.size()) {
-            bump(m_counters->rx_truncated);
-            return Error::from_errno(EMSGSIZE, "read(TAP): frame larger than the buffer");
-        }
-        return static_cast<size_t>(got);
+        return frame_length(size_t(got), buffer.size());
     }
 }
 
 Result<void> TapDevice::write_frame(std::span<const std::byte> frame, const VnetBytes *vnet) {
     static const VnetBytes kNone{};
-    const VnetBytes &header = vnet ? *vnet : kNone;
-    iovec vectors[2] = {{const_cast<uint8_t *>(header.bytes), sizeof header.bytes},
-                        {const_cast<std::byte *>(frame.data()), frame.size()}};
+    iovec vectors[2];
+    const Vectors v = write_vectors(vnet ? *vnet : kNone, frame, vectors);
     for (;;) {
-        ssize_t put = m_vnet ? ::writev(m_tap.get(), vectors, 2)
-                             : ::write(m_tap.get(), frame.data(), frame.size());
+        ssize_t put = ::writev(m_tap.get(), v.first, v.count);
         if (put < 0) {
             if (errno == EINTR)
                 continue;
@@ -300,7 +312,6 @@ Result<size_t> TapDevice::read_frames(std::span<FrameSlot> slots) {
     if (!m_read_uring)
         return read_frames_singly(slots);
     constexpr unsigned kMax = TapUring::kEntries;
-    const size_t skip = m_vnet ? sizeof(VnetBytes::bytes) : 0;
     size_t filled = 0;
     std::optional<Error> failure;
     while (filled < slots.size() && m_read_uring) {
@@ -312,11 +323,10 @@ Result<size_t> TapDevice::read_frames(std::span<FrameSlot> slots) {
         int results[kMax];
         for (unsigned k = 0; k < want; ++k) {
             FrameSlot &slot = slots[filled + k];
-            vectors[k][0] = {slot.vnet.bytes, sizeof slot.vnet.bytes};
-            vectors[k][1] = {slot.data, slot.capacity};
-            vectors[k][2] = {&m_overflow, 1}; // the spill byte (read_frame)
-            starts[k] = m_vnet ? vectors[k] : vectors[k] + 1;
-            counts[k] = m_vnet ? 3 : 2;
+            const Vectors v =
+                read_vectors(slot.vnet, std::span(slot.data, slot.capacity), vectors[k]);
+            starts[k] = v.first;
+            counts[k] = unsigned(v.count);
         }
         const int status = m_read_uring->readv(m_tap.get(), std::span(starts, want),
                                                std::span(counts, want), std::span(results, want));
@@ -330,17 +340,14 @@ Result<size_t> TapDevice::read_frames(std::span<FrameSlot> slots) {
                     failure = Error::from_errno(-r, "read(TAP)");
                 continue;
             }
-            if (size_t(r) < skip) {
-                if (!failure)
-                    failure = Error::from_errno(EPROTO, "read(TAP): shorter than its virtio header");
-                continue;
-            }
-            const size_t length = size_t(r) - skip;
             FrameSlot &from = slots[filled + k];
-            if (length > from.capacity) {
-                bump(m_counters->rx_truncated);
+            auto frame = frame_length(size_t(r), from.capacity);
+            if (!frame) { // cut (counted), or not even a virtio header
+                if (!frame.error().is(EMSGSIZE) && !failure)
+                    failure = frame.release_error();
                 continue;
             }
+            const size_t length = frame.value();
             FrameSlot &to = slots[filled + got]; // a frame after a gap moves down
             if (&to != &from) {
                 std::memcpy(to.data, from.data, length);
@@ -381,10 +388,10 @@ Result<size_t> TapDevice::write_frames(std::span<const ConstFrame> frames) {
         int results[kMax];
         for (unsigned k = 0; k < n; ++k) {
             const ConstFrame &frame = frames[consumed + k];
-            vectors[k][0] = {const_cast<uint8_t *>(frame.vnet.bytes), sizeof frame.vnet.bytes};
-            vectors[k][1] = {const_cast<std::byte *>(frame.data), frame.length};
-            starts[k] = m_vnet ? vectors[k] : vectors[k] + 1;
-            counts[k] = m_vnet ? 2 : 1;
+            const Vectors v =
+                write_vectors(frame.vnet, std::span(frame.data, frame.length), vectors[k]);
+            starts[k] = v.first;
+            counts[k] = unsigned(v.count);
         }
         const int status = m_write_uring->writev(m_tap.get(), std::span(starts, n),
                                                  std::span(counts, n), std::span(results, n));

@@ -33,6 +33,8 @@
 #include "netlink/link_state.h"
 #include "tap/frame_device.h"
 
+#include <sys/uio.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -132,6 +134,18 @@ private:
     // Fills ifr_name with the interface's current name (TUNGETIFF).
     Result<void> current_name(char (&name)[IFNAMSIZ]) const;
     Result<void> control_ioctl(unsigned long request, void *ifreq, const char *context) const;
+    // One frame's iovecs, the same for a readv/writev and an io_uring batch: the virtio header
+    // (with IFF_VNET_HDR), the frame, and for a read the spill byte that tells a cut frame.
+    struct Vectors {
+        iovec *first;
+        int count;
+    };
+    Vectors read_vectors(VnetBytes &header, std::span<std::byte> buffer, iovec (&vectors)[3]);
+    Vectors write_vectors(const VnetBytes &header, std::span<const std::byte> frame,
+                          iovec (&vectors)[2]) const;
+    // The frame's length from what a read returned: EPROTO (shorter than the virtio header) or
+    // EMSGSIZE (it did not fit `capacity`: dropped, rx_truncated counted).
+    Result<size_t> frame_length(size_t got, size_t capacity);
     Result<size_t> read_frames_singly(std::span<FrameSlot> slots);
     Result<size_t> write_frames_singly(std::span<const ConstFrame> frames);
     void drop_uring(std::unique_ptr<TapUring> &ring, int error);
