@@ -412,17 +412,7 @@ TEST_F(Registry, TheEntitlementRulesHoldInNetdextd) {
     EXPECT_TRUE(contains(r.output, "needs the entitlement com.apple.developer.driverkit.family."
                                    "networking")) << r.output;
     DextVariant usb(sample(), work.path() / "usb/NetworkingDriverKitSample.dext");
-    DextVariant::edit_in_place(usb.path(), "Info.plist", [](plist_t d) {
-        plist_t personalities = plist_dict_get_item(d, "IOKitPersonalities");
-        plist_dict_iter it = nullptr;
-        plist_dict_new_iter(personalities, &it);
-        char *key = nullptr;
-        plist_t p = nullptr;
-        plist_dict_next_item(personalities, it, &key, &p);
-        std::free(key);
-        std::free(it);
-        plist_dict_set_item(p, "IOProviderClass", plist_new_string("IOPCIDevice"));
-    });
+    usb.personality("IOProviderClass", "IOPCIDevice");
     sign_with(usb.str(), *identity);
     r = ctl("activate " + usb.str());
     EXPECT_EQ(r.exit_code, 1);
@@ -432,17 +422,7 @@ TEST_F(Registry, TheEntitlementRulesHoldInNetdextd) {
     // What slips by activation (a service that is not an IOUserNetworkEthernet, registering an
     // interface anyway) is refused at RegisterEthernetInterface with kIOReturnNotPermitted.
     DextVariant slip(sample(), work.path() / "slip/NetworkingDriverKitSample.dext");
-    DextVariant::edit_in_place(slip.path(), "Info.plist", [](plist_t d) {
-        plist_t personalities = plist_dict_get_item(d, "IOKitPersonalities");
-        plist_dict_iter it = nullptr;
-        plist_dict_new_iter(personalities, &it);
-        char *key = nullptr;
-        plist_t p = nullptr;
-        plist_dict_next_item(personalities, it, &key, &p);
-        std::free(key);
-        std::free(it);
-        plist_dict_set_item(p, "IOClass", plist_new_string("IOUserService"));
-    });
+    slip.personality("IOClass", "IOUserService");
     sign_with(slip.str(), *identity, entitlements("slip", driverkit));
     r = ctl("activate " + slip.str());
     ASSERT_TRUE(r.ok()) << r.output;

@@ -34,7 +34,9 @@ public:
     [[nodiscard]] std::string str() const { return m_path.string(); }
 
     DextVariant &set(const std::string &key, const std::string &value) {
-        edit("Info.plist", [&](plist_t dict) { plist_dict_set_item(dict, key.c_str(), plist_new_string(value.c_str())); });
+        edit("Info.plist", [&](plist_t dict) {
+            plist_dict_set_item(dict, key.c_str(), plist_new_string(value.c_str()));
+        });
         return *this;
     }
     DextVariant &remove(const std::string &key) {
@@ -57,7 +59,8 @@ public:
                 if (name == nullptr)
                     break;
                 std::free(name);
-                for (const char *key : {"CFBundleIdentifier", "IOUserServerName", "IOMatchCategory"})
+                for (const char *key :
+                     {"CFBundleIdentifier", "IOUserServerName", "IOMatchCategory"})
                     if (plist_dict_get_item(p, key) != nullptr)
                         plist_dict_set_item(p, key, plist_new_string(id.c_str()));
             }
@@ -65,8 +68,27 @@ public:
         });
         return *this;
     }
+    // Sets `key` to the string `value` in the first personality of Info.plist.
+    DextVariant &personality(const std::string &key, const std::string &value) {
+        edit("Info.plist", [&](plist_t dict) {
+            plist_t personalities = plist_dict_get_item(dict, "IOKitPersonalities");
+            if (personalities == nullptr)
+                return;
+            plist_dict_iter it = nullptr;
+            plist_dict_new_iter(personalities, &it);
+            char *name = nullptr;
+            plist_t p = nullptr;
+            plist_dict_next_item(personalities, it, &name, &p);
+            std::free(name);
+            std::free(it);
+            if (p != nullptr)
+                plist_dict_set_item(p, key.c_str(), plist_new_string(value.c_str()));
+        });
+        return *this;
+    }
     DextVariant &version(const std::string &bundle_version, const std::string &short_version) {
-        return set("CFBundleVersion", bundle_version).set("CFBundleShortVersionString", short_version);
+        return set("CFBundleVersion", bundle_version)
+            .set("CFBundleShortVersionString", short_version);
     }
     DextVariant &entitlement(const std::string &key, bool present) {
         edit("Entitlements.plist", [&](plist_t dict) {

@@ -188,19 +188,7 @@ TEST_F(Signing, EntitlementsComeFromTheSignatureAndNameTheMissingKey) {
     EXPECT_TRUE(contains(reason, "IOClass IOUserNetworkEthernet needs the entitlement "
                                  "com.apple.developer.driverkit.family.networking")) << reason;
     // A USB personality needs the USB transport.
-    const auto usb = [](DextVariant &v) {
-        DextVariant::edit_in_place(v.path(), "Info.plist", [](plist_t dict) {
-            plist_t personalities = plist_dict_get_item(dict, "IOKitPersonalities");
-            plist_dict_iter it = nullptr;
-            plist_dict_new_iter(personalities, &it);
-            char *name = nullptr;
-            plist_t p = nullptr;
-            plist_dict_next_item(personalities, it, &name, &p);
-            std::free(name);
-            std::free(it);
-            plist_dict_set_item(p, "IOProviderClass", plist_new_string("IOUSBHostInterface"));
-        });
-    };
+    const auto usb = [](DextVariant &v) { v.personality("IOProviderClass", "IOUSBHostInterface"); };
     std::tie(code, reason) = refusal(
         signed_sample("usb", usb, nullptr, entitlements("usb", driverkit + networking)));
     EXPECT_EQ(code, 2);
