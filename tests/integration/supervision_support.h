@@ -168,6 +168,30 @@ struct ProcessResources {
     }
 };
 
+// Whether every thread of `pid` is in the stopped state ('T' in /proc/PID/task/TID/stat). A
+// SIGSTOP takes effect as each thread next passes through the kernel, not when kill() returns.
+inline bool all_threads_stopped(pid_t pid) {
+    const std::string dir = "/proc/" + std::to_string(pid) + "/task";
+    DIR *tasks = opendir(dir.c_str());
+    if (tasks == nullptr)
+        return false;
+    size_t seen = 0, stopped = 0;
+    while (struct dirent *entry = readdir(tasks)) {
+        if (entry->d_name[0] == '.')
+            continue;
+        ++seen;
+        std::ifstream stat(dir + "/" + entry->d_name + "/stat");
+        std::string line;
+        std::getline(stat, line);
+        const size_t name_end = line.rfind(')'); // the state follows the (command name)
+        if (name_end != std::string::npos && name_end + 2 < line.size() &&
+            (line[name_end + 2] == 'T' || line[name_end + 2] == 't'))
+            ++stopped;
+    }
+    closedir(tasks);
+    return seen > 0 && stopped == seen;
+}
+
 // The entries of a cgroup directory that are cgroups themselves (the dexts' cgroups).
 inline std::vector<std::string> child_cgroups(const std::string &directory) {
     std::vector<std::string> children;

@@ -281,6 +281,7 @@ TEST_F(Responder, AStoppedDriverIsFoundByLivenessKilledAndRelaunched) {
 
     const pid_t stopped = daemon.dext().value("host_pid", -1);
     ASSERT_EQ(kill(stopped, SIGSTOP), 0);
+    ASSERT_TRUE(wait_until([&] { return all_threads_stopped(stopped); }));
     EXPECT_FALSE(pinger.ping(kPeer, 300ms)) << "a stopped driver answered";
     ASSERT_TRUE(daemon.wait_for([&] { return daemon.dext().value("crashes", 0) == 1; }, 20s));
     const std::string reason = supervision().value("last_reason", "");
@@ -292,6 +293,7 @@ TEST_F(Responder, AStoppedDriverIsFoundByLivenessKilledAndRelaunched) {
 
     const pid_t second = daemon.dext().value("host_pid", -1);
     ASSERT_EQ(kill(second, SIGSTOP), 0);
+    ASSERT_TRUE(wait_until([&] { return all_threads_stopped(second); }));
     ASSERT_TRUE(daemon.sh("ip link set en0 mtu 1400").ok()); // SetMTU, never answered
     ASSERT_TRUE(daemon.wait_for([&] { return daemon.dext().value("crashes", 0) == 2; }, 20s));
     EXPECT_NE(supervision().value("last_reason", "").find("a call from the network stack went "
