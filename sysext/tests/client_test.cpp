@@ -140,9 +140,10 @@ struct Client : public ::testing::Test {
 TEST_F(Client, AnActivationWaitsForApprovalThenCompletes) {
     std::optional<FakeDaemon::Reply> pending;
     daemon.on("activate", [&](const json &, const FakeDaemon::Reply &reply) {
+        // Kept before the event goes out: the test uses it as soon as the delegate has heard.
+        pending = reply;
         reply.event("needs_user_approval",
                     {{"extension", extension("1", "activated_waiting_for_user")}});
-        pending = reply;
     });
     submit(OSSystemExtensionRequest::Kind::activation);
     ASSERT_TRUE(delegate->wait_lines(1));
@@ -190,10 +191,13 @@ TEST_F(Client, TheDelegateDecidesAReplacement) {
         delegate = std::make_shared<Recorder>(queue);
         delegate->answer = answer;
         daemon.on("activate", [&](const json &, const FakeDaemon::Reply &reply) {
+            {
+                // Kept before the question goes out: the answer may come in at once.
+                std::lock_guard lock(mutex);
+                asking[reply.id()] = reply;
+            }
             reply.event("replacement", {{"existing", extension("1", "activated_enabled")},
                                         {"extension", extension("2", "activated_enabled")}});
-            std::lock_guard lock(mutex);
-            asking[reply.id()] = reply;
         });
         daemon.on("replacement_action", [&](const json &request, const FakeDaemon::Reply &reply) {
             reply.event("result", json::object(), true);
