@@ -17,15 +17,15 @@
 namespace netdext::samples {
 
 // An Ethernet frame dst <- src of `length` bytes (EtherType 0x88b5, IEEE local experimental)
-// whose payload depends on `tag`.
+// whose payload depends on `tag`; never shorter than the Ethernet header.
 inline std::vector<uint8_t> ethernet_frame(const uint8_t *dst, const uint8_t *src, size_t length,
                                            uint8_t tag) {
-    std::vector<uint8_t> f(length, 0);
+    std::vector<uint8_t> f(std::max<size_t>(length, 14), 0);
     std::copy(dst, dst + 6, f.begin());
     std::copy(src, src + 6, f.begin() + 6);
     f[12] = 0x88;
     f[13] = 0xB5;
-    for (size_t i = 14; i < length; ++i)
+    for (size_t i = 14; i < f.size(); ++i)
         f[i] = uint8_t(tag * 7 + i);
     return f;
 }
