@@ -7,6 +7,7 @@
 #include <netdext/shm/shared_region.h>
 
 #include <poll.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
@@ -263,8 +264,12 @@ void HostFamily::unregister_interface(IOUserNetworkEthernet *driver) {
 
 // Doorbell thread: sleeps on the host doorbell; each ring means "TX frames (or empty RX buffers)
 // are waiting". The queues check their rings; RX submission notifies only drivers with a handler.
+// A handler whose dispatch queue is idle runs here at once (netdext::InlineDispatchScope) rather
+// than after a second thread wakes up for it.
 void HostFamily::run_doorbell_thread(const shm::EventFd &doorbell, const shm::EventFd &stop,
                                      std::vector<IOUserNetworkPacketQueue *> queues) {
+    pthread_setname_np(pthread_self(), "doorbell");
+    netdext::InlineDispatchScope inline_dispatch;
     for (;;) {
         pollfd fds[2] = {{doorbell.fd(), POLLIN, 0}, {stop.fd(), POLLIN, 0}};
         int n = ::poll(fds, 2, -1);

@@ -66,6 +66,7 @@ struct QueueState {
     bool cancelled = false; // no new blocks accepted
     bool exiting = false;   // the worker leaves its loop
     std::thread::id thread_id;
+    bool busy = false; // a block of the queue is running (on its thread, or inline elsewhere)
     std::multiset<void *> wakeups; // Wakeup() events not yet consumed by a sleeper
     int sleepers = 0;
     bool warned_sync_onto_self = false;
@@ -73,17 +74,22 @@ struct QueueState {
 
 thread_local IODispatchQueue *t_current_queue = nullptr;
 thread_local QueueState *t_current_state = nullptr;
+thread_local bool t_inline_dispatch = false; // netdext::InlineDispatchScope
 
-// Runs one task with the thread's current-queue marker set; the task's work unit is released after.
-void run_task(IODispatchQueue *queue, QueueState &state, Task &task) {
+// Runs one block with the thread's current-queue marker set. The caller releases its work unit
+// (work_done) once the queue is free again, so that an idle process has idle queues.
+template <class F> void run_as(IODispatchQueue *queue, QueueState &state, F &&block) {
     IODispatchQueue *saved_queue = t_current_queue;
     QueueState *saved_state = t_current_state;
     t_current_queue = queue;
     t_current_state = &state;
-    task.block();
+    block();
     t_current_queue = saved_queue;
     t_current_state = saved_state;
-    work_done();
+}
+
+void run_task(IODispatchQueue *queue, QueueState &state, Task &task) {
+    run_as(queue, state, task.block);
 }
 
 std::mutex g_queues_mutex;
@@ -131,16 +137,21 @@ kern_return_t IODispatchQueue::Create(const IODispatchQueueName name, uint64_t o
         pthread_setname_np(pthread_self(), thread_name.c_str());
         std::unique_lock lock(state->mutex);
         for (;;) {
-            state->wake.wait(lock, [&] { return state->exiting || !state->tasks.empty(); });
-            if (state->tasks.empty())
+            // A block running inline on another thread holds the queue (busy) until it returns.
+            state->wake.wait(
+                lock, [&] { return state->exiting || (!state->tasks.empty() && !state->busy); });
+            if (state->tasks.empty() || state->busy)
                 break; // exiting with nothing left to run
             Task task = std::move(state->tasks.front());
             state->tasks.pop_front();
+            state->busy = true;
             lock.unlock();
             run_task(self, *state, task);
             bool was_cancel = task.is_cancel_handler;
             task = Task{}; // drop captured references outside the lock
             lock.lock();
+            state->busy = false;
+            work_done();
             if (was_cancel) {
                 state->exiting = true;
                 // Blocks that slipped in are dropped: the queue is cancelled.
@@ -241,7 +252,44 @@ static bool enqueue(IODispatchQueue *queue, QueueState &state, IODispatchBlock b
     return false;
 }
 
+netdext::InlineDispatchScope::InlineDispatchScope() : m_saved(t_inline_dispatch) {
+    t_inline_dispatch = true;
+}
+
+netdext::InlineDispatchScope::~InlineDispatchScope() {
+    t_inline_dispatch = m_saved;
+}
+
+// InlineDispatchScope: runs `block` on this thread if the queue is idle; false if it is not.
+static bool run_if_idle(IODispatchQueue *queue, std::shared_ptr<QueueState> state,
+                        const IODispatchBlock &block) {
+    {
+        std::lock_guard lock(state->mutex);
+        if (state->busy || !state->tasks.empty() || state->cancelled || state->exiting)
+            return false;
+        state->busy = true;
+    }
+    // As enqueue() does: the block keeps the queue alive. (If it drops the last reference, the
+    // queue's thread exits; `state` stays alive here.)
+    queue->retain();
+    work_added();
+    run_as(queue, *state, [&] {
+        block();
+        queue->release();
+    });
+    {
+        std::lock_guard lock(state->mutex);
+        state->busy = false;
+        if (!state->tasks.empty())
+            state->wake.notify_all(); // queued meanwhile: the queue's thread takes over
+    }
+    work_done();
+    return true;
+}
+
 void IODispatchQueue::DispatchAsync(IODispatchBlock block) {
+    if (t_inline_dispatch && t_current_state == nullptr && run_if_idle(this, ivars->state, block))
+        return;
     enqueue(this, *ivars->state, std::move(block));
 }
 
@@ -354,6 +402,7 @@ kern_return_t IODispatchQueue::SleepWithDeadline(void *event, uint64_t options, 
             state.tasks.pop_front();
             lock.unlock();
             run_task(this, state, task);
+            work_done();
             task = Task{};
             lock.lock();
             continue;

@@ -87,6 +87,26 @@ ServiceCreation create_service(const std::string &class_name);
  */
 bool wait_until_idle(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+/*
+ * While one is alive on a thread that is not running a dispatch queue's block, a block dispatched
+ * asynchronously (DispatchAsync) to an idle queue (nothing queued, nothing running, not cancelled)
+ * runs at once on this thread, which holds the queue as its worker would: no other block of the
+ * queue runs meanwhile, and OnQueue() is true in it. Serial queues promise order and exclusion,
+ * not a thread (libdispatch's run on whichever thread drains them). Blocks the inline block
+ * dispatches go through the queues as usual. The host's doorbell threads use it, so that a
+ * doorbell reaches the driver's handler without waking the queue's thread as well.
+ */
+class InlineDispatchScope {
+public:
+    InlineDispatchScope();
+    ~InlineDispatchScope();
+    InlineDispatchScope(const InlineDispatchScope &) = delete;
+    InlineDispatchScope &operator=(const InlineDispatchScope &) = delete;
+
+private:
+    bool m_saved;
+};
+
 } // namespace netdext
 
 #endif

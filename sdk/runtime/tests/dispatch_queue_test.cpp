@@ -177,6 +177,99 @@ TEST(IODispatchQueue, SleepKeepsRunningOtherBlocksUntilWakeup) {
     queue->release();
 }
 
+// netdext::InlineDispatchScope (the host's doorbell threads): an idle queue's block runs at once
+// on the dispatching thread, holding the queue; a busy queue's goes through the queue in order.
+TEST(IODispatchQueue, InlineScopeRunsOnAnIdleQueueAtOnceHoldingIt) {
+    IODispatchQueue *queue = make_queue("inline");
+    queue->DispatchSync([] {});
+    ASSERT_TRUE(netdext::wait_until_idle()); // the queue's thread is up and idle
+    const std::thread::id caller = std::this_thread::get_id();
+    std::thread::id ran_on;
+    bool on_queue = false;
+    int nested = 0;
+    {
+        netdext::InlineDispatchScope scope;
+        queue->DispatchAsync([&] {
+            ran_on = std::this_thread::get_id();
+            on_queue = queue->OnQueue();
+            // Dispatched from the inline block: queued behind it, never nested inside it.
+            queue->DispatchAsync([&] { nested = 2; });
+            EXPECT_EQ(nested, 0);
+            nested = 1;
+        });
+        EXPECT_EQ(ran_on, caller) << "an idle queue's block runs on the dispatching thread";
+        EXPECT_TRUE(on_queue);
+    }
+    ASSERT_TRUE(wait_until([&] { return nested == 2; }));
+    // Without the scope, DispatchAsync stays asynchronous.
+    std::atomic<bool> release{false};
+    std::atomic<bool> ran{false};
+    queue->DispatchAsync([&] {
+        while (!release.load())
+            std::this_thread::yield();
+        ran = true;
+    });
+    EXPECT_FALSE(ran.load());
+    release = true;
+    queue->DispatchSync([] {});
+    EXPECT_TRUE(ran.load());
+    EXPECT_FALSE(queue->OnQueue());
+    queue->release();
+}
+
+TEST(IODispatchQueue, InlineScopeKeepsOrderAndExclusionOnABusyQueue) {
+    IODispatchQueue *queue = make_queue("inline-busy");
+    std::atomic<bool> release{false};
+    std::atomic<bool> started{false};
+    std::atomic<int> inside{0};
+    std::atomic<bool> overlapped{false};
+    std::vector<int> order;
+    queue->DispatchAsync([&] {
+        started = true;
+        inside.fetch_add(1);
+        while (!release.load())
+            std::this_thread::yield();
+        order.push_back(0);
+        inside.fetch_sub(1);
+    });
+    ASSERT_TRUE(wait_until([&] { return started.load(); }));
+    std::thread doorbell([&] {
+        netdext::InlineDispatchScope scope;
+        for (int i = 1; i <= 200; ++i)
+            queue->DispatchAsync([&, i] {
+                if (inside.fetch_add(1) != 0)
+                    overlapped = true;
+                order.push_back(i);
+                inside.fetch_sub(1);
+            });
+    });
+    release = true;
+    doorbell.join();
+    queue->DispatchSync([] {});
+    EXPECT_FALSE(overlapped) << "an inline block ran while the queue's own block did";
+    ASSERT_EQ(order.size(), 201u);
+    for (int i = 0; i <= 200; ++i)
+        ASSERT_EQ(order[i], i) << "blocks ran out of order";
+    queue->release();
+}
+
+TEST(IODispatchQueue, InlineBlockMayDropTheLastReference) {
+    uint64_t before = netdext::runtime_stats().live_queues.load();
+    IODispatchQueue *queue = make_queue("inline-release");
+    queue->DispatchSync([] {});
+    ASSERT_TRUE(netdext::wait_until_idle());
+    bool ran = false;
+    {
+        netdext::InlineDispatchScope scope;
+        queue->DispatchAsync([&ran, queue] {
+            ran = true;
+            queue->release();
+        });
+    }
+    EXPECT_TRUE(ran);
+    ASSERT_TRUE(wait_until([&] { return netdext::runtime_stats().live_queues.load() == before; }));
+}
+
 TEST(IODispatchQueue, FunctionVariantsAndRunAction) {
     IODispatchQueue *queue = make_queue("fn");
     int value = 0;
