@@ -19,6 +19,8 @@ namespace netdext::daemon {
 
 namespace {
 constexpr uint32_t kBatch = 64;
+// How long TX completions may wait to be reaped when the driver was not asked to ring for them.
+constexpr int kTxCompletionDelayMs = 1;
 constexpr uint16_t kEthernetHeader = 14;
 using shm::RingId;
 // Queue kinds as netdext::QueueKind numbers them.
@@ -519,7 +521,13 @@ bool NetInterface::move_rx() {
     // queue whose neighbour holds all it can still gets buffers while the pool has them.
     const uint32_t rx_queues = rx_lane.queue_counts[kRxSubmission];
     const uint32_t rx_limit = rx_lane.rx_capacity * std::max<uint32_t>(1, rx_queues);
-    for (uint32_t k = 0; k < rx_queues; ++k) {
+    // With one RX queue, buffers go out in batches: while the driver is short of less than an
+    // eighth of what it may hold (and of fewer than kBatch / 2), it gets none, so a driver woken
+    // for empty buffers is not woken once per frame it fills.
+    const uint32_t rx_slack = rx_queues == 1 ? std::min(kBatch / 2, rx_limit / 8) : 0;
+    const uint32_t rx_held = endpoint.ownership().count(shm::PacketState::DriverRx);
+    const bool rx_stocked = rx_slack > 0 && rx_held + rx_slack > rx_limit;
+    for (uint32_t k = 0; k < rx_queues && !rx_stocked; ++k) {
         const uint32_t q = (m_rx_round + k) % rx_queues;
         if (!queue_enabled(kRxSubmission, q))
             continue;
@@ -583,9 +591,9 @@ void NetInterface::publish_drops() {
     }
 }
 
-bool NetInterface::prepare_to_sleep() {
+bool NetInterface::prepare_to_sleep(bool tx_completions) {
     for (size_t armed = 0; armed < m_lanes.size(); ++armed)
-        if (!m_lanes[armed].endpoint->prepare_to_sleep()) {
+        if (!m_lanes[armed].endpoint->prepare_to_sleep(tx_completions || armed > 0)) {
             for (size_t i = 0; i < armed; ++i)
                 m_lanes[i].endpoint->finish_sleep();
             return false;
@@ -610,27 +618,43 @@ void NetInterface::run() {
     thread_name.resize(std::min<size_t>(thread_name.size(), 15));
     pthread_setname_np(pthread_self(), thread_name.c_str());
     shm::DaemonEndpoint &tx = *m_lanes[0].endpoint;
+    bool lazy_wake_found_nothing = false;
     while (!m_stopping.load(std::memory_order_acquire)) {
         bool moved = run_once();
+        if (moved)
+            lazy_wake_found_nothing = false;
         if (moved || m_fault_reported)
             continue;
         if (m_capture)
             m_capture->flush();
-        if (!prepare_to_sleep())
-            continue; // the driver produced something while we armed the flags
-        // Sleep until the driver rings, the stack sends a frame we can take, or a control change.
         bool can_take = false;
         if (tx.free_packets() > 0)
             for (uint32_t q = 0; q < m_queue_counts[kTxSubmission] && !can_take; ++q)
                 can_take = queue_enabled(kTxSubmission, q) &&
                            tx.free_space(shm::queue_ring(RingId::TxSubmission, q)) > 0;
+        // TX completions, like a NIC's moderated TX-done interrupt: while a whole batch of free
+        // packets is left for the stack's next frames, the driver need not ring for each one;
+        // the mover reaps them when it next wakes, at the latest kTxCompletionDelayMs later. If
+        // such a wake finds nothing (a driver holding its TX packets), the next sleep asks again.
+        const bool tx_held = tx.ownership().count(shm::PacketState::DriverTx) > 0;
+        const bool lazy_tx_completions =
+            can_take && tx.free_packets() >= kBatch && tx_held && !lazy_wake_found_nothing;
+        if (!prepare_to_sleep(!lazy_tx_completions))
+            continue; // the driver produced something while we armed the flags
+        // Sleep until the driver rings, the stack sends a frame we can take, or a control change.
         struct pollfd fds[3] = {{m_stop->fd(), POLLIN, 0},
                                 {m_daemon_doorbell->fd(), POLLIN, 0},
                                 {m_tap.fd(), POLLIN, 0}};
-        // FIXME: the timeout is only a safety net against a lost wakeup; it costs nothing idle.
-        poll(fds, can_take ? 3 : 2, 1000);
-        (void)m_daemon_doorbell->drain();
-        (void)m_stop->drain();
+        // The 1 s timeout is only a safety net against a lost wakeup; it costs nothing idle.
+        const int ready =
+            poll(fds, can_take ? 3 : 2, lazy_tx_completions ? kTxCompletionDelayMs : 1000);
+        if (ready > 0) {
+            if (fds[1].revents & POLLIN)
+                (void)m_daemon_doorbell->drain();
+            if (fds[0].revents & POLLIN)
+                (void)m_stop->drain();
+        }
+        lazy_wake_found_nothing = lazy_tx_completions && ready == 0;
         finish_sleep();
         m_counters.wakeups.fetch_add(1, std::memory_order_relaxed);
     }

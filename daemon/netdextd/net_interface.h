@@ -10,7 +10,9 @@
 //   RX  driver → stack: RX completions (validated) → written to the TAP → free list; RX
 //       submission kept stocked with empty buffers.
 // When idle it arms the rings' wakeup flags and sleeps in poll() on the TAP (only while it can
-// take frames), the daemon doorbell eventfd and a stop eventfd.
+// take frames), the daemon doorbell eventfd and a stop eventfd. While it can take a whole batch
+// of frames it leaves the TX completion rings unarmed and reaps them when it next wakes (at the
+// latest 1 ms later), as a NIC moderates TX-done interrupts.
 //
 // Counters are published as relaxed atomics after every busy iteration; every drop has a name.
 // Control calls (set_*) come from the daemon's main thread.
@@ -196,7 +198,7 @@ private:
     bool move_rx();
     void publish_drops();
     Lane &lane_of(size_t kind) { return m_lanes[kind >= 2 && m_lanes.size() > 1 ? 1 : 0]; }
-    bool prepare_to_sleep();
+    bool prepare_to_sleep(bool tx_completions);
     void finish_sleep();
 
     tap::FrameDevice &m_tap;

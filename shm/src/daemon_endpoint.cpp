@@ -386,11 +386,13 @@ static size_t driver_produced(uint32_t queue_sets, std::array<RingId, kMaxRings>
     return n;
 }
 
-bool DaemonEndpoint::prepare_to_sleep() {
+bool DaemonEndpoint::prepare_to_sleep(bool tx_completions) {
     std::array<RingId, kMaxRings> rings;
     const size_t count = driver_produced(m_queue_sets, rings);
     for (size_t armed = 0; armed < count; ++armed) {
         UntrustedRingConsumer &consumer = m_consumers[ring_slot(rings[armed])];
+        if (!tx_completions && ring_kind(rings[armed]) == RingId::TxCompletion)
+            continue;
         if (consumer.fault() != RingFault::None)
             continue; // a dead ring brings no work; faulted() tells the caller to stop the driver
         if (!consumer.prepare_to_sleep()) {

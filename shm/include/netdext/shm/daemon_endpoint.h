@@ -128,10 +128,11 @@ public:
     void release(std::span<const uint32_t> packets);
 
     // ---- sleeping -----------------------------------------------------------------------------
-    // Arms the wakeup flags of every driver → daemon ring (completions of every queue set, free).
-    // True when all are still empty: block on the daemon's eventfd, then call finish_sleep().
-    // False: work arrived.
-    [[nodiscard]] bool prepare_to_sleep();
+    // Arms the wakeup flags of every driver → daemon ring (completions of every queue set, free;
+    // without `tx_completions`, not the TX completion rings: the caller reaps those when it next
+    // wakes, as a NIC moderates its TX-done interrupts). True when all armed rings are still
+    // empty: block on the daemon's eventfd, then call finish_sleep(). False: work arrived.
+    [[nodiscard]] bool prepare_to_sleep(bool tx_completions = true);
     void finish_sleep();
 
     // ---- state --------------------------------------------------------------------------------
