@@ -43,12 +43,11 @@ void Daemon::supervise(Driver &driver) {
     std::optional<std::string> reason = supervisor.check_in_overdue();
     if (!reason && supervisor.liveness_due()) {
         supervision::LivenessSample sample;
-        if (NetInterface *iface = session->interface()) {
-            const NetInterface::TxProgress tx = iface->tx_progress();
-            sample.tx_enabled = tx.enabled;
-            sample.tx_produced = tx.produced;
-            sample.tx_consumed = tx.consumed;
-        }
+        for (uint32_t id : session->interface_ids())
+            if (NetInterface *iface = session->interface(id)) {
+                const NetInterface::TxProgress tx = iface->tx_progress();
+                sample.tx.push_back({tx.enabled, tx.produced, tx.consumed, iface->name()});
+            }
         sample.oldest_call = session->oldest_unanswered_call();
         reason = supervisor.observe_liveness(sample);
     }

@@ -3,7 +3,8 @@
 // A driver that is SIGSTOPped, deadlocked or spinning outside its queues stops taking what the
 // stack sends it. netdextd samples two things from the main thread, without touching the frame
 // mover's hot path (no lock, no system call there):
-//   - TX submission: how far the daemon has produced (published by the mover as a relaxed atomic
+//   - TX submission of each of its interfaces: how far the daemon has produced (published by the
+//   mover as a relaxed atomic
 //     counter) and how far the driver has consumed (its index in shared memory). Frames waiting
 //     while the queue is enabled and the driver's index does not move for the timeout: wedged.
 //     As Linux's netdev watchdog (dev_watchdog) judges a stalled TX queue.
@@ -17,15 +18,23 @@
 #include "clock.h"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace netdext::supervision {
 
+// One interface's TX submission queues, all of them together.
+struct TxSample {
+    bool enabled = false;  // the driver enabled its TX submission queue
+    uint32_t produced = 0; // TX submission entries the daemon published (mod 2^32)
+    uint32_t consumed = 0; // the driver's consumer index (untrusted: it only fools itself)
+    std::string name;      // the interface (en1): what it is known by, and named in the reason
+};
+
 struct LivenessSample {
-    bool tx_enabled = false;   // the driver enabled its TX submission queue
-    uint32_t tx_produced = 0;  // TX submission entries the daemon published (mod 2^32)
-    uint32_t tx_consumed = 0;  // the driver's consumer index (untrusted: it only fools itself)
+    std::vector<TxSample> tx;             // each interface of the driver (names unique)
     std::optional<TimePoint> oldest_call; // when the oldest unanswered driver call was sent
 };
 
@@ -42,10 +51,13 @@ public:
 
 private:
     const Clock *m_clock;
+    struct TxWatch {
+        std::optional<uint32_t> last_consumed;
+        std::optional<TimePoint> stalled_since;
+    };
     Duration m_timeout{};
     TimePoint m_since{};
-    std::optional<uint32_t> m_last_consumed;
-    std::optional<TimePoint> m_stalled_since;
+    std::map<std::string, TxWatch> m_tx; // by interface name; one gone is forgotten
 };
 
 } // namespace netdext::supervision

@@ -213,7 +213,7 @@ TEST_F(SupervisorTest, LivenessIsSampledEveryQuarterTimeoutOnceCheckedIn) {
     ASSERT_TRUE(supervisor->note_progress(true, true));
     EXPECT_EQ(supervisor->next_deadline(), clock.now() + 500ms);
     EXPECT_FALSE(supervisor->liveness_due());
-    LivenessSample stuck{true, 10, 7, std::nullopt};
+    LivenessSample stuck{{{true, 10, 7, "en0"}}, std::nullopt};
     std::optional<std::string> reason;
     int samples = 0;
     while (!reason && samples < 100) {
