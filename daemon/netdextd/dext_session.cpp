@@ -696,6 +696,15 @@ void DextSession::replay_link_state(Port &port) {
     std::optional<netlink::LinkState> state = m_network->link_state(ifindex);
     if (!state)
         return;
+    // Offloads the user switched off before stay off: the kernel reports the change, and
+    // offloads_changed() tells the driver (SetHardwareAssists) as for an `ethtool -K` now.
+    if (const uint32_t off = port.slot->offloads_off() & port.interface->offered_offloads()) {
+        log("netdextd: %s keeps %s off", port.interface->name().c_str(),
+            netlink::describe_offloads(off).c_str());
+        if (auto r = m_network->set_link_offloads(ifindex, off, 0); !r)
+            log("netdextd: switching %s off again failed: %s",
+                netlink::describe_offloads(off).c_str(), r.error().describe().c_str());
+    }
     if (state->admin_up()) {
         log("netdextd: %s is up → SetInterfaceEnable(true)", port.interface->name().c_str());
         call(port, Call::SetInterfaceEnable, 1, [this](int32_t status, uint32_t) {
@@ -856,6 +865,8 @@ void DextSession::offloads_changed(Port &port, const netlink::OffloadsChanged &c
     // `ifconfig enN -tso`. Our own put-back, and a new TUNSETOFFLOAD, come here too and change
     // nothing for the driver.
     const NetInterface &iface = *port.interface;
+    // What the user has off of what the TAP offers, for a driver that re-attaches later.
+    port.slot->set_offloads_off(iface.offered_offloads() & ~change.new_offloads);
     const uint32_t wanted = iface.assists_with(port.declared_assists, change.new_offloads);
     if (wanted == port.assists)
         return;

@@ -50,6 +50,7 @@ void InterfaceSlot::release() {
     m_tap.reset();
     m_mac.reset();
     m_capture.reset();
+    m_offloads_off = 0;
     for (auto &[id, sibling] : m_siblings)
         sibling->release();
 }

@@ -57,6 +57,11 @@ public:
     [[nodiscard]] int ifindex() const { return m_tap ? m_tap->ifindex() : 0; }
     [[nodiscard]] std::optional<MacAddress> mac() const { return m_tap ? m_mac : std::nullopt; }
     [[nodiscard]] FrameCapture *capture() { return m_capture.get(); }
+    // The kOffload* features (netlink/ethtool_features.h) the user switched off with `ethtool -K`
+    // while the TAP offered them: a driver re-attaching to the kept interface gets them off again
+    // (a new TUNSETOFFLOAD offers all its assists afresh). Forgotten with the TAP.
+    [[nodiscard]] uint32_t offloads_off() const { return m_offloads_off; }
+    void set_offloads_off(uint32_t offloads) { m_offloads_off = offloads; }
 
 private:
     std::string m_pattern;
@@ -66,6 +71,7 @@ private:
     std::optional<MacAddress> m_mac;
     std::string m_name;
     std::unique_ptr<FrameCapture> m_capture;
+    uint32_t m_offloads_off = 0;
     std::map<uint32_t, std::shared_ptr<InterfaceSlot>> m_siblings; // by interface id (≥ 1)
 };
 

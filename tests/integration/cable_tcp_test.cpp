@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -270,6 +271,43 @@ TEST_P(CableTcp, EthtoolTsoOffTellsTheDriverAndTheStackSegmentsItself) {
     EXPECT_EQ(digest, expected_digest());
     EXPECT_GT(counter(0, "tx_tso_frames"), tso_before) << "no TSO segment after tso on";
     EXPECT_EQ(counter(0, "drop_tx_offload"), 0u);
+}
+
+// What the user switched off stays off for the next driver on the kept interface: a relaunched
+// (or restarted, or replaced) driver's TUNSETOFFLOAD offers its assists afresh, and netdextd
+// switches the same features off again and tells the driver.
+TEST_P(CableTcp, OffloadsSwitchedOffStayOffWhenTheDriverIsRelaunched) {
+    if (GetParam() != kDeclared)
+        GTEST_SKIP() << "the Declared variant covers it";
+    ASSERT_TRUE(daemon.sh("ethtool -K en0 tso off").ok());
+    ASSERT_TRUE(daemon.wait_for([&] {
+        return daemon.log_contains("port 0: hardware assists 0x30000006");
+    })) << daemon.log();
+    const pid_t host = daemon.dext().value("host_pid", -1);
+    ASSERT_GT(host, 0);
+    ASSERT_EQ(kill(host, SIGKILL), 0);
+    ASSERT_TRUE(daemon.wait_for([&] {
+        nlohmann::json dext = daemon.dext();
+        return dext.value("crashes", 0) == 1 && dext.value("host_pid", -1) != host &&
+               dext["interfaces"].size() == 2 && dext["interfaces"][0].value("carrier", false);
+    })) << daemon.status().dump(2);
+    ASSERT_TRUE(daemon.wait_for([&] {
+        return daemon.log_contains("en0 keeps tso4, tso6 off") &&
+               daemon.log_count("port 0: hardware assists 0x30000006") == 2;
+    })) << daemon.log();
+    auto features = daemon.sh("ethtool -k en0");
+    EXPECT_NE(features.output.find("tx-tcp-segmentation: off"), std::string::npos)
+        << features.output;
+    EXPECT_NE(features.output.find("tx-checksum-ip-generic: on"), std::string::npos)
+        << features.output;
+    // en1 was left alone: the driver's second port keeps everything.
+    EXPECT_FALSE(daemon.log_contains("en1 keeps")) << daemon.log();
+    size_t sent = 0;
+    uint64_t received = 0, digest = 0;
+    const uint64_t tso_before = counter(0, "tx_tso_frames");
+    ASSERT_TRUE(transfer(sent, received, digest)) << daemon.status().dump(2);
+    EXPECT_EQ(digest, expected_digest());
+    EXPECT_EQ(counter(0, "tx_tso_frames"), tso_before) << "a TSO segment after the relaunch";
 }
 
 INSTANTIATE_TEST_SUITE_P(Assists, CableTcp, ::testing::Values(kNone, kDeclared, kLimited),

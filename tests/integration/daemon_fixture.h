@@ -66,6 +66,14 @@ public:
                            std::chrono::milliseconds deadline = std::chrono::seconds(30));
     std::string log();                          // netdextd's standard error so far
     bool log_contains(const std::string &text) { return log().find(text) != std::string::npos; }
+    // How many times `text` appears in the log.
+    size_t log_count(const std::string &text) {
+        const std::string all = log();
+        size_t count = 0;
+        for (size_t at = all.find(text); at != std::string::npos; at = all.find(text, at + 1))
+            ++count;
+        return count;
+    }
     ScopedNetns::CommandResult sh(const std::string &command) const;
     // `netdextctl --socket <ours> <arguments>` inside the namespace (stdout and stderr).
     ScopedNetns::CommandResult ctl(const std::string &arguments) const;
