@@ -129,9 +129,11 @@ public:
      * requests: descriptors, SET_CONFIGURATION, CLEAR_FEATURE). */
     IOReturn netdext_control(const IOUSBDeviceRequest &request, void *data, uint32_t *transferred);
     /* Control requests on behalf of `owner` (a client, an interface), which AbortDeviceRequests
-     * and netdext_abort_requests(owner) abort; no session check (the callers check theirs). */
+     * and netdext_abort_requests(owner) abort; no session check (the callers check theirs).
+     * A request not completed within completionTimeoutMs (0: no limit) ends kIOReturnTimeout. */
     kern_return_t netdext_async_request(const void *owner, const IOUSBDeviceRequest &request,
-                                        IOMemoryDescriptor *dataBuffer, OSAction *completion);
+                                        IOMemoryDescriptor *dataBuffer, OSAction *completion,
+                                        uint32_t completionTimeoutMs = 0);
     kern_return_t netdext_request(const IOUSBDeviceRequest &request, IOMemoryDescriptor *dataBuffer,
                                   uint16_t *bytesTransferred, uint32_t completionTimeoutMs);
     void netdext_abort_requests(const void *owner, IOReturn status);

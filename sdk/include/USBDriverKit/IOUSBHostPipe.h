@@ -16,7 +16,8 @@
  *    kIOUSBAbortSynchronous returns once every aborted completion is queued to the driver.
  *  - After the device is removed, pending I/O completes with kIOReturnAborted and new I/O fails
  *    with kIOReturnNoDevice.
- *  - completionTimeoutMs of AsyncIO: FIXME: not enforced yet (models answer or stall).
+ *  - completionTimeoutMs of AsyncIO (0: none): a transfer still pending then is cancelled and
+ *    completes with kIOReturnTimeout (measured in real time, also under the virtual clock).
  * Isochronous and bundled I/O are not supported (stubs).
  */
 #ifndef _IOKIT_IOUSBHOSTPIPE_H

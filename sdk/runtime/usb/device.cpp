@@ -270,7 +270,8 @@ IOReturn IOUSBHostDevice::netdext_control(const IOUSBDeviceRequest &request, voi
 kern_return_t IOUSBHostDevice::netdext_async_request(const void *owner,
                                                      const IOUSBDeviceRequest &request,
                                                      IOMemoryDescriptor *dataBuffer,
-                                                     OSAction *completion) {
+                                                     OSAction *completion,
+                                                     uint32_t completionTimeoutMs) {
     if (completion == nullptr)
         return kIOReturnBadArgument;
     if (netdext_terminated())
@@ -299,7 +300,9 @@ kern_return_t IOUSBHostDevice::netdext_async_request(const void *owner,
         ivars->requests.remove(raw);
         completion->release();
         release();
+        return kr;
     }
+    netdext::usb::cancel_after(ivars->backend, transfer, completionTimeoutMs);
     return kr;
 }
 
@@ -585,12 +588,13 @@ kern_return_t IOUSBHostDevice::AsyncDeviceRequest_Impl(IOService *forClient, uin
                                                        uint8_t bRequest, uint16_t wValue,
                                                        uint16_t wIndex, uint16_t wLength,
                                                        IOMemoryDescriptor *dataBuffer,
-                                                       OSAction *completion, uint32_t) {
+                                                       OSAction *completion,
+                                                       uint32_t completionTimeoutMs) {
     if (!has_session(ivars, forClient))
         return kIOReturnNotOpen;
     return netdext_async_request(forClient,
                                  make_request(bmRequestType, bRequest, wValue, wIndex, wLength),
-                                 dataBuffer, completion);
+                                 dataBuffer, completion, completionTimeoutMs);
 }
 
 kern_return_t IOUSBHostDevice::DeviceRequest_Impl(IOService *forClient, uint8_t bmRequestType,

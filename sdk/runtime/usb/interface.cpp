@@ -397,16 +397,14 @@ kern_return_t IOUSBHostInterface::CreateIOBuffer(IOOptionBits options, uint64_t 
     return IOBufferMemoryDescriptor::Create(options & kIOMemoryDirectionOutIn, capacity, 0, buffer);
 }
 
-kern_return_t IOUSBHostInterface::AsyncDeviceRequest(uint8_t bmRequestType, uint8_t bRequest,
-                                                     uint16_t wValue, uint16_t wIndex,
-                                                     uint16_t wLength,
-                                                     IOMemoryDescriptor *dataBuffer,
-                                                     OSAction *completion, uint32_t) {
+kern_return_t IOUSBHostInterface::AsyncDeviceRequest(
+    uint8_t bmRequestType, uint8_t bRequest, uint16_t wValue, uint16_t wIndex, uint16_t wLength,
+    IOMemoryDescriptor *dataBuffer, OSAction *completion, uint32_t completionTimeoutMs) {
     if (!open_by_someone(ivars))
         return kIOReturnNotOpen;
     return ivars->device->netdext_async_request(
         this, IOUSBDeviceRequest{bmRequestType, bRequest, wValue, wIndex, wLength}, dataBuffer,
-        completion);
+        completion, completionTimeoutMs);
 }
 
 kern_return_t IOUSBHostInterface::DeviceRequest(uint8_t bmRequestType, uint8_t bRequest,

@@ -334,7 +334,9 @@ kern_return_t IOUSBHostPipe::AsyncIO_Impl(IOMemoryDescriptor *dataBuffer, uint32
         --ivars->in_flight;
         completion->release();
         release();
+        return kr;
     }
+    netdext::usb::cancel_after(ivars->backend, transfer, completionTimeoutMs);
     return kr;
 }
 

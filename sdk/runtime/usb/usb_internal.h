@@ -46,6 +46,13 @@ private:
 IOReturn run_and_wait(DeviceBackend &backend, const TransferPtr &transfer, uint32_t timeout_ms,
                       uint32_t *transferred);
 
+// An asynchronous transfer's completionTimeoutMs (0: none): unless it has completed by then (in
+// real time), `transfer` is cancelled with kIOReturnTimeout, as USBDriverKit aborts a request
+// whose timeout expires. One watchdog thread serves the process; it holds neither the transfer
+// nor the backend alive.
+void cancel_after(const std::shared_ptr<DeviceBackend> &backend, const TransferPtr &transfer,
+                  uint32_t timeout_ms);
+
 // Transfers in flight, by owner (a client, a pipe), so that they can be aborted or cancelled.
 class InFlight {
 public:

@@ -7,6 +7,8 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <thread>
 
 #include "usb_internal.h"
 
@@ -82,6 +84,70 @@ IOReturn run_and_wait(DeviceBackend &backend, const TransferPtr &transfer, uint3
     if (transferred != nullptr)
         *transferred = wait->transferred;
     return wait->status;
+}
+
+namespace {
+
+struct Watchdog {
+    struct Entry {
+        std::weak_ptr<DeviceBackend> backend;
+        std::weak_ptr<Transfer> transfer;
+    };
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::multimap<std::chrono::steady_clock::time_point, Entry> deadlines;
+    bool running = false;
+
+    void run() {
+        std::unique_lock lock(mutex);
+        for (;;) {
+            if (deadlines.empty()) {
+                wake.wait(lock);
+                continue;
+            }
+            const auto first = deadlines.begin()->first; // a copy: insertions may move the node
+            if (wake.wait_until(lock, first) != std::cv_status::timeout &&
+                std::chrono::steady_clock::now() < first)
+                continue;
+            std::vector<Entry> due;
+            const auto now = std::chrono::steady_clock::now();
+            while (!deadlines.empty() && deadlines.begin()->first <= now) {
+                due.push_back(std::move(deadlines.begin()->second));
+                deadlines.erase(deadlines.begin());
+            }
+            lock.unlock();
+            for (Entry &entry : due) {
+                // A transfer that completed (or a device that went away) is simply gone.
+                std::shared_ptr<DeviceBackend> backend = entry.backend.lock();
+                TransferPtr transfer = entry.transfer.lock();
+                if (backend && transfer)
+                    (void)backend->cancel(transfer, kIOReturnTimeout);
+            }
+            lock.lock();
+        }
+    }
+};
+
+Watchdog &watchdog() {
+    static Watchdog *instance = new Watchdog; // leaked: transfers may outlive static destructors
+    return *instance;
+}
+
+} // namespace
+
+void cancel_after(const std::shared_ptr<DeviceBackend> &backend, const TransferPtr &transfer,
+                  uint32_t timeout_ms) {
+    if (timeout_ms == 0 || !backend || !transfer)
+        return;
+    Watchdog &w = watchdog();
+    std::lock_guard lock(w.mutex);
+    w.deadlines.emplace(std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms),
+                        Watchdog::Entry{backend, transfer});
+    if (!w.running) {
+        w.running = true;
+        std::thread([&w] { w.run(); }).detach();
+    }
+    w.wake.notify_all();
 }
 
 void InFlight::add(const void *owner, const TransferPtr &transfer) {
