@@ -168,7 +168,9 @@ TEST_F(Devices, UsbSampleCarriesPingAndTcpThenSurvivesSurpriseRemoval) {
     json gone = device_request("device_detach", device["id"]);
     ASSERT_EQ(gone.value("event", ""), "completed") << gone.dump();
     EXPECT_EQ(carrier(en), "0");
-    EXPECT_TRUE(daemon.log_contains("netdext-host: cdc-ecm was removed (surprise removal)"));
+    EXPECT_TRUE(daemon.wait_for([&] {
+        return daemon.log_contains("netdext-host: cdc-ecm was removed (surprise removal)");
+    })) << daemon.log();
     EXPECT_TRUE(daemon.log_contains("netdext-host exited with status 0")) << daemon.log();
     EXPECT_FALSE(daemon.log_contains("crashed"));
     EXPECT_NE(dext(kUsb).value("reason", "").find("waiting for a matching device"),
