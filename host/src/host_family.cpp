@@ -2,6 +2,7 @@
 
 #include "host_family.h"
 
+#include <DriverKit/IODispatchQueue.h>
 #include <NetworkingDriverKit/IOUserNetworkEthernet.h>
 #include <netdext/runtime.h>
 #include <netdext/shm/shared_region.h>
@@ -54,7 +55,7 @@ struct InterfaceMemory {
 } // namespace
 
 HostFamily::~HostFamily() {
-    std::map<uint32_t, std::unique_ptr<Registration>> registrations;
+    std::map<uint32_t, std::shared_ptr<Registration>> registrations;
     {
         std::lock_guard lock(m_mutex);
         registrations.swap(m_registrations);
@@ -224,7 +225,7 @@ kern_return_t HostFamily::register_interface(const InterfaceRequest &request,
     grant.unit = registered.unit;
     grant.keepalive = std::move(memory);
 
-    auto registration = std::make_unique<Registration>();
+    auto registration = std::make_shared<Registration>();
     registration->driver = request.driver;
     for (const QueueBinding &b : request.queues)
         if (b.kind == QueueKind::tx_submission || b.kind == QueueKind::rx_submission) {
@@ -233,16 +234,14 @@ kern_return_t HostFamily::register_interface(const InterfaceRequest &request,
         }
     registration->host_doorbell = std::make_unique<shm::EventFd>(host_doorbell.release_value());
     registration->stop = std::make_unique<shm::EventFd>(stop.release_value());
-    registration->doorbell_thread =
-        std::thread(run_doorbell_thread, std::cref(*registration->host_doorbell),
-                    std::cref(*registration->stop), registration->submission);
+    registration->doorbell_thread = std::thread(run_doorbell_thread, registration);
     std::lock_guard lock(m_mutex);
     m_registrations[id] = std::move(registration);
     return kIOReturnSuccess;
 }
 
 void HostFamily::unregister_interface(IOUserNetworkEthernet *driver) {
-    std::unique_ptr<Registration> registration;
+    std::shared_ptr<Registration> registration;
     uint32_t id = kNoInterface;
     {
         std::lock_guard lock(m_mutex);
@@ -266,12 +265,12 @@ void HostFamily::unregister_interface(IOUserNetworkEthernet *driver) {
 // are waiting". The queues check their rings; RX submission notifies only drivers with a handler.
 // A handler whose dispatch queue is idle runs here at once (netdext::InlineDispatchScope) rather
 // than after a second thread wakes up for it.
-void HostFamily::run_doorbell_thread(const shm::EventFd &doorbell, const shm::EventFd &stop,
-                                     std::vector<IOUserNetworkPacketQueue *> queues) {
+void HostFamily::run_doorbell_thread(std::shared_ptr<Registration> registration) {
     pthread_setname_np(pthread_self(), "doorbell");
     netdext::InlineDispatchScope inline_dispatch;
+    const shm::EventFd &doorbell = *registration->host_doorbell;
     for (;;) {
-        pollfd fds[2] = {{doorbell.fd(), POLLIN, 0}, {stop.fd(), POLLIN, 0}};
+        pollfd fds[2] = {{doorbell.fd(), POLLIN, 0}, {registration->stop->fd(), POLLIN, 0}};
         int n = ::poll(fds, 2, -1);
         if (n < 0 && errno == EINTR)
             continue;
@@ -281,18 +280,36 @@ void HostFamily::run_doorbell_thread(const shm::EventFd &doorbell, const shm::Ev
             return;
         if (fds[0].revents & POLLIN) {
             (void)doorbell.drain();
-            // Runs the driver's handlers on their queues (asynchronously; never blocks).
-            for (IOUserNetworkPacketQueue *queue : queues)
+            // Runs the driver's handlers on their queues (at once here when idle, else queued).
+            for (IOUserNetworkPacketQueue *queue : registration->submission) {
+                std::lock_guard lock(registration->dispatching);
+                if (registration->stopping.load(std::memory_order_acquire))
+                    return;
                 queue->netdext_packets_available();
+            }
         }
     }
 }
 
-void HostFamily::stop_registration(std::unique_ptr<Registration> registration) {
+// No doorbell starts the driver's TX action once this returns, and the thread is gone with its
+// references to the queues — unless it is running a handler inline while this is called from a
+// dispatch queue (a driver's Stop, say): that handler may itself be waiting for this queue, so
+// the thread is left to end after it, on its own, holding the registration until then, as a
+// handler already running on a queue would.
+void HostFamily::stop_registration(std::shared_ptr<Registration> registration) {
+    registration->stopping.store(true, std::memory_order_release);
     (void)registration->stop->signal();
-    if (registration->doorbell_thread.joinable())
+    if (!registration->doorbell_thread.joinable())
+        return;
+    const bool dispatching = !std::unique_lock(registration->dispatching, std::try_to_lock);
+    if (dispatching && IODispatchQueue::netdext_current() != nullptr)
+        registration->doorbell_thread.detach();
+    else
         registration->doorbell_thread.join();
-    for (IOUserNetworkPacketQueue *&queue : registration->submission)
+}
+
+HostFamily::Registration::~Registration() {
+    for (IOUserNetworkPacketQueue *&queue : submission)
         OSSafeReleaseNULL(queue);
 }
 

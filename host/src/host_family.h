@@ -31,12 +31,13 @@
 #include <netdext/family_port.h>
 #include <netdext/shm/sys/event_fd.h>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
-#include <vector>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace netdext::host {
 
@@ -73,24 +74,28 @@ private:
     static constexpr uint32_t kNoInterface = UINT32_MAX;
 
     // What a registered interface needs beyond its grant.
+    // Shared by the family and the interface's doorbell thread, which may outlive the
+    // registration by the handler it is running (see stop_registration).
     struct Registration {
         IOUserNetworkEthernet *driver = nullptr;             // not retained (it owns this)
         std::vector<IOUserNetworkPacketQueue *> submission;  // TX and RX; retained
         std::unique_ptr<shm::EventFd> host_doorbell;         // the daemon rings it
         std::unique_ptr<shm::EventFd> stop;                  // ends the doorbell thread
+        std::atomic<bool> stopping{false};
+        std::mutex dispatching; // held by the doorbell thread while it hands the queues a ring
         std::thread doorbell_thread;
+        ~Registration(); // releases the queues
     };
 
     // The driver's interface id (allocated on first use; kNoInterface when all are taken).
     uint32_t id_of(IOUserNetworkEthernet *driver);
-    static void run_doorbell_thread(const shm::EventFd &doorbell, const shm::EventFd &stop,
-                                    std::vector<IOUserNetworkPacketQueue *> queues);
-    static void stop_registration(std::unique_ptr<Registration> registration);
+    static void run_doorbell_thread(std::shared_ptr<Registration> registration);
+    static void stop_registration(std::shared_ptr<Registration> registration);
 
     ControlLink &m_link;
     std::mutex m_mutex; // guards m_ids, m_registrations
     std::map<IOUserNetworkEthernet *, uint32_t> m_ids;
-    std::map<uint32_t, std::unique_ptr<Registration>> m_registrations;
+    std::map<uint32_t, std::shared_ptr<Registration>> m_registrations;
 };
 
 } // namespace netdext::host
