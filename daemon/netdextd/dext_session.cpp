@@ -287,24 +287,27 @@ void DextSession::stop_movers() {
             port.interface->stop();
 }
 
-void DextSession::on_channel_readable() {
+bool DextSession::on_channel_readable() {
     if (!m_channel)
-        return;
+        return false;
     for (int budget = 0; budget < 256; ++budget) {
+        if (!m_channel)
+            return false; // handling a message ended the session's channel
         auto received = m_channel->receive();
         if (!received) {
             const shm::Error &e = received.error();
             if (e.code() == shm::ErrorCode::WouldBlock)
-                return;
+                return false;
             if (e.code() == shm::ErrorCode::PeerClosed) {
                 m_channel.reset(); // the host exits; its pidfd tells us how
-                return;
+                return false;
             }
             protocol_error(e.describe());
             continue;
         }
         handle(received.value());
     }
+    return true; // the budget ran out: more may be waiting
 }
 
 void DextSession::handle(ipc::ReceivedMessage &message) {
@@ -753,7 +756,10 @@ void DextSession::on_host_exit() {
     if (!m_host->try_reap(status))
         return;
     on_output_readable(); // what the host wrote last …
-    on_channel_readable(); // … and sent last (log lines, a StartResult before it died)
+    // … and all it sent last (log lines, a StartResult before it died): a dead host sends no
+    // more, so this ends, and nothing it said is lost with the channel.
+    while (on_channel_readable()) {
+    }
     std::string how = describe_wait_status(status);
     // DESIGN §7: the interfaces (and their addresses) survive the host; only the carrier drops.
     set_all_carriers(false);

@@ -106,7 +106,8 @@ public:
     [[nodiscard]] int fault_fd() const { return m_fault_fd.get(); }
     // The host's standard output and error (-1 once closed; closing takes it out of epoll).
     [[nodiscard]] int output_fd() const { return m_host ? m_host->output_fd() : -1; }
-    void on_channel_readable();
+    // Handles up to 256 messages from the host; true if that budget ran out (more may wait).
+    bool on_channel_readable();
     // Labels, rate-limits and logs what the driver wrote to its standard output or error.
     void on_output_readable();
     void on_host_exit();

@@ -815,6 +815,25 @@ TEST_F(Session, AStoppedHostsLastLogLinesAreReadButNothingElse) {
     EXPECT_EQ(session->state(), DextSession::State::stopped_for_misbehaviour);
 }
 
+TEST_F(Session, EverythingAnExitedHostSentIsReadAtItsExit) {
+    start();
+    // More messages than one pass of the main loop reads (256), then a last log line: none may
+    // be lost with the channel.
+    for (int sent = 0; sent < 260; ++sent)
+        ASSERT_TRUE(host_end->send(LinkStatus{0x1, 0, 0})) << sent;
+    Log last{};
+    last.level = 1;
+    std::snprintf(last.text, sizeof last.text, "the last line before exiting");
+    ASSERT_TRUE(host_end->send(last));
+    host->exit(0);
+    session->on_host_exit();
+    EXPECT_EQ(session->state(), DextSession::State::exited);
+    bool logged = false;
+    for (const daemon_log::Line &line : daemon_log::log().recent())
+        logged = logged || line.text.find("the last line before exiting") != std::string::npos;
+    EXPECT_TRUE(logged) << "the host's last line was lost at its exit";
+}
+
 TEST_F(Session, WhatACrashedHostSentLastIsReadAtItsExit) {
     start();
     ASSERT_TRUE(host_end->send(StartResult{int32_t(0xE00002BC), 0})); // not read yet
