@@ -104,6 +104,14 @@ protected:
         return daemon.dext()["interfaces"][interface]["counters"].value(name, uint64_t(0));
     }
 
+    // Whether `ethtool -k en0` shows `feature` ("tx-tcp-segmentation: off"); its output if not.
+    ::testing::AssertionResult en0_shows(const std::string &feature) {
+        auto features = daemon.sh("ethtool -k en0");
+        if (features.output.find(feature) != std::string::npos)
+            return ::testing::AssertionSuccess();
+        return ::testing::AssertionFailure() << "no \"" << feature << "\" in:\n" << features.output;
+    }
+
     // kBytes from a to b over one connection; false if it could not connect.
     bool transfer(size_t &sent, uint64_t &received_bytes, uint64_t &digest_out) {
         // The receiver, in b: one connection, every byte digested.
@@ -232,11 +240,8 @@ TEST_P(CableTcp, EthtoolTsoOffTellsTheDriverAndTheStackSegmentsItself) {
         // The driver declares no assists: the TAP offers none, ethtool cannot switch one on and
         // the driver hears nothing.
         (void)daemon.sh("ethtool -K en0 tso on tx on");
-        auto features = daemon.sh("ethtool -k en0");
-        EXPECT_NE(features.output.find("tx-tcp-segmentation: off"), std::string::npos)
-            << features.output;
-        EXPECT_NE(features.output.find("tx-checksum-ip-generic: off"), std::string::npos)
-            << features.output;
+        EXPECT_TRUE(en0_shows("tx-tcp-segmentation: off"));
+        EXPECT_TRUE(en0_shows("tx-checksum-ip-generic: off"));
         EXPECT_FALSE(daemon.log_contains("SetHardwareAssists")) << daemon.log();
         return;
     }
@@ -248,9 +253,7 @@ TEST_P(CableTcp, EthtoolTsoOffTellsTheDriverAndTheStackSegmentsItself) {
                daemon.log_contains("SetHardwareAssists(0x30000006) accepted") &&
                daemon.log_contains("port 0: hardware assists 0x30000006");
     })) << daemon.log();
-    auto features = daemon.sh("ethtool -k en0");
-    EXPECT_NE(features.output.find("tx-tcp-segmentation: off"), std::string::npos)
-        << features.output;
+    EXPECT_TRUE(en0_shows("tx-tcp-segmentation: off"));
 
     const uint64_t tso_before = counter(0, "tx_tso_frames");
     const uint64_t partial_before = counter(0, "tx_csum_partial");
@@ -296,11 +299,8 @@ TEST_P(CableTcpRelaunch, OffloadsSwitchedOffStayOffWhenTheDriverIsRelaunched) {
         return daemon.log_contains("en0 keeps tso4, tso6 off") &&
                daemon.log_count("port 0: hardware assists 0x30000006") == 2;
     })) << daemon.log();
-    auto features = daemon.sh("ethtool -k en0");
-    EXPECT_NE(features.output.find("tx-tcp-segmentation: off"), std::string::npos)
-        << features.output;
-    EXPECT_NE(features.output.find("tx-checksum-ip-generic: on"), std::string::npos)
-        << features.output;
+    EXPECT_TRUE(en0_shows("tx-tcp-segmentation: off"));
+    EXPECT_TRUE(en0_shows("tx-checksum-ip-generic: on"));
     // en1 was left alone: the driver's second port keeps everything.
     EXPECT_FALSE(daemon.log_contains("en1 keeps")) << daemon.log();
     size_t sent = 0;

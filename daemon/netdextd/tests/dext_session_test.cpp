@@ -39,6 +39,14 @@ using testing::test_bundle;
 using testing::test_frame;
 using netdext::testing::wait_until;
 
+// Whether the daemon's recent log has a line containing `text`.
+bool daemon_logged(const std::string &text) {
+    for (const daemon_log::Line &line : daemon_log::log().recent())
+        if (line.text.find(text) != std::string::npos)
+            return true;
+    return false;
+}
+
 constexpr int32_t kIOReturnBadArgument = int32_t(0xE00002C2);
 constexpr int32_t kIOReturnNotPermitted = int32_t(0xE00002E2); // as macOS's family refuses it
 constexpr int32_t kIOReturnBusy = int32_t(0xE00002D5);
@@ -805,10 +813,7 @@ TEST_F(Session, AStoppedHostsLastLogLinesAreReadButNothingElse) {
     EXPECT_EQ(session->state(), DextSession::State::stopped_for_misbehaviour);
     EXPECT_FALSE(session->started());
     EXPECT_EQ(host->kills(), 1);
-    bool logged = false;
-    for (const daemon_log::Line &line : daemon_log::log().recent())
-        logged = logged || line.text.find("last words of a stopped host") != std::string::npos;
-    EXPECT_TRUE(logged);
+    EXPECT_TRUE(daemon_logged("last words of a stopped host"));
     // What it sent just before it died is read at its exit.
     ASSERT_TRUE(host_end->send(StartResult{0, 0}));
     session->on_host_exit();
@@ -828,10 +833,8 @@ TEST_F(Session, EverythingAnExitedHostSentIsReadAtItsExit) {
     host->exit(0);
     session->on_host_exit();
     EXPECT_EQ(session->state(), DextSession::State::exited);
-    bool logged = false;
-    for (const daemon_log::Line &line : daemon_log::log().recent())
-        logged = logged || line.text.find("the last line before exiting") != std::string::npos;
-    EXPECT_TRUE(logged) << "the host's last line was lost at its exit";
+    EXPECT_TRUE(daemon_logged("the last line before exiting"))
+        << "the host's last line was lost at its exit";
 }
 
 TEST_F(Session, WhatACrashedHostSentLastIsReadAtItsExit) {
