@@ -595,7 +595,10 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
     }
     std::string error;
     bool fresh = true;
-    tap::FrameDevice *tap = target.slot->attach(*m_network, mac, fresh, error);
+    uint32_t queue_sets = 1; // one TAP queue (and frame mover) per queue set
+    for (const LaneConfig &lane : config.lanes)
+        queue_sets = std::max(queue_sets, 1 + uint32_t(lane.more.size()));
+    tap::FrameDevice *tap = target.slot->attach(*m_network, mac, queue_sets, fresh, error);
     config.capture = target.slot->capture();
     config.hardware_assists = r.hardware_assists;
     config.tso_max_bytes = r.tso_max_bytes;
@@ -631,7 +634,9 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
         reply.rings_size[lane] = ni.rings_layout(lane).total_size;
         fds.push_back(ni.rings_region(lane).memfd().fd());
     }
-    fds.push_back(ni.daemon_doorbell().fd());
+    reply.daemon_doorbells = uint32_t(ni.mover_count());
+    for (size_t mover = 0; mover < ni.mover_count(); ++mover)
+        fds.push_back(ni.daemon_doorbell(mover).fd());
     fds.push_back(ni.host_doorbell().fd());
     send(reply, std::span<const int>(fds), message.header().sequence);
     log("netdextd: interface %s registered, MAC %s%s", ni.name().c_str(),

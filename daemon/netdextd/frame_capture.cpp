@@ -96,9 +96,16 @@ bool FrameCapture::check_directory(const std::string &dir, std::string &error) {
 
 FrameCapture::~FrameCapture() = default;
 
-void FrameCapture::tx_submitted(std::span<const std::byte> frame) { m_tx->write(frame); }
-void FrameCapture::rx_completed(std::span<const std::byte> frame) { m_rx->write(frame); }
+void FrameCapture::tx_submitted(std::span<const std::byte> frame) {
+    std::lock_guard lock(m_mutex);
+    m_tx->write(frame);
+}
+void FrameCapture::rx_completed(std::span<const std::byte> frame) {
+    std::lock_guard lock(m_mutex);
+    m_rx->write(frame);
+}
 void FrameCapture::flush() {
+    std::lock_guard lock(m_mutex);
     pcap_dump_flush(m_tx->dumper);
     pcap_dump_flush(m_rx->dumper);
 }

@@ -2,12 +2,14 @@
 // hands to the driver on TX submission and the frames the driver completes on RX completion —
 // so a capture on en<N> can be cross-checked against what the driver actually saw.
 // Off unless netdextd runs with --capture DIR. Owned by the interface's slot (one pair of files per
-// interface, across driver versions); written only by the frame mover thread of the moment.
+// interface, across driver versions); written by the frame movers of the moment (one per queue
+// set: a mutex keeps the files whole).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 
@@ -30,6 +32,7 @@ public:
 
 private:
     FrameCapture() = default;
+    std::mutex m_mutex;
     std::unique_ptr<File> m_tx, m_rx;
 };
 

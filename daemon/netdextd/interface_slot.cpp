@@ -7,12 +7,12 @@
 namespace netdext::daemon {
 
 tap::FrameDevice *InterfaceSlot::attach(SessionNetwork &network, const MacAddress &mac,
-                                        bool &fresh, std::string &error) {
+                                        uint32_t queues, bool &fresh, std::string &error) {
     fresh = m_tap == nullptr;
     if (fresh) {
         Result<std::unique_ptr<tap::FrameDevice>> created = Error::from_errno(ENODEV, "no name");
         if (!m_preferred.empty()) {
-            created = network.create_device(m_preferred);
+            created = network.create_device(m_preferred, queues);
             if (!created)
                 daemon_log::say(daemon_log::Level::warning, "", m_preferred,
                                 "cannot have %s back (%s); taking the next free %s",
@@ -20,7 +20,7 @@ tap::FrameDevice *InterfaceSlot::attach(SessionNetwork &network, const MacAddres
                                 m_pattern.c_str());
         }
         if (!created)
-            created = network.create_device(m_pattern);
+            created = network.create_device(m_pattern, queues);
         if (!created) {
             error = "creating the TAP " + m_pattern + ": " + created.error().describe();
             return nullptr;

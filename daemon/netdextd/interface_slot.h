@@ -38,9 +38,10 @@ public:
 
     // The TAP for a driver registering an interface with `mac`: the kept one (its MAC updated
     // if the new driver has another), or a new one made by `network` (a real TAP, or a test's
-    // fake). `fresh` tells which. nullptr and `error` on failure.
-    tap::FrameDevice *attach(SessionNetwork &network, const MacAddress &mac, bool &fresh,
-                             std::string &error);
+    // fake) with `queues` queues. `fresh` tells which. nullptr and `error` on failure. (A kept
+    // TAP keeps its queues: a driver with more queue sets shares them among fewer movers.)
+    tap::FrameDevice *attach(SessionNetwork &network, const MacAddress &mac, uint32_t queues,
+                             bool &fresh, std::string &error);
     // Closes the TAP: the interface and its addresses disappear (the siblings' too).
     void release();
     // The slot of interface `interface_id` of the same dext (0: this one), made on first use.

@@ -68,16 +68,36 @@ NetInterface::create(const InterfaceConfig &config, tap::FrameDevice &device, st
         return Error::from_errno(EINVAL, "lanes");
     }
     std::unique_ptr<NetInterface> iface(new NetInterface(device));
-    auto daemon_doorbell = shm::EventFd::create();
     auto host_doorbell = shm::EventFd::create();
-    auto stop = shm::EventFd::create();
-    if (!daemon_doorbell || !host_doorbell || !stop) {
+    if (!host_doorbell) {
         error = "creating the doorbells failed";
         return Error::from_errno(ENOMEM, "doorbells");
     }
-    iface->m_daemon_doorbell = std::make_unique<shm::EventFd>(daemon_doorbell.release_value());
     iface->m_host_doorbell = std::make_unique<shm::EventFd>(host_doorbell.release_value());
-    iface->m_stop = std::make_unique<shm::EventFd>(stop.release_value());
+    // One mover per TAP queue, up to one per queue set (the most of any lane).
+    uint32_t queue_sets = 1;
+    for (const LaneConfig &lane_config : config.lanes)
+        queue_sets = std::max<uint32_t>(queue_sets, 1 + uint32_t(lane_config.more.size()));
+    const uint32_t movers = std::min(queue_sets, std::max<uint32_t>(1, device.queue_count()));
+    if (device.queue_count() > 1)
+        if (auto r = device.set_active_queues(movers); !r)
+            return fail("attaching the queues of " + device.name(), r.error());
+    for (uint32_t m = 0; m < movers; ++m) {
+        auto mover = std::make_unique<Mover>();
+        mover->index = m;
+        mover->tap = &device.queue(m);
+        for (uint32_t q = m; q < shm::kMaxQueueSets; q += movers)
+            mover->queue_sets |= 1u << q;
+        auto doorbell = shm::EventFd::create();
+        auto wake = shm::EventFd::create();
+        if (!doorbell || !wake) {
+            error = "creating the doorbells failed";
+            return Error::from_errno(ENOMEM, "doorbells");
+        }
+        mover->doorbell = std::make_unique<shm::EventFd>(doorbell.release_value());
+        mover->wake = std::make_unique<shm::EventFd>(wake.release_value());
+        iface->m_movers.push_back(std::move(mover));
+    }
 
     uint32_t smallest_buffer = UINT32_MAX;
     for (size_t index = 0; index < config.lanes.size(); ++index) {
@@ -255,8 +275,20 @@ int NetInterface::unit() const {
 void NetInterface::set_queue_enabled(size_t kind, bool enabled, uint32_t index) {
     if (kind < m_enabled.size() && index < m_queue_counts[kind]) {
         m_enabled[kind][index].store(enabled, std::memory_order_release);
-        (void)m_stop->signal(); // re-evaluate what the mover may do (it re-checks m_stopping)
+        wake_movers(); // re-evaluate what they may do (each re-checks m_stopping)
     }
+}
+
+void NetInterface::wake_movers() {
+    for (auto &mover : m_movers)
+        (void)mover->wake->signal();
+}
+
+NetInterface::MoverFrames NetInterface::mover_frames(size_t mover) const {
+    if (mover >= m_movers.size())
+        return {};
+    return {m_movers[mover]->read.load(std::memory_order_relaxed),
+            m_movers[mover]->written.load(std::memory_order_relaxed)};
 }
 
 bool NetInterface::queue_enabled(size_t kind, uint32_t index) const {
@@ -277,11 +309,11 @@ uint32_t NetInterface::queue_count(size_t kind) const {
     return kind < m_queue_counts.size() ? m_queue_counts[kind] : 0;
 }
 
-int NetInterface::tx_queue_for(std::span<const std::byte> frame) const {
+int NetInterface::tx_queue_for(std::span<const std::byte> frame, uint32_t queue_sets) const {
     uint32_t enabled[shm::kMaxQueueSets];
     uint32_t count = 0;
     for (uint32_t q = 0; q < m_queue_counts[kTxSubmission]; ++q)
-        if (queue_enabled(kTxSubmission, q))
+        if (((queue_sets >> q) & 1u) && queue_enabled(kTxSubmission, q))
             enabled[count++] = q;
     if (count <= 1)
         return count == 0 ? -1 : int(enabled[0]);
@@ -316,105 +348,120 @@ NetInterface::TxProgress NetInterface::tx_progress() const {
 
 void NetInterface::set_fault_handler(std::function<void(const std::string &)> on_fault,
                                      uint64_t drop_limit) {
+    std::lock_guard lock(m_publish_mutex);
     m_on_fault = std::move(on_fault);
     m_drop_limit = drop_limit;
 }
 
 void NetInterface::start(std::function<void(const std::string &)> on_fault, uint64_t drop_limit) {
-    if (m_thread.joinable())
+    if (m_movers.empty() || m_movers[0]->thread.joinable())
         return;
     set_fault_handler(std::move(on_fault), drop_limit);
     m_stopping = false;
-    m_thread = std::thread([this] { run(); });
+    for (auto &mover : m_movers)
+        mover->thread = std::thread([this, m = mover.get()] { run(*m); });
 }
 
 void NetInterface::stop() {
-    if (!m_thread.joinable())
-        return;
     m_stopping = true;
-    (void)m_stop->signal();
-    m_thread.join();
+    wake_movers();
+    for (auto &mover : m_movers)
+        if (mover->thread.joinable())
+            mover->thread.join();
 }
 
-
-bool NetInterface::move_tx() {
+bool NetInterface::move_tx(Mover &mover) {
     Lane &lane = m_lanes[0];
     shm::DaemonEndpoint &endpoint = *lane.endpoint;
     bool moved = false;
-    uint32_t room = 0;
-    for (uint32_t q = 0; q < m_queue_counts[kTxSubmission]; ++q)
-        if (queue_enabled(kTxSubmission, q))
-            room += endpoint.free_space(shm::queue_ring(RingId::TxSubmission, q));
-    room = std::min(room, kBatch);
     uint32_t ids[kBatch];
-    uint32_t taken = room ? endpoint.take_free(std::span<uint32_t>(ids, room)) : 0;
-    if (taken > 0) {
-        tap::FrameSlot slots[kBatch];
+    tap::FrameSlot slots[kBatch];
+    uint32_t taken = 0;
+    {
+        std::lock_guard lock(*lane.mutex);
+        // Any frame may hash to any of the mover's TX queues: it reads no more than the
+        // fullest one takes, so a frame waits in the stack rather than meet a full ring.
+        uint32_t room = kBatch;
+        bool any = false;
+        for (uint32_t q = 0; q < m_queue_counts[kTxSubmission]; ++q)
+            if (mover.serves(q) && queue_enabled(kTxSubmission, q)) {
+                room = std::min(room,
+                                endpoint.free_space(shm::queue_ring(RingId::TxSubmission, q)));
+                any = true;
+            }
+        room = any ? room : 0;
+        taken = room ? endpoint.take_free(std::span<uint32_t>(ids, room)) : 0;
         for (uint32_t i = 0; i < taken; ++i) {
             auto buffer = endpoint.buffer(ids[i]);
             slots[i] = tap::FrameSlot{buffer.data(), uint32_t(buffer.size()), 0};
         }
-        auto read = m_tap.read_frames(std::span<tap::FrameSlot>(slots, taken));
+    }
+    if (taken > 0) {
+        // The packets taken are this mover's alone (DaemonHeld): filled without the lock.
+        auto read = mover.tap->read_frames(std::span<tap::FrameSlot>(slots, taken));
         uint32_t got = read ? uint32_t(read.value()) : 0;
         bool published[kBatch] = {};
-        if (got > 0) {
-            uint64_t bytes = 0;
-            uint32_t submitted = 0;
-            // One submission per queue, the frames of each in the order they were read.
-            shm::TxFrame frames[kBatch];
-            int queue_of[kBatch];
-            shm::offload::TxOffload offloads[kBatch];
-            for (uint32_t i = 0; i < got; ++i) {
-                queue_of[i] = m_queue_counts[kTxSubmission] > 1
-                                  ? tx_queue_for(std::span<const std::byte>(slots[i].data,
-                                                                            slots[i].length))
-                                  : 0;
-                offloads[i] = {};
-                if (!all_zero(slots[i].vnet)) {
-                    shm::offload::VnetHeader header;
-                    std::memcpy(&header, slots[i].vnet.bytes, sizeof header);
-                    auto wanted = shm::offload::to_descriptor(
-                        header, std::span<const std::byte>(slots[i].data, slots[i].length));
-                    if (!wanted) {
-                        queue_of[i] = -1; // not offered: dropped, counted
-                        m_counters.drop_tx_offload.fetch_add(1, std::memory_order_relaxed);
-                    } else {
-                        offloads[i] = *wanted;
-                        if (wanted->flags & shm::offload::kTsoMask)
-                            m_counters.tx_tso_frames.fetch_add(1, std::memory_order_relaxed);
-                        if (wanted->flags & shm::offload::kTxCsumPartial)
-                            m_counters.tx_csum_partial.fetch_add(1, std::memory_order_relaxed);
-                    }
+        shm::TxFrame frames[kBatch];
+        int queue_of[kBatch];
+        shm::offload::TxOffload offloads[kBatch];
+        uint64_t bytes = 0;
+        for (uint32_t i = 0; i < got; ++i) {
+            queue_of[i] = m_queue_counts[kTxSubmission] > 1
+                              ? tx_queue_for(std::span<const std::byte>(slots[i].data,
+                                                                        slots[i].length),
+                                             mover.queue_sets)
+                              : 0;
+            offloads[i] = {};
+            if (!all_zero(slots[i].vnet)) {
+                shm::offload::VnetHeader header;
+                std::memcpy(&header, slots[i].vnet.bytes, sizeof header);
+                auto wanted = shm::offload::to_descriptor(
+                    header, std::span<const std::byte>(slots[i].data, slots[i].length));
+                if (!wanted) {
+                    queue_of[i] = -1; // not offered: dropped, counted
+                    m_counters.drop_tx_offload.fetch_add(1, std::memory_order_relaxed);
+                } else {
+                    offloads[i] = *wanted;
+                    if (wanted->flags & shm::offload::kTsoMask)
+                        m_counters.tx_tso_frames.fetch_add(1, std::memory_order_relaxed);
+                    if (wanted->flags & shm::offload::kTxCsumPartial)
+                        m_counters.tx_csum_partial.fetch_add(1, std::memory_order_relaxed);
                 }
-                bytes += slots[i].length;
-                if (m_capture)
-                    m_capture->tx_submitted(std::span<const std::byte>(slots[i].data,
-                                                                       slots[i].length));
             }
-            for (uint32_t q = 0; q < m_queue_counts[kTxSubmission]; ++q) {
-                uint32_t n = 0, index[kBatch];
-                for (uint32_t i = 0; i < got; ++i)
-                    if (queue_of[i] == int(q)) {
-                        index[n] = i;
-                        frames[n++] = shm::TxFrame{ids[i],
-                                                   slots[i].length,
-                                                   0,
-                                                   kEthernetHeader,
-                                                   offloads[i].flags,
-                                                   offloads[i].gso_size,
-                                                   offloads[i].csum_start,
-                                                   offloads[i].csum_stuff};
-                    }
-                if (n == 0)
-                    continue;
-                uint32_t done = endpoint.submit_tx(std::span<const shm::TxFrame>(frames, n), q);
-                for (uint32_t k = 0; k < done; ++k)
-                    published[index[k]] = true;
-                submitted += done;
-            }
+            bytes += slots[i].length;
+            if (m_capture)
+                m_capture->tx_submitted(std::span<const std::byte>(slots[i].data,
+                                                                   slots[i].length));
+        }
+        uint32_t submitted = 0;
+        std::lock_guard lock(*lane.mutex);
+        // One submission per queue, the frames of each in the order they were read.
+        for (uint32_t q = 0; q < m_queue_counts[kTxSubmission] && got > 0; ++q) {
+            uint32_t n = 0, index[kBatch];
+            for (uint32_t i = 0; i < got; ++i)
+                if (queue_of[i] == int(q)) {
+                    index[n] = i;
+                    frames[n++] = shm::TxFrame{ids[i],
+                                               slots[i].length,
+                                               0,
+                                               kEthernetHeader,
+                                               offloads[i].flags,
+                                               offloads[i].gso_size,
+                                               offloads[i].csum_start,
+                                               offloads[i].csum_stuff};
+                }
+            if (n == 0)
+                continue;
+            uint32_t done = endpoint.submit_tx(std::span<const shm::TxFrame>(frames, n), q);
+            for (uint32_t k = 0; k < done; ++k)
+                published[index[k]] = true;
+            submitted += done;
+        }
+        if (got > 0) {
             m_counters.tap_read_frames.fetch_add(got, std::memory_order_relaxed);
             m_counters.tap_read_bytes.fetch_add(bytes, std::memory_order_relaxed);
             m_counters.tx_submitted.fetch_add(submitted, std::memory_order_relaxed);
+            mover.read.fetch_add(got, std::memory_order_relaxed);
             uint32_t refused = 0;
             for (uint32_t i = 0; i < got; ++i)
                 refused += queue_of[i] < 0 ? 1 : 0;
@@ -430,7 +477,10 @@ bool NetInterface::move_tx() {
                 back[n_back++] = ids[i];
         endpoint.release(std::span<const uint32_t>(back, n_back));
     }
+    std::lock_guard lock(*lane.mutex);
     for (uint32_t q = 0; q < lane.queue_counts[kTxCompletion]; ++q) {
+        if (!mover.serves(q))
+            continue;
         uint32_t reaped = endpoint.reap_tx_completions(UINT32_MAX, q);
         if (reaped > 0) {
             m_counters.tx_completed.fetch_add(reaped, std::memory_order_relaxed);
@@ -440,26 +490,37 @@ bool NetInterface::move_tx() {
     return moved;
 }
 
-bool NetInterface::move_rx() {
+bool NetInterface::move_rx(Mover &mover) {
     bool moved = false;
     shm::RxFrame frames[kBatch];
     tap::ConstFrame out[kBatch];
     uint32_t ids[kBatch];
     Lane &rx_lane = lane_of(kRxCompletion);
     shm::DaemonEndpoint &endpoint = *rx_lane.endpoint;
-    if (const uint32_t rx = m_rx_assists.load(std::memory_order_acquire);
-        rx != m_rx_assists_applied) {
-        endpoint.set_rx_offloads((rx & kAssistRxChecksum) != 0, (rx & kAssistLRO) != 0);
-        m_rx_assists_applied = rx;
-    }
+    tap::FrameDevice &tap = *mover.tap;
     for (uint32_t q = 0; q < rx_lane.queue_counts[kRxCompletion]; ++q) {
+        if (!mover.serves(q))
+            continue;
         for (;;) {
-            uint32_t n = endpoint.poll_rx_completions(frames, q);
+            uint32_t n = 0;
+            {
+                std::lock_guard lock(*rx_lane.mutex);
+                if (const uint32_t rx = m_rx_assists.load(std::memory_order_acquire);
+                    rx != rx_lane.rx_assists_applied) {
+                    endpoint.set_rx_offloads((rx & kAssistRxChecksum) != 0,
+                                             (rx & kAssistLRO) != 0);
+                    rx_lane.rx_assists_applied = rx;
+                }
+                n = endpoint.poll_rx_completions(frames, q);
+                for (uint32_t i = 0; i < n; ++i) {
+                    auto data = endpoint.frame_bytes(frames[i]);
+                    out[i] = tap::ConstFrame{data.data(), uint32_t(data.size()), {}};
+                }
+            }
             if (n == 0)
                 break;
+            // The frames polled are DaemonHeld, this mover's until it releases them.
             for (uint32_t i = 0; i < n; ++i) {
-                auto data = endpoint.frame_bytes(frames[i]);
-                out[i] = tap::ConstFrame{data.data(), uint32_t(data.size()), {}};
                 if (frames[i].data_valid || frames[i].gso_type != 0) {
                     shm::offload::VnetHeader header = shm::offload::from_descriptor(
                         {frames[i].data_valid, frames[i].gso_type, frames[i].gso_size,
@@ -472,16 +533,16 @@ bool NetInterface::move_rx() {
                 }
                 ids[i] = frames[i].packet;
                 if (m_capture)
-                    m_capture->rx_completed(data);
+                    m_capture->rx_completed(std::span<const std::byte>(out[i].data, out[i].length));
             }
-            // This thread is the TAP's only writer: the rejection counters' deltas are this
-            // batch's.
-            const tap::TapCounters &tap_counters = m_tap.counters();
+            // This thread is its TAP queue's only writer: the rejection counters' deltas are
+            // this batch's.
+            const tap::TapCounters &tap_counters = tap.counters();
             const uint64_t rejected_before =
                 tap_counters.tx_rejected.load(std::memory_order_relaxed);
             const uint64_t rejected_bytes_before =
                 tap_counters.tx_rejected_bytes.load(std::memory_order_relaxed);
-            auto written = m_tap.write_frames(std::span<const tap::ConstFrame>(out, n));
+            auto written = tap.write_frames(std::span<const tap::ConstFrame>(out, n));
             uint32_t consumed = written ? uint32_t(written.value()) : 0;
             uint64_t bytes = 0;
             for (uint32_t i = 0; i < consumed; ++i)
@@ -495,25 +556,31 @@ bool NetInterface::move_rx() {
             if (consumed < n || rejected > 0)
                 m_counters.drop_tap_rejected.fetch_add(n - consumed + rejected,
                                                        std::memory_order_relaxed);
-            endpoint.release(std::span<const uint32_t>(ids, n));
+            {
+                std::lock_guard lock(*rx_lane.mutex);
+                endpoint.release(std::span<const uint32_t>(ids, n));
+            }
             m_counters.rx_completed.fetch_add(n, std::memory_order_relaxed);
             m_counters.tap_written_frames.fetch_add(consumed - rejected,
                                                     std::memory_order_relaxed);
             m_counters.tap_written_bytes.fetch_add(bytes, std::memory_order_relaxed);
+            mover.written.fetch_add(consumed - rejected, std::memory_order_relaxed);
             moved = true;
             if (n < kBatch)
                 break;
         }
     }
-    for (Lane &lane : m_lanes) {
-        uint32_t freed = lane.endpoint->reap_free_ring(UINT32_MAX);
-        if (freed > 0) {
-            m_counters.free_reaped.fetch_add(freed, std::memory_order_relaxed);
-            moved = true;
+    if (mover.index == 0) // the pools' own rings are the first mover's
+        for (Lane &lane : m_lanes) {
+            std::lock_guard lock(*lane.mutex);
+            uint32_t freed = lane.endpoint->reap_free_ring(UINT32_MAX);
+            if (freed > 0) {
+                m_counters.free_reaped.fetch_add(freed, std::memory_order_relaxed);
+                moved = true;
+            }
+            if (lane.endpoint->restock_allocation(lane.allocation_spares) > 0)
+                moved = true;
         }
-        if (lane.endpoint->restock_allocation(lane.allocation_spares) > 0)
-            moved = true;
-    }
     // Every enabled RX queue gets buffers; which one goes first rotates, so a pool smaller than
     // all the rings together is shared. A driver keeps buffers it has dequeued (posted to its
     // hardware) as well as those still in the ring, so with several queues one queue's buffers
@@ -525,11 +592,12 @@ bool NetInterface::move_rx() {
     // eighth of what it may hold (and of fewer than kBatch / 2), it gets none, so a driver woken
     // for empty buffers is not woken once per frame it fills.
     const uint32_t rx_slack = rx_queues == 1 ? std::min(kBatch / 2, rx_limit / 8) : 0;
+    std::lock_guard lock(*rx_lane.mutex);
     const uint32_t rx_held = endpoint.ownership().count(shm::PacketState::DriverRx);
     const bool rx_stocked = rx_slack > 0 && rx_held + rx_slack > rx_limit;
     for (uint32_t k = 0; k < rx_queues && !rx_stocked; ++k) {
-        const uint32_t q = (m_rx_round + k) % rx_queues;
-        if (!queue_enabled(kRxSubmission, q))
+        const uint32_t q = (mover.rx_round + k) % rx_queues;
+        if (!mover.serves(q) || !queue_enabled(kRxSubmission, q))
             continue;
         uint32_t restocked = endpoint.restock_rx(rx_limit, q);
         if (restocked > 0) {
@@ -538,14 +606,16 @@ bool NetInterface::move_rx() {
         }
     }
     if (rx_queues > 1)
-        ++m_rx_round;
+        ++mover.rx_round;
     return moved;
 }
 
 void NetInterface::publish_drops() {
+    std::lock_guard publishing(m_publish_mutex);
     shm::DropCounters d{};
     bool faulted = false;
     for (const Lane &lane : m_lanes) {
+        std::lock_guard lock(*lane.mutex);
         const shm::DropCounters &l = lane.endpoint->drops();
         d.index_out_of_range += l.index_out_of_range;
         d.not_owned_by_driver += l.not_owned_by_driver;
@@ -568,13 +638,16 @@ void NetInterface::publish_drops() {
     m_counters.drop_bad_offload_metadata.store(d.bad_offload_metadata, std::memory_order_relaxed);
     m_counters.drop_rx_checksum_wrong.store(d.rx_checksum_wrong, std::memory_order_relaxed);
     m_counters.ring_faults.store(d.ring_faults, std::memory_order_relaxed);
-    m_counters.drop_tap_truncated.store(m_tap.counters().rx_truncated.load(),
-                                        std::memory_order_relaxed);
+    uint64_t truncated = 0;
+    for (const auto &mover : m_movers)
+        truncated += mover->tap->counters().rx_truncated.load(std::memory_order_relaxed);
+    m_counters.drop_tap_truncated.store(truncated, std::memory_order_relaxed);
     for (RingId ring : {RingId::TxSubmission, RingId::TxCompletion, RingId::RxSubmission,
                         RingId::RxCompletion}) {
         const size_t kind = shm::ring_slot(ring);
         const Lane &lane = m_lanes[kind >= 2 && m_lanes.size() > 1 ? 1 : 0];
         uint64_t batches = 0;
+        std::lock_guard lock(*lane.mutex);
         for (uint32_t q = 0; q < lane.queue_counts[kind]; ++q)
             batches += lane.endpoint->counters(shm::queue_ring(ring, q)).batches;
         m_queue_batches[kind].store(batches, std::memory_order_relaxed);
@@ -583,79 +656,105 @@ void NetInterface::publish_drops() {
         return;
     if (faulted) {
         m_fault_reported = true;
+        m_faulted.store(true, std::memory_order_release);
         m_on_fault("the driver corrupted its ring indices (ring fault)");
     } else if (d.dropped() > m_drop_limit) {
         m_fault_reported = true;
+        m_faulted.store(true, std::memory_order_release);
         m_on_fault("the driver handed back " + std::to_string(d.dropped()) +
                    " invalid packets (limit " + std::to_string(m_drop_limit) + ")");
     }
 }
 
-bool NetInterface::prepare_to_sleep(bool tx_completions) {
-    for (size_t armed = 0; armed < m_lanes.size(); ++armed)
-        if (!m_lanes[armed].endpoint->prepare_to_sleep(tx_completions || armed > 0)) {
-            for (size_t i = 0; i < armed; ++i)
-                m_lanes[i].endpoint->finish_sleep();
+bool NetInterface::prepare_to_sleep(Mover &mover, bool tx_completions) {
+    // This mover's rings only: the other movers arm theirs, each waits on its own doorbell.
+    const shm::DaemonEndpoint::SleepRings rings{mover.queue_sets, mover.index == 0,
+                                                tx_completions};
+    for (size_t armed = 0; armed < m_lanes.size(); ++armed) {
+        std::lock_guard lock(*m_lanes[armed].mutex);
+        shm::DaemonEndpoint::SleepRings lane_rings = rings;
+        lane_rings.tx_completions = tx_completions || armed > 0;
+        if (!m_lanes[armed].endpoint->prepare_to_sleep(lane_rings)) {
+            for (size_t i = 0; i < armed; ++i) {
+                std::lock_guard earlier(*m_lanes[i].mutex);
+                m_lanes[i].endpoint->finish_sleep(rings);
+            }
             return false;
         }
+    }
     return true;
 }
 
-void NetInterface::finish_sleep() {
-    for (Lane &lane : m_lanes)
-        lane.endpoint->finish_sleep();
+void NetInterface::finish_sleep(Mover &mover) {
+    const shm::DaemonEndpoint::SleepRings rings{mover.queue_sets, mover.index == 0, true};
+    for (Lane &lane : m_lanes) {
+        std::lock_guard lock(*lane.mutex);
+        lane.endpoint->finish_sleep(rings);
+    }
 }
 
-bool NetInterface::run_once() {
-    bool moved = move_tx();
-    moved = move_rx() || moved;
+bool NetInterface::run_once(Mover &mover) {
+    bool moved = move_tx(mover);
+    moved = move_rx(mover) || moved;
     publish_drops();
     return moved;
 }
 
-void NetInterface::run() {
-    std::string thread_name = "mover:" + m_tap.name();
+bool NetInterface::run_once() {
+    bool moved = false;
+    for (auto &mover : m_movers)
+        moved = run_once(*mover) || moved;
+    return moved;
+}
+
+void NetInterface::run(Mover &mover) {
+    std::string thread_name = (mover.index == 0 ? "mover:" : "mover" + std::to_string(mover.index) + ":") + m_tap.name();
     thread_name.resize(std::min<size_t>(thread_name.size(), 15));
     pthread_setname_np(pthread_self(), thread_name.c_str());
-    shm::DaemonEndpoint &tx = *m_lanes[0].endpoint;
-    bool lazy_wake_found_nothing = false;
+    Lane &lane = m_lanes[0];
+    shm::DaemonEndpoint &tx = *lane.endpoint;
     while (!m_stopping.load(std::memory_order_acquire)) {
-        bool moved = run_once();
+        bool moved = run_once(mover);
         if (moved)
-            lazy_wake_found_nothing = false;
-        if (moved || m_fault_reported)
+            mover.lazy_wake_found_nothing = false;
+        if (moved || m_faulted.load(std::memory_order_acquire))
             continue;
-        if (m_capture)
+        if (m_capture && mover.index == 0)
             m_capture->flush();
         bool can_take = false;
-        if (tx.free_packets() > 0)
-            for (uint32_t q = 0; q < m_queue_counts[kTxSubmission] && !can_take; ++q)
-                can_take = queue_enabled(kTxSubmission, q) &&
-                           tx.free_space(shm::queue_ring(RingId::TxSubmission, q)) > 0;
-        // TX completions, like a NIC's moderated TX-done interrupt: while a whole batch of free
-        // packets is left for the stack's next frames, the driver need not ring for each one;
-        // the mover reaps them when it next wakes, at the latest kTxCompletionDelayMs later. If
-        // such a wake finds nothing (a driver holding its TX packets), the next sleep asks again.
-        const bool tx_held = tx.ownership().count(shm::PacketState::DriverTx) > 0;
-        const bool lazy_tx_completions =
-            can_take && tx.free_packets() >= kBatch && tx_held && !lazy_wake_found_nothing;
-        if (!prepare_to_sleep(!lazy_tx_completions))
+        bool lazy_tx_completions = false;
+        {
+            std::lock_guard lock(*lane.mutex);
+            if (tx.free_packets() > 0)
+                for (uint32_t q = 0; q < m_queue_counts[kTxSubmission] && !can_take; ++q)
+                    can_take = mover.serves(q) && queue_enabled(kTxSubmission, q) &&
+                               tx.free_space(shm::queue_ring(RingId::TxSubmission, q)) > 0;
+            // TX completions, like a NIC's moderated TX-done interrupt: while a whole batch of
+            // free packets is left for the stack's next frames, the driver need not ring for
+            // each one; the mover reaps them when it next wakes, at the latest
+            // kTxCompletionDelayMs later. If such a wake finds nothing (a driver holding its TX
+            // packets), the next sleep asks again.
+            const bool tx_held = tx.ownership().count(shm::PacketState::DriverTx) > 0;
+            lazy_tx_completions = can_take && tx.free_packets() >= kBatch && tx_held &&
+                                  !mover.lazy_wake_found_nothing;
+        }
+        if (!prepare_to_sleep(mover, !lazy_tx_completions))
             continue; // the driver produced something while we armed the flags
         // Sleep until the driver rings, the stack sends a frame we can take, or a control change.
-        struct pollfd fds[3] = {{m_stop->fd(), POLLIN, 0},
-                                {m_daemon_doorbell->fd(), POLLIN, 0},
-                                {m_tap.fd(), POLLIN, 0}};
+        struct pollfd fds[3] = {{mover.wake->fd(), POLLIN, 0},
+                                {mover.doorbell->fd(), POLLIN, 0},
+                                {mover.tap->fd(), POLLIN, 0}};
         // The 1 s timeout is only a safety net against a lost wakeup; it costs nothing idle.
         const int ready =
             poll(fds, can_take ? 3 : 2, lazy_tx_completions ? kTxCompletionDelayMs : 1000);
         if (ready > 0) {
             if (fds[1].revents & POLLIN)
-                (void)m_daemon_doorbell->drain();
+                (void)mover.doorbell->drain();
             if (fds[0].revents & POLLIN)
-                (void)m_stop->drain();
+                (void)mover.wake->drain();
         }
-        lazy_wake_found_nothing = lazy_tx_completions && ready == 0;
-        finish_sleep();
+        mover.lazy_wake_found_nothing = lazy_tx_completions && ready == 0;
+        finish_sleep(mover);
         m_counters.wakeups.fetch_add(1, std::memory_order_relaxed);
     }
     publish_drops();

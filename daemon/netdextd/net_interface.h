@@ -14,6 +14,14 @@
 // of frames it leaves the TX completion rings unarmed and reaps them when it next wakes (at the
 // latest 1 ms later), as a NIC moderates TX-done interrupts.
 //
+// Several queue sets (NDK 2.x multi-queue) on a TAP with several queues (IFF_MULTI_QUEUE): one
+// mover per TAP queue, up to one per queue set. Mover m serves queue sets m, m + M, m + 2M …
+// (M movers) — reads the frames the stack sent through TAP queue m onto those sets' TX queues,
+// writes their RX completions to TAP queue m — and sleeps on a daemon doorbell of its own, which
+// the driver rings for those sets' rings (the free ring: mover 0's). The movers share each
+// pool's DaemonEndpoint (one ownership table) under the lane's mutex, held for ring operations
+// only, never across TAP I/O. With one TAP queue one mover serves every set, as before.
+//
 // Counters are published as relaxed atomics after every busy iteration; every drop has a name.
 // Control calls (set_*) come from the daemon's main thread.
 //
@@ -33,6 +41,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -124,7 +133,18 @@ public:
     [[nodiscard]] const shm::RingsLayout &rings_layout(size_t lane = 0) const {
         return m_lanes[lane].layout;
     }
-    [[nodiscard]] const shm::EventFd &daemon_doorbell() const { return *m_daemon_doorbell; }
+    // The movers (one per TAP queue in use) and the doorbell each sleeps on: the driver rings
+    // doorbell q % mover_count() for the rings of queue set q, doorbell 0 for the free ring.
+    [[nodiscard]] size_t mover_count() const { return m_movers.size(); }
+    [[nodiscard]] const shm::EventFd &daemon_doorbell(size_t mover = 0) const {
+        return *m_movers[mover]->doorbell;
+    }
+    // Frames mover `mover` read from its TAP queue and wrote to it.
+    struct MoverFrames {
+        uint64_t read = 0;
+        uint64_t written = 0;
+    };
+    [[nodiscard]] MoverFrames mover_frames(size_t mover) const;
     [[nodiscard]] const shm::EventFd &host_doorbell() const { return *m_host_doorbell; }
     [[nodiscard]] const InterfaceCounters &counters() const { return m_counters; }
 
@@ -133,9 +153,10 @@ public:
     void start(std::function<void(const std::string &)> on_fault, uint64_t drop_limit);
     void stop();
 
-    // The mover's loop body, once: TX, then RX, then the drop counters and the fault check.
-    // Returns whether anything moved. The mover thread calls it; a test that never start()s may
-    // call it from its own thread instead, after set_fault_handler() if it wants faults reported.
+    // The movers' loop bodies, once each: TX, then RX, then the drop counters and the fault
+    // check. Returns whether anything moved. The mover threads run their own; a test that never
+    // start()s may call this from its own thread instead, after set_fault_handler() if it wants
+    // faults reported.
     bool run_once();
     void set_fault_handler(std::function<void(const std::string &)> on_fault, uint64_t drop_limit);
 
@@ -177,8 +198,10 @@ public:
     [[nodiscard]] uint32_t assists_with(uint32_t declared, uint32_t offloads) const;
     [[nodiscard]] uint32_t offloads_with(uint32_t assists) const;
     // The TX submission queue a frame goes to: a hash of its addresses and ports (so one flow
-    // stays in order on one queue) over the enabled queues, or -1 when none is enabled.
-    [[nodiscard]] int tx_queue_for(std::span<const std::byte> frame) const;
+    // stays in order on one queue) over the enabled queues of `queue_sets` (bit q: set q), or -1
+    // when none is enabled.
+    [[nodiscard]] int tx_queue_for(std::span<const std::byte> frame,
+                                   uint32_t queue_sets = UINT32_MAX) const;
 
 private:
     struct Lane {
@@ -190,38 +213,54 @@ private:
         std::array<uint32_t, 4> queue_counts{};
         uint32_t rx_capacity = 0; // RX packets the driver may hold: all its RX submission rings
         uint32_t allocation_spares = 0;
+        uint32_t rx_assists_applied = UINT32_MAX; // what the endpoint was last told
+        // The movers share the endpoint: held for ring operations, never across TAP I/O.
+        std::unique_ptr<std::mutex> mutex = std::make_unique<std::mutex>();
+    };
+    // One frame mover: a TAP queue, the queue sets it serves, its doorbell and thread.
+    struct Mover {
+        uint32_t index = 0;
+        tap::FrameDevice *tap = nullptr;
+        uint32_t queue_sets = 0; // bit q: queue set q
+        std::unique_ptr<shm::EventFd> doorbell; // the driver rings it for this mover's rings
+        std::unique_ptr<shm::EventFd> wake;     // stop and control changes
+        std::thread thread;
+        bool lazy_wake_found_nothing = false;
+        uint32_t rx_round = 0; // which of its RX queues is restocked first (round robin)
+        std::atomic<uint64_t> read{0}, written{0};
+        [[nodiscard]] bool serves(uint32_t queue) const { return (queue_sets >> queue) & 1u; }
     };
 
     explicit NetInterface(tap::FrameDevice &tap) : m_tap(tap) {}
-    void run();
-    bool move_tx(); // returns whether anything moved
-    bool move_rx();
+    void run(Mover &mover);
+    bool run_once(Mover &mover);
+    bool move_tx(Mover &mover); // returns whether anything moved
+    bool move_rx(Mover &mover);
     void publish_drops();
     Lane &lane_of(size_t kind) { return m_lanes[kind >= 2 && m_lanes.size() > 1 ? 1 : 0]; }
-    bool prepare_to_sleep(bool tx_completions);
-    void finish_sleep();
+    bool prepare_to_sleep(Mover &mover, bool tx_completions);
+    void finish_sleep(Mover &mover);
+    void wake_movers();
 
     tap::FrameDevice &m_tap;
     std::vector<Lane> m_lanes;
-    std::unique_ptr<shm::EventFd> m_daemon_doorbell; // the mover sleeps on it
+    std::vector<std::unique_ptr<Mover>> m_movers;
     std::unique_ptr<shm::EventFd> m_host_doorbell;   // the host's doorbell thread sleeps on it
-    std::unique_ptr<shm::EventFd> m_stop;
     std::vector<shm::RingControl *> m_tx_submissions; // lane 0's, for tx_progress()
-    std::thread m_thread;
     std::atomic<bool> m_stopping{false};
-    std::array<std::atomic<uint64_t>, 4> m_queue_batches{}; // published by the mover
+    std::array<std::atomic<uint64_t>, 4> m_queue_batches{}; // published by the movers
     std::array<std::array<std::atomic<bool>, shm::kMaxQueueSets>, 4> m_enabled{};
     std::array<uint32_t, 4> m_queue_counts{};
-    uint32_t m_rx_round = 0; // which RX queue is restocked first (round robin)
     uint32_t m_tso_max_bytes = 0;
     unsigned m_tap_offload = 0;
     uint32_t m_tso_frame_bytes = 0;
     std::string m_offload_note;
-    std::atomic<uint32_t> m_rx_assists{0};     // set by apply_assists, read by the mover
-    uint32_t m_rx_assists_applied = UINT32_MAX; // the mover's view
+    std::atomic<uint32_t> m_rx_assists{0};     // set by apply_assists, read by the movers
     uint64_t m_drop_limit = 0;
     std::function<void(const std::string &)> m_on_fault;
-    bool m_fault_reported = false;
+    std::mutex m_publish_mutex; // one mover publishes the drop counters at a time
+    bool m_fault_reported = false; // under m_publish_mutex
+    std::atomic<bool> m_faulted{false};
     InterfaceCounters m_counters;
     FrameCapture *m_capture = nullptr; // --capture: pcaps of both driver directions (the slot's)
 };

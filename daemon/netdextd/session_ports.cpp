@@ -6,6 +6,7 @@
 #include "netlink/route_socket.h"
 #include "tap/tap_device.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace netdext::daemon {
@@ -38,12 +39,13 @@ public:
         : m_watcher(watcher), m_route(route), m_batched_io(batched_io) {}
 
     Result<std::unique_ptr<tap::FrameDevice>>
-    create_device(const std::string &name_pattern) override {
+    create_device(const std::string &name_pattern, uint32_t queues) override {
         // Always with virtio headers: the offloads a driver declares are switched on later
         // (TUNSETOFFLOAD); without any the headers stay zero and the frames are unchanged.
         tap::TapDevice::Options options;
         options.vnet_header = true;
         options.batched_io = m_batched_io;
+        options.queues = std::max<uint32_t>(1, queues);
         auto tap = tap::TapDevice::create(name_pattern, options);
         if (!tap)
             return tap.error();

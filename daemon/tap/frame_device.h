@@ -83,6 +83,19 @@ public:
         return Error::from_errno(EOPNOTSUPP, "gso_max_size");
     }
 
+    // IFF_MULTI_QUEUE: the device's queues (1: only this one). Queue `index` (0: this device)
+    // is read and written through its own fd by one thread of its own, and shares everything
+    // else (name, settings) with queue 0. The stack sends only through the first
+    // set_active_queues() queues; the others are detached until a later call attaches them.
+    [[nodiscard]] virtual uint32_t queue_count() const { return 1; }
+    [[nodiscard]] virtual FrameDevice &queue(uint32_t index) {
+        (void)index;
+        return *this;
+    }
+    virtual Result<void> set_active_queues(uint32_t count) {
+        return count == 1 ? Result<void>{} : Error::from_errno(EINVAL, "active queues");
+    }
+
     // Whether read_frames/write_frames batch their syscalls (TapDevice: io_uring).
     [[nodiscard]] virtual bool batched_io() const { return false; }
     virtual Result<size_t> read_frames(std::span<FrameSlot> slots) = 0;

@@ -70,8 +70,16 @@ TapDevice::~TapDevice() = default;
 TapDevice::TapDevice(TapDevice &&) noexcept = default;
 TapDevice &TapDevice::operator=(TapDevice &&) noexcept = default;
 
+namespace {
+// MAX_TAP_QUEUES (drivers/net/tun.c).
+constexpr uint32_t kMaxTapQueues = 256;
+} // namespace
+
 Result<TapDevice> TapDevice::create(std::string_view name_pattern, Options options) {
     NETDEXT_TRY(validate_name_pattern(name_pattern));
+    if (options.queues == 0 || options.queues > kMaxTapQueues)
+        return Error::from_errno(EINVAL, "TAP queues: 1 to 256");
+    const short multi_queue = options.queues > 1 ? IFF_MULTI_QUEUE : 0;
     UniqueFd tap(::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC));
     if (!tap.is_valid())
         return Error::from_errno("open(/dev/net/tun)");
@@ -80,8 +88,9 @@ Result<TapDevice> TapDevice::create(std::string_view name_pattern, Options optio
     // tun/tap: IFF_NO_PI — no 4-byte packet-information prefix; IFF_TUN_EXCL — fail instead of
     // attaching to an existing interface of that name. IFF_VNET_HDR (an option): a virtio_net_hdr
     // before every frame, which carries the offloads TUNSETOFFLOAD enables (none by default).
-    request.ifr_flags = static_cast<short>(IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL |
+    const short flags = static_cast<short>(IFF_TAP | IFF_NO_PI | multi_queue |
                                            (options.vnet_header ? IFF_VNET_HDR : 0));
+    request.ifr_flags = static_cast<short>(flags | IFF_TUN_EXCL);
     std::memcpy(request.ifr_name, name_pattern.data(), name_pattern.size());
     if (::ioctl(tap.get(), TUNSETIFF, &request) < 0)
         return Error::from_errno("TUNSETIFF");
@@ -98,19 +107,56 @@ Result<TapDevice> TapDevice::create(std::string_view name_pattern, Options optio
     std::memcpy(index.ifr_name, name.data(), name.size());
     if (::ioctl(control.get(), SIOCGIFINDEX, &index) < 0)
         return Error::from_errno("SIOCGIFINDEX");
-    TapDevice device(std::move(tap), std::move(control), index.ifr_ifindex, std::move(name));
-    device.m_vnet = options.vnet_header;
-    if (options.batched_io) {
-        std::string why;
-        device.m_read_uring = TapUring::create(why);
-        if (device.m_read_uring)
-            device.m_write_uring = TapUring::create(why);
-        if (!device.m_write_uring) {
-            device.m_read_uring.reset();
-            device.m_batched_io_note = "one syscall per frame (" + why + ")";
-        }
+    TapDevice device(std::move(tap), std::move(control), index.ifr_ifindex, name);
+    device.set_up_io(options);
+    // The further queues, attached by name now: the interface was made by this call, in this
+    // thread's namespace, so the name is certainly ours.
+    for (uint32_t q = 1; q < options.queues; ++q) {
+        UniqueFd fd(::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC));
+        if (!fd.is_valid())
+            return Error::from_errno("open(/dev/net/tun) for a further queue");
+        ifreq attach{};
+        attach.ifr_flags = flags;
+        std::memcpy(attach.ifr_name, name.data(), name.size());
+        if (::ioctl(fd.get(), TUNSETIFF, &attach) < 0)
+            return Error::from_errno("TUNSETIFF (attaching a further queue)");
+        auto queue = std::unique_ptr<TapDevice>(
+            new TapDevice(std::move(fd), UniqueFd(), device.m_ifindex, name));
+        queue->set_up_io(options);
+        device.m_queues.push_back(std::move(queue));
     }
     return device;
+}
+
+void TapDevice::set_up_io(const Options &options) {
+    m_vnet = options.vnet_header;
+    if (!options.batched_io)
+        return;
+    std::string why;
+    m_read_uring = TapUring::create(why);
+    if (m_read_uring)
+        m_write_uring = TapUring::create(why);
+    if (!m_write_uring) {
+        m_read_uring.reset();
+        m_batched_io_note = "one syscall per frame (" + why + ")";
+    }
+}
+
+Result<void> TapDevice::set_active_queues(uint32_t count) {
+    if (count == 0 || count > queue_count())
+        return Error::from_errno(EINVAL, "active queues: 1 to the TAP's queue count");
+    for (uint32_t q = 1; q < queue_count(); ++q) {
+        TapDevice &queue = *m_queues[q - 1];
+        const bool attach = q < count;
+        if (queue.m_attached == attach)
+            continue;
+        ifreq request{};
+        request.ifr_flags = static_cast<short>(attach ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE);
+        if (::ioctl(queue.m_tap.get(), TUNSETQUEUE, &request) < 0)
+            return Error::from_errno(attach ? "TUNSETQUEUE (attach)" : "TUNSETQUEUE (detach)");
+        queue.m_attached = attach;
+    }
+    return {};
 }
 
 Result<void> TapDevice::current_name(char (&name)[IFNAMSIZ]) const {

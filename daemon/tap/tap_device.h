@@ -24,7 +24,13 @@
 // goes through an io_uring per direction (tap_uring.h): one io_uring_enter for up to 64 frames
 // instead of one read or write each. Where the kernel offers no io_uring, or with
 // Options::batched_io off, each frame is one syscall (batched_io() says which is in use).
-// FIXME: IFF_MULTI_QUEUE (one fd per queue) when drivers get more than one queue pair.
+//
+// Queues: with Options::queues > 1 the TAP is made with IFF_MULTI_QUEUE and that many fds are
+// attached at creation, while the name is certainly ours (attaching later by name could reach
+// another namespace's device of the same name). Each further queue is a TapDevice of its own
+// (queue(i)), with its own fd, io_uring and counters; the stack picks a queue per flow
+// (tun_select_queue: a flow's frames go out through the queue its last received frame came in
+// on). set_active_queues() detaches the queues nobody reads (TUNSETQUEUE), so none fills up.
 #pragma once
 
 #include "common/mac_address.h"
@@ -42,6 +48,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace netdext::netlink {
 class RouteSocket;
@@ -57,6 +64,7 @@ public:
         bool persistent = false; // TUNSETPERSIST: the interface outlives the fd
         bool vnet_header = false; // IFF_VNET_HDR: a virtio_net_hdr before every frame (offloads)
         bool batched_io = true;   // read_frames/write_frames through io_uring when available
+        uint32_t queues = 1;      // > 1: IFF_MULTI_QUEUE with that many queues (at most 256)
     };
 
     // `name_pattern` is a full name ("en3") or a name with one "%d" ("en%d"), for which the
@@ -124,6 +132,18 @@ public:
 
     [[nodiscard]] const TapCounters &counters() const override { return *m_counters; }
 
+    [[nodiscard]] uint32_t queue_count() const override {
+        return 1 + static_cast<uint32_t>(m_queues.size());
+    }
+    [[nodiscard]] FrameDevice &queue(uint32_t index) override {
+        return index == 0 || index > m_queues.size() ? *this : *m_queues[index - 1];
+    }
+    // Queues 0 … count-1 attached, the rest detached (TUNSETQUEUE). EINVAL for 0 or more than
+    // queue_count().
+    Result<void> set_active_queues(uint32_t count) override;
+    // Whether the stack may send through this queue (TUNSETQUEUE's state, as last set).
+    [[nodiscard]] bool attached() const { return m_attached; }
+
     // The interface's `ip -s link` counters (rtnetlink IFLA_STATS64), through a RouteSocket of
     // the TAP's namespace. For tests and diagnostics.
     Result<netlink::LinkStats> read_stats(netlink::RouteSocket &route) const;
@@ -149,6 +169,7 @@ private:
     Result<size_t> read_frames_singly(std::span<FrameSlot> slots);
     Result<size_t> write_frames_singly(std::span<const ConstFrame> frames);
     void drop_uring(std::unique_ptr<TapUring> &ring, int error);
+    void set_up_io(const Options &options); // virtio headers and the io_urings of one queue
 
     UniqueFd m_tap;
     UniqueFd m_control; // AF_INET datagram socket in the TAP's namespace, for SIOCSIF*
@@ -162,6 +183,8 @@ private:
     std::unique_ptr<TapUring> m_write_uring; // the writer's
     unsigned m_read_window = 2; // reads per submission: grows while frames keep coming
     std::string m_batched_io_note;
+    std::vector<std::unique_ptr<TapDevice>> m_queues; // queues 1 …: IFF_MULTI_QUEUE
+    bool m_attached = true;
 };
 
 } // namespace netdext::tap

@@ -354,6 +354,98 @@ TEST_P(TapFramesTest, FramesTheStackSendsAreReadFromTheTap) {
     EXPECT_EQ(stats.value().tx_packets, frames_read);
 }
 
+// IFF_MULTI_QUEUE: the stack spreads flows over the attached queues, a frame written to any
+// queue reaches it, and detached queues get nothing.
+TEST_F(TapDeviceTest, AMultiQueueTapSpreadsFlowsOverItsAttachedQueues) {
+    TapDevice::Options options;
+    options.queues = 4;
+    auto created = m_netns->run([&] { return TapDevice::create("en%d", options); });
+    ASSERT_FALSE(created.is_error()) << created.error().describe();
+    TapDevice tap = created.release_value();
+    ASSERT_EQ(tap.queue_count(), 4u);
+    const MacAddress mac{{0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0x02}};
+    ASSERT_FALSE(tap.set_mac(mac).is_error());
+    sh("sysctl -qw net.ipv6.conf.en0.disable_ipv6=1 && ip link set en0 up && "
+       "ip addr add 10.213.0.1/24 dev en0 && "
+       "ip neigh add 10.213.0.2 lladdr 02:00:00:00:00:02 dev en0 nud permanent");
+    auto tx_queues = [&] {
+        std::string listing = sh("ls /sys/class/net/en0/queues");
+        size_t n = 0;
+        for (size_t at = listing.find("tx-"); at != std::string::npos;
+             at = listing.find("tx-", at + 1))
+            ++n;
+        return n;
+    };
+    EXPECT_EQ(tx_queues(), 4u);
+
+    UniqueFd udp = m_netns->run([] { return UniqueFd(::socket(AF_INET, SOCK_DGRAM, 0)); });
+    // One datagram from each of `flows` source ports; returns how many frames each queue read.
+    auto send_flows = [&](uint16_t first_port, uint32_t flows) {
+        for (uint32_t f = 0; f < flows; ++f) {
+            UniqueFd sender =
+                m_netns->run([] { return UniqueFd(::socket(AF_INET, SOCK_DGRAM, 0)); });
+            sockaddr_in source{};
+            source.sin_family = AF_INET;
+            source.sin_port = htons(uint16_t(first_port + f));
+            source.sin_addr.s_addr = htonl(0x0ad50001);
+            EXPECT_EQ(::bind(sender.get(), reinterpret_cast<sockaddr *>(&source), sizeof source),
+                      0);
+            sockaddr_in peer{};
+            peer.sin_family = AF_INET;
+            peer.sin_port = htons(9999);
+            peer.sin_addr.s_addr = htonl(0x0ad50002);
+            const char payload[] = "flow";
+            EXPECT_EQ(::sendto(sender.get(), payload, sizeof payload, 0,
+                               reinterpret_cast<sockaddr *>(&peer), sizeof peer),
+                      ssize_t(sizeof payload));
+        }
+        std::vector<uint32_t> per_queue(tap.queue_count(), 0);
+        std::array<std::byte, 2048> buffer;
+        EXPECT_TRUE(wait_until(
+            [&] {
+                for (uint32_t q = 0; q < tap.queue_count(); ++q) {
+                    auto &queue = static_cast<TapDevice &>(tap.queue(q));
+                    while (queue.read_frame(buffer))
+                        ++per_queue[q];
+                }
+                uint32_t total = 0;
+                for (uint32_t n : per_queue)
+                    total += n;
+                return total >= flows;
+            },
+            5s));
+        return per_queue;
+    };
+    std::vector<uint32_t> spread = send_flows(20000, 32);
+    uint32_t used = 0;
+    for (uint32_t n : spread)
+        used += n > 0 ? 1 : 0;
+    EXPECT_GT(used, 1u) << "32 flows all went through one queue";
+
+    // A frame written to queue 2 is received by the stack.
+    PacketSocket receiver = m_netns->run([&] { return PacketSocket::open(tap.ifindex()); });
+    auto &queue2 = static_cast<TapDevice &>(tap.queue(2));
+    ASSERT_FALSE(queue2.write_frame(make_frame(mac, 77)).is_error());
+    std::vector<uint32_t> sequences;
+    ASSERT_TRUE(wait_until([&] {
+        receiver.receive(sequences);
+        return !sequences.empty();
+    }));
+    EXPECT_EQ(sequences, std::vector<uint32_t>{77});
+
+    // Only queue 0 attached: every flow goes through it.
+    ASSERT_FALSE(tap.set_active_queues(1).is_error());
+    EXPECT_FALSE(static_cast<TapDevice &>(tap.queue(3)).attached());
+    EXPECT_EQ(tx_queues(), 1u);
+    std::vector<uint32_t> single = send_flows(21000, 16);
+    EXPECT_EQ(single[0], 16u);
+    // Attached again.
+    ASSERT_FALSE(tap.set_active_queues(3).is_error());
+    EXPECT_EQ(tx_queues(), 3u);
+    EXPECT_TRUE(tap.set_active_queues(5).is_error());
+    EXPECT_TRUE(tap.set_active_queues(0).is_error());
+}
+
 TEST_P(TapFramesTest, OversizedFramesAreDroppedAndCounted) {
     TapDevice tap = must_create_tap("en%d");
     if (!io_as_asked(tap))

@@ -45,11 +45,11 @@ struct PoolMemory {
     shm::SharedRegion region;
 };
 
-// What keeps an interface's rings mapped and its daemon doorbell open: the runtime's
+// What keeps an interface's rings mapped and its daemon doorbells open: the runtime's
 // DriverEndpoints point into both and drop the grant only after the endpoints.
 struct InterfaceMemory {
     std::vector<shm::SharedRegion> rings; // by lane
-    std::optional<shm::EventFd> daemon_doorbell;
+    std::vector<shm::EventFd> daemon_doorbells; // one per frame mover of the daemon
 };
 
 } // namespace
@@ -185,10 +185,11 @@ kern_return_t HostFamily::register_interface(const InterfaceRequest &request,
         return registered.status;
 
     const size_t lanes = layouts.size();
-    if (registered.interface_id != id || registered.lane_count != lanes ||
-        reply.fd_count() != lanes + 2)
+    const size_t doorbells = registered.daemon_doorbells;
+    if (registered.interface_id != id || registered.lane_count != lanes || doorbells == 0 ||
+        doorbells > protocol::kMaxDaemonDoorbells || reply.fd_count() != lanes + doorbells + 1)
         protocol_error("InterfaceRegistered: success needs the interface id, a rings memfd per "
-                       "lane and two eventfds");
+                       "lane, 1 to 8 daemon doorbells and the host doorbell");
     auto memory = std::make_shared<InterfaceMemory>();
     for (size_t lane = 0; lane < lanes; ++lane) {
         if (registered.rings_size[lane] != layouts[lane].total_size)
@@ -201,25 +202,31 @@ kern_return_t HostFamily::register_interface(const InterfaceRequest &request,
             protocol_error("InterfaceRegistered: rings header: " + checked.error().describe());
         memory->rings.push_back(rings.release_value());
     }
-    auto daemon_doorbell = shm::EventFd::adopt(reply.take_fd(lanes));
-    auto host_doorbell = shm::EventFd::adopt(reply.take_fd(lanes + 1));
+    for (size_t d = 0; d < doorbells; ++d) {
+        auto daemon_doorbell = shm::EventFd::adopt(reply.take_fd(lanes + d));
+        if (!daemon_doorbell)
+            protocol_error("InterfaceRegistered: a daemon doorbell is not an eventfd");
+        memory->daemon_doorbells.push_back(daemon_doorbell.release_value());
+    }
+    auto host_doorbell = shm::EventFd::adopt(reply.take_fd(lanes + doorbells));
     auto stop = shm::EventFd::create();
-    if (!daemon_doorbell || !host_doorbell)
-        protocol_error("InterfaceRegistered: doorbell is not an eventfd");
+    if (!host_doorbell)
+        protocol_error("InterfaceRegistered: the host doorbell is not an eventfd");
     if (!stop) {
         log_linef(LogLevel::error, "netdext-host: eventfd: %s", stop.error().describe().c_str());
         (void)m_link.send(protocol::UnregisterInterface{id});
         return kIOReturnNoResources;
     }
-    memory->daemon_doorbell.emplace(daemon_doorbell.release_value());
     for (size_t lane = 0; lane < lanes; ++lane) {
         LaneGrant &out = grant.lanes.emplace_back();
         out.rings_region = memory->rings[lane].bytes();
         out.layout = layouts[lane];
         // The daemon is the peer of every ring: it consumes what the driver produces and may
-        // wait for room on the rings it produces. One eventfd serves them all.
+        // wait for room on the rings it produces. Queue set q's rings wake the mover serving
+        // it (doorbell q % doorbells); the free and allocation rings the first.
         for (size_t slot = 0; slot < layouts[lane].ring_count(); ++slot)
-            out.doorbells.peer[slot] = &*memory->daemon_doorbell;
+            out.doorbells.peer[slot] =
+                &memory->daemon_doorbells[shm::ring_queue(RingId(slot)) % doorbells];
     }
     grant.bsd_name = bounded_string(registered.name);
     grant.unit = registered.unit;

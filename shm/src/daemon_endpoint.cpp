@@ -377,22 +377,36 @@ void DaemonEndpoint::release(std::span<const uint32_t> packets) {
 
 // ---- sleeping ----------------------------------------------------------------------------------
 
-// The driver → daemon rings of this layout, in slot order.
-static size_t driver_produced(uint32_t queue_sets, std::array<RingId, kMaxRings> &out) {
+// The driver → daemon rings of this layout that `which` names, in slot order.
+static size_t driver_produced(uint32_t queue_sets, const DaemonEndpoint::SleepRings &which,
+                              std::array<RingId, kMaxRings> &out) {
     size_t n = 0;
-    for (size_t slot = 0; slot < kRingCount + 4 * (queue_sets - 1); ++slot)
-        if (!daemon_produces(static_cast<RingId>(slot)))
-            out[n++] = static_cast<RingId>(slot);
+    for (size_t slot = 0; slot < kRingCount + 4 * (queue_sets - 1); ++slot) {
+        const auto ring = static_cast<RingId>(slot);
+        if (daemon_produces(ring))
+            continue;
+        const RingId kind = ring_kind(ring);
+        if (kind == RingId::Free ? !which.free_ring
+                                 : ((which.queue_sets >> ring_queue(ring)) & 1u) == 0)
+            continue;
+        if (kind == RingId::TxCompletion && !which.tx_completions)
+            continue;
+        out[n++] = ring;
+    }
     return n;
 }
 
 bool DaemonEndpoint::prepare_to_sleep(bool tx_completions) {
+    return prepare_to_sleep(SleepRings{UINT32_MAX, true, tx_completions});
+}
+
+void DaemonEndpoint::finish_sleep() { finish_sleep(SleepRings{}); }
+
+bool DaemonEndpoint::prepare_to_sleep(const SleepRings &which) {
     std::array<RingId, kMaxRings> rings;
-    const size_t count = driver_produced(m_queue_sets, rings);
+    const size_t count = driver_produced(m_queue_sets, which, rings);
     for (size_t armed = 0; armed < count; ++armed) {
         UntrustedRingConsumer &consumer = m_consumers[ring_slot(rings[armed])];
-        if (!tx_completions && ring_kind(rings[armed]) == RingId::TxCompletion)
-            continue;
         if (consumer.fault() != RingFault::None)
             continue; // a dead ring brings no work; faulted() tells the caller to stop the driver
         if (!consumer.prepare_to_sleep()) {
@@ -405,9 +419,12 @@ bool DaemonEndpoint::prepare_to_sleep(bool tx_completions) {
     return true;
 }
 
-void DaemonEndpoint::finish_sleep() {
+void DaemonEndpoint::finish_sleep(const SleepRings &which) {
+    // Every ring of those sets, TX completions included: a ring left unarmed is cleared anyway.
+    SleepRings all = which;
+    all.tx_completions = true;
     std::array<RingId, kMaxRings> rings;
-    const size_t count = driver_produced(m_queue_sets, rings);
+    const size_t count = driver_produced(m_queue_sets, all, rings);
     for (size_t i = 0; i < count; ++i)
         m_consumers[ring_slot(rings[i])].finish_sleep();
 }

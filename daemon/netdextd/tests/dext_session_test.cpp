@@ -374,9 +374,15 @@ TEST_F(Session, SeparateTxAndRxPoolsAndSeveralQueuesGetARingsRegionPerPool) {
     InterfaceRegistered reply = message->as<InterfaceRegistered>().value();
     ASSERT_EQ(reply.status, 0);
     EXPECT_EQ(reply.lane_count, 2u);
-    EXPECT_EQ(message->fd_count(), 4u);
+    // Three queue sets: a TAP of three queues, a frame mover and a daemon doorbell for each.
+    EXPECT_EQ(reply.daemon_doorbells, 3u);
+    EXPECT_EQ(message->fd_count(), 2u + 3u + 1u);
+    ASSERT_NE(network->device, nullptr);
+    EXPECT_EQ(network->device->queue_count(), 3u);
+    EXPECT_EQ(network->device->active_queues, 3u);
     NetInterface *iface = session->interface();
     ASSERT_NE(iface, nullptr);
+    EXPECT_EQ(iface->mover_count(), 3u);
     EXPECT_EQ(iface->lane_count(), 2u);
     EXPECT_EQ(iface->queue_count(0), 2u);
     EXPECT_EQ(iface->queue_count(2), 3u);

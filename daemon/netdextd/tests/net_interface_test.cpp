@@ -29,6 +29,7 @@ constexpr uint64_t kDropLimit = 8;
 
 struct Mover : public ::testing::Test {
     uint32_t packets = kPackets, buffers = kBuffers;
+    uint32_t queue_sets = 1, tap_queues = 1; // the driver's queue sets, the TAP's queues
     shm::PoolLayout pool;
     std::shared_ptr<shm::SharedRegion> pool_region;
     std::unique_ptr<FakeFrameDevice> owned_device; // the slot's part: outlives iface
@@ -51,15 +52,22 @@ struct Mover : public ::testing::Test {
             lane.capacities[shm::ring_slot(ring)] = kRingCapacity;
         lane.capacities[shm::ring_slot(RingId::Free)] = 32;
         lane.capacities[shm::ring_slot(RingId::Allocation)] = 32;
-        owned_device = std::make_unique<FakeFrameDevice>("en0", 7);
+        lane.queue_counts.fill(queue_sets);
+        lane.more.assign(queue_sets - 1, {kRingCapacity, kRingCapacity, kRingCapacity,
+                                          kRingCapacity});
+        owned_device = std::make_unique<FakeFrameDevice>("en0", 7, tap_queues);
         device = owned_device.get();
         std::string error;
         auto created = NetInterface::create(config, *device, error);
         ASSERT_TRUE(created) << error;
         iface = created.release_value();
-        shm::RingDoorbells doorbells; // the driver rings the daemon's doorbell when asked to
-        for (RingId ring : {RingId::TxCompletion, RingId::RxCompletion, RingId::Free})
-            doorbells.peer[shm::ring_slot(ring)] = &iface->daemon_doorbell();
+        // The driver rings the daemon's doorbells when asked to, as netdext-host does: queue
+        // set q's rings the doorbell of mover q % movers, the free ring the first.
+        shm::RingDoorbells doorbells;
+        for (size_t slot = 0; slot < iface->rings_layout().ring_count(); ++slot)
+            if (!shm::daemon_produces(RingId(slot)))
+                doorbells.peer[slot] =
+                    &iface->daemon_doorbell(shm::ring_queue(RingId(slot)) % iface->mover_count());
         driver = FakeDriver::attach(pool_region->bytes(), pool, iface->rings_region().bytes(),
                                     iface->rings_layout(), doorbells, error);
         ASSERT_TRUE(driver) << error;
@@ -68,10 +76,12 @@ struct Mover : public ::testing::Test {
     }
 
     void enable(bool tx = true, bool rx = true) {
-        iface->set_queue_enabled(0, tx); // TX submission
-        iface->set_queue_enabled(1, tx); // TX completion
-        iface->set_queue_enabled(2, rx); // RX submission
-        iface->set_queue_enabled(3, rx); // RX completion
+        for (uint32_t q = 0; q < queue_sets; ++q) {
+            iface->set_queue_enabled(0, tx, q); // TX submission
+            iface->set_queue_enabled(1, tx, q); // TX completion
+            iface->set_queue_enabled(2, rx, q); // RX submission
+            iface->set_queue_enabled(3, rx, q); // RX completion
+        }
     }
     // Runs the mover's loop body until a pass moves nothing.
     void settle() {
@@ -396,6 +406,140 @@ TEST_F(BigPoolMover, TxCompletionsTheDriverNeedNotRingForAreStillReaped) {
     EXPECT_EQ(counter("tap_read_frames"), 12u);
     EXPECT_EQ(iface->counters().validation_drops(), 0u);
     EXPECT_TRUE(faults.empty());
+}
+
+// A driver with two queue sets on a TAP with two queues (IFF_MULTI_QUEUE): a mover per TAP
+// queue, each moving its queue set's frames through its own TAP queue.
+struct MultiQueueMover : Mover {
+    void SetUp() override {
+        queue_sets = 2;
+        tap_queues = 2;
+        Mover::SetUp();
+    }
+    FakeFrameDevice &tap_queue(uint32_t q) { return device->queue_device(q); }
+};
+
+TEST_F(MultiQueueMover, EachTapQueueMovesThroughItsOwnQueueSet) {
+    ASSERT_EQ(iface->mover_count(), 2u);
+    EXPECT_EQ(device->active_queues, 2u);
+    enable();
+    // Stack → driver: what the stack sends through TAP queue q reaches TX submission q only.
+    for (uint32_t i = 0; i < 6; ++i)
+        tap_queue(i % 2).send(test_frame(i, 70 + i));
+    settle();
+    std::vector<Bytes> on0 = driver->take_tx(false, 0), on1 = driver->take_tx(false, 1);
+    ASSERT_EQ(on0.size(), 3u);
+    ASSERT_EQ(on1.size(), 3u);
+    for (uint32_t k = 0; k < 3; ++k) {
+        EXPECT_EQ(on0[k], test_frame(2 * k, 70 + 2 * k));
+        EXPECT_EQ(on1[k], test_frame(2 * k + 1, 71 + 2 * k));
+    }
+    // Driver → stack: what RX completion q carries is written to TAP queue q.
+    std::vector<uint32_t> rx0 = driver->take_rx_buffers(2, 0), rx1 = driver->take_rx_buffers(3, 1);
+    ASSERT_EQ(rx0.size(), 2u);
+    ASSERT_EQ(rx1.size(), 3u);
+    ASSERT_EQ(driver->receive({{rx0[0], test_frame(100, 60)}, {rx0[1], test_frame(101, 61)}}, 0),
+              2u);
+    ASSERT_EQ(driver->receive({{rx1[0], test_frame(200, 62)},
+                               {rx1[1], test_frame(201, 63)},
+                               {rx1[2], test_frame(202, 64)}},
+                              1),
+              3u);
+    settle();
+    EXPECT_EQ(tap_queue(0).received(), (std::vector<Bytes>{test_frame(100, 60), test_frame(101, 61)}));
+    EXPECT_EQ(tap_queue(1).received(),
+              (std::vector<Bytes>{test_frame(200, 62), test_frame(201, 63), test_frame(202, 64)}));
+    EXPECT_EQ(iface->mover_frames(0).read, 3u);
+    EXPECT_EQ(iface->mover_frames(1).read, 3u);
+    EXPECT_EQ(iface->mover_frames(0).written, 2u);
+    EXPECT_EQ(iface->mover_frames(1).written, 3u);
+    EXPECT_EQ(counter("tx_completed"), 6u);
+    EXPECT_EQ(iface->counters().validation_drops(), 0u);
+}
+
+TEST_F(MultiQueueMover, EachMoverThreadWakesForItsOwnQueueSet) {
+    enable();
+    iface->start([this](const std::string &reason) { faults.push_back(reason); }, kDropLimit);
+    using netdext::testing::wait_until;
+    // Each frame waits for the one before, so every one finds its mover asleep.
+    for (uint32_t i = 0; i < 8; ++i) {
+        const uint32_t q = (i / 2) % 2;
+        tap_queue(q).send(test_frame(i, 80));
+        std::vector<Bytes> got;
+        ASSERT_TRUE(wait_until([&] {
+            for (Bytes &frame : driver->take_tx(false, q))
+                got.push_back(std::move(frame));
+            return !got.empty();
+        })) << "frame " << i;
+        EXPECT_EQ(got, std::vector<Bytes>{test_frame(i, 80)});
+    }
+    for (uint32_t i = 0; i < 8; ++i) {
+        const uint32_t q = (i / 2) % 2;
+        std::vector<uint32_t> rx;
+        ASSERT_TRUE(wait_until([&] {
+            rx = driver->take_rx_buffers(1, q);
+            return !rx.empty();
+        })) << "buffer " << i;
+        const size_t before = tap_queue(q).received().size();
+        ASSERT_EQ(driver->receive({{rx[0], test_frame(100 + i, 90)}}, q), 1u);
+        ASSERT_TRUE(wait_until([&] { return tap_queue(q).received().size() == before + 1; }))
+            << "frame " << i << " on queue " << q;
+    }
+    ASSERT_TRUE(wait_until([&] { return counter("tx_completed") == 8; }));
+    iface->stop();
+    EXPECT_EQ(iface->mover_frames(0).read, 4u);
+    EXPECT_EQ(iface->mover_frames(1).read, 4u);
+    EXPECT_EQ(iface->mover_frames(0).written, 4u);
+    EXPECT_EQ(iface->mover_frames(1).written, 4u);
+    EXPECT_EQ(iface->counters().validation_drops(), 0u);
+    EXPECT_TRUE(faults.empty());
+}
+
+// A TAP with fewer queues than the driver has queue sets (a kept single-queue TAP): one mover
+// serves them all, spreading flows over the TX queues; more TAP queues than sets: the spare ones
+// are detached, so the stack sends nothing through them.
+struct SharedMover : Mover {
+    void SetUp() override {
+        queue_sets = 2;
+        tap_queues = 1;
+        Mover::SetUp();
+    }
+};
+
+TEST_F(SharedMover, OneMoverServesEveryQueueSet) {
+    ASSERT_EQ(iface->mover_count(), 1u);
+    enable();
+    // Every frame reaches one of the two TX queues (a flow hash picks it); these are all of one
+    // flow, so they take one queue, and wait in the stack while it is full: none is lost.
+    for (uint32_t i = 0; i < 3 * kRingCapacity; ++i)
+        device->send(test_frame(i, 64));
+    size_t on0 = 0, on1 = 0;
+    for (int round = 0; round < 100 && on0 + on1 < 3 * kRingCapacity; ++round) {
+        settle();
+        on0 += driver->take_tx(false, 0).size();
+        on1 += driver->take_tx(false, 1).size();
+    }
+    EXPECT_EQ(on0 + on1, 3 * kRingCapacity);
+    EXPECT_TRUE(on0 == 0 || on1 == 0);
+    EXPECT_EQ(counter("drop_tx_ring_full"), 0u);
+    std::vector<uint32_t> rx1 = driver->take_rx_buffers(1, 1);
+    ASSERT_EQ(rx1.size(), 1u);
+    ASSERT_EQ(driver->receive({{rx1[0], test_frame(300, 64)}}, 1), 1u);
+    settle();
+    EXPECT_EQ(device->received(), std::vector<Bytes>{test_frame(300, 64)});
+}
+
+struct SpareTapQueues : Mover {
+    void SetUp() override {
+        queue_sets = 2;
+        tap_queues = 4;
+        Mover::SetUp();
+    }
+};
+
+TEST_F(SpareTapQueues, AreDetached) {
+    EXPECT_EQ(iface->mover_count(), 2u);
+    EXPECT_EQ(device->active_queues, 2u);
 }
 
 // What the TAP offers a driver declaring TSO: frames no larger than its TX buffers and its

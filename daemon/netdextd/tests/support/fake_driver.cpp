@@ -35,11 +35,11 @@ std::optional<FakeDriver> FakeDriver::attach(std::span<std::byte> pool_region,
     return FakeDriver(endpoint.release_value());
 }
 
-std::vector<Bytes> FakeDriver::take_tx(bool hold) {
+std::vector<Bytes> FakeDriver::take_tx(bool hold, uint32_t queue) {
     std::vector<Bytes> frames;
     uint32_t ids[64];
     for (;;) {
-        uint32_t n = m_endpoint.dequeue(RingId::TxSubmission, ids);
+        uint32_t n = m_endpoint.dequeue(shm::queue_ring(RingId::TxSubmission, queue), ids);
         if (n == 0)
             break;
         for (uint32_t i = 0; i < n; ++i) {
@@ -55,7 +55,7 @@ std::vector<Bytes> FakeDriver::take_tx(bool hold) {
             // machine): publish the rest as it makes room, as a driver would.
             uint32_t done = 0;
             if (!netdext::testing::wait_until([&] {
-                    done += publish(RingId::TxCompletion,
+                    done += publish(shm::queue_ring(RingId::TxCompletion, queue),
                                     std::vector<uint32_t>(ids + done, ids + n));
                     return done == n;
                 }))
@@ -65,9 +65,9 @@ std::vector<Bytes> FakeDriver::take_tx(bool hold) {
     return frames;
 }
 
-std::vector<uint32_t> FakeDriver::take_rx_buffers(uint32_t max) {
+std::vector<uint32_t> FakeDriver::take_rx_buffers(uint32_t max, uint32_t queue) {
     std::vector<uint32_t> ids(max);
-    ids.resize(m_endpoint.dequeue(RingId::RxSubmission, ids));
+    ids.resize(m_endpoint.dequeue(shm::queue_ring(RingId::RxSubmission, queue), ids));
     return ids;
 }
 
@@ -83,13 +83,14 @@ uint32_t FakeDriver::publish(RingId ring, const std::vector<uint32_t> &packets) 
     return m_endpoint.enqueue(ring, packets);
 }
 
-uint32_t FakeDriver::receive(const std::vector<std::pair<uint32_t, Bytes>> &frames) {
+uint32_t FakeDriver::receive(const std::vector<std::pair<uint32_t, Bytes>> &frames,
+                             uint32_t queue) {
     std::vector<uint32_t> ids;
     for (const auto &[packet, bytes] : frames) {
         fill(packet, bytes);
         ids.push_back(packet);
     }
-    return publish(RingId::RxCompletion, ids);
+    return publish(shm::queue_ring(RingId::RxCompletion, queue), ids);
 }
 
 } // namespace netdext::daemon::testing

@@ -26,15 +26,16 @@ public:
                                             std::string &error);
 
     // Every frame waiting on TX submission, in order; completed on TX completion unless `hold`.
-    std::vector<Bytes> take_tx(bool hold = false);
+    // `queue`: the queue set (NDK 2.x multi-queue), whose TX completion queue completes them.
+    std::vector<Bytes> take_tx(bool hold = false, uint32_t queue = 0);
     // Empty buffers from RX submission (at most `max`).
-    std::vector<uint32_t> take_rx_buffers(uint32_t max = 256);
+    std::vector<uint32_t> take_rx_buffers(uint32_t max = 256, uint32_t queue = 0);
     // Writes `frame` into the packet's buffer at `offset` and sets its descriptor.
     void fill(uint32_t packet, const Bytes &frame, uint16_t offset = 0);
     // Publishes `packets` on a driver-produced ring in one batch; returns how many fit.
     uint32_t publish(shm::RingId ring, const std::vector<uint32_t> &packets);
-    // fill() then publish on RX completion, one batch.
-    uint32_t receive(const std::vector<std::pair<uint32_t, Bytes>> &frames);
+    // fill() then publish on RX completion (of queue set `queue`), one batch.
+    uint32_t receive(const std::vector<std::pair<uint32_t, Bytes>> &frames, uint32_t queue = 0);
 
     shm::DriverEndpoint &endpoint() { return m_endpoint; }
     [[nodiscard]] std::vector<uint32_t> held_tx() const { return m_held_tx; }

@@ -30,8 +30,11 @@ void set_readable(int fd, bool readable) {
 
 // ---- FakeFrameDevice -----------------------------------------------------------------------------
 
-FakeFrameDevice::FakeFrameDevice(std::string name, int ifindex)
-    : m_name(std::move(name)), m_ifindex(ifindex), m_event(make_eventfd()) {}
+FakeFrameDevice::FakeFrameDevice(std::string name, int ifindex, uint32_t queues)
+    : m_name(std::move(name)), m_ifindex(ifindex), m_event(make_eventfd()) {
+    for (uint32_t q = 1; q < queues; ++q)
+        m_queues.push_back(std::make_unique<FakeFrameDevice>(m_name, m_ifindex));
+}
 
 void FakeFrameDevice::update_readable_locked() {
     bool readable = !m_pending.empty();
@@ -195,13 +198,14 @@ Result<size_t> FakeFrameDevice::write_frames(std::span<const tap::ConstFrame> fr
 // ---- FakeNetwork ---------------------------------------------------------------------------------
 
 Result<std::unique_ptr<tap::FrameDevice>>
-FakeNetwork::create_device(const std::string &name_pattern) {
+FakeNetwork::create_device(const std::string &name_pattern, uint32_t queues) {
     if (refuse_devices)
         return Error::from_errno(EPERM, "open(/dev/net/tun)");
     std::string name = name_pattern;
     if (size_t unit = name.find("%d"); unit != std::string::npos)
         name.replace(unit, 2, std::to_string(devices_created));
-    auto created = std::make_unique<FakeFrameDevice>(name, int(100 + devices_created));
+    auto created = std::make_unique<FakeFrameDevice>(name, int(100 + devices_created),
+                                                     std::max<uint32_t>(1, queues));
     device = created.get();
     ++devices_created;
     return std::unique_ptr<tap::FrameDevice>(std::move(created));

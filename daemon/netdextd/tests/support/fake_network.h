@@ -29,7 +29,9 @@ using Bytes = std::vector<uint8_t>;
 
 class FakeFrameDevice final : public tap::FrameDevice {
 public:
-    FakeFrameDevice(std::string name, int ifindex);
+    // `queues` > 1: a multi-queue device; queue(i) is a FakeFrameDevice of its own (same name
+    // and ifindex) that the test plays the stack on separately.
+    FakeFrameDevice(std::string name, int ifindex, uint32_t queues = 1);
 
     // ---- the stack (test thread) ----
     // A frame the stack sends out of the interface: pending until the daemon reads it.
@@ -79,6 +81,18 @@ public:
     Result<size_t> read_frames(std::span<tap::FrameSlot> slots) override;
     Result<size_t> write_frames(std::span<const tap::ConstFrame> frames) override;
     const tap::TapCounters &counters() const override { return m_counters; }
+    uint32_t queue_count() const override { return 1 + uint32_t(m_queues.size()); }
+    FrameDevice &queue(uint32_t index) override { return queue_device(index); }
+    Result<void> set_active_queues(uint32_t count) override {
+        if (count == 0 || count > queue_count())
+            return Error::from_errno(EINVAL, "active queues");
+        active_queues = count;
+        return {};
+    }
+    [[nodiscard]] FakeFrameDevice &queue_device(uint32_t index) {
+        return index == 0 || index > m_queues.size() ? *this : *m_queues[index - 1];
+    }
+    uint32_t active_queues = 1; // the last set_active_queues()
 
 private:
     void update_readable_locked();
@@ -100,12 +114,13 @@ private:
     std::optional<std::pair<uint32_t, std::optional<bool>>> m_link_settings;
     uint64_t m_read_calls = 0;
     tap::TapCounters m_counters;
+    std::vector<std::unique_ptr<FakeFrameDevice>> m_queues; // queues 1 …
 };
 
 class FakeNetwork final : public SessionNetwork {
 public:
     Result<std::unique_ptr<tap::FrameDevice>>
-    create_device(const std::string &name_pattern) override;
+    create_device(const std::string &name_pattern, uint32_t queues) override;
     Result<void> watch_link(int ifindex) override;
     void unwatch_link(int ifindex) override;
     Result<void> set_link_mtu(int ifindex, uint32_t mtu) override;

@@ -8,8 +8,8 @@
 //   host → daemon                          daemon → host
 //   Hello                                  (after Hello) DriverCall / SetMulticastList / Terminate
 //   CreatePool ──────── reply ──────────── PoolCreated + [pool memfd]
-//   RegisterInterface ─ reply ──────────── InterfaceRegistered + [rings memfd, daemon doorbell,
-//                                                                 host doorbell]
+//   RegisterInterface ─ reply ──────────── InterfaceRegistered + [rings memfds, daemon
+//                                                                 doorbells, host doorbell]
 //   ReleasePool, UnregisterInterface, LinkStatus, MediaTypes, LinkQuality, DataBandwidths,
 //   QueueEnable, Misuse, Log, StartResult  (no reply)
 //   DriverCallReply ◄── reply ──────────── DriverCall, SetMulticastList
@@ -22,10 +22,12 @@
 // of range. An interface has one or two lanes (a pool shared by TX and RX, or separate TX and RX
 // pools), each with its own rings memfd.
 //
-// Doorbells (one pair per interface): the "daemon doorbell" is the eventfd the daemon sleeps on (the host rings it when it
-// produces TX/RX completions or frees packets and the daemon asked to be woken); the "host
-// doorbell" is the eventfd the host's doorbell thread sleeps on (the daemon rings it when it
-// produces TX submissions and the driver asked to be woken).
+// Doorbells: a "daemon doorbell" is an eventfd a frame mover of the daemon sleeps on (the host
+// rings it when it produces TX/RX completions or frees packets and the daemon asked to be
+// woken). An interface has one per mover (daemon_doorbells, 1 … kMaxDaemonDoorbells): the rings
+// of queue set q ring doorbell q % daemon_doorbells, the free and allocation rings doorbell 0.
+// The "host doorbell" (one per interface) is the eventfd the host's doorbell thread sleeps on
+// (the daemon rings it when it produces TX submissions and the driver asked to be woken).
 #pragma once
 
 #include <netdext/protocol/registry_messages.h>
@@ -36,10 +38,11 @@
 
 namespace netdext::protocol {
 
-inline constexpr uint16_t kProtocolVersion = 2;
+inline constexpr uint16_t kProtocolVersion = 3;
 
 inline constexpr uint32_t kMaxInterfaces = 8; // per dext (netdext::kMaxInterfacesPerDext)
 inline constexpr uint32_t kMaxLanes = 2;      // netdext::kMaxInterfaceLanes
+inline constexpr uint32_t kMaxDaemonDoorbells = 8; // one per queue set at most (shm::kMaxQueueSets)
 
 // ---- host → daemon -----------------------------------------------------------------------------
 
@@ -120,18 +123,20 @@ struct RegisterInterface {
     uint32_t tso_max_bytes;
 };
 
-// Reply to RegisterInterface; on success lane_count rings memfds (by lane), then the daemon
-// doorbell and the host doorbell.
+// Reply to RegisterInterface; on success lane_count rings memfds (by lane), then
+// daemon_doorbells daemon doorbells, then the host doorbell.
 struct InterfaceRegistered {
     static constexpr uint16_t kType = 7;
     static constexpr const char *kName = "InterfaceRegistered";
-    static constexpr uint8_t kMinFds = 0, kMaxFds = 2 + kMaxLanes;
+    static constexpr uint8_t kMinFds = 0, kMaxFds = 1 + kMaxLanes + kMaxDaemonDoorbells;
     int32_t status;
     int32_t unit;
     uint64_t rings_size[kMaxLanes];
     char name[16];
     uint32_t interface_id;
     uint32_t lane_count;
+    uint32_t daemon_doorbells;
+    uint32_t reserved;
 };
 
 struct UnregisterInterface {
@@ -262,7 +267,7 @@ static_assert(sizeof(Hello) == 264);
 static_assert(sizeof(PoolCreated) == 40);
 static_assert(sizeof(InterfaceLane) == 168);
 static_assert(sizeof(RegisterInterface) == 368);
-static_assert(sizeof(InterfaceRegistered) == 48);
+static_assert(sizeof(InterfaceRegistered) == 56);
 static_assert(sizeof(MediaTypes) == 264);
 static_assert(sizeof(DataBandwidths) == 40);
 static_assert(sizeof(Log) == 1104);

@@ -134,6 +134,17 @@ public:
     // empty: block on the daemon's eventfd, then call finish_sleep(). False: work arrived.
     [[nodiscard]] bool prepare_to_sleep(bool tx_completions = true);
     void finish_sleep();
+    // The same for some of the rings, when several threads share the endpoint (one frame mover
+    // per queue set, each woken by its own doorbell): the completion rings of the queue sets in
+    // `queue_sets` (bit q: set q), the free ring if `free_ring`, TX completions only with
+    // `tx_completions`. finish_sleep() with the same set ends it.
+    struct SleepRings {
+        uint32_t queue_sets = UINT32_MAX;
+        bool free_ring = true;
+        bool tx_completions = true;
+    };
+    [[nodiscard]] bool prepare_to_sleep(const SleepRings &rings);
+    void finish_sleep(const SleepRings &rings);
 
     // ---- state --------------------------------------------------------------------------------
     [[nodiscard]] const DropCounters &drops() const { return m_drops; }
