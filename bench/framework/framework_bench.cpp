@@ -7,8 +7,10 @@
 // The rings alone (daemon ↔ host without a TAP) are measured by bench/ring.
 //
 // Run as root: framework_bench [--seconds S] [--rounds N] [--direction tx|rx|both]
-// [--frame-size 60,1514] [--json] (--help for all). Prints frames/s and the ratio of every
-// round, then the medians and min–max; --json prints one document instead.
+// [--frame-size 60,1514] [--queues 1,2] [--json] (--help for all). Prints frames/s and the ratio
+// of every round, then the medians and min–max; --json prints one document instead. --queues adds
+// the multi-queue scaling: BenchNic with each number of queue pairs (a TAP queue and a frame
+// mover each), against the first, in the same rounds.
 
 #include "common/summary.h"
 #include "daemon_fixture.h"
@@ -127,11 +129,12 @@ double stack_to_driver_raw(const Run &run, std::string &error) {
 
 // The framework: netdextd + BenchNic completing every frame. The sink only reads the kernel's
 // count of frames sent into en0 (netdextd takes them off the TAP).
-double stack_to_driver_framework(const Run &run, std::string &error, bool quiet) {
+double stack_to_driver_framework(const Run &run, std::string &error, bool quiet,
+                                 uint32_t queues = 1, unsigned senders = 1) {
     testing::DaemonFixture daemon;
     bench::FloorLink link;
     int ifindex = 0;
-    if (!framework_link(daemon, "", link, ifindex, error))
+    if (!framework_link(daemon, "benchqueues=" + std::to_string(queues), link, ifindex, error))
         return 0;
     LinkCounters counters(daemon.netns(), ifindex);
     uint64_t last = counters.read().tx_packets;
@@ -142,7 +145,8 @@ double stack_to_driver_framework(const Run &run, std::string &error, bool quiet)
             uint64_t delta = now - last;
             last = now;
             return delta;
-        });
+        },
+        senders);
     if (!quiet)
         std::printf("  (framework: %llu frames sent by the stack, netdextd counted %llu completed "
                     "by the driver)\n",
@@ -167,12 +171,15 @@ double driver_to_stack_raw(const Run &run, std::string &error) {
 
 // The framework: BenchNic fills every RX buffer it gets; the source only reads the kernel's count
 // of frames en0 received, the harness counts the datagrams that reach the socket.
-double driver_to_stack_framework(const Run &run, std::string &error, bool) {
+double driver_to_stack_framework(const Run &run, std::string &error, bool,
+                                 uint32_t queues = 1) {
     testing::DaemonFixture daemon;
     bench::FloorLink link;
     int ifindex = 0;
-    if (!framework_link(daemon, "benchrx=1 benchsize=" + std::to_string(run.frame), link, ifindex,
-                        error))
+    if (!framework_link(daemon,
+                        "benchrx=1 benchsize=" + std::to_string(run.frame) +
+                            " benchqueues=" + std::to_string(queues),
+                        link, ifindex, error))
         return 0;
     LinkCounters counters(daemon.netns(), ifindex);
     uint64_t last = counters.read().rx_packets;
@@ -242,6 +249,57 @@ bool run_direction(const char *label, const char *floor_name, int rounds, const 
     return true;
 }
 
+// Multi-queue scaling: the framework with each number of queue pairs in `queues` (BenchNic's
+// pairs, so as many TAP queues and frame movers), in an order that alternates from round to
+// round; ratios against queues[0] in the same round. Stack → driver sends from as many flows as
+// the largest count, for every count.
+bool run_scaling(const char *label, bool tx, int rounds, const Run &run,
+                 const std::vector<uint32_t> &queues, bool json, nlohmann::json &out) {
+    const unsigned senders = *std::max_element(queues.begin(), queues.end());
+    std::vector<std::vector<double>> fps(queues.size()), ratios(queues.size());
+    for (int round = 0; round < rounds; ++round) {
+        std::vector<double> measured(queues.size(), 0);
+        for (size_t k = 0; k < queues.size(); ++k) {
+            const size_t i = round % 2 == 0 ? k : queues.size() - 1 - k;
+            std::string error;
+            measured[i] = tx ? stack_to_driver_framework(run, error, true, queues[i], senders)
+                             : driver_to_stack_framework(run, error, true, queues[i]);
+            if (!error.empty()) {
+                std::fprintf(stderr, "framework_bench: %s\n", error.c_str());
+                return false;
+            }
+        }
+        for (size_t i = 0; i < queues.size(); ++i) {
+            fps[i].push_back(measured[i]);
+            ratios[i].push_back(measured[0] > 0 ? measured[i] / measured[0] : 0);
+            if (!json)
+                std::printf("  %s, %u-byte frames, round %d: %u queue pair(s) %.0f frames/s, "
+                            "%.2f of %u\n",
+                            label, run.frame, round + 1, queues[i], measured[i],
+                            ratios[i].back(), queues[0]);
+        }
+        std::fflush(stdout);
+    }
+    for (size_t i = 0; i < queues.size(); ++i) {
+        Summary f = summarize(fps[i]), q = summarize(ratios[i]);
+        if (!json)
+            std::printf("%s, %u-byte frames, %u queue pair(s)%s: %.0f frames/s (%.0f–%.0f), "
+                        "%.2f (%.2f–%.2f) of %u, median (min–max) of %d\n",
+                        label, run.frame, queues[i],
+                        tx ? (", " + std::to_string(senders) + " flows").c_str() : "", f.median,
+                        f.min, f.max, q.median, q.min, q.max, queues[0], rounds);
+        out.push_back({{"direction", label},
+                       {"frame_bytes", run.frame},
+                       {"queue_pairs", queues[i]},
+                       {"reference_queue_pairs", queues[0]},
+                       {"flows", tx ? senders : 1u},
+                       {"framework_frames_per_second", to_json(f)},
+                       {"ratio", to_json(q)},
+                       {"rounds", rounds}});
+    }
+    return true;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -250,6 +308,7 @@ int main(int argc, char **argv) {
     std::string direction = "both";
     std::vector<uint32_t> frames = {60, 1514};
     bool json = false;
+    std::vector<uint32_t> queues;
     CLI::App app{"framework_bench — netdextd's frame path (TAP → rings → BenchNic and back) "
                  "against a raw TAP loop measured in the same rounds: stack → driver (tx) and "
                  "driver → stack (rx), frames/s and ratios. Needs root; creates and removes its "
@@ -276,6 +335,11 @@ int main(int argc, char **argv) {
                    "per frame, like the floor)")
         ->check(CLI::IsMember({"io_uring", "syscalls"}))
         ->capture_default_str();
+    app.add_option("--queues", queues,
+                   "Also measure multi-queue scaling: BenchNic with each of these numbers of "
+                   "queue pairs (1-8; a TAP queue and a frame mover each), against the first")
+        ->delimiter(',')
+        ->check(CLI::Range(1, 8));
     app.add_flag("--json", json, "Print one JSON document instead of text");
     CLI11_PARSE(app, argc, argv);
 
@@ -289,22 +353,42 @@ int main(int argc, char **argv) {
                     "frame), %d round(s) of %.2f s per measurement\n",
                     g_tap_io.c_str(), rounds, seconds);
     nlohmann::json results = nlohmann::json::array();
+    nlohmann::json scaling = nlohmann::json::array();
     for (uint32_t frame : frames) {
         Run run{duration, frame};
         if (direction != "rx" &&
             !run_direction("stack -> driver", "raw TAP read loop", rounds, run, stack_to_driver_raw,
-                           stack_to_driver_framework, json, results))
+                           [](const Run &r, std::string &e, bool quiet) {
+                               return stack_to_driver_framework(r, e, quiet);
+                           },
+                           json, results))
             return 1;
         if (direction != "tx" &&
             !run_direction("driver -> stack", "raw TAP write loop", rounds, run,
-                           driver_to_stack_raw, driver_to_stack_framework, json, results))
+                           driver_to_stack_raw,
+                           [](const Run &r, std::string &e, bool quiet) {
+                               return driver_to_stack_framework(r, e, quiet);
+                           },
+                           json, results))
+            return 1;
+    }
+    for (uint32_t frame : frames) {
+        if (queues.size() < 2)
+            break;
+        Run run{duration, frame};
+        if (direction != "rx" &&
+            !run_scaling("stack -> driver", true, rounds, run, queues, json, scaling))
+            return 1;
+        if (direction != "tx" &&
+            !run_scaling("driver -> stack", false, rounds, run, queues, json, scaling))
             return 1;
     }
     if (json)
         std::printf("%s\n", nlohmann::json{{"seconds", seconds},
                                            {"rounds", rounds},
                                            {"tap_io", g_tap_io},
-                                           {"results", results}}
+                                           {"results", results},
+                                           {"scaling", scaling}}
                                 .dump(2)
                                 .c_str());
     return 0;

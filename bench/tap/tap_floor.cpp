@@ -7,10 +7,12 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstring>
 #include <thread>
+#include <vector>
 
 namespace netdext::bench {
 namespace {
@@ -117,26 +119,29 @@ std::vector<std::byte> make_inbound_udp_frame(const FloorLink &link, size_t payl
 }
 
 FloorResult measure_stack_to_tap(const FloorLink &link, size_t payload_bytes,
-                                 std::chrono::milliseconds duration, FunctionRef<uint64_t()> sink) {
+                                 std::chrono::milliseconds duration, FunctionRef<uint64_t()> sink,
+                                 unsigned senders) {
     std::atomic<bool> stop{false};
     std::atomic<uint64_t> sent{0};
-    std::thread sender = link.netns->spawn([&] {
-        UniqueFd udp(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-        sockaddr_in peer = udp_address(kPeerAddress);
-        if (::connect(udp.get(), reinterpret_cast<sockaddr *>(&peer), sizeof(peer)) < 0)
-            return;
-        std::vector<std::byte> payload(payload_bytes);
-        uint64_t count = 0;
-        while (!stop.load(std::memory_order_relaxed)) {
-            // A full qdisc or TAP ring drops silently (no IP_RECVERR): that is the point, the
-            // sender offers more than the reader takes.
-            if (::send(udp.get(), payload.data(), payload.size(), 0) >= 0)
-                sent.store(++count, std::memory_order_relaxed);
-        }
-    });
+    std::vector<std::thread> threads;
+    for (unsigned s = 0; s < std::max(1u, senders); ++s)
+        threads.push_back(link.netns->spawn([&] {
+            UniqueFd udp(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+            sockaddr_in peer = udp_address(kPeerAddress);
+            if (::connect(udp.get(), reinterpret_cast<sockaddr *>(&peer), sizeof(peer)) < 0)
+                return;
+            std::vector<std::byte> payload(payload_bytes);
+            while (!stop.load(std::memory_order_relaxed)) {
+                // A full qdisc or TAP ring drops silently (no IP_RECVERR): that is the point,
+                // the senders offer more than the reader takes.
+                if (::send(udp.get(), payload.data(), payload.size(), 0) >= 0)
+                    sent.fetch_add(1, std::memory_order_relaxed);
+            }
+        }));
     Window window = run_window(duration, sink, sent);
     stop = true;
-    sender.join();
+    for (std::thread &sender : threads)
+        sender.join();
     return {window.callback_total, window.counter_delta, window.seconds};
 }
 

@@ -56,8 +56,11 @@ Result<void> prepare_link(const FloorLink &link);
 // set), UDP 5555 → 5555 without checksum, `payload_bytes` of payload.
 std::vector<std::byte> make_inbound_udp_frame(const FloorLink &link, size_t payload_bytes);
 
+// `senders` threads send, each from a UDP socket of its own (so many flows; a multi-queue
+// interface spreads them over its queues).
 FloorResult measure_stack_to_tap(const FloorLink &link, size_t payload_bytes,
-                                 std::chrono::milliseconds duration, FunctionRef<uint64_t()> sink);
+                                 std::chrono::milliseconds duration, FunctionRef<uint64_t()> sink,
+                                 unsigned senders = 1);
 FloorResult measure_tap_to_stack(const FloorLink &link, std::chrono::milliseconds duration,
                                  FunctionRef<uint64_t()> source);
 

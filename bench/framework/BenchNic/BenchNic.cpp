@@ -1,5 +1,6 @@
 // BenchNic.cpp — see BenchNic.iig. Batches of up to 256 packets per callback; every completion
-// that does not fit is returned to the pool.
+// that does not fit is returned to the pool. benchqueues=N (1 to 8): N queue pairs, each on a
+// dispatch queue of its own (NDK 2.x registerEthernetInterface), so the pairs run in parallel.
 
 #include <DriverKit/IOLib.h>
 #include <NetworkingDriverKit/NetworkingDriverKit.h>
@@ -12,6 +13,7 @@
 
 static const uint32_t kCapacity = 1024;
 static const uint32_t kBatch = 256;
+static const uint32_t kMaxPairs = 8;
 static IOUserNetworkMACAddress gMAC = {.octet = {0x02, 0x00, 0x00, 0x00, 0xbe, 0x02}};
 static const IOUserNetworkMediaType kMedia[] = {kIOUserNetworkMediaEthernetAuto};
 
@@ -47,16 +49,21 @@ static void build_frame(uint32_t length) {
 }
 
 struct BenchNic_IVars {
-    IODispatchQueue *queue;
+    uint32_t pairs;
     IOUserNetworkPacketBufferPool *pool;
-    IOUserNetworkTxSubmissionQueue *txs;
-    IOUserNetworkTxCompletionQueue *txc;
-    IOUserNetworkRxSubmissionQueue *rxs;
-    IOUserNetworkRxCompletionQueue *rxc;
-    OSAction *txReady;
-    OSAction *rxReady;
+    IODispatchQueue *queue[kMaxPairs]; // pair 0: Default
+    IOUserNetworkTxSubmissionQueue *txs[kMaxPairs];
+    IOUserNetworkTxCompletionQueue *txc[kMaxPairs];
+    IOUserNetworkRxSubmissionQueue *rxs[kMaxPairs];
+    IOUserNetworkRxCompletionQueue *rxc[kMaxPairs];
+    OSAction *txReady[kMaxPairs]; // the reference holds the pair's number
+    OSAction *rxReady[kMaxPairs];
     bool generateRx;
 };
+
+static uint32_t PairOf(OSAction *action) {
+    return *static_cast<uint32_t *>(action->GetReference());
+}
 
 bool BenchNic::init() {
     if (!super::init())
@@ -98,35 +105,65 @@ kern_return_t IMPL(BenchNic, Start) {
         return kIOReturnBadArgument;
     }
     build_frame(size);
+    uint32_t pairs = 1;
+    if (IOParseBootArgNumber("benchqueues", &pairs, sizeof pairs) &&
+        (pairs < 1 || pairs > kMaxPairs)) {
+        os_log(OS_LOG_DEFAULT, "BenchNic: benchqueues=%u is not within 1-%u", pairs, kMaxPairs);
+        return kIOReturnBadArgument;
+    }
+    ivars->pairs = pairs;
     IOUserNetworkPacketBufferPoolOptions options{};
-    options.packetCount = 4 * kCapacity;
-    options.bufferCount = 4 * kCapacity;
+    options.packetCount = 4 * kCapacity * pairs;
+    options.bufferCount = 4 * kCapacity * pairs;
     options.bufferSize = 2048;
     options.maxBuffersPerPacket = 1;
     options.poolFlags = PoolFlagMapToDext;
-    IOUserNetworkPacketQueue *queues[4];
-    if ((ret = CopyDispatchQueue("Default", &ivars->queue)) != kIOReturnSuccess ||
-        (ret = IOUserNetworkPacketBufferPool::CreateWithOptions(this, "bench", &options,
-                                                                &ivars->pool)) != kIOReturnSuccess ||
-        (ret = IOUserNetworkTxSubmissionQueue::Create(ivars->pool, this, kCapacity, 0, ivars->queue,
-                                                      &ivars->txs)) != kIOReturnSuccess ||
-        (ret = IOUserNetworkTxCompletionQueue::Create(ivars->pool, this, kCapacity, 0, ivars->queue,
-                                                      &ivars->txc)) != kIOReturnSuccess ||
-        (ret = IOUserNetworkRxSubmissionQueue::Create(ivars->pool, this, kCapacity, 0, ivars->queue,
-                                                      &ivars->rxs)) != kIOReturnSuccess ||
-        (ret = IOUserNetworkRxCompletionQueue::Create(ivars->pool, this, kCapacity, 0, ivars->queue,
-                                                      &ivars->rxc)) != kIOReturnSuccess ||
-        (ret = CreateActionTxReady(0, &ivars->txReady)) != kIOReturnSuccess ||
-        (ret = CreateActionRxBuffersReady(0, &ivars->rxReady)) != kIOReturnSuccess ||
-        (ret = install(ivars->txs, ivars->txReady)) != kIOReturnSuccess ||
-        (ivars->generateRx && (ret = install(ivars->rxs, ivars->rxReady)) != kIOReturnSuccess) ||
-        (ret = ReportAvailableMediaTypes(kMedia, 1)) != kIOReturnSuccess)
+    IOUserNetworkPacketQueue *queues[4 * kMaxPairs];
+    if ((ret = IOUserNetworkPacketBufferPool::CreateWithOptions(this, "bench", &options,
+                                                                &ivars->pool)) != kIOReturnSuccess)
         goto fail;
-    queues[0] = ivars->txs;
-    queues[1] = ivars->txc;
-    queues[2] = ivars->rxs;
-    queues[3] = ivars->rxc;
-    if ((ret = RegisterEthernetInterface(gMAC, ivars->pool, queues, 4)) != kIOReturnSuccess ||
+    for (uint32_t p = 0; p < pairs; p++) {
+        char name[16] = "BenchPair0";
+        name[9] = char('0' + p);
+        if ((ret = p == 0 ? CopyDispatchQueue("Default", &ivars->queue[p])
+                          : IODispatchQueue::Create(name, 0, 0, &ivars->queue[p])) !=
+                kIOReturnSuccess ||
+            (ret = IOUserNetworkTxSubmissionQueue::Create(ivars->pool, this, kCapacity, 0,
+                                                          ivars->queue[p], &ivars->txs[p])) !=
+                kIOReturnSuccess ||
+            (ret = IOUserNetworkTxCompletionQueue::Create(ivars->pool, this, kCapacity, 0,
+                                                          ivars->queue[p], &ivars->txc[p])) !=
+                kIOReturnSuccess ||
+            (ret = IOUserNetworkRxSubmissionQueue::Create(ivars->pool, this, kCapacity, 0,
+                                                          ivars->queue[p], &ivars->rxs[p])) !=
+                kIOReturnSuccess ||
+            (ret = IOUserNetworkRxCompletionQueue::Create(ivars->pool, this, kCapacity, 0,
+                                                          ivars->queue[p], &ivars->rxc[p])) !=
+                kIOReturnSuccess ||
+            (ret = CreateActionTxReady(sizeof(uint32_t), &ivars->txReady[p])) !=
+                kIOReturnSuccess ||
+            (ret = CreateActionRxBuffersReady(sizeof(uint32_t), &ivars->rxReady[p])) !=
+                kIOReturnSuccess)
+            goto fail;
+        *static_cast<uint32_t *>(ivars->txReady[p]->GetReference()) = p;
+        *static_cast<uint32_t *>(ivars->rxReady[p]->GetReference()) = p;
+        if ((ret = install(ivars->txs[p], ivars->txReady[p])) != kIOReturnSuccess ||
+            (ivars->generateRx &&
+             (ret = install(ivars->rxs[p], ivars->rxReady[p])) != kIOReturnSuccess))
+            goto fail;
+        queues[4 * p] = ivars->txs[p];
+        queues[4 * p + 1] = ivars->txc[p];
+        queues[4 * p + 2] = ivars->rxs[p];
+        queues[4 * p + 3] = ivars->rxc[p];
+    }
+    if ((ret = ReportAvailableMediaTypes(kMedia, 1)) != kIOReturnSuccess)
+        goto fail;
+    // One pair: the DriverKit registration; several: NDK 2.x's, which takes any number.
+    ether_addr_t address;
+    bcopy(gMAC.octet, address.octet, sizeof address.octet);
+    if ((ret = pairs == 1 ? RegisterEthernetInterface(gMAC, ivars->pool, queues, 4)
+                          : registerEthernetInterface(address, queues, 4 * pairs, ivars->pool,
+                                                      ivars->pool)) != kIOReturnSuccess ||
         (ret = ReportLinkStatus(kIOUserNetworkLinkStatusActive, kMedia[0])) != kIOReturnSuccess)
         goto fail;
     return RegisterService();
@@ -136,22 +173,26 @@ fail:
 }
 
 kern_return_t IMPL(BenchNic, Stop) {
-    OSSafeReleaseNULL(ivars->txReady);
-    OSSafeReleaseNULL(ivars->rxReady);
-    OSSafeReleaseNULL(ivars->txs);
-    OSSafeReleaseNULL(ivars->txc);
-    OSSafeReleaseNULL(ivars->rxs);
-    OSSafeReleaseNULL(ivars->rxc);
+    for (uint32_t p = 0; p < kMaxPairs; p++) {
+        OSSafeReleaseNULL(ivars->txReady[p]);
+        OSSafeReleaseNULL(ivars->rxReady[p]);
+        OSSafeReleaseNULL(ivars->txs[p]);
+        OSSafeReleaseNULL(ivars->txc[p]);
+        OSSafeReleaseNULL(ivars->rxs[p]);
+        OSSafeReleaseNULL(ivars->rxc[p]);
+        OSSafeReleaseNULL(ivars->queue[p]);
+    }
     OSSafeReleaseNULL(ivars->pool);
-    OSSafeReleaseNULL(ivars->queue);
     return super::Stop(provider, SUPERDISPATCH);
 }
 
 kern_return_t IMPL(BenchNic, SetInterfaceEnable) {
-    ivars->txs->SetEnable(isEnable);
-    ivars->txc->SetEnable(isEnable);
-    ivars->rxs->SetEnable(isEnable);
-    ivars->rxc->SetEnable(isEnable);
+    for (uint32_t p = 0; p < ivars->pairs; p++) {
+        ivars->txs[p]->SetEnable(isEnable);
+        ivars->txc[p]->SetEnable(isEnable);
+        ivars->rxs[p]->SetEnable(isEnable);
+        ivars->rxc[p]->SetEnable(isEnable);
+    }
     return kIOReturnSuccess;
 }
 
@@ -171,21 +212,23 @@ kern_return_t IMPL(BenchNic, GetHardwareAssists) {
 kern_return_t IMPL(BenchNic, SelectMediaType) { return kIOReturnSuccess; }
 
 void IMPL(BenchNic, TxReady) {
+    const uint32_t p = PairOf(action);
     IOUserNetworkPacket *packets[kBatch];
-    uint32_t n = ivars->txs->DequeuePackets(packets, kBatch);
-    uint32_t done = ivars->txc->EnqueuePackets(packets, n);
+    uint32_t n = ivars->txs[p]->DequeuePackets(packets, kBatch);
+    uint32_t done = ivars->txc[p]->EnqueuePackets(packets, n);
     if (done < n)
         ivars->pool->DeallocatePackets(packets + done, n - done);
 }
 
 void IMPL(BenchNic, RxBuffersReady) {
+    const uint32_t p = PairOf(action);
     IOUserNetworkPacket *packets[kBatch];
-    uint32_t n = ivars->rxs->DequeuePackets(packets, kBatch);
+    uint32_t n = ivars->rxs[p]->DequeuePackets(packets, kBatch);
     for (uint32_t i = 0; i < n; i++) {
         bcopy(gFrame, (void *)packets[i]->getDataVirtualAddress(), gFrameLength);
         packets[i]->setDataOffsetAndLength(0, gFrameLength);
     }
-    uint32_t done = ivars->rxc->EnqueuePackets(packets, n);
+    uint32_t done = ivars->rxc[p]->EnqueuePackets(packets, n);
     if (done < n)
         ivars->pool->DeallocatePackets(packets + done, n - done);
 }
