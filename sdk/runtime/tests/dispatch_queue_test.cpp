@@ -184,7 +184,7 @@ TEST(IODispatchQueue, InlineScopeRunsOnAnIdleQueueAtOnceHoldingIt) {
     queue->DispatchSync([] {});
     ASSERT_TRUE(netdext::wait_until_idle()); // the queue's thread is up and idle
     const std::thread::id caller = std::this_thread::get_id();
-    std::thread::id ran_on;
+    std::thread::id ran_on, nested_ran_on;
     bool on_queue = false;
     int nested = 0;
     {
@@ -192,15 +192,20 @@ TEST(IODispatchQueue, InlineScopeRunsOnAnIdleQueueAtOnceHoldingIt) {
         queue->DispatchAsync([&] {
             ran_on = std::this_thread::get_id();
             on_queue = queue->OnQueue();
-            // Dispatched from the inline block: queued behind it, never nested inside it.
-            queue->DispatchAsync([&] { nested = 2; });
+            // Dispatched from the inline block: queued behind it, never nested inside it, and
+            // then run by the thread that holds the queue (no wake-up of the queue's thread).
+            queue->DispatchAsync([&] {
+                nested_ran_on = std::this_thread::get_id();
+                nested = 2;
+            });
             EXPECT_EQ(nested, 0);
             nested = 1;
         });
         EXPECT_EQ(ran_on, caller) << "an idle queue's block runs on the dispatching thread";
         EXPECT_TRUE(on_queue);
+        EXPECT_EQ(nested, 2) << "the block queued meanwhile ran before the queue was let go";
+        EXPECT_EQ(nested_ran_on, caller);
     }
-    ASSERT_TRUE(wait_until([&] { return nested == 2; }));
     // Without the scope, DispatchAsync stays asynchronous.
     std::atomic<bool> release{false};
     std::atomic<bool> ran{false};
