@@ -104,6 +104,14 @@ json Daemon::driver_json(const Driver &driver) const {
         }
         net["queues_enabled"] = queues;
         net["queue_counts"] = counts;
+        // One frame mover per TAP queue (IFF_MULTI_QUEUE), up to one per queue set.
+        json movers = json::array();
+        for (size_t m = 0; m < iface->mover_count(); ++m) {
+            const NetInterface::MoverFrames frames = iface->mover_frames(m);
+            movers.push_back(
+                {{"tap_queue", m}, {"frames_read", frames.read}, {"frames_written", frames.written}});
+        }
+        net["movers"] = movers;
         // What the stack may hand over unfinished (TUNSETOFFLOAD, the largest TSO frame) and
         // why a declared assist is not used; how frames cross the TAP.
         net["offloads"] = {{"tun_flags", iface->tap_offload()},
