@@ -264,6 +264,8 @@ bool run_scaling(const char *label, bool tx, int rounds, const Run &run,
             std::string error;
             measured[i] = tx ? stack_to_driver_framework(run, error, true, queues[i], senders)
                              : driver_to_stack_framework(run, error, true, queues[i]);
+            if (error.empty() && measured[i] <= 0)
+                error = std::to_string(queues[i]) + " queue pair(s) moved no frames";
             if (!error.empty()) {
                 std::fprintf(stderr, "framework_bench: %s\n", error.c_str());
                 return false;

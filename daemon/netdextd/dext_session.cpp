@@ -634,10 +634,11 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
         reply.rings_size[lane] = ni.rings_layout(lane).total_size;
         fds.push_back(ni.rings_region(lane).memfd().fd());
     }
-    reply.daemon_doorbells = uint32_t(ni.mover_count());
+    reply.doorbells = uint32_t(ni.mover_count());
     for (size_t mover = 0; mover < ni.mover_count(); ++mover)
         fds.push_back(ni.daemon_doorbell(mover).fd());
-    fds.push_back(ni.host_doorbell().fd());
+    for (size_t mover = 0; mover < ni.mover_count(); ++mover)
+        fds.push_back(ni.host_doorbell(mover).fd());
     send(reply, std::span<const int>(fds), message.header().sequence);
     log("netdextd: interface %s registered, MAC %s%s", ni.name().c_str(),
         mac.to_string().c_str(),

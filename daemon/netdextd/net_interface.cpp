@@ -68,12 +68,6 @@ NetInterface::create(const InterfaceConfig &config, tap::FrameDevice &device, st
         return Error::from_errno(EINVAL, "lanes");
     }
     std::unique_ptr<NetInterface> iface(new NetInterface(device));
-    auto host_doorbell = shm::EventFd::create();
-    if (!host_doorbell) {
-        error = "creating the doorbells failed";
-        return Error::from_errno(ENOMEM, "doorbells");
-    }
-    iface->m_host_doorbell = std::make_unique<shm::EventFd>(host_doorbell.release_value());
     // One mover per TAP queue, up to one per queue set (the most of any lane).
     uint32_t queue_sets = 1;
     for (const LaneConfig &lane_config : config.lanes)
@@ -89,12 +83,14 @@ NetInterface::create(const InterfaceConfig &config, tap::FrameDevice &device, st
         for (uint32_t q = m; q < shm::kMaxQueueSets; q += movers)
             mover->queue_sets |= 1u << q;
         auto doorbell = shm::EventFd::create();
+        auto host_doorbell = shm::EventFd::create();
         auto wake = shm::EventFd::create();
-        if (!doorbell || !wake) {
+        if (!doorbell || !host_doorbell || !wake) {
             error = "creating the doorbells failed";
             return Error::from_errno(ENOMEM, "doorbells");
         }
         mover->doorbell = std::make_unique<shm::EventFd>(doorbell.release_value());
+        mover->host_doorbell = std::make_unique<shm::EventFd>(host_doorbell.release_value());
         mover->wake = std::make_unique<shm::EventFd>(wake.release_value());
         iface->m_movers.push_back(std::move(mover));
     }
@@ -123,11 +119,13 @@ NetInterface::create(const InterfaceConfig &config, tap::FrameDevice &device, st
             return Error::from_errno(ENOMEM, "rings");
         }
         lane.rings = std::make_unique<shm::SharedRegion>(rings.release_value());
-        // The daemon produces TX submission, RX submission and allocation: those wake the host.
+        // The daemon produces TX submission, RX submission and allocation: those wake the host,
+        // queue set q through the host doorbell of its mover.
         shm::RingDoorbells doorbells;
         for (size_t slot = 0; slot < lane.layout.ring_count(); ++slot)
             if (shm::daemon_produces(RingId(slot)))
-                doorbells.peer[slot] = iface->m_host_doorbell.get();
+                doorbells.peer[slot] =
+                    iface->m_movers[shm::ring_queue(RingId(slot)) % movers]->host_doorbell.get();
         auto endpoint = shm::DaemonEndpoint::create(lane.pool_region->bytes(), lane.pool_layout,
                                                     lane.rings->bytes(), lane.layout, doorbells);
         if (!endpoint) {
@@ -379,17 +377,8 @@ bool NetInterface::move_tx(Mover &mover) {
     uint32_t taken = 0;
     {
         std::lock_guard lock(*lane.mutex);
-        // Any frame may hash to any of the mover's TX queues: it reads no more than the
-        // fullest one takes, so a frame waits in the stack rather than meet a full ring.
-        uint32_t room = kBatch;
-        bool any = false;
-        for (uint32_t q = 0; q < m_queue_counts[kTxSubmission]; ++q)
-            if (mover.serves(q) && queue_enabled(kTxSubmission, q)) {
-                room = std::min(room,
-                                endpoint.free_space(shm::queue_ring(RingId::TxSubmission, q)));
-                any = true;
-            }
-        room = any ? room : 0;
+        // A frame waits in the stack rather than meet a full ring.
+        const uint32_t room = tx_room(mover);
         taken = room ? endpoint.take_free(std::span<uint32_t>(ids, room)) : 0;
         for (uint32_t i = 0; i < taken; ++i) {
             auto buffer = endpoint.buffer(ids[i]);
@@ -488,6 +477,18 @@ bool NetInterface::move_tx(Mover &mover) {
         }
     }
     return moved;
+}
+
+uint32_t NetInterface::tx_room(Mover &mover) {
+    shm::DaemonEndpoint &endpoint = *m_lanes[0].endpoint;
+    uint32_t room = kBatch;
+    bool any = false;
+    for (uint32_t q = 0; q < m_queue_counts[kTxSubmission]; ++q)
+        if (mover.serves(q) && queue_enabled(kTxSubmission, q)) {
+            room = std::min(room, endpoint.free_space(shm::queue_ring(RingId::TxSubmission, q)));
+            any = true;
+        }
+    return any ? room : 0;
 }
 
 bool NetInterface::move_rx(Mover &mover) {
@@ -717,6 +718,9 @@ void NetInterface::run(Mover &mover) {
         bool moved = run_once(mover);
         if (moved)
             mover.lazy_wake_found_nothing = false;
+        if (moved && mover.safety_net_wake)
+            m_counters.safety_net_wakeups.fetch_add(1, std::memory_order_relaxed);
+        mover.safety_net_wake = false;
         if (moved || m_faulted.load(std::memory_order_acquire))
             continue;
         if (m_capture && mover.index == 0)
@@ -725,10 +729,8 @@ void NetInterface::run(Mover &mover) {
         bool lazy_tx_completions = false;
         {
             std::lock_guard lock(*lane.mutex);
-            if (tx.free_packets() > 0)
-                for (uint32_t q = 0; q < m_queue_counts[kTxSubmission] && !can_take; ++q)
-                    can_take = mover.serves(q) && queue_enabled(kTxSubmission, q) &&
-                               tx.free_space(shm::queue_ring(RingId::TxSubmission, q)) > 0;
+            // As move_tx() reads: else a TAP it cannot read from would wake it again at once.
+            can_take = tx.free_packets() > 0 && tx_room(mover) > 0;
             // TX completions, like a NIC's moderated TX-done interrupt: while a whole batch of
             // free packets is left for the stack's next frames, the driver need not ring for
             // each one; the mover reaps them when it next wakes, at the latest
@@ -754,6 +756,7 @@ void NetInterface::run(Mover &mover) {
                 (void)mover.wake->drain();
         }
         mover.lazy_wake_found_nothing = lazy_tx_completions && ready == 0;
+        mover.safety_net_wake = !lazy_tx_completions && ready == 0;
         finish_sleep(mover);
         m_counters.wakeups.fetch_add(1, std::memory_order_relaxed);
     }

@@ -78,7 +78,10 @@ struct InterfaceCounters {
     X(drop_bad_offload_metadata)                                                                  \
     X(drop_rx_checksum_wrong)                                                                     \
     X(ring_faults)                                                                                \
-    X(wakeups)             /* the mover slept and was woken */
+    X(wakeups)             /* the mover slept and was woken */                                     \
+    X(safety_net_wakeups)  /* work found only when the 1 s safety net woke the mover: a lost   \
+                              doorbell, or a driver that took TX frames without completing     \
+                              them while frames waited */
 #define NETDEXT_DECLARE_COUNTER(name) std::atomic<uint64_t> name{0};
     NETDEXT_INTERFACE_COUNTERS(NETDEXT_DECLARE_COUNTER)
 #undef NETDEXT_DECLARE_COUNTER
@@ -133,11 +136,16 @@ public:
     [[nodiscard]] const shm::RingsLayout &rings_layout(size_t lane = 0) const {
         return m_lanes[lane].layout;
     }
-    // The movers (one per TAP queue in use) and the doorbell each sleeps on: the driver rings
-    // doorbell q % mover_count() for the rings of queue set q, doorbell 0 for the free ring.
+    // The movers (one per TAP queue in use) and their pairs of doorbells: the driver rings
+    // daemon doorbell q % mover_count() for the rings of queue set q (0 for the free ring), and
+    // the mover rings host doorbell q % mover_count() for set q (0 for the allocation ring),
+    // which a doorbell thread of the host sleeps on.
     [[nodiscard]] size_t mover_count() const { return m_movers.size(); }
     [[nodiscard]] const shm::EventFd &daemon_doorbell(size_t mover = 0) const {
         return *m_movers[mover]->doorbell;
+    }
+    [[nodiscard]] const shm::EventFd &host_doorbell(size_t mover = 0) const {
+        return *m_movers[mover]->host_doorbell;
     }
     // Frames mover `mover` read from its TAP queue and wrote to it.
     struct MoverFrames {
@@ -145,7 +153,6 @@ public:
         uint64_t written = 0;
     };
     [[nodiscard]] MoverFrames mover_frames(size_t mover) const;
-    [[nodiscard]] const shm::EventFd &host_doorbell() const { return *m_host_doorbell; }
     [[nodiscard]] const InterfaceCounters &counters() const { return m_counters; }
 
     // Starts the frame mover. `on_fault` runs on the mover thread when the driver breaks the ring
@@ -223,9 +230,11 @@ private:
         tap::FrameDevice *tap = nullptr;
         uint32_t queue_sets = 0; // bit q: queue set q
         std::unique_ptr<shm::EventFd> doorbell; // the driver rings it for this mover's rings
+        std::unique_ptr<shm::EventFd> host_doorbell; // this mover rings it for the host
         std::unique_ptr<shm::EventFd> wake;     // stop and control changes
         std::thread thread;
         bool lazy_wake_found_nothing = false;
+        bool safety_net_wake = false; // the last sleep ended by the 1 s timeout
         uint32_t rx_round = 0; // which of its RX queues is restocked first (round robin)
         std::atomic<uint64_t> read{0}, written{0};
         [[nodiscard]] bool serves(uint32_t queue) const { return (queue_sets >> queue) & 1u; }
@@ -239,13 +248,15 @@ private:
     void publish_drops();
     Lane &lane_of(size_t kind) { return m_lanes[kind >= 2 && m_lanes.size() > 1 ? 1 : 0]; }
     bool prepare_to_sleep(Mover &mover, bool tx_completions);
+    // How many frames the mover may read now: what its fullest enabled TX queue has room for (a
+    // frame may hash to any of them), at most a batch; 0 with none enabled. Under lane 0's mutex.
+    uint32_t tx_room(Mover &mover);
     void finish_sleep(Mover &mover);
     void wake_movers();
 
     tap::FrameDevice &m_tap;
     std::vector<Lane> m_lanes;
     std::vector<std::unique_ptr<Mover>> m_movers;
-    std::unique_ptr<shm::EventFd> m_host_doorbell;   // the host's doorbell thread sleeps on it
     std::vector<shm::RingControl *> m_tx_submissions; // lane 0's, for tx_progress()
     std::atomic<bool> m_stopping{false};
     std::array<std::atomic<uint64_t>, 4> m_queue_batches{}; // published by the movers

@@ -185,11 +185,11 @@ kern_return_t HostFamily::register_interface(const InterfaceRequest &request,
         return registered.status;
 
     const size_t lanes = layouts.size();
-    const size_t doorbells = registered.daemon_doorbells;
+    const size_t doorbells = registered.doorbells;
     if (registered.interface_id != id || registered.lane_count != lanes || doorbells == 0 ||
-        doorbells > protocol::kMaxDaemonDoorbells || reply.fd_count() != lanes + doorbells + 1)
+        doorbells > protocol::kMaxDoorbells || reply.fd_count() != lanes + 2 * doorbells)
         protocol_error("InterfaceRegistered: success needs the interface id, a rings memfd per "
-                       "lane, 1 to 8 daemon doorbells and the host doorbell");
+                       "lane and 1 to 8 pairs of doorbells");
     auto memory = std::make_shared<InterfaceMemory>();
     for (size_t lane = 0; lane < lanes; ++lane) {
         if (registered.rings_size[lane] != layouts[lane].total_size)
@@ -208,10 +208,15 @@ kern_return_t HostFamily::register_interface(const InterfaceRequest &request,
             protocol_error("InterfaceRegistered: a daemon doorbell is not an eventfd");
         memory->daemon_doorbells.push_back(daemon_doorbell.release_value());
     }
-    auto host_doorbell = shm::EventFd::adopt(reply.take_fd(lanes + doorbells));
+    auto registration = std::make_shared<Registration>();
+    for (size_t d = 0; d < doorbells; ++d) {
+        auto host_doorbell = shm::EventFd::adopt(reply.take_fd(lanes + doorbells + d));
+        if (!host_doorbell)
+            protocol_error("InterfaceRegistered: a host doorbell is not an eventfd");
+        auto &doorbell = registration->doorbells.emplace_back(std::make_unique<Doorbell>());
+        doorbell->eventfd = std::make_unique<shm::EventFd>(host_doorbell.release_value());
+    }
     auto stop = shm::EventFd::create();
-    if (!host_doorbell)
-        protocol_error("InterfaceRegistered: the host doorbell is not an eventfd");
     if (!stop) {
         log_linef(LogLevel::error, "netdext-host: eventfd: %s", stop.error().describe().c_str());
         (void)m_link.send(protocol::UnregisterInterface{id});
@@ -232,16 +237,16 @@ kern_return_t HostFamily::register_interface(const InterfaceRequest &request,
     grant.unit = registered.unit;
     grant.keepalive = std::move(memory);
 
-    auto registration = std::make_shared<Registration>();
     registration->driver = request.driver;
+    // Each doorbell thread hands the rings of its queue sets to their submission queues.
     for (const QueueBinding &b : request.queues)
         if (b.kind == QueueKind::tx_submission || b.kind == QueueKind::rx_submission) {
             b.queue->retain();
-            registration->submission.push_back(b.queue);
+            registration->doorbells[b.index % doorbells]->submission.push_back(b.queue);
         }
-    registration->host_doorbell = std::make_unique<shm::EventFd>(host_doorbell.release_value());
     registration->stop = std::make_unique<shm::EventFd>(stop.release_value());
-    registration->doorbell_thread = std::thread(run_doorbell_thread, registration);
+    for (auto &doorbell : registration->doorbells)
+        doorbell->thread = std::thread(run_doorbell_thread, registration, doorbell.get());
     std::lock_guard lock(m_mutex);
     m_registrations[id] = std::move(registration);
     return kIOReturnSuccess;
@@ -272,10 +277,11 @@ void HostFamily::unregister_interface(IOUserNetworkEthernet *driver) {
 // are waiting". The queues check their rings; RX submission notifies only drivers with a handler.
 // A handler whose dispatch queue is idle runs here at once (netdext::InlineDispatchScope) rather
 // than after a second thread wakes up for it.
-void HostFamily::run_doorbell_thread(std::shared_ptr<Registration> registration) {
+void HostFamily::run_doorbell_thread(std::shared_ptr<Registration> registration,
+                                     Doorbell *bell) {
     pthread_setname_np(pthread_self(), "doorbell");
     netdext::InlineDispatchScope inline_dispatch;
-    const shm::EventFd &doorbell = *registration->host_doorbell;
+    const shm::EventFd &doorbell = *bell->eventfd;
     for (;;) {
         pollfd fds[2] = {{doorbell.fd(), POLLIN, 0}, {registration->stop->fd(), POLLIN, 0}};
         int n = ::poll(fds, 2, -1);
@@ -288,8 +294,8 @@ void HostFamily::run_doorbell_thread(std::shared_ptr<Registration> registration)
         if (fds[0].revents & POLLIN) {
             (void)doorbell.drain();
             // Runs the driver's handlers on their queues (at once here when idle, else queued).
-            for (IOUserNetworkPacketQueue *queue : registration->submission) {
-                std::lock_guard lock(registration->dispatching);
+            for (IOUserNetworkPacketQueue *queue : bell->submission) {
+                std::lock_guard lock(bell->dispatching);
                 if (registration->stopping.load(std::memory_order_acquire))
                     return;
                 queue->netdext_packets_available();
@@ -306,18 +312,21 @@ void HostFamily::run_doorbell_thread(std::shared_ptr<Registration> registration)
 void HostFamily::stop_registration(std::shared_ptr<Registration> registration) {
     registration->stopping.store(true, std::memory_order_release);
     (void)registration->stop->signal();
-    if (!registration->doorbell_thread.joinable())
-        return;
-    const bool dispatching = !std::unique_lock(registration->dispatching, std::try_to_lock);
-    if (dispatching && IODispatchQueue::netdext_current() != nullptr)
-        registration->doorbell_thread.detach();
-    else
-        registration->doorbell_thread.join();
+    for (auto &doorbell : registration->doorbells) {
+        if (!doorbell->thread.joinable())
+            continue;
+        const bool dispatching = !std::unique_lock(doorbell->dispatching, std::try_to_lock);
+        if (dispatching && IODispatchQueue::netdext_current() != nullptr)
+            doorbell->thread.detach();
+        else
+            doorbell->thread.join();
+    }
 }
 
 HostFamily::Registration::~Registration() {
-    for (IOUserNetworkPacketQueue *&queue : submission)
-        OSSafeReleaseNULL(queue);
+    for (auto &doorbell : doorbells)
+        for (IOUserNetworkPacketQueue *&queue : doorbell->submission)
+            OSSafeReleaseNULL(queue);
 }
 
 // ---- reports --------------------------------------------------------------------------------

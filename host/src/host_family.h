@@ -76,20 +76,25 @@ private:
     // What a registered interface needs beyond its grant.
     // Shared by the family and the interface's doorbell thread, which may outlive the
     // registration by the handler it is running (see stop_registration).
+    // One host doorbell and its thread: the submission queues of the queue sets it serves (set q
+    // has doorbell q % doorbells, as the daemon's frame movers).
+    struct Doorbell {
+        std::unique_ptr<shm::EventFd> eventfd;              // the daemon rings it
+        std::vector<IOUserNetworkPacketQueue *> submission; // TX and RX; retained
+        std::mutex dispatching; // held by the thread while it hands the queues a ring
+        std::thread thread;
+    };
     struct Registration {
         IOUserNetworkEthernet *driver = nullptr;             // not retained (it owns this)
-        std::vector<IOUserNetworkPacketQueue *> submission;  // TX and RX; retained
-        std::unique_ptr<shm::EventFd> host_doorbell;         // the daemon rings it
-        std::unique_ptr<shm::EventFd> stop;                  // ends the doorbell thread
+        std::vector<std::unique_ptr<Doorbell>> doorbells;
+        std::unique_ptr<shm::EventFd> stop;                  // ends the doorbell threads
         std::atomic<bool> stopping{false};
-        std::mutex dispatching; // held by the doorbell thread while it hands the queues a ring
-        std::thread doorbell_thread;
         ~Registration(); // releases the queues
     };
 
     // The driver's interface id (allocated on first use; kNoInterface when all are taken).
     uint32_t id_of(IOUserNetworkEthernet *driver);
-    static void run_doorbell_thread(std::shared_ptr<Registration> registration);
+    static void run_doorbell_thread(std::shared_ptr<Registration> registration, Doorbell *doorbell);
     static void stop_registration(std::shared_ptr<Registration> registration);
 
     ControlLink &m_link;

@@ -374,9 +374,9 @@ TEST_F(Session, SeparateTxAndRxPoolsAndSeveralQueuesGetARingsRegionPerPool) {
     InterfaceRegistered reply = message->as<InterfaceRegistered>().value();
     ASSERT_EQ(reply.status, 0);
     EXPECT_EQ(reply.lane_count, 2u);
-    // Three queue sets: a TAP of three queues, a frame mover and a daemon doorbell for each.
-    EXPECT_EQ(reply.daemon_doorbells, 3u);
-    EXPECT_EQ(message->fd_count(), 2u + 3u + 1u);
+    // Three queue sets: a TAP of three queues, a frame mover and a pair of doorbells for each.
+    EXPECT_EQ(reply.doorbells, 3u);
+    EXPECT_EQ(message->fd_count(), 2u + 3u + 3u);
     ASSERT_NE(network->device, nullptr);
     EXPECT_EQ(network->device->queue_count(), 3u);
     EXPECT_EQ(network->device->active_queues, 3u);

@@ -361,6 +361,7 @@ TEST_F(Mover, TheMoverThreadWakesForTheStackAndForTheDriver) {
     ASSERT_TRUE(wait_until([&] { return counter("tx_completed") == 20; }));
     iface->stop();
     EXPECT_GT(counter("wakeups"), 0u);
+    EXPECT_EQ(counter("safety_net_wakeups"), 0u) << "the mover missed a doorbell";
     EXPECT_EQ(counter("tap_read_frames"), 20u);
     EXPECT_EQ(counter("tap_written_frames"), rx.size());
     EXPECT_EQ(iface->counters().validation_drops(), 0u);
@@ -487,6 +488,7 @@ TEST_F(MultiQueueMover, EachMoverThreadWakesForItsOwnQueueSet) {
     }
     ASSERT_TRUE(wait_until([&] { return counter("tx_completed") == 8; }));
     iface->stop();
+    EXPECT_EQ(counter("safety_net_wakeups"), 0u) << "a mover missed its doorbell";
     EXPECT_EQ(iface->mover_frames(0).read, 4u);
     EXPECT_EQ(iface->mover_frames(1).read, 4u);
     EXPECT_EQ(iface->mover_frames(0).written, 4u);

@@ -292,7 +292,7 @@ void FakeDaemon::answer_register_interface(const ReceivedMessage &message) {
                 reply.rings_size[0] = layout.value().total_size;
                 reply.interface_id = request.interface_id;
                 reply.lane_count = 1;
-                reply.daemon_doorbells = 1;
+                reply.doorbells = 1;
                 copy_to(reply.name, interface_name);
             }
         }

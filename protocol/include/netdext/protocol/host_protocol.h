@@ -9,7 +9,7 @@
 //   Hello                                  (after Hello) DriverCall / SetMulticastList / Terminate
 //   CreatePool ──────── reply ──────────── PoolCreated + [pool memfd]
 //   RegisterInterface ─ reply ──────────── InterfaceRegistered + [rings memfds, daemon
-//                                                                 doorbells, host doorbell]
+//                                                                 doorbells, host doorbells]
 //   ReleasePool, UnregisterInterface, LinkStatus, MediaTypes, LinkQuality, DataBandwidths,
 //   QueueEnable, Misuse, Log, StartResult  (no reply)
 //   DriverCallReply ◄── reply ──────────── DriverCall, SetMulticastList
@@ -22,12 +22,12 @@
 // of range. An interface has one or two lanes (a pool shared by TX and RX, or separate TX and RX
 // pools), each with its own rings memfd.
 //
-// Doorbells: a "daemon doorbell" is an eventfd a frame mover of the daemon sleeps on (the host
-// rings it when it produces TX/RX completions or frees packets and the daemon asked to be
-// woken). An interface has one per mover (daemon_doorbells, 1 … kMaxDaemonDoorbells): the rings
-// of queue set q ring doorbell q % daemon_doorbells, the free and allocation rings doorbell 0.
-// The "host doorbell" (one per interface) is the eventfd the host's doorbell thread sleeps on
-// (the daemon rings it when it produces TX submissions and the driver asked to be woken).
+// Doorbells come in pairs, one pair per frame mover of the daemon (`doorbells`, 1 …
+// kMaxDoorbells): a "daemon doorbell" is the eventfd a mover sleeps on (the host rings it when it
+// produces TX/RX completions or frees packets and the daemon asked to be woken); a "host
+// doorbell" is the eventfd a doorbell thread of the host sleeps on (the daemon rings it when it
+// produces TX submissions or RX buffers and the driver asked to be woken). The rings of queue set
+// q ring the doorbells q % doorbells; the free and allocation rings doorbells 0.
 #pragma once
 
 #include <netdext/protocol/registry_messages.h>
@@ -42,7 +42,7 @@ inline constexpr uint16_t kProtocolVersion = 3;
 
 inline constexpr uint32_t kMaxInterfaces = 8; // per dext (netdext::kMaxInterfacesPerDext)
 inline constexpr uint32_t kMaxLanes = 2;      // netdext::kMaxInterfaceLanes
-inline constexpr uint32_t kMaxDaemonDoorbells = 8; // one per queue set at most (shm::kMaxQueueSets)
+inline constexpr uint32_t kMaxDoorbells = 8; // pairs; one per queue set at most (kMaxQueueSets)
 
 // ---- host → daemon -----------------------------------------------------------------------------
 
@@ -123,19 +123,19 @@ struct RegisterInterface {
     uint32_t tso_max_bytes;
 };
 
-// Reply to RegisterInterface; on success lane_count rings memfds (by lane), then
-// daemon_doorbells daemon doorbells, then the host doorbell.
+// Reply to RegisterInterface; on success lane_count rings memfds (by lane), then `doorbells`
+// daemon doorbells, then as many host doorbells.
 struct InterfaceRegistered {
     static constexpr uint16_t kType = 7;
     static constexpr const char *kName = "InterfaceRegistered";
-    static constexpr uint8_t kMinFds = 0, kMaxFds = 1 + kMaxLanes + kMaxDaemonDoorbells;
+    static constexpr uint8_t kMinFds = 0, kMaxFds = kMaxLanes + 2 * kMaxDoorbells;
     int32_t status;
     int32_t unit;
     uint64_t rings_size[kMaxLanes];
     char name[16];
     uint32_t interface_id;
     uint32_t lane_count;
-    uint32_t daemon_doorbells;
+    uint32_t doorbells;
     uint32_t reserved;
 };
 

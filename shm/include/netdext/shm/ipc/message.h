@@ -36,7 +36,7 @@ namespace netdext::shm::ipc {
 
 inline constexpr uint32_t kMessageMagic = 0x4358444e; // "NDXC" in memory order
 inline constexpr size_t kMaxMessageSize = 4096;
-inline constexpr uint32_t kMaxFdsPerMessage = 16;
+inline constexpr uint32_t kMaxFdsPerMessage = 18;
 
 inline constexpr uint32_t kMessageFlagReply = 1u << 0; // the message answers `sequence`
 inline constexpr uint32_t kKnownMessageFlags = kMessageFlagReply;
