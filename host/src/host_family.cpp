@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <system_error>
 
 namespace netdext::host {
 
@@ -245,8 +246,27 @@ kern_return_t HostFamily::register_interface(const InterfaceRequest &request,
             registration->doorbells[b.index % doorbells]->submission.push_back(b.queue);
         }
     registration->stop = std::make_unique<shm::EventFd>(stop.release_value());
-    for (auto &doorbell : registration->doorbells)
-        doorbell->thread = std::thread(run_doorbell_thread, registration, doorbell.get());
+    // A thread per doorbell, as many as the sandbox's thread limit allows (the threads share out
+    // the doorbells once they know how many they are).
+    std::promise<uint32_t> thread_count;
+    registration->thread_count = thread_count.get_future().share();
+    for (uint32_t t = 0; t < doorbells; ++t) {
+        auto thread = std::make_unique<DoorbellThread>();
+        thread->index = t;
+        try {
+            thread->thread = std::thread(run_doorbell_thread, registration, thread.get());
+        } catch (const std::system_error &e) {
+            log_linef(LogLevel::error, "netdext-host: doorbell thread %u of %zu: %s", t,
+                      doorbells, e.what());
+            break;
+        }
+        registration->threads.push_back(std::move(thread));
+    }
+    thread_count.set_value(uint32_t(registration->threads.size()));
+    if (registration->threads.empty()) {
+        (void)m_link.send(protocol::UnregisterInterface{id});
+        return kIOReturnNoResources;
+    }
     std::lock_guard lock(m_mutex);
     m_registrations[id] = std::move(registration);
     return kIOReturnSuccess;
@@ -278,24 +298,35 @@ void HostFamily::unregister_interface(IOUserNetworkEthernet *driver) {
 // A handler whose dispatch queue is idle runs here at once (netdext::InlineDispatchScope) rather
 // than after a second thread wakes up for it.
 void HostFamily::run_doorbell_thread(std::shared_ptr<Registration> registration,
-                                     Doorbell *bell) {
+                                     DoorbellThread *self) {
     pthread_setname_np(pthread_self(), "doorbell");
     netdext::InlineDispatchScope inline_dispatch;
-    const shm::EventFd &doorbell = *bell->eventfd;
+    const uint32_t threads = registration->thread_count.get();
+    // Its doorbells, and the stop eventfd last.
+    std::vector<Doorbell *> bells;
+    std::vector<pollfd> fds;
+    for (size_t d = self->index; d < registration->doorbells.size(); d += threads) {
+        bells.push_back(registration->doorbells[d].get());
+        fds.push_back({bells.back()->eventfd->fd(), POLLIN, 0});
+    }
+    fds.push_back({registration->stop->fd(), POLLIN, 0});
     for (;;) {
-        pollfd fds[2] = {{doorbell.fd(), POLLIN, 0}, {registration->stop->fd(), POLLIN, 0}};
-        int n = ::poll(fds, 2, -1);
+        for (pollfd &fd : fds)
+            fd.revents = 0;
+        int n = ::poll(fds.data(), fds.size(), -1);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 || fds[1].revents != 0)
+        if (n < 0 || fds.back().revents != 0)
             return;
-        if (fds[0].revents & (POLLERR | POLLNVAL))
-            return;
-        if (fds[0].revents & POLLIN) {
-            (void)doorbell.drain();
+        for (size_t b = 0; b < bells.size(); ++b) {
+            if (fds[b].revents & (POLLERR | POLLNVAL))
+                return;
+            if (!(fds[b].revents & POLLIN))
+                continue;
+            (void)bells[b]->eventfd->drain();
             // Runs the driver's handlers on their queues (at once here when idle, else queued).
-            for (IOUserNetworkPacketQueue *queue : bell->submission) {
-                std::lock_guard lock(bell->dispatching);
+            for (IOUserNetworkPacketQueue *queue : bells[b]->submission) {
+                std::lock_guard lock(self->dispatching);
                 if (registration->stopping.load(std::memory_order_acquire))
                     return;
                 queue->netdext_packets_available();
@@ -312,14 +343,14 @@ void HostFamily::run_doorbell_thread(std::shared_ptr<Registration> registration,
 void HostFamily::stop_registration(std::shared_ptr<Registration> registration) {
     registration->stopping.store(true, std::memory_order_release);
     (void)registration->stop->signal();
-    for (auto &doorbell : registration->doorbells) {
-        if (!doorbell->thread.joinable())
+    for (auto &thread : registration->threads) {
+        if (!thread->thread.joinable())
             continue;
-        const bool dispatching = !std::unique_lock(doorbell->dispatching, std::try_to_lock);
+        const bool dispatching = !std::unique_lock(thread->dispatching, std::try_to_lock);
         if (dispatching && IODispatchQueue::netdext_current() != nullptr)
-            doorbell->thread.detach();
+            thread->thread.detach();
         else
-            doorbell->thread.join();
+            thread->thread.join();
     }
 }
 

@@ -33,6 +33,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -76,17 +77,24 @@ private:
     // What a registered interface needs beyond its grant.
     // Shared by the family and the interface's doorbell thread, which may outlive the
     // registration by the handler it is running (see stop_registration).
-    // One host doorbell and its thread: the submission queues of the queue sets it serves (set q
-    // has doorbell q % doorbells, as the daemon's frame movers).
+    // One host doorbell: the submission queues of the queue sets it serves (set q has doorbell
+    // q % doorbells, as the daemon's frame movers).
     struct Doorbell {
         std::unique_ptr<shm::EventFd> eventfd;              // the daemon rings it
         std::vector<IOUserNetworkPacketQueue *> submission; // TX and RX; retained
-        std::mutex dispatching; // held by the thread while it hands the queues a ring
+    };
+    // A doorbell thread: normally one per doorbell; if the sandbox's thread limit refuses some,
+    // thread t of T serves doorbells t, t + T, …
+    struct DoorbellThread {
+        uint32_t index = 0;
+        std::mutex dispatching; // held while it hands the queues a ring
         std::thread thread;
     };
     struct Registration {
         IOUserNetworkEthernet *driver = nullptr;             // not retained (it owns this)
         std::vector<std::unique_ptr<Doorbell>> doorbells;
+        std::vector<std::unique_ptr<DoorbellThread>> threads;
+        std::shared_future<uint32_t> thread_count;           // T, once every thread is made
         std::unique_ptr<shm::EventFd> stop;                  // ends the doorbell threads
         std::atomic<bool> stopping{false};
         ~Registration(); // releases the queues
@@ -94,7 +102,8 @@ private:
 
     // The driver's interface id (allocated on first use; kNoInterface when all are taken).
     uint32_t id_of(IOUserNetworkEthernet *driver);
-    static void run_doorbell_thread(std::shared_ptr<Registration> registration, Doorbell *doorbell);
+    static void run_doorbell_thread(std::shared_ptr<Registration> registration,
+                                    DoorbellThread *self);
     static void stop_registration(std::shared_ptr<Registration> registration);
 
     ControlLink &m_link;

@@ -456,11 +456,16 @@ TEST(MultiQueueDaemon, SeparatePoolsAndTwoQueuesPerDirectionEchoFrames) {
     Capture capture;
     ASSERT_TRUE(capture.open(daemon, "en0"));
     ASSERT_TRUE(daemon.wait_for([&] { return daemon.counter("rx_restocked") > 0; }));
+    // The kernel queues frames only once it has seen the carrier come on (linkwatch, which can
+    // take a while): until the link is UP, its qdiscs drop what is sent.
+    ASSERT_TRUE(daemon.wait_for([&] {
+        return daemon.sh("ip -br link show en0").output.find(" UP ") != std::string::npos;
+    })) << daemon.sh("ip link show en0").output;
     // Different sources spread over both TX queues; every frame comes back.
     for (uint8_t tag = 1; tag <= 16; ++tag)
         ASSERT_TRUE(send_frame(daemon, "en0", tagged_frame(tag)));
     ASSERT_TRUE(daemon.wait_for([&] { return daemon.counter("tap_written_frames") >= 16; }))
-        << daemon.status().dump(2);
+        << daemon.status().dump(2) << daemon.sh("ip -s -s link show en0").output;
     // TX completions are reaped when the mover next wakes (at the latest 1 ms later).
     EXPECT_TRUE(daemon.wait_for([&] {
         return daemon.counter("tx_completed") == daemon.counter("tx_submitted");
