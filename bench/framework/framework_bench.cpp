@@ -97,8 +97,12 @@ template <class Measure> double raw_floor(Measure measure, std::string &error) {
 
 // netdextd running BenchNic (with `boot_args`) in a namespace, en0 prepared by the harness.
 bool framework_link(testing::DaemonFixture &daemon, const std::string &boot_args,
-                    bench::FloorLink &link, int &ifindex, std::string &error) {
-    testing::DaemonRun how{BENCH_DEXT_PATH, boot_args, {"--quiet-dexts", "--tap-io", g_tap_io}};
+                    bench::FloorLink &link, int &ifindex, std::string &error,
+                    uint32_t movers = 1) {
+    testing::DaemonRun how{BENCH_DEXT_PATH,
+                           boot_args,
+                           {"--quiet-dexts", "--tap-io", g_tap_io, "--movers",
+                            std::to_string(movers)}};
     how.capture = false; // the pcap capture would write every frame
     if (!daemon.start(how, error))
         return false;
@@ -134,7 +138,8 @@ double stack_to_driver_framework(const Run &run, std::string &error, bool quiet,
     testing::DaemonFixture daemon;
     bench::FloorLink link;
     int ifindex = 0;
-    if (!framework_link(daemon, "benchqueues=" + std::to_string(queues), link, ifindex, error))
+    if (!framework_link(daemon, "benchqueues=" + std::to_string(queues), link, ifindex, error,
+                        queues))
         return 0;
     LinkCounters counters(daemon.netns(), ifindex);
     uint64_t last = counters.read().tx_packets;
@@ -179,7 +184,7 @@ double driver_to_stack_framework(const Run &run, std::string &error, bool,
     if (!framework_link(daemon,
                         "benchrx=1 benchsize=" + std::to_string(run.frame) +
                             " benchqueues=" + std::to_string(queues),
-                        link, ifindex, error))
+                        link, ifindex, error, queues))
         return 0;
     LinkCounters counters(daemon.netns(), ifindex);
     uint64_t last = counters.read().rx_packets;

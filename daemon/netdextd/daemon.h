@@ -49,6 +49,7 @@ struct DaemonOptions {
     sandbox::SandboxSettings sandbox; // docs/sandbox.md
     bool dext_logs = true;     // copy dext log lines into the daemon's log
     bool tap_io_uring = true;  // TAP frames in batches through io_uring (--tap-io)
+    uint32_t max_movers = 0;   // frame movers per interface at most (--movers; 0: no limit)
     uint64_t drop_limit = 64;
     std::chrono::milliseconds stop_grace{2000};     // Terminate → SIGKILL for one driver
     std::chrono::milliseconds shutdown_grace{600};  // …when netdextd itself stops (< 1 s total)

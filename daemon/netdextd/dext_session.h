@@ -46,6 +46,9 @@ struct SessionOptions {
     sandbox::SandboxSettings sandbox; // docs/sandbox.md
     bool dext_logs = true;            // copy the dext's log lines to the daemon's log
     bool tap_io_uring = true;         // TapDevice::Options::batched_io of its interfaces
+    // TAP queues, and so frame mover threads, per interface at most (a driver with more queue
+    // sets shares them); 0: one per queue set.
+    uint32_t max_movers = 0;
     uint64_t drop_limit = 64;         // invalid packets tolerated before the dext is stopped
     uint32_t protocol_error_limit = 8; // malformed messages tolerated
     // The interface registered (its name), e.g. to record it in the extension database.

@@ -85,6 +85,7 @@ void Daemon::start_driver(Driver &driver) {
     options.sandbox = m_options.sandbox;
     options.dext_logs = m_options.dext_logs;
     options.tap_io_uring = m_options.tap_io_uring;
+    options.max_movers = m_options.max_movers;
     options.drop_limit = m_options.drop_limit;
     const std::string key = driver.key;
     options.wait_for_device = match->provider_class != "IOUserResources";

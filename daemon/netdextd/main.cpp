@@ -26,8 +26,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 
 namespace {
 
@@ -146,6 +148,13 @@ Parsed parse(int argc, char **argv, bool quiet) {
                    "per system call; one call per frame where the kernel offers no io_uring) or "
                    "syscalls (one read or write per frame)")
         ->check(CLI::IsMember({"io_uring", "syscalls"}))
+        ->capture_default_str();
+    // More movers than CPUs only add switches between them.
+    o.max_movers = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+    app.add_option("--movers", o.max_movers,
+                   "Frame mover threads (and TAP queues) per interface at most: a driver with "
+                   "more queue sets than this shares them out (default: the CPUs, at most 8)")
+        ->check(CLI::Range(1, 8))
         ->capture_default_str();
     netdext::daemon::SupervisionOptions supervision;
     supervision.add_to(app);

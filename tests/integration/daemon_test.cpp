@@ -448,7 +448,9 @@ TEST(CableDaemon, TwoInterfacesFromOneDextEachCarryFramesToTheOther) {
 TEST(MultiQueueDaemon, SeparatePoolsAndTwoQueuesPerDirectionEchoFrames) {
     DaemonFixture daemon;
     std::string error;
-    ASSERT_TRUE(daemon.start(DaemonRun{MULTI_QUEUE_NIC_DEXT_PATH, "", {}}, error)) << error;
+    // Two movers whatever the CPU count (the default is one per CPU).
+    ASSERT_TRUE(daemon.start(DaemonRun{MULTI_QUEUE_NIC_DEXT_PATH, "", {"--movers", "2"}}, error))
+        << error;
     nlohmann::json iface = daemon.dext()["interface"];
     EXPECT_EQ(iface.value("pools", 0), 2);
     EXPECT_EQ(iface["queue_counts"], nlohmann::json::array({2, 2, 2, 2}));

@@ -350,10 +350,9 @@ TEST_F(Session, InterfacesOfOneDextNeedTheirOwnPoolsMacsAndValidIds) {
     EXPECT_EQ(network->devices_created, 1u);
 }
 
-TEST_F(Session, SeparateTxAndRxPoolsAndSeveralQueuesGetARingsRegionPerPool) {
-    start();
-    Pool tx = create_pool(), rx = create_pool(66, 64, 2048);
-    RegisterInterface request = registration(tx);
+// Two TX queues on one pool, three RX queues on another.
+RegisterInterface two_pools_three_sets(const RegisterInterface &one_lane, const Pool &rx) {
+    RegisterInterface request = one_lane;
     request.lane_count = 2;
     request.lanes[0].queue_counts[2] = request.lanes[0].queue_counts[3] = 0;
     request.lanes[0].queue_counts[0] = request.lanes[0].queue_counts[1] = 2;
@@ -368,7 +367,30 @@ TEST_F(Session, SeparateTxAndRxPoolsAndSeveralQueuesGetARingsRegionPerPool) {
     for (int set = 0; set < 2; ++set)
         for (uint32_t &c : request.lanes[1].more[set])
             c = 16;
-    host_sends(request);
+    return request;
+}
+
+TEST_F(Session, MoversAreCappedAndShareTheQueueSets) {
+    options.max_movers = 2;
+    start();
+    Pool tx = create_pool(), rx = create_pool(66, 64, 2048);
+    host_sends(two_pools_three_sets(registration(tx), rx));
+    auto message = host_receives();
+    ASSERT_TRUE(message && message->type() == InterfaceRegistered::kType);
+    InterfaceRegistered reply = message->as<InterfaceRegistered>().value();
+    ASSERT_EQ(reply.status, 0);
+    EXPECT_EQ(reply.doorbells, 2u);
+    EXPECT_EQ(message->fd_count(), 2u + 2u + 2u);
+    ASSERT_NE(network->device, nullptr);
+    EXPECT_EQ(network->device->queue_count(), 2u);
+    ASSERT_NE(session->interface(), nullptr);
+    EXPECT_EQ(session->interface()->mover_count(), 2u);
+}
+
+TEST_F(Session, SeparateTxAndRxPoolsAndSeveralQueuesGetARingsRegionPerPool) {
+    start();
+    Pool tx = create_pool(), rx = create_pool(66, 64, 2048);
+    host_sends(two_pools_three_sets(registration(tx), rx));
     auto message = host_receives();
     ASSERT_TRUE(message && message->type() == InterfaceRegistered::kType);
     InterfaceRegistered reply = message->as<InterfaceRegistered>().value();
