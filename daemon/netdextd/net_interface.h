@@ -1,10 +1,11 @@
 // NetInterface: one registered Ethernet interface of a running dext — the shared memory it moves
 // frames through (a shm::DaemonEndpoint over the pool and rings regions) and the frame mover
-// thread, on a TAP (en<N>) it borrows from the extension's InterfaceSlot, which outlives it
+// thread(s), on a TAP (en<N>) it borrows from the extension's InterfaceSlot, which outlives it
 // (DESIGN.md §4, §5).
 //
-// The frame mover owns the DaemonEndpoint and the TAP's data path; nothing else touches them
-// while it runs. Per loop, in batches, with no allocation, lock or extra syscall per frame:
+// The frame movers own the DaemonEndpoints and the TAP's data path; nothing else touches them
+// while they run. Per loop, in batches, with no allocation or extra syscall per frame (and one
+// uncontended lock per ring operation):
 //   TX  stack → driver: free packets → read frames from the TAP straight into their buffers →
 //       TX submission; TX completions → back to the free list.
 //   RX  driver → stack: RX completions (validated) → written to the TAP → free list; RX
@@ -155,7 +156,7 @@ public:
     [[nodiscard]] MoverFrames mover_frames(size_t mover) const;
     [[nodiscard]] const InterfaceCounters &counters() const { return m_counters; }
 
-    // Starts the frame mover. `on_fault` runs on the mover thread when the driver breaks the ring
+    // Starts the frame movers. `on_fault` runs on a mover thread when the driver breaks the ring
     // protocol or keeps handing back invalid packets (more than `drop_limit` in total).
     void start(std::function<void(const std::string &)> on_fault, uint64_t drop_limit);
     void stop();
