@@ -473,5 +473,53 @@ TEST(Endpoint, FurtherQueueSetsCarryFramesAndShareThePoolsOwnership) {
     EXPECT_FALSE(daemon.prepare_to_sleep());
 }
 
+// One frame mover per queue set, each on an eventfd of its own: a sleep arms only the named
+// sets' rings (and the free ring if asked), so the driver rings only that mover's doorbell.
+TEST(Endpoint, ASleepArmsOnlyTheNamedQueueSets) {
+    EventFd first = must(EventFd::create()), second = must(EventFd::create());
+    RingDoorbells bells;
+    for (size_t slot = 0; slot < kRingCount + 4; ++slot)
+        if (!daemon_produces(RingId(slot)))
+            bells.peer[slot] = ring_queue(RingId(slot)) == 0 ? &first : &second;
+    const QueueSetCapacities more = {8, 8, 8, 8};
+    auto p = make_plumbing(32, 32, 2048, uniform_capacities(8), {}, bells, 0,
+                           std::span<const QueueSetCapacities>(&more, 1));
+    DaemonEndpoint &daemon = *p->daemon;
+    DriverEndpoint &driver = *p->driver;
+    EXPECT_EQ(daemon.restock_rx(8, 1), 8u); // 8 buffers on set 1's RX ring
+    uint32_t rx[8];
+    ASSERT_EQ(driver.dequeue(queue_ring(RingId::RxSubmission, 1), rx), 8u);
+    for (uint32_t id : rx)
+        driver.descriptor(id).data_length = 60;
+
+    // Set 1's mover sleeps; set 0's rings stay unarmed: a completion there rings nobody.
+    const DaemonEndpoint::SleepRings set1{1u << 1, false, true};
+    ASSERT_TRUE(daemon.prepare_to_sleep(set1));
+    ASSERT_EQ(driver.enqueue(RingId::Free, std::span(rx, 1)), 1u);
+    EXPECT_EQ(driver.doorbells_rung(RingId::Free), 0u);
+    ASSERT_EQ(driver.enqueue(queue_ring(RingId::RxCompletion, 1), std::span(rx + 1, 1)), 1u);
+    EXPECT_TRUE(must(second.wait(testing::kDeadline)));
+    EXPECT_EQ(must(first.drain()), 0u) << "the other mover's doorbell rang";
+    daemon.finish_sleep(set1);
+    EXPECT_EQ(daemon.reap_free_ring(8), 1u);
+    RxFrame out[8];
+    ASSERT_EQ(daemon.poll_rx_completions(out, 1), 1u);
+
+    // Set 0's mover, with the free ring: the same the other way round.
+    const DaemonEndpoint::SleepRings set0{1u << 0, true, true};
+    ASSERT_TRUE(daemon.prepare_to_sleep(set0));
+    ASSERT_EQ(driver.enqueue(queue_ring(RingId::RxCompletion, 1), std::span(rx + 2, 1)), 1u);
+    ASSERT_EQ(driver.enqueue(RingId::Free, std::span(rx + 3, 1)), 1u);
+    EXPECT_TRUE(must(first.wait(testing::kDeadline)));
+    (void)must(second.drain());
+    EXPECT_EQ(driver.doorbells_rung(queue_ring(RingId::RxCompletion, 1)), 1u)
+        << "only set 1's own sleep asked for that ring's doorbell";
+    daemon.finish_sleep(set0);
+    // Work on a set a sleep leaves out does not keep that sleep from starting.
+    EXPECT_TRUE(daemon.prepare_to_sleep(DaemonEndpoint::SleepRings{1u << 0, false, true}));
+    daemon.finish_sleep(DaemonEndpoint::SleepRings{1u << 0, false, true});
+    EXPECT_FALSE(daemon.prepare_to_sleep(set1)) << "set 1 has a completion waiting";
+}
+
 } // namespace
 } // namespace netdext::shm
