@@ -647,7 +647,7 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
         ni.lane_count() > 1 || ni.queue_count(0) > 1 || ni.queue_count(2) > 1
             ? (", " + std::to_string(ni.lane_count()) + " pool(s), " +
                std::to_string(ni.queue_count(0)) + " TX / " + std::to_string(ni.queue_count(2)) +
-               " RX queue(s)")
+               " RX queue(s), " + std::to_string(ni.mover_count()) + " frame mover(s)")
                   .c_str()
             : "");
     if (ni.tap_offload() != 0 || !ni.offload_note().empty())

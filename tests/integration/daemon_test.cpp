@@ -481,6 +481,7 @@ TEST(MultiQueueDaemon, SeparatePoolsAndTwoQueuesPerDirectionEchoFrames) {
     // over both: each mover takes what the stack sent through its TAP queue to its TX queue, and
     // writes the echo from the matching RX queue back through the same TAP queue.
     ASSERT_EQ(daemon.dext()["interface"]["movers"].size(), 2u) << daemon.status().dump(2);
+    EXPECT_TRUE(daemon.log_contains("2 TX / 2 RX queue(s), 2 frame mover(s)")) << daemon.log();
     ASSERT_TRUE(daemon.sh("ip addr add 10.77.0.1/24 dev en0 && ip neigh add 10.77.0.2 lladdr "
                           "02:00:00:00:77:02 dev en0 nud permanent")
                     .ok());
