@@ -457,6 +457,7 @@ bool NetInterface::move_tx(Mover &mover) {
             if (submitted + refused < got)
                 m_counters.drop_tx_ring_full.fetch_add(got - submitted - refused,
                                                        std::memory_order_relaxed);
+            mover.handed_over += got;
             moved = true;
         }
         // Packets not published (no frame pending, or refused by the ring) go back.
@@ -473,6 +474,7 @@ bool NetInterface::move_tx(Mover &mover) {
         uint32_t reaped = endpoint.reap_tx_completions(UINT32_MAX, q);
         if (reaped > 0) {
             m_counters.tx_completed.fetch_add(reaped, std::memory_order_relaxed);
+            mover.handed_over += reaped;
             moved = true;
         }
     }
@@ -566,6 +568,7 @@ bool NetInterface::move_rx(Mover &mover) {
                                                     std::memory_order_relaxed);
             m_counters.tap_written_bytes.fetch_add(bytes, std::memory_order_relaxed);
             mover.written.fetch_add(consumed - rejected, std::memory_order_relaxed);
+            mover.handed_over += n;
             moved = true;
             if (n < kBatch)
                 break;
@@ -577,6 +580,7 @@ bool NetInterface::move_rx(Mover &mover) {
             uint32_t freed = lane.endpoint->reap_free_ring(UINT32_MAX);
             if (freed > 0) {
                 m_counters.free_reaped.fetch_add(freed, std::memory_order_relaxed);
+                mover.handed_over += freed;
                 moved = true;
             }
             if (lane.endpoint->restock_allocation(lane.allocation_spares) > 0)
@@ -715,10 +719,13 @@ void NetInterface::run(Mover &mover) {
     Lane &lane = m_lanes[0];
     shm::DaemonEndpoint &tx = *lane.endpoint;
     while (!m_stopping.load(std::memory_order_acquire)) {
+        const uint64_t handed_over = mover.handed_over;
         bool moved = run_once(mover);
         if (moved)
             mover.lazy_wake_found_nothing = false;
-        if (moved && mover.safety_net_wake)
+        // (Buffers restocked after the driver took some are not counted: it asks no doorbell
+        // for taking them, and they wait for the next wake by design.)
+        if (mover.safety_net_wake && mover.handed_over != handed_over)
             m_counters.safety_net_wakeups.fetch_add(1, std::memory_order_relaxed);
         mover.safety_net_wake = false;
         if (moved || m_faulted.load(std::memory_order_acquire))

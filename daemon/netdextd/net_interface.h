@@ -80,9 +80,9 @@ struct InterfaceCounters {
     X(drop_rx_checksum_wrong)                                                                     \
     X(ring_faults)                                                                                \
     X(wakeups)             /* the mover slept and was woken */                                     \
-    X(safety_net_wakeups)  /* work found only when the 1 s safety net woke the mover: a lost   \
-                              doorbell, or a driver that took TX frames without completing     \
-                              them while frames waited */
+    X(safety_net_wakeups)  /* frames or completions found only when the 1 s safety net woke   \
+                              the mover: a lost doorbell, or a driver that took TX frames      \
+                              without completing them while the stack's frames waited */
 #define NETDEXT_DECLARE_COUNTER(name) std::atomic<uint64_t> name{0};
     NETDEXT_INTERFACE_COUNTERS(NETDEXT_DECLARE_COUNTER)
 #undef NETDEXT_DECLARE_COUNTER
@@ -236,6 +236,9 @@ private:
         std::thread thread;
         bool lazy_wake_found_nothing = false;
         bool safety_net_wake = false; // the last sleep ended by the 1 s timeout
+        // What the stack and the driver handed over (TAP frames read, completions and freed
+        // packets taken; not buffers restocked): what a doorbell or the TAP should wake it for.
+        uint64_t handed_over = 0;
         uint32_t rx_round = 0; // which of its RX queues is restocked first (round robin)
         std::atomic<uint64_t> read{0}, written{0};
         [[nodiscard]] bool serves(uint32_t queue) const { return (queue_sets >> queue) & 1u; }

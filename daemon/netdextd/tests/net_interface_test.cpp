@@ -30,6 +30,7 @@ constexpr uint64_t kDropLimit = 8;
 struct Mover : public ::testing::Test {
     uint32_t packets = kPackets, buffers = kBuffers;
     uint32_t queue_sets = 1, tap_queues = 1; // the driver's queue sets, the TAP's queues
+    bool driver_rings = true; // false: a driver that never rings the daemon's doorbells
     shm::PoolLayout pool;
     std::shared_ptr<shm::SharedRegion> pool_region;
     std::unique_ptr<FakeFrameDevice> owned_device; // the slot's part: outlives iface
@@ -64,7 +65,7 @@ struct Mover : public ::testing::Test {
         // The driver rings the daemon's doorbells when asked to, as netdext-host does: queue
         // set q's rings the doorbell of mover q % movers, the free ring the first.
         shm::RingDoorbells doorbells;
-        for (size_t slot = 0; slot < iface->rings_layout().ring_count(); ++slot)
+        for (size_t slot = 0; slot < iface->rings_layout().ring_count() && driver_rings; ++slot)
             if (!shm::daemon_produces(RingId(slot)))
                 doorbells.peer[slot] =
                     &iface->daemon_doorbell(shm::ring_queue(RingId(slot)) % iface->mover_count());
@@ -366,6 +367,36 @@ TEST_F(Mover, TheMoverThreadWakesForTheStackAndForTheDriver) {
     EXPECT_EQ(counter("tap_written_frames"), rx.size());
     EXPECT_EQ(iface->counters().validation_drops(), 0u);
     EXPECT_TRUE(faults.empty());
+}
+
+// A driver that never rings (a lost doorbell) is still served, by the mover's 1 s safety net, and
+// the counter says so.
+struct SilentDriverMover : Mover {
+    void SetUp() override {
+        driver_rings = false;
+        Mover::SetUp();
+    }
+};
+
+TEST_F(SilentDriverMover, IsServedByTheSafetyNetAndCounted) {
+    enable();
+    iface->start([this](const std::string &reason) { faults.push_back(reason); }, kDropLimit);
+    using netdext::testing::wait_until;
+    std::vector<uint32_t> rx;
+    ASSERT_TRUE(wait_until([&] {
+        rx = driver->take_rx_buffers(1);
+        return !rx.empty();
+    }));
+    // Once the mover has asked to be woken for RX completions it is asleep (or about to be).
+    shm::RingControl *control =
+        iface->rings_layout().view(iface->rings_region().bytes(), RingId::RxCompletion).control;
+    ASSERT_TRUE(wait_until([&] {
+        return std::atomic_ref<uint32_t>(control->consumer_wants_wakeup).load() != 0;
+    }));
+    ASSERT_EQ(driver->receive({{rx[0], test_frame(7, 80)}}), 1u);
+    ASSERT_TRUE(wait_until([&] { return device->received().size() == 1; }));
+    iface->stop();
+    EXPECT_EQ(counter("safety_net_wakeups"), 1u);
 }
 
 // With a whole batch of free packets left, the sleeping mover does not ask the driver to ring for
