@@ -595,9 +595,7 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
     }
     std::string error;
     bool fresh = true;
-    uint32_t queue_sets = 1; // one TAP queue (and frame mover) per queue set, up to max_movers
-    for (const LaneConfig &lane : config.lanes)
-        queue_sets = std::max(queue_sets, 1 + uint32_t(lane.more.size()));
+    uint32_t queue_sets = config.queue_sets(); // a TAP queue (and mover) each, up to max_movers
     if (m_options.max_movers != 0)
         queue_sets = std::min(queue_sets, m_options.max_movers);
     tap::FrameDevice *tap = target.slot->attach(*m_network, mac, queue_sets, fresh, error);

@@ -45,6 +45,13 @@ bool all_zero(const tap::VnetBytes &vnet) {
 }
 } // namespace
 
+uint32_t InterfaceConfig::queue_sets() const {
+    uint32_t sets = 1;
+    for (const LaneConfig &lane : lanes)
+        sets = std::max(sets, 1 + uint32_t(lane.more.size()));
+    return sets;
+}
+
 uint64_t InterfaceCounters::validation_drops() const {
     return drop_index_out_of_range + drop_not_owned_by_driver + drop_wrong_queue +
            drop_buffer_mismatch + drop_zero_length_rx + drop_offset_length_out_of_bounds +
@@ -68,11 +75,9 @@ NetInterface::create(const InterfaceConfig &config, tap::FrameDevice &device, st
         return Error::from_errno(EINVAL, "lanes");
     }
     std::unique_ptr<NetInterface> iface(new NetInterface(device));
-    // One mover per TAP queue, up to one per queue set (the most of any lane).
-    uint32_t queue_sets = 1;
-    for (const LaneConfig &lane_config : config.lanes)
-        queue_sets = std::max<uint32_t>(queue_sets, 1 + uint32_t(lane_config.more.size()));
-    const uint32_t movers = std::min(queue_sets, std::max<uint32_t>(1, device.queue_count()));
+    // One mover per TAP queue, up to one per queue set.
+    const uint32_t movers =
+        std::min(config.queue_sets(), std::max<uint32_t>(1, device.queue_count()));
     if (device.queue_count() > 1)
         if (auto r = device.set_active_queues(movers); !r)
             return fail("attaching the queues of " + device.name(), r.error());
@@ -657,15 +662,13 @@ void NetInterface::publish_drops() {
             batches += lane.endpoint->counters(shm::queue_ring(ring, q)).batches;
         m_queue_batches[kind].store(batches, std::memory_order_relaxed);
     }
-    if (m_fault_reported || !m_on_fault)
+    if (m_fault_reported.load(std::memory_order_relaxed) || !m_on_fault)
         return;
     if (faulted) {
-        m_fault_reported = true;
-        m_faulted.store(true, std::memory_order_release);
+        m_fault_reported.store(true, std::memory_order_release);
         m_on_fault("the driver corrupted its ring indices (ring fault)");
     } else if (d.dropped() > m_drop_limit) {
-        m_fault_reported = true;
-        m_faulted.store(true, std::memory_order_release);
+        m_fault_reported.store(true, std::memory_order_release);
         m_on_fault("the driver handed back " + std::to_string(d.dropped()) +
                    " invalid packets (limit " + std::to_string(m_drop_limit) + ")");
     }
@@ -673,8 +676,7 @@ void NetInterface::publish_drops() {
 
 bool NetInterface::prepare_to_sleep(Mover &mover, bool tx_completions) {
     // This mover's rings only: the other movers arm theirs, each waits on its own doorbell.
-    const shm::DaemonEndpoint::SleepRings rings{mover.queue_sets, mover.index == 0,
-                                                tx_completions};
+    const shm::DaemonEndpoint::SleepRings rings = sleep_rings(mover, tx_completions);
     for (size_t armed = 0; armed < m_lanes.size(); ++armed) {
         std::lock_guard lock(*m_lanes[armed].mutex);
         shm::DaemonEndpoint::SleepRings lane_rings = rings;
@@ -691,7 +693,7 @@ bool NetInterface::prepare_to_sleep(Mover &mover, bool tx_completions) {
 }
 
 void NetInterface::finish_sleep(Mover &mover) {
-    const shm::DaemonEndpoint::SleepRings rings{mover.queue_sets, mover.index == 0, true};
+    const shm::DaemonEndpoint::SleepRings rings = sleep_rings(mover, true);
     for (Lane &lane : m_lanes) {
         std::lock_guard lock(*lane.mutex);
         lane.endpoint->finish_sleep(rings);
@@ -728,7 +730,7 @@ void NetInterface::run(Mover &mover) {
         if (mover.safety_net_wake && mover.handed_over != handed_over)
             m_counters.safety_net_wakeups.fetch_add(1, std::memory_order_relaxed);
         mover.safety_net_wake = false;
-        if (moved || m_faulted.load(std::memory_order_acquire))
+        if (moved || m_fault_reported.load(std::memory_order_acquire))
             continue;
         if (m_capture && mover.index == 0)
             m_capture->flush();

@@ -112,6 +112,10 @@ struct InterfaceConfig {
     uint32_t tso_max_bytes = 0;
     uint32_t kept_mtu = 0;            // a TAP a previous driver used: its MTU (0: a new TAP)
     FrameCapture *capture = nullptr;  // the slot's pcap files, or none
+
+    // The queue sets of the lane that has the most: the TAP queues (and frame movers) the
+    // interface can use.
+    [[nodiscard]] uint32_t queue_sets() const;
 };
 
 class NetInterface {
@@ -252,6 +256,10 @@ private:
     void publish_drops();
     Lane &lane_of(size_t kind) { return m_lanes[kind >= 2 && m_lanes.size() > 1 ? 1 : 0]; }
     bool prepare_to_sleep(Mover &mover, bool tx_completions);
+    // The rings a mover sleeps on: its queue sets' completion rings, and the free ring (mover 0).
+    static shm::DaemonEndpoint::SleepRings sleep_rings(const Mover &mover, bool tx_completions) {
+        return {mover.queue_sets, mover.index == 0, tx_completions};
+    }
     // How many frames the mover may read now: what its fullest enabled TX queue has room for (a
     // frame may hash to any of them), at most a batch; 0 with none enabled. Under lane 0's mutex.
     uint32_t tx_room(Mover &mover);
@@ -274,8 +282,8 @@ private:
     uint64_t m_drop_limit = 0;
     std::function<void(const std::string &)> m_on_fault;
     std::mutex m_publish_mutex; // one mover publishes the drop counters at a time
-    bool m_fault_reported = false; // under m_publish_mutex
-    std::atomic<bool> m_faulted{false};
+    // Set once, under m_publish_mutex; the movers read it without.
+    std::atomic<bool> m_fault_reported{false};
     InterfaceCounters m_counters;
     FrameCapture *m_capture = nullptr; // --capture: pcaps of both driver directions (the slot's)
 };

@@ -171,6 +171,9 @@ struct Session : public ::testing::Test {
             request.lanes[0].capacities[i] = capacities[i];
         return request;
     }
+    // Registers two TX queues on one pool and three RX queues on another; the daemon's reply,
+    // a successful InterfaceRegistered (else nullopt, the failure reported).
+    std::optional<ipc::ReceivedMessage> register_two_pools_three_sets();
     Registered register_interface(Pool &pool, const uint8_t (&mac)[6] = kMac, uint32_t id = 0) {
         host_sends(registration(pool, mac, id));
         Registered out;
@@ -370,15 +373,25 @@ RegisterInterface two_pools_three_sets(const RegisterInterface &one_lane, const 
     return request;
 }
 
-TEST_F(Session, MoversAreCappedAndShareTheQueueSets) {
-    options.max_movers = 2;
-    start();
+std::optional<ipc::ReceivedMessage> Session::register_two_pools_three_sets() {
     Pool tx = create_pool(), rx = create_pool(66, 64, 2048);
     host_sends(two_pools_three_sets(registration(tx), rx));
     auto message = host_receives();
-    ASSERT_TRUE(message && message->type() == InterfaceRegistered::kType);
+    EXPECT_TRUE(message && message->type() == InterfaceRegistered::kType);
+    if (!message || message->type() != InterfaceRegistered::kType)
+        return std::nullopt;
+    EXPECT_EQ(message->as<InterfaceRegistered>().value().status, 0);
+    if (message->as<InterfaceRegistered>().value().status != 0)
+        return std::nullopt;
+    return message;
+}
+
+TEST_F(Session, MoversAreCappedAndShareTheQueueSets) {
+    options.max_movers = 2;
+    start();
+    auto message = register_two_pools_three_sets();
+    ASSERT_TRUE(message);
     InterfaceRegistered reply = message->as<InterfaceRegistered>().value();
-    ASSERT_EQ(reply.status, 0);
     EXPECT_EQ(reply.doorbells, 2u);
     EXPECT_EQ(message->fd_count(), 2u + 2u + 2u);
     ASSERT_NE(network->device, nullptr);
@@ -389,12 +402,9 @@ TEST_F(Session, MoversAreCappedAndShareTheQueueSets) {
 
 TEST_F(Session, SeparateTxAndRxPoolsAndSeveralQueuesGetARingsRegionPerPool) {
     start();
-    Pool tx = create_pool(), rx = create_pool(66, 64, 2048);
-    host_sends(two_pools_three_sets(registration(tx), rx));
-    auto message = host_receives();
-    ASSERT_TRUE(message && message->type() == InterfaceRegistered::kType);
+    auto message = register_two_pools_three_sets();
+    ASSERT_TRUE(message);
     InterfaceRegistered reply = message->as<InterfaceRegistered>().value();
-    ASSERT_EQ(reply.status, 0);
     EXPECT_EQ(reply.lane_count, 2u);
     // Three queue sets: a TAP of three queues, a frame mover and a pair of doorbells for each.
     EXPECT_EQ(reply.doorbells, 3u);
