@@ -97,12 +97,11 @@ template <class Measure> double raw_floor(Measure measure, std::string &error) {
 
 // netdextd running BenchNic (with `boot_args`) in a namespace, en0 prepared by the harness.
 bool framework_link(testing::DaemonFixture &daemon, const std::string &boot_args,
-                    bench::FloorLink &link, int &ifindex, std::string &error,
-                    uint32_t movers = 1) {
-    testing::DaemonRun how{BENCH_DEXT_PATH,
-                           boot_args,
-                           {"--quiet-dexts", "--tap-io", g_tap_io, "--movers",
-                            std::to_string(movers)}};
+                    bench::FloorLink &link, int &ifindex, std::string &error, uint32_t movers = 1) {
+    testing::DaemonRun how{
+        BENCH_DEXT_PATH,
+        boot_args,
+        {"--quiet-dexts", "--tap-io", g_tap_io, "--movers", std::to_string(movers)}};
     how.capture = false; // the pcap capture would write every frame
     if (!daemon.start(how, error))
         return false;
@@ -143,8 +142,9 @@ double stack_to_driver_framework(const Run &run, std::string &error, bool quiet,
         return 0;
     LinkCounters counters(daemon.netns(), ifindex);
     uint64_t last = counters.read().tx_packets;
-    auto measured =
-        bench::measure_stack_to_tap(link, run.payload(), run.duration, [&]() -> uint64_t {
+    auto measured = bench::measure_stack_to_tap(
+        link, run.payload(), run.duration,
+        [&]() -> uint64_t {
             usleep(5000);
             uint64_t now = counters.read().tx_packets;
             uint64_t delta = now - last;
@@ -176,8 +176,7 @@ double driver_to_stack_raw(const Run &run, std::string &error) {
 
 // The framework: BenchNic fills every RX buffer it gets; the source only reads the kernel's count
 // of frames en0 received, the harness counts the datagrams that reach the socket.
-double driver_to_stack_framework(const Run &run, std::string &error, bool,
-                                 uint32_t queues = 1) {
+double driver_to_stack_framework(const Run &run, std::string &error, bool, uint32_t queues = 1) {
     testing::DaemonFixture daemon;
     bench::FloorLink link;
     int ifindex = 0;
@@ -282,8 +281,8 @@ bool run_scaling(const char *label, bool tx, int rounds, const Run &run,
             if (!json)
                 std::printf("  %s, %u-byte frames, round %d: %u queue pair(s) %.0f frames/s, "
                             "%.2f of %u\n",
-                            label, run.frame, round + 1, queues[i], measured[i],
-                            ratios[i].back(), queues[0]);
+                            label, run.frame, round + 1, queues[i], measured[i], ratios[i].back(),
+                            queues[0]);
         }
         std::fflush(stdout);
     }
@@ -364,19 +363,20 @@ int main(int argc, char **argv) {
     for (uint32_t frame : frames) {
         Run run{duration, frame};
         if (direction != "rx" &&
-            !run_direction("stack -> driver", "raw TAP read loop", rounds, run, stack_to_driver_raw,
-                           [](const Run &r, std::string &e, bool quiet) {
-                               return stack_to_driver_framework(r, e, quiet);
-                           },
-                           json, results))
+            !run_direction(
+                "stack -> driver", "raw TAP read loop", rounds, run, stack_to_driver_raw,
+                [](const Run &r, std::string &e, bool quiet) {
+                    return stack_to_driver_framework(r, e, quiet);
+                },
+                json, results))
             return 1;
         if (direction != "tx" &&
-            !run_direction("driver -> stack", "raw TAP write loop", rounds, run,
-                           driver_to_stack_raw,
-                           [](const Run &r, std::string &e, bool quiet) {
-                               return driver_to_stack_framework(r, e, quiet);
-                           },
-                           json, results))
+            !run_direction(
+                "driver -> stack", "raw TAP write loop", rounds, run, driver_to_stack_raw,
+                [](const Run &r, std::string &e, bool quiet) {
+                    return driver_to_stack_framework(r, e, quiet);
+                },
+                json, results))
             return 1;
     }
     for (uint32_t frame : frames) {

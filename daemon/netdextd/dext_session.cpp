@@ -640,8 +640,7 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
     for (size_t mover = 0; mover < ni.mover_count(); ++mover)
         fds.push_back(ni.host_doorbell(mover).fd());
     send(reply, std::span<const int>(fds), message.header().sequence);
-    log("netdextd: interface %s registered, MAC %s%s", ni.name().c_str(),
-        mac.to_string().c_str(),
+    log("netdextd: interface %s registered, MAC %s%s", ni.name().c_str(), mac.to_string().c_str(),
         ni.lane_count() > 1 || ni.queue_count(0) > 1 || ni.queue_count(2) > 1
             ? (", " + std::to_string(ni.lane_count()) + " pool(s), " +
                std::to_string(ni.queue_count(0)) + " TX / " + std::to_string(ni.queue_count(2)) +

@@ -400,11 +400,11 @@ bool NetInterface::move_tx(Mover &mover) {
         shm::offload::TxOffload offloads[kBatch];
         uint64_t bytes = 0;
         for (uint32_t i = 0; i < got; ++i) {
-            queue_of[i] = m_queue_counts[kTxSubmission] > 1
-                              ? tx_queue_for(std::span<const std::byte>(slots[i].data,
-                                                                        slots[i].length),
-                                             mover.queue_sets)
-                              : 0;
+            queue_of[i] =
+                m_queue_counts[kTxSubmission] > 1
+                    ? tx_queue_for(std::span<const std::byte>(slots[i].data, slots[i].length),
+                                   mover.queue_sets)
+                    : 0;
             offloads[i] = {};
             if (!all_zero(slots[i].vnet)) {
                 shm::offload::VnetHeader header;
@@ -424,8 +424,7 @@ bool NetInterface::move_tx(Mover &mover) {
             }
             bytes += slots[i].length;
             if (m_capture)
-                m_capture->tx_submitted(std::span<const std::byte>(slots[i].data,
-                                                                   slots[i].length));
+                m_capture->tx_submitted(std::span<const std::byte>(slots[i].data, slots[i].length));
         }
         uint32_t submitted = 0;
         std::lock_guard lock(*lane.mutex);
@@ -515,8 +514,7 @@ bool NetInterface::move_rx(Mover &mover) {
                 std::lock_guard lock(*rx_lane.mutex);
                 if (const uint32_t rx = m_rx_assists.load(std::memory_order_acquire);
                     rx != rx_lane.rx_assists_applied) {
-                    endpoint.set_rx_offloads((rx & kAssistRxChecksum) != 0,
-                                             (rx & kAssistLRO) != 0);
+                    endpoint.set_rx_offloads((rx & kAssistRxChecksum) != 0, (rx & kAssistLRO) != 0);
                     rx_lane.rx_assists_applied = rx;
                 }
                 n = endpoint.poll_rx_completions(frames, q);
@@ -715,7 +713,8 @@ bool NetInterface::run_once() {
 }
 
 void NetInterface::run(Mover &mover) {
-    std::string thread_name = (mover.index == 0 ? "mover:" : "mover" + std::to_string(mover.index) + ":") + m_tap.name();
+    std::string thread_name =
+        (mover.index == 0 ? "mover:" : "mover" + std::to_string(mover.index) + ":") + m_tap.name();
     thread_name.resize(std::min<size_t>(thread_name.size(), 15));
     pthread_setname_np(pthread_self(), thread_name.c_str());
     Lane &lane = m_lanes[0];

@@ -108,8 +108,9 @@ json Daemon::driver_json(const Driver &driver) const {
         json movers = json::array();
         for (size_t m = 0; m < iface->mover_count(); ++m) {
             const NetInterface::MoverFrames frames = iface->mover_frames(m);
-            movers.push_back(
-                {{"tap_queue", m}, {"frames_read", frames.read}, {"frames_written", frames.written}});
+            movers.push_back({{"tap_queue", m},
+                              {"frames_read", frames.read},
+                              {"frames_written", frames.written}});
         }
         net["movers"] = movers;
         // What the stack may hand over unfinished (TUNSETOFFLOAD, the largest TSO frame) and

@@ -38,8 +38,8 @@ public:
     KernelNetwork(netlink::LinkWatcher &watcher, netlink::RouteSocket &route, bool batched_io)
         : m_watcher(watcher), m_route(route), m_batched_io(batched_io) {}
 
-    Result<std::unique_ptr<tap::FrameDevice>>
-    create_device(const std::string &name_pattern, uint32_t queues) override {
+    Result<std::unique_ptr<tap::FrameDevice>> create_device(const std::string &name_pattern,
+                                                            uint32_t queues) override {
         // Always with virtio headers: the offloads a driver declares are switched on later
         // (TUNSETOFFLOAD); without any the headers stay zero and the frames are unchanged.
         tap::TapDevice::Options options;

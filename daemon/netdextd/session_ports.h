@@ -54,11 +54,11 @@ public:
 class SessionNetwork {
 public:
     virtual ~SessionNetwork() = default;
-    // A new device named `name_pattern`: "en%d" takes the lowest free unit, "en3" exactly that name.
-    // With `queues` > 1, a device of that many queues (a multi-queue TAP, one per queue set of
-    // the driver).
-    virtual Result<std::unique_ptr<tap::FrameDevice>>
-    create_device(const std::string &name_pattern, uint32_t queues) = 0;
+    // A new device named `name_pattern`: "en%d" takes the lowest free unit, "en3" exactly that
+    // name. With `queues` > 1, a device of that many queues (a multi-queue TAP, one per queue set
+    // of the driver).
+    virtual Result<std::unique_ptr<tap::FrameDevice>> create_device(const std::string &name_pattern,
+                                                                    uint32_t queues) = 0;
     // Link events of `ifindex` start (stop) reaching DextSession::on_link_event.
     virtual Result<void> watch_link(int ifindex) = 0;
     virtual void unwatch_link(int ifindex) = 0;

@@ -256,8 +256,8 @@ kern_return_t HostFamily::register_interface(const InterfaceRequest &request,
         try {
             thread->thread = std::thread(run_doorbell_thread, registration, thread.get());
         } catch (const std::system_error &e) {
-            log_linef(LogLevel::error, "netdext-host: doorbell thread %u of %zu: %s", t,
-                      doorbells, e.what());
+            log_linef(LogLevel::error, "netdext-host: doorbell thread %u of %zu: %s", t, doorbells,
+                      e.what());
             break;
         }
         registration->threads.push_back(std::move(thread));

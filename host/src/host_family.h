@@ -94,8 +94,8 @@ private:
         IOUserNetworkEthernet *driver = nullptr;             // not retained (it owns this)
         std::vector<std::unique_ptr<Doorbell>> doorbells;
         std::vector<std::unique_ptr<DoorbellThread>> threads;
-        std::shared_future<uint32_t> thread_count;           // T, once every thread is made
-        std::unique_ptr<shm::EventFd> stop;                  // ends the doorbell threads
+        std::shared_future<uint32_t> thread_count; // T, once every thread is made
+        std::unique_ptr<shm::EventFd> stop;        // ends the doorbell threads
         std::atomic<bool> stopping{false};
         ~Registration(); // releases the queues
     };

@@ -400,7 +400,9 @@ bool DaemonEndpoint::prepare_to_sleep(bool tx_completions) {
     return prepare_to_sleep(SleepRings{UINT32_MAX, true, tx_completions});
 }
 
-void DaemonEndpoint::finish_sleep() { finish_sleep(SleepRings{}); }
+void DaemonEndpoint::finish_sleep() {
+    finish_sleep(SleepRings{});
+}
 
 bool DaemonEndpoint::prepare_to_sleep(const SleepRings &which) {
     std::array<RingId, kMaxRings> rings;

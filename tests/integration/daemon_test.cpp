@@ -482,14 +482,16 @@ TEST(MultiQueueDaemon, SeparatePoolsAndTwoQueuesPerDirectionEchoFrames) {
     // writes the echo from the matching RX queue back through the same TAP queue.
     ASSERT_EQ(daemon.dext()["interface"]["movers"].size(), 2u) << daemon.status().dump(2);
     EXPECT_TRUE(daemon.log_contains("2 TX / 2 RX queue(s), 2 frame mover(s)")) << daemon.log();
-    ASSERT_TRUE(daemon.sh("ip addr add 10.77.0.1/24 dev en0 && ip neigh add 10.77.0.2 lladdr "
-                          "02:00:00:00:77:02 dev en0 nud permanent")
+    ASSERT_TRUE(daemon
+                    .sh("ip addr add 10.77.0.1/24 dev en0 && ip neigh add 10.77.0.2 lladdr "
+                        "02:00:00:00:77:02 dev en0 nud permanent")
                     .ok());
     constexpr int kFlows = 32;
     for (int flow = 0; flow < kFlows; ++flow)
         ASSERT_TRUE(daemon.netns().run([&] {
             int fd = socket(AF_INET, SOCK_DGRAM, 0);
-            struct sockaddr_in from {}, to {};
+            struct sockaddr_in from {
+            }, to{};
             from.sin_family = to.sin_family = AF_INET;
             from.sin_port = htons(uint16_t(30000 + flow));
             from.sin_addr.s_addr = htonl(0x0a4d0001);
@@ -505,17 +507,17 @@ TEST(MultiQueueDaemon, SeparatePoolsAndTwoQueuesPerDirectionEchoFrames) {
             return sent;
         }));
     auto echoed = [&] {
-        return size_t(std::count_if(capture.incoming.begin(), capture.incoming.end(),
-                                    [](const Bytes &f) {
-                                        return f.size() >= 42 && f[12] == 0x08 && f[13] == 0x00 &&
-                                               f[23] == 17 && f[36] == (9999 >> 8) &&
-                                               f[37] == (9999 & 0xff);
-                                    }));
+        return size_t(
+            std::count_if(capture.incoming.begin(), capture.incoming.end(), [](const Bytes &f) {
+                return f.size() >= 42 && f[12] == 0x08 && f[13] == 0x00 && f[23] == 17 &&
+                       f[36] == (9999 >> 8) && f[37] == (9999 & 0xff);
+            }));
     };
     ASSERT_TRUE(daemon.wait_for([&] {
         capture.drain();
         return echoed() >= size_t(kFlows);
-    })) << echoed() << " echoes; " << daemon.status().dump(2);
+    })) << echoed()
+        << " echoes; " << daemon.status().dump(2);
     // (The counters follow the frames: wait for them to agree.)
     nlohmann::json movers;
     EXPECT_TRUE(daemon.wait_for([&] {

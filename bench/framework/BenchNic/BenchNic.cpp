@@ -140,8 +140,7 @@ kern_return_t IMPL(BenchNic, Start) {
             (ret = IOUserNetworkRxCompletionQueue::Create(ivars->pool, this, kCapacity, 0,
                                                           ivars->queue[p], &ivars->rxc[p])) !=
                 kIOReturnSuccess ||
-            (ret = CreateActionTxReady(sizeof(uint32_t), &ivars->txReady[p])) !=
-                kIOReturnSuccess ||
+            (ret = CreateActionTxReady(sizeof(uint32_t), &ivars->txReady[p])) != kIOReturnSuccess ||
             (ret = CreateActionRxBuffersReady(sizeof(uint32_t), &ivars->rxReady[p])) !=
                 kIOReturnSuccess)
             goto fail;

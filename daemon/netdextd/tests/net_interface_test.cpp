@@ -54,8 +54,8 @@ struct Mover : public ::testing::Test {
         lane.capacities[shm::ring_slot(RingId::Free)] = 32;
         lane.capacities[shm::ring_slot(RingId::Allocation)] = 32;
         lane.queue_counts.fill(queue_sets);
-        lane.more.assign(queue_sets - 1, {kRingCapacity, kRingCapacity, kRingCapacity,
-                                          kRingCapacity});
+        lane.more.assign(queue_sets - 1,
+                         {kRingCapacity, kRingCapacity, kRingCapacity, kRingCapacity});
         owned_device = std::make_unique<FakeFrameDevice>("en0", 7, tap_queues);
         device = owned_device.get();
         std::string error;
@@ -390,9 +390,8 @@ TEST_F(SilentDriverMover, IsServedByTheSafetyNetAndCounted) {
     // Once the mover has asked to be woken for RX completions it is asleep (or about to be).
     shm::RingControl *control =
         iface->rings_layout().view(iface->rings_region().bytes(), RingId::RxCompletion).control;
-    ASSERT_TRUE(wait_until([&] {
-        return std::atomic_ref<uint32_t>(control->consumer_wants_wakeup).load() != 0;
-    }));
+    ASSERT_TRUE(wait_until(
+        [&] { return std::atomic_ref<uint32_t>(control->consumer_wants_wakeup).load() != 0; }));
     ASSERT_EQ(driver->receive({{rx[0], test_frame(7, 80)}}), 1u);
     ASSERT_TRUE(wait_until([&] { return device->received().size() == 1; }));
     iface->stop();
@@ -422,7 +421,8 @@ TEST_F(BigPoolMover, TxCompletionsTheDriverNeedNotRingForAreStillReaped) {
             for (Bytes &frame : driver->take_tx(/*hold=*/true))
                 got.push_back(std::move(frame));
             return got.size() == 4;
-        })) << "round " << round;
+        })) << "round "
+            << round;
         // The mover has gone back to sleep by now, or soon will; the completions come later.
         const uint64_t wakeups = counter("wakeups");
         ASSERT_TRUE(wait_until([&] { return counter("wakeups") > wakeups; }));
@@ -478,7 +478,8 @@ TEST_F(MultiQueueMover, EachTapQueueMovesThroughItsOwnQueueSet) {
                               1),
               3u);
     settle();
-    EXPECT_EQ(tap_queue(0).received(), (std::vector<Bytes>{test_frame(100, 60), test_frame(101, 61)}));
+    EXPECT_EQ(tap_queue(0).received(),
+              (std::vector<Bytes>{test_frame(100, 60), test_frame(101, 61)}));
     EXPECT_EQ(tap_queue(1).received(),
               (std::vector<Bytes>{test_frame(200, 62), test_frame(201, 63), test_frame(202, 64)}));
     EXPECT_EQ(iface->mover_frames(0).read, 3u);
@@ -502,7 +503,8 @@ TEST_F(MultiQueueMover, EachMoverThreadWakesForItsOwnQueueSet) {
             for (Bytes &frame : driver->take_tx(false, q))
                 got.push_back(std::move(frame));
             return !got.empty();
-        })) << "frame " << i;
+        })) << "frame "
+            << i;
         EXPECT_EQ(got, std::vector<Bytes>{test_frame(i, 80)});
     }
     for (uint32_t i = 0; i < 8; ++i) {
@@ -511,7 +513,8 @@ TEST_F(MultiQueueMover, EachMoverThreadWakesForItsOwnQueueSet) {
         ASSERT_TRUE(wait_until([&] {
             rx = driver->take_rx_buffers(1, q);
             return !rx.empty();
-        })) << "buffer " << i;
+        })) << "buffer "
+            << i;
         const size_t before = tap_queue(q).received().size();
         ASSERT_EQ(driver->receive({{rx[0], test_frame(100 + i, 90)}}, q), 1u);
         ASSERT_TRUE(wait_until([&] { return tap_queue(q).received().size() == before + 1; }))

@@ -119,8 +119,8 @@ private:
 
 class FakeNetwork final : public SessionNetwork {
 public:
-    Result<std::unique_ptr<tap::FrameDevice>>
-    create_device(const std::string &name_pattern, uint32_t queues) override;
+    Result<std::unique_ptr<tap::FrameDevice>> create_device(const std::string &name_pattern,
+                                                            uint32_t queues) override;
     Result<void> watch_link(int ifindex) override;
     void unwatch_link(int ifindex) override;
     Result<void> set_link_mtu(int ifindex, uint32_t mtu) override;

@@ -42,7 +42,7 @@ inline constexpr uint16_t kProtocolVersion = 3;
 
 inline constexpr uint32_t kMaxInterfaces = 8; // per dext (netdext::kMaxInterfacesPerDext)
 inline constexpr uint32_t kMaxLanes = 2;      // netdext::kMaxInterfaceLanes
-inline constexpr uint32_t kMaxDoorbells = 8; // pairs; one per queue set at most (kMaxQueueSets)
+inline constexpr uint32_t kMaxDoorbells = 8;  // pairs; one per queue set at most (kMaxQueueSets)
 
 // ---- host → daemon -----------------------------------------------------------------------------
 
