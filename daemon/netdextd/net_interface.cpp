@@ -653,7 +653,7 @@ void NetInterface::publish_drops() {
     for (RingId ring : {RingId::TxSubmission, RingId::TxCompletion, RingId::RxSubmission,
                         RingId::RxCompletion}) {
         const size_t kind = shm::ring_slot(ring);
-        const Lane &lane = m_lanes[kind >= 2 && m_lanes.size() > 1 ? 1 : 0];
+        const Lane &lane = lane_of(kind);
         uint64_t batches = 0;
         std::lock_guard lock(*lane.mutex);
         for (uint32_t q = 0; q < lane.queue_counts[kind]; ++q)
