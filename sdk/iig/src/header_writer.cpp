@@ -43,14 +43,14 @@ void append_verbatim(std::string &out, const std::string &text) {
     }
 }
 
-/* Declarations under access labels, writing a label only where the access changes. */
-void append_with_labels(std::vector<std::string> &lines, const std::vector<const Method *> &methods,
-                        Access &current) {
+/*
+ * Declarations of methods that are not RPC entry points, all public: Apple's iig drops the .iig's
+ * access labels from the generated class (only the _Impl methods are protected), so drivers may
+ * name a `protected:` LOCALONLY static from a file-scope IOUserClientMethodDispatch table or call
+ * another class's LOCALONLY helper.
+ */
+void append_public(std::vector<std::string> &lines, const std::vector<const Method *> &methods) {
     for (const Method *m : methods) {
-        if (m->access != current) {
-            lines.push_back(label(m->access));
-            current = m->access;
-        }
         const std::string &decl = m->plain_declaration;
         lines.push_back("    " + decl + (!decl.empty() && decl.back() == '}' ? "" : ";"));
     }
@@ -151,8 +151,7 @@ void HeaderWriter::write_methods_block(std::string &out, const ClassPlan &plan) 
     for (const Method *m : plan.actions)
         lines.push_back("    kern_return_t CreateAction" + m->name +
                         "(size_t referenceSize, OSAction **action);");
-    Access current = Access::public_;
-    append_with_labels(lines, plan.plain, current);
+    append_public(lines, plan.plain);
     if (!plan.impls.empty()) {
         lines.push_back("protected:");
         for (const Method *m : plan.impls)
@@ -165,9 +164,8 @@ void HeaderWriter::write_methods_block(std::string &out, const ClassPlan &plan) 
 void HeaderWriter::write_virtual_methods_block(std::string &out, const ClassPlan &plan) const {
     std::vector<std::string> lines;
     if (!plan.plain_virtual.empty()) {
-        Access current = Access::public_;
         lines.push_back("public:");
-        append_with_labels(lines, plan.plain_virtual, current);
+        append_public(lines, plan.plain_virtual);
         lines.push_back("public:");
     }
     write_macro_block(out, plan.decl.name + "_VirtualMethods", lines);

@@ -32,3 +32,15 @@ kern_return_t IMPL(DispatchLeaf, SetPowerState) {
     // DispatchMiddle does not override SetPowerState: the call passes it by.
     return SetPowerState(state, SUPERDISPATCH);
 }
+
+uint32_t DispatchLeaf::ProtectedTwice(uint32_t value) {
+    return value * 2;
+}
+
+uint32_t DispatchLeaf::ProtectedHelper(uint32_t value) {
+    return ProtectedTwice(value) + 1;
+}
+
+uint32_t DispatchLeaf::PrivateHook() {
+    return 7;
+}

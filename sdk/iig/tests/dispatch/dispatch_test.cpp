@@ -95,6 +95,20 @@ TEST_F(GeneratedDispatch, CreatesClassesByName) {
     EXPECT_EQ(OSTypeID(OSAction_DispatchBase_Tick)->getSuperClass(), OSTypeID(OSAction));
 }
 
+// Access labels of the .iig do not reach the generated class, as with Apple's iig: a file-scope
+// table may name a `protected:` static LOCALONLY method (Apple's user-client sample does, in its
+// IOUserClientMethodDispatch array) and other code may call a `protected:` LOCALONLY helper.
+uint32_t (*const kProtectedStatic)(uint32_t) = &DispatchLeaf::ProtectedTwice;
+
+TEST_F(GeneratedDispatch, LocalOnlyMethodsArePublicWhateverTheIigLabel) {
+    EXPECT_EQ(kProtectedStatic(21), 42u);
+    DispatchLeaf *leaf = create<DispatchLeaf>("DispatchLeaf");
+    ASSERT_NE(leaf, nullptr);
+    EXPECT_EQ(leaf->ProtectedHelper(4), 9u);
+    EXPECT_EQ(leaf->PrivateHook(), 7u);
+    leaf->release();
+}
+
 TEST_F(GeneratedDispatch, PlainCallReachesMostDerivedAndSuperdispatchWalksUp) {
     DispatchLeaf *leaf = create<DispatchLeaf>("DispatchLeaf");
     ASSERT_NE(leaf, nullptr);
