@@ -44,6 +44,15 @@
 #define __printflike(fmtarg, firstvararg) __attribute__((__format__(__printf__, fmtarg, firstvararg)))
 #endif
 
+/*
+ * Apple clang's run-time version check, `if (__builtin_available(driverkit 21.0, *))`: netdext
+ * provides every DriverKit version's API, so every check succeeds. (Clang knows no "driverkit"
+ * platform off Darwin and GCC has no such builtin, so the check is a macro here.)
+ */
+#ifndef __builtin_available
+#define __builtin_available(...) 1
+#endif
+
 /* NetworkingDriverKit availability markers (NDK 2.x headers use them on declarations). */
 #define NDK_20
 #define NDK_21

@@ -24,6 +24,19 @@ bool is_aligned(const void *p, uintptr_t alignment) {
     return (reinterpret_cast<uintptr_t>(p) & (alignment - 1)) == 0;
 }
 
+// Drivers guard newer calls with Apple clang's run-time check; every DriverKit version's API is
+// here, so the check compiles with both compilers and always passes.
+TEST(AvailabilityTest, BuiltinAvailableSucceedsForEveryDriverKitVersion) {
+    int taken = 0;
+    if (__builtin_available(driverkit 19.0, *))
+        ++taken;
+    if (__builtin_available(macOS 15.0, driverkit 24.0, *))
+        ++taken;
+    if (__builtin_available(driverkit 99.0, *))
+        ++taken;
+    EXPECT_EQ(taken, 3);
+}
+
 TEST(IOMallocTest, RoundTripKeepsSixteenByteAlignment) {
     for (size_t size :
          {size_t{1}, size_t{7}, size_t{16}, size_t{100}, size_t{4096}, size_t{1} << 20}) {
