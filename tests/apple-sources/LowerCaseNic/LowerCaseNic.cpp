@@ -12,6 +12,8 @@
 #include <DriverKit/IOLib.h>
 #include <DriverKit/IOUserServer.h>
 #include <NetworkingDriverKit/NetworkingDriverKit.h>
+#include <net/bpf.h>
+#include <net/ethernet.h>
 
 #include "LowerCaseNic.h"
 
@@ -172,6 +174,11 @@ bool LowerCaseNic::start(IOService *provider)
         Log("registerEthernetInterface failed: 0x%x", ret);
         return false;
     }
+    ret = bpfAttach(DLT_EN10MB, sizeof(struct ether_header));
+    if (ret != kIOReturnSuccess) {
+        Log("bpfAttach failed: 0x%x", ret);
+        return false;
+    }
     reportLinkStatus(kIOUserNetworkLinkStatusInactive, ivars->media);
     Log("started as %{public}s", getBSDName());
     return true;
@@ -291,4 +298,12 @@ IOReturn LowerCaseNic::setHardwareAssists(uint32_t hardwareAssists, uint32_t har
     ivars->assists = wanted;
     Log("hardware assists 0x%x", wanted);
     return kIOReturnSuccess;
+}
+
+int LowerCaseNic::bpfTap(uint32_t dataLinkType, uint32_t mode) {
+    if (dataLinkType != DLT_EN10MB) {
+        return kIOReturnUnsupported;
+    }
+    Log("tap: input %d, output %d", (mode & BPF_MODE_INPUT) != 0, (mode & BPF_MODE_OUTPUT) != 0);
+    return super::bpfTap(dataLinkType, mode);
 }
