@@ -248,6 +248,7 @@ int main(int argc, char **argv) {
     int omit = 1;
     std::vector<int> streams = {1, 4};
     bool no_vxlan = false, json = false;
+    std::vector<std::string> only;
     CLI::App app{"tcp_bench — iperf3 TCP between two network namespaces through netdext's "
                  "software cable (TwoPortCable under netdextd, with and without hardware "
                  "assists) against a veth pair, plus a VXLAN overlay over each, in alternating "
@@ -268,6 +269,11 @@ int main(int argc, char **argv) {
         ->check(CLI::Range(1, 128))
         ->capture_default_str();
     app.add_flag("--no-vxlan", no_vxlan, "Leave out the VXLAN paths");
+    app.add_option("--paths", only,
+                   "Measure only these paths (e.g. to profile one); ratios need both of their "
+                   "paths")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"veth", "cable", "cable-noassist", "vxlan-veth", "vxlan-cable"}));
     app.add_option("--tap-io", g_tap_io,
                    "netdextd's --tap-io for the cable: io_uring (batched) or syscalls (one per "
                    "frame)")
@@ -309,6 +315,16 @@ int main(int argc, char **argv) {
             {"vxlan-veth", "VXLAN over the veth pair", &*veth.a, &*veth.b, "10.219.0.2"});
         paths.push_back({"vxlan-cable", "VXLAN over the cable with assists", &*cable.a, &*cable.b,
                          "10.219.1.2"});
+    }
+
+    if (!only.empty())
+        std::erase_if(paths, [&](const Path &path) {
+            return std::find(only.begin(), only.end(), path.name) == only.end();
+        });
+    if (paths.empty()) {
+        std::fprintf(stderr, "tcp_bench: --paths names only VXLAN paths, and --no-vxlan leaves "
+                             "them out\n");
+        return 1;
     }
 
     // results[streams][path] = one sample per round
