@@ -611,7 +611,7 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
     if (!iface) {
         log("netdextd: creating the interface failed: %s", error.c_str());
         if (tap != nullptr && fresh)
-            target.slot->release();
+            target.slot->release_own(); // a sibling's may be in use
         return refuse_interface(message, target.id, int32_t(0xE00002BE)); // NoResources
     }
     target.interface = iface.release_value();
@@ -656,13 +656,13 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
             ni.offload_note().empty() ? "" : "; ", ni.offload_note().c_str());
     target.mac = mac;
     target.declared_assists = target.assists = r.hardware_assists;
-    if (target.id == 0) { // FIXME: the registry shows a dext's first interface only
+    {
         auto id = [this] {
             static uint64_t own = uint64_t(1) << 48; // tests without the daemon's registry
             return m_options.allocate_registry_id ? m_options.allocate_registry_id() : own++;
         };
         const uint64_t controller = id();
-        m_registry.interface_registered(r, controller, id());
+        m_registry.interface_registered(target.id, r, controller, id());
     }
     int fault_fd = m_fault_fd.get();
     std::string *fault_text = &m_fault_text;
@@ -737,14 +737,13 @@ void DextSession::drop_interface(Port &port) {
         return;
     m_network->unwatch_link(port.interface->ifindex());
     log("netdextd: interface %s unregistered", port.interface->name().c_str());
-    if (port.id == 0)
-        m_registry.interface_gone();
+    m_registry.interface_gone(port.id);
     set_carrier(port, false); // a kept interface has no carrier until a driver reports its link
     port.interface.reset(); // stops the mover
     // A driver that gives its interface up while it keeps running gives up the slot too; one that
     // is being stopped (replacement, restart) leaves it for the next.
     if (m_state != State::stopping)
-        port.slot->release();
+        port.slot->release_own(); // the others' stay with their drivers
 }
 
 void DextSession::on_fault() {
@@ -856,7 +855,7 @@ void DextSession::on_port_link_event(Port &port, const netlink::LinkEvent &event
                 m_network->unwatch_link(iface->ifindex());
                 port.interface->stop();
                 port.interface.reset();
-                port.slot->release(); // the kernel already removed it
+                port.slot->release_own(); // the kernel already removed it
             }
         },
         event.change);

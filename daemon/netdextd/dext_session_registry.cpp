@@ -14,13 +14,14 @@ void DextSession::request_registry(std::function<void()> done) {
     if (!m_channel || finished() || !m_started ||
         m_registry.pending() >= SessionRegistry::kMaxPendingRequests)
         return done(); // nothing to ask (or it does not answer): the last snapshot stands
-    // The hardware assists the driver has now (NetDextHardwareAssists); the host answers in
-    // order, so the reply is in before the snapshot that follows.
-    if (Port *first = port(0); first != nullptr && first->interface)
-        call(*first, Call::GetHardwareAssists, 0, [this](int32_t status, uint32_t value) {
-            if (status == 0)
-                m_registry.set_hardware_assists(value);
-        });
+    // The hardware assists each driver has now (NetDextHardwareAssists); the host answers in
+    // order, so the replies are in before the snapshot that follows.
+    for (uint32_t id : interface_ids())
+        if (Port *p = port(id); p != nullptr && p->interface)
+            call(*p, Call::GetHardwareAssists, 0, [this, id](int32_t status, uint32_t value) {
+                if (status == 0)
+                    m_registry.set_hardware_assists(id, value);
+            });
     auto sent = m_channel->send(RegistryRequest{});
     if (!sent)
         return done();
@@ -28,23 +29,26 @@ void DextSession::request_registry(std::function<void()> done) {
 }
 
 netdext::registry::DriverServiceDescription DextSession::describe_service() const {
-    // FIXME: a dext with several interfaces shows its first one only.
-    LinkView link;
-    const Port *first = find_port(0);
-    const NetInterface *iface = first != nullptr ? first->interface.get() : nullptr;
-    if (iface != nullptr) {
-        link.name = iface->name();
-        link.unit = iface->unit();
-        std::optional<netlink::LinkState> state = m_network->link_state(iface->ifindex());
+    std::vector<PortView> views;
+    for (uint32_t id : interface_ids()) {
+        const Port *p = find_port(id);
+        if (p == nullptr || !p->interface)
+            continue;
+        PortView view;
+        view.interface_id = id;
+        view.iface = p->interface.get();
+        LinkView &link = view.link;
+        link.name = view.iface->name();
+        link.unit = view.iface->unit();
+        std::optional<netlink::LinkState> state = m_network->link_state(view.iface->ifindex());
         link.up = state && state->admin_up() && !finished();
         link.promiscuous = state && state->promiscuous();
         link.all_multicast = state && state->all_multicast();
+        link.mtu = p->driver_mtu;
+        link.max_mtu = p->max_mtu;
+        views.push_back(std::move(view));
     }
-    if (first != nullptr) {
-        link.mtu = first->driver_mtu;
-        link.max_mtu = first->max_mtu;
-    }
-    return m_registry.describe(iface, link);
+    return m_registry.describe(views);
 }
 
 // `ip -d link` shows who drives the interface; `ethtool` the link the driver reported.

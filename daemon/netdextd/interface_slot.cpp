@@ -47,12 +47,16 @@ tap::FrameDevice *InterfaceSlot::attach(SessionNetwork &network, const MacAddres
 }
 
 void InterfaceSlot::release() {
+    release_own();
+    for (auto &[id, sibling] : m_siblings)
+        sibling->release();
+}
+
+void InterfaceSlot::release_own() {
     m_tap.reset();
     m_mac.reset();
     m_capture.reset();
     m_offloads_off = 0;
-    for (auto &[id, sibling] : m_siblings)
-        sibling->release();
 }
 
 std::shared_ptr<InterfaceSlot> InterfaceSlot::sibling(uint32_t interface_id) {

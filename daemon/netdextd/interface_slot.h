@@ -42,8 +42,11 @@ public:
     // TAP keeps its queues: a driver with more queue sets shares them among fewer movers.)
     tap::FrameDevice *attach(SessionNetwork &network, const MacAddress &mac, uint32_t queues,
                              bool &fresh, std::string &error);
-    // Closes the TAP: the interface and its addresses disappear (the siblings' too).
+    // Closes the TAP: the interface and its addresses disappear (the siblings' too). For the
+    // extension as a whole (uninstall); a running driver may still use a sibling's otherwise.
     void release();
+    // Closes this slot's TAP only (one interface given up or deleted while the others run).
+    void release_own();
     // The slot of interface `interface_id` of the same dext (0: this one), made on first use.
     std::shared_ptr<InterfaceSlot> sibling(uint32_t interface_id);
     // Whether this slot or a sibling has an interface with `mac`; its name in `name`.

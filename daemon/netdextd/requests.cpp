@@ -87,6 +87,9 @@ json Daemon::driver_json(const Driver &driver) const {
     dext["log_lines_dropped"] = s ? s->log_lines_dropped() : 0;
     // Every interface the dext registered ("interface": the first, as before multi-port dexts).
     json interfaces = json::array();
+    netdext::registry::DriverServiceDescription service;
+    if (s != nullptr)
+        service = s->describe_service();
     for (uint32_t id : s ? s->interface_ids() : std::vector<uint32_t>{}) {
         NetInterface *iface = s->interface(id);
         json net;
@@ -122,23 +125,22 @@ json Daemon::driver_json(const Driver &driver) const {
         json counters;
         iface->counters().for_each([&](const char *name, uint64_t value) { counters[name] = value; });
         net["counters"] = counters;
-        if (id == 0 || !dext.contains("interface")) {
-            // The four queues as ioreg -l shows them (NetDextQueues): the packets through each
-            // agree with `ip -s link` (docs/registry.md). The registry has the first interface.
-            json per_queue = json::array();
-            if (const auto service = s->describe_service(); service.ethernet)
-                for (size_t q = 0; q < 4; ++q) {
-                    const auto &d = service.ethernet->queues[q];
-                    per_queue.push_back({{"queue", netdext::registry::queue_name(
-                                                       netdext::registry::QueueIndex(q))},
-                                         {"capacity", d.capacity},
-                                         {"enabled", d.enabled},
-                                         {"packets", d.packets},
-                                         {"batches", d.batches}});
-                }
-            net["queues"] = per_queue;
+        // The four queues as ioreg -l shows them (NetDextQueues): the packets through each
+        // agree with `ip -s link` (docs/registry.md).
+        json per_queue = json::array();
+        if (const auto *eth = netdext::registry::find_interface(service, iface->name()))
+            for (size_t q = 0; q < 4; ++q) {
+                const auto &d = eth->queues[q];
+                per_queue.push_back(
+                    {{"queue", netdext::registry::queue_name(netdext::registry::QueueIndex(q))},
+                     {"capacity", d.capacity},
+                     {"enabled", d.enabled},
+                     {"packets", d.packets},
+                     {"batches", d.batches}});
+            }
+        net["queues"] = per_queue;
+        if (id == 0 || !dext.contains("interface"))
             dext["interface"] = net;
-        }
         interfaces.push_back(net);
     }
     dext["interfaces"] = interfaces;

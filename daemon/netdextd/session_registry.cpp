@@ -12,6 +12,17 @@ namespace netdext::daemon {
 using namespace netdext::protocol;
 namespace reg = netdext::registry;
 
+namespace {
+
+// As the snapshot reader takes a class name: 1 to 128 printable ASCII characters, no space.
+bool is_class_name(const std::string &name) {
+    return !name.empty() && name.size() <= 128 &&
+           std::all_of(name.begin(), name.end(),
+                       [](unsigned char c) { return c > 0x20 && c < 0x7f; });
+}
+
+} // namespace
+
 SessionRegistry::SessionRegistry(ServiceIdentity identity) : m_identity(std::move(identity)) {}
 
 bool SessionRegistry::observe(const shm::ipc::ReceivedMessage &message, std::string &error) {
@@ -43,16 +54,20 @@ bool SessionRegistry::observe(const shm::ipc::ReceivedMessage &message, std::str
         }
         return true;
     }
-    case LinkStatus::kType: // the first interface's (the one the registry shows)
-        if (auto status = message.as<LinkStatus>(); status && status.value().interface_id == 0) {
-            m_link_status = status.value().status;
-            m_active_medium = status.value().media;
+    case LinkStatus::kType:
+        if (auto status = message.as<LinkStatus>();
+            status && status.value().interface_id < kMaxInterfaces) {
+            PortRecord &port = m_ports[status.value().interface_id];
+            port.link_status = status.value().status;
+            port.active_medium = status.value().media;
         }
         return false;
     case MediaTypes::kType:
-        if (auto media = message.as<MediaTypes>(); media && media.value().interface_id == 0) {
+        if (auto media = message.as<MediaTypes>();
+            media && media.value().interface_id < kMaxInterfaces) {
             const uint32_t count = std::min(media.value().count, MediaTypes::kMaxMedia);
-            m_media.assign(media.value().media, media.value().media + count);
+            m_ports[media.value().interface_id].media.assign(media.value().media,
+                                                             media.value().media + count);
         }
         return false;
     default:
@@ -76,20 +91,26 @@ void SessionRegistry::start_result(bool success) {
     m_started = success;
 }
 
-void SessionRegistry::interface_registered(const RegisterInterface &request,
-                                           uint64_t controller_id, uint64_t interface_id) {
-    m_registration = request;
-    m_controller_id = controller_id;
-    m_interface_id = interface_id;
+void SessionRegistry::interface_registered(uint32_t interface_id, const RegisterInterface &request,
+                                           uint64_t controller_id, uint64_t registry_interface_id) {
+    PortRecord &port = m_ports[interface_id];
+    port.registration = request;
+    port.controller_id = controller_id;
+    port.interface_id = registry_interface_id;
 }
 
-void SessionRegistry::interface_gone() {
-    m_registration.reset();
-    m_controller_id = m_interface_id = 0;
+void SessionRegistry::interface_gone(uint32_t interface_id) {
+    if (auto found = m_ports.find(interface_id); found != m_ports.end()) {
+        found->second.registration.reset();
+        found->second.controller_id = found->second.interface_id = 0;
+    }
 }
 
-reg::DriverServiceDescription SessionRegistry::describe(const NetInterface *iface,
-                                                        const LinkView &link) const {
+void SessionRegistry::set_hardware_assists(uint32_t interface_id, uint32_t assists) {
+    m_ports[interface_id].hardware_assists = assists;
+}
+
+reg::DriverServiceDescription SessionRegistry::describe(const std::vector<PortView> &ports) const {
     reg::DriverServiceDescription service;
     service.user_class = m_identity.user_class;
     service.io_class = m_identity.io_class;
@@ -112,26 +133,66 @@ reg::DriverServiceDescription SessionRegistry::describe(const NetInterface *ifac
     service.busy_time_ns = uint64_t(
         std::chrono::duration_cast<std::chrono::nanoseconds>(m_busy_time.value_or(now - m_launched))
             .count());
-    if (iface == nullptr || !m_registration)
-        return service;
+    std::vector<uint64_t> placed; // port services already shown (an ID is shown once)
+    for (const PortView &view : ports) {
+        auto found = m_ports.find(view.interface_id);
+        if (view.iface == nullptr || found == m_ports.end() || !found->second.registration)
+            continue;
+        reg::EthernetDescription eth = describe_interface(found->second, *view.iface, view.link);
+        const uint64_t owner = found->second.registration->registry_id;
+        // The service registered it itself: below the service. A host names the object, so
+        // an ID outside its block, or one already shown, is not believed: below the service
+        // too, if that has no interface yet; left out otherwise.
+        const bool own = owner == service.id || owner == 0 || !m_identity.ids.contains(owner) ||
+                         std::find(placed.begin(), placed.end(), owner) != placed.end();
+        if (own) {
+            if (!service.ethernet)
+                service.ethernet = std::move(eth);
+            continue;
+        }
+        placed.push_back(owner);
+        reg::PortServiceDescription port;
+        port.id = owner;
+        port.user_class = "IOUserNetworkEthernet"; // until a snapshot names it
+        if (m_snapshot)
+            for (const registry::ServiceSnapshot &made : m_snapshot->ports)
+                if (made.id == owner) {
+                    port.user_class = made.class_name;
+                    port.properties = made.properties;
+                    port.retain_count = made.retain_count;
+                    // Its IOClass (Create's dictionary names it), when it is a name.
+                    if (const reg::Value *io_class = made.properties.find("IOClass");
+                        io_class != nullptr && io_class->is(reg::Value::Type::string) &&
+                        is_class_name(io_class->text()))
+                        port.io_class = io_class->text();
+                }
+        port.ethernet = std::move(eth);
+        service.ports.push_back(std::move(port));
+    }
+    return service;
+}
 
-    const RegisterInterface &r = *m_registration;
+reg::EthernetDescription SessionRegistry::describe_interface(const PortRecord &port,
+                                                             const NetInterface &interface,
+                                                             const LinkView &link) const {
+    const NetInterface *iface = &interface;
+    const RegisterInterface &r = *port.registration;
     reg::EthernetDescription eth;
-    eth.controller_id = m_controller_id;
-    eth.interface_id = m_interface_id;
+    eth.controller_id = port.controller_id;
+    eth.interface_id = port.interface_id;
     eth.bsd_name = link.name;
     eth.unit = link.unit;
     std::memcpy(eth.mac.data(), r.mac, 6);
-    eth.link_status = m_link_status;
-    eth.active_medium = m_active_medium;
-    eth.media = m_media;
+    eth.link_status = port.link_status;
+    eth.active_medium = port.active_medium;
+    eth.media = port.media;
     eth.mtu = link.mtu;
     eth.max_mtu = link.max_mtu != 0 ? link.max_mtu : link.mtu;
     eth.enabled = link.up;
     eth.promiscuous = link.promiscuous;
     eth.all_multicast = link.all_multicast;
     eth.feature_flags = r.feature_flags;
-    eth.hardware_assists = m_hardware_assists;
+    eth.hardware_assists = port.hardware_assists;
     eth.tx_headroom = r.tx_headroom;
     eth.tx_tailroom = r.tx_tailroom;
     const InterfaceCounters &c = iface->counters();
@@ -152,8 +213,7 @@ reg::DriverServiceDescription SessionRegistry::describe(const NetInterface *ifac
         if (value != 0 && std::strncmp(name, "drop_", 5) == 0)
             eth.drops[name + 5] = value;
     });
-    service.ethernet = std::move(eth);
-    return service;
+    return eth;
 }
 
 } // namespace netdext::daemon

@@ -39,7 +39,7 @@ struct ServiceIdentity {
     registry::IdBlock ids{netdext::registry::kFirstRegistryID, 1u << 16}; // the host's IDs
 };
 
-// What the Linux side says of the interface now (the session fills it in).
+// What the Linux side says of an interface now (the session fills it in).
 struct LinkView {
     std::string name;  // en<N>
     int32_t unit = 0;
@@ -48,6 +48,13 @@ struct LinkView {
     bool up = false;   // SetInterfaceEnable(true) was asked and the link is up
     bool promiscuous = false;
     bool all_multicast = false;
+};
+
+// One registered interface as the session describes it.
+struct PortView {
+    uint32_t interface_id = 0; // the host's (protocol) id
+    const NetInterface *iface = nullptr;
+    LinkView link;
 };
 
 class SessionRegistry {
@@ -70,22 +77,20 @@ public:
 
     // The session's milestones.
     void start_result(bool success);
-    void interface_registered(const protocol::RegisterInterface &request, uint64_t controller_id,
-                              uint64_t interface_id);
-    void interface_gone();
-    void set_hardware_assists(uint32_t assists) { m_hardware_assists = assists; }
+    void interface_registered(uint32_t interface_id, const protocol::RegisterInterface &request,
+                              uint64_t controller_id, uint64_t registry_interface_id);
+    void interface_gone(uint32_t interface_id);
+    void set_hardware_assists(uint32_t interface_id, uint32_t assists);
 
-    // The entry netdextd shows for the service, now. `iface` may be null (no interface).
+    // The entry netdextd shows for the service, now, with every registered interface of
+    // `ports`: below the service when the service registered it itself, below the port service
+    // that did (from the host's snapshot) otherwise.
     [[nodiscard]] netdext::registry::DriverServiceDescription
-    describe(const NetInterface *iface, const LinkView &link) const;
+    describe(const std::vector<PortView> &ports) const;
 
-    // What the driver reported (ethtool's speed and duplex come from here).
-    [[nodiscard]] uint32_t link_status() const { return m_link_status; }
-    [[nodiscard]] uint32_t active_medium() const { return m_active_medium; }
     [[nodiscard]] const std::optional<registry::ServiceSnapshot> &snapshot() const {
         return m_snapshot;
     }
-    [[nodiscard]] bool has_interface_ids() const { return m_controller_id != 0; }
 
 private:
     ServiceIdentity m_identity;
@@ -97,12 +102,22 @@ private:
     std::optional<std::chrono::nanoseconds> m_busy_time; // set when Start returned
     bool m_started = false;
 
-    uint32_t m_link_status = 0;
-    uint32_t m_active_medium = 0;
-    std::vector<uint32_t> m_media;
-    uint32_t m_hardware_assists = 0;
-    std::optional<protocol::RegisterInterface> m_registration;
-    uint64_t m_controller_id = 0, m_interface_id = 0;
+    // Per interface id: what the driver reported of it (kept while it is not registered, as
+    // a driver may report before it registers) and, while registered, its registration and
+    // the registry IDs of its controller and interface entries.
+    struct PortRecord {
+        uint32_t link_status = 0;
+        uint32_t active_medium = 0;
+        std::vector<uint32_t> media;
+        uint32_t hardware_assists = 0;
+        std::optional<protocol::RegisterInterface> registration;
+        uint64_t controller_id = 0, interface_id = 0;
+    };
+    std::map<uint32_t, PortRecord> m_ports;
+
+    [[nodiscard]] netdext::registry::EthernetDescription
+    describe_interface(const PortRecord &port, const NetInterface &iface,
+                       const LinkView &link) const;
 };
 
 } // namespace netdext::daemon

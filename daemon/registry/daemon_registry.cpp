@@ -26,6 +26,9 @@ reg::Entry DaemonRegistry::tree(const std::vector<reg::DriverServiceDescription>
         user->children.push_back(reg::make_driver_service(service));
         if (service.retain_count != 0)
             real.push_back(service.id);
+        for (const reg::PortServiceDescription &port : service.ports)
+            if (port.retain_count != 0)
+                real.push_back(port.id);
     }
     reg::model_retain_counts(root, real);
     return root;

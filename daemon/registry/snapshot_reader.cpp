@@ -61,6 +61,48 @@ std::string SnapshotAssembler::take() {
     return document;
 }
 
+namespace {
+
+// One entry's own fields (not its children); nullopt with `why` set when it breaks a rule.
+std::optional<ServiceSnapshot> check_entry(netdext::registry::Entry &entry, const IdBlock &ids,
+                                           std::string &why) {
+    if (!ids.contains(entry.id)) {
+        why = "registry ID " + std::to_string(entry.id) + " is outside the host's block [" +
+              std::to_string(ids.first) + ", +" + std::to_string(ids.count) + ")";
+        return std::nullopt;
+    }
+    if (entry.retain_count == 0 || entry.retain_count > kMaxRetainCount) {
+        why = "retain count " + std::to_string(entry.retain_count);
+        return std::nullopt;
+    }
+    if (entry.name.empty() || entry.name.size() > 128) {
+        why = "a class name of " + std::to_string(entry.name.size()) + " bytes";
+        return std::nullopt;
+    }
+    for (unsigned char c : entry.name)
+        if (c < 0x21 || c > 0x7e) {
+            why = "the class name holds a character that is not printable ASCII";
+            return std::nullopt;
+        }
+    if (!entry.properties.is(netdext::registry::Value::Type::dictionary)) {
+        why = "properties are not a dictionary";
+        return std::nullopt;
+    }
+    if (entry.properties.members().size() > kMaxProperties) {
+        why = std::to_string(entry.properties.members().size()) + " properties (at most " +
+              std::to_string(kMaxProperties) + ")";
+        return std::nullopt;
+    }
+    ServiceSnapshot snapshot;
+    snapshot.id = entry.id;
+    snapshot.retain_count = entry.retain_count;
+    snapshot.class_name = std::move(entry.name);
+    snapshot.properties = std::move(entry.properties);
+    return snapshot;
+}
+
+} // namespace
+
 std::optional<ServiceSnapshot> parse_service_snapshot(std::string_view document,
                                                       const IdBlock &ids, std::string &error) {
     netdext::registry::WireError wire;
@@ -73,28 +115,27 @@ std::optional<ServiceSnapshot> parse_service_snapshot(std::string_view document,
         error = "registry snapshot: " + why;
         return std::nullopt;
     };
-    if (!entry->children.empty())
-        return refuse("the service's entry has children (the family's entries are netdextd's)");
-    if (!ids.contains(entry->id))
-        return refuse("registry ID " + std::to_string(entry->id) + " is outside the host's block [" +
-                      std::to_string(ids.first) + ", +" + std::to_string(ids.count) + ")");
-    if (entry->retain_count == 0 || entry->retain_count > kMaxRetainCount)
-        return refuse("retain count " + std::to_string(entry->retain_count));
-    if (entry->name.empty() || entry->name.size() > 128)
-        return refuse("a class name of " + std::to_string(entry->name.size()) + " bytes");
-    for (unsigned char c : entry->name)
-        if (c < 0x21 || c > 0x7e)
-            return refuse("the class name holds a character that is not printable ASCII");
-    if (!entry->properties.is(netdext::registry::Value::Type::dictionary))
-        return refuse("properties are not a dictionary");
-    if (entry->properties.members().size() > kMaxProperties)
-        return refuse(std::to_string(entry->properties.members().size()) + " properties (at most " +
-                      std::to_string(kMaxProperties) + ")");
-    ServiceSnapshot snapshot;
-    snapshot.id = entry->id;
-    snapshot.retain_count = entry->retain_count;
-    snapshot.class_name = std::move(entry->name);
-    snapshot.properties = std::move(entry->properties);
+    std::string why;
+    auto snapshot = check_entry(*entry, ids, why);
+    if (!snapshot)
+        return refuse(why);
+    if (entry->children.size() > kMaxPorts)
+        return refuse(std::to_string(entry->children.size()) + " port services (at most " +
+                      std::to_string(kMaxPorts) + ")");
+    for (netdext::registry::Entry &child : entry->children) {
+        if (!child.children.empty())
+            return refuse("a port service's entry has children (the family's entries are "
+                          "netdextd's)");
+        auto port = check_entry(child, ids, why);
+        if (!port)
+            return refuse("a port service: " + why);
+        if (port->id == snapshot->id)
+            return refuse("a port service has the service's own registry ID");
+        for (const ServiceSnapshot &other : snapshot->ports)
+            if (other.id == port->id)
+                return refuse("two port services have registry ID " + std::to_string(port->id));
+        snapshot->ports.push_back(std::move(*port));
+    }
     return snapshot;
 }
 

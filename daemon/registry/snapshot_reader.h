@@ -6,14 +6,17 @@
 //             kMaxRegistrySnapshotBytes and the same in every chunk, `length` within the chunk
 //             and the payload that carried it
 //   document  one registry entry in the typed JSON wire form (registry/wire.h: bounded nesting,
-//             typed values, no NUL in strings), without children; its ID inside the host's ID
-//             block; a retain count from 1 to kMaxRetainCount; a class name of at most 128
-//             printable characters; properties a dictionary of at most kMaxProperties keys
+//             typed values, no NUL in strings); its ID inside the host's ID block; a retain
+//             count from 1 to kMaxRetainCount; a class name of at most 128 printable
+//             characters; properties a dictionary of at most kMaxProperties keys. Its children
+//             are the services it made that registered an interface (its ports): at most
+//             kMaxPorts, each checked the same way, with an ID of its own and no children
 //
 // Every refusal is one line naming what was wrong; the session counts it as a protocol error.
 // Plain values, no I/O: the fuzz target (daemon/registry/fuzz) drives both halves directly.
 #pragma once
 
+#include <netdext/protocol/host_protocol.h>
 #include <netdext/protocol/registry_messages.h>
 #include <netdext/registry/value.h>
 
@@ -22,11 +25,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace netdext::daemon::registry {
 
 inline constexpr uint32_t kMaxRetainCount = 1u << 24;
 inline constexpr size_t kMaxProperties = 1024; // top-level keys of the service's properties
+inline constexpr size_t kMaxPorts = protocol::kMaxInterfaces; // one per interface at most
 
 // What a host may say about its service, after the checks.
 struct ServiceSnapshot {
@@ -34,6 +39,7 @@ struct ServiceSnapshot {
     uint32_t retain_count = 0; // getRetainCount()
     std::string class_name;    // the object's class (the IOUserClass)
     netdext::registry::Value properties = netdext::registry::Value::dictionary();
+    std::vector<ServiceSnapshot> ports; // the service's; a port's own is empty
 };
 
 // The registry IDs a host may use: [first, first + count).

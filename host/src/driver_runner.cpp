@@ -35,6 +35,30 @@ IOUserNetworkEthernet *DriverRunner::copy_driver(uint32_t interface_id) {
     return eth;
 }
 
+std::vector<IOService *> DriverRunner::copy_ports() {
+    std::vector<IOService *> ports;
+    if (!m_lookup)
+        return ports;
+    for (uint32_t id = 0; id < protocol::kMaxInterfaces; ++id)
+        if (IOUserNetworkEthernet *eth = m_lookup(id)) {
+            if (eth == m_service)
+                eth->release(); // the service registered it itself: not a port
+            else
+                ports.push_back(eth);
+        }
+    return ports;
+}
+
+void DriverRunner::report(std::optional<uint64_t> request) {
+    std::vector<IOService *> ports = copy_ports();
+    if (request)
+        m_reporter.send(m_service, m_class_name, ports, *request);
+    else
+        m_reporter.send_if_changed(m_service, m_class_name, ports);
+    for (IOService *port : ports)
+        port->release();
+}
+
 DriverRunner::~DriverRunner() {
     {
         std::lock_guard lock(m_mutex);
@@ -82,7 +106,7 @@ void DriverRunner::post_call(Call call, uint32_t arg, uint32_t interface_id, uin
         kern_return_t kr = eth ? this->call(eth, call, arg, value) : kIOReturnNotAttached;
         OSSafeReleaseNULL(eth);
         reply(sequence, kr, value);
-        m_reporter.send_if_changed(m_service, m_class_name);
+        report(std::nullopt);
     });
 }
 
@@ -101,7 +125,7 @@ void DriverRunner::post_stop(std::optional<uint64_t> reply_to) {
 }
 
 void DriverRunner::post_registry_snapshot(uint64_t request) {
-    post([this, request] { m_reporter.send(m_service, m_class_name, request); });
+    post([this, request] { report(request); });
 }
 
 void DriverRunner::reply(uint64_t sequence, kern_return_t status, uint32_t value) {
@@ -150,7 +174,7 @@ void DriverRunner::start(const bundle::Bundle &bundle, const std::string &class_
     m_service = service;
     m_class_name = class_name;
     (void)m_link.send(StartResult{kIOReturnSuccess, 0});
-    m_reporter.send(m_service, m_class_name, 0);
+    report(0);
 }
 
 void DriverRunner::stop(std::optional<uint64_t> reply_to) {

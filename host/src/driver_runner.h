@@ -81,6 +81,11 @@ private:
                                 const std::vector<ether_addr_t> &addresses);
     // The driver of `interface_id`, retained (+1), or nullptr.
     IOUserNetworkEthernet *copy_driver(uint32_t interface_id);
+    // The services other than the driver's service that registered an interface, retained.
+    std::vector<IOService *> copy_ports();
+    // Sends the registry snapshot: answering `request` (0: unsolicited), or, without one, only
+    // if it changed since the last.
+    void report(std::optional<uint64_t> request);
     void stop(std::optional<uint64_t> reply_to);
     void start_failed(kern_return_t status);
     void reply(uint64_t sequence, kern_return_t status, uint32_t value = 0);

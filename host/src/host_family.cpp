@@ -156,6 +156,7 @@ kern_return_t HostFamily::register_interface(const InterfaceRequest &request,
     message.lane_count = uint16_t(request.lanes.size());
     message.hardware_assists = request.hardware_assists;
     message.tso_max_bytes = request.tso_max_bytes;
+    (void)request.driver->GetRegistryEntryID(&message.registry_id);
     for (size_t lane = 0; lane < request.lanes.size(); ++lane) {
         const LaneRequest &r = request.lanes[lane];
         auto layout = shm::RingsLayout::compute(r.capacities, r.more);

@@ -191,13 +191,35 @@ Entry make_driver_service(const DriverServiceDescription &service) {
         s.properties.set("IOMatchedPersonality", *service.matched_personality);
     if (!service.cdhash.empty())
         s.properties.set("IOUserServerCDHash", Value::string(service.cdhash));
-    if (service.ethernet) {
-        Entry controller = make_controller(*service.ethernet);
-        controller.children.push_back(make_interface(*service.ethernet));
-        s.children.push_back(std::move(controller));
-        model(s.children.back(), true, {});
+    auto add_interface = [](Entry &parent, const EthernetDescription &eth) {
+        Entry controller = make_controller(eth);
+        controller.children.push_back(make_interface(eth));
+        parent.children.push_back(std::move(controller));
+        model(parent.children.back(), true, {});
+    };
+    if (service.ethernet)
+        add_interface(s, *service.ethernet);
+    for (const PortServiceDescription &port : service.ports) {
+        // Create starts the service it makes and registers it (RegisterService).
+        Entry p = make_entry(port.id, port.user_class, port.io_class,
+                             kServiceRegisteredState | kServiceMatchedState);
+        p.retain_count = port.retain_count;
+        p.properties =
+            port.properties.is(Value::Type::dictionary) ? port.properties : Value::dictionary();
+        add_interface(p, port.ethernet);
+        s.children.push_back(std::move(p));
     }
     return s;
+}
+
+const EthernetDescription *find_interface(const DriverServiceDescription &service,
+                                          const std::string &bsd_name) {
+    if (service.ethernet && service.ethernet->bsd_name == bsd_name)
+        return &*service.ethernet;
+    for (const PortServiceDescription &port : service.ports)
+        if (port.ethernet.bsd_name == bsd_name)
+            return &port.ethernet;
+    return nullptr;
 }
 
 uint64_t link_speed_of_medium(uint32_t medium) {

@@ -115,6 +115,54 @@ TEST(NetworkEntries, LinkDownAndDisabled) {
     EXPECT_TRUE(make_driver_service(s).children.empty());
 }
 
+// A service that makes its ports with IOService::Create (two interfaces from one dext): each
+// port is an entry of its own below the service, with its controller and interface below it.
+TEST(NetworkEntries, PortServicesHangBelowTheServiceWithTheirInterfaces) {
+    IdAllocator ids;
+    DriverServiceDescription s = sample_service(ids);
+    s.user_class = "TwoPortCable";
+    s.io_class = "IOUserService";
+    EthernetDescription eth = *s.ethernet;
+    s.ethernet.reset();
+    for (int unit : {4, 5}) {
+        PortServiceDescription port;
+        port.id = ids.next();
+        port.user_class = "TwoPortCablePort";
+        port.properties.set("CablePortIndex", Value::number(uint64_t(unit - 4), 32));
+        port.retain_count = 5;
+        port.ethernet = eth;
+        port.ethernet.controller_id = ids.next();
+        port.ethernet.interface_id = ids.next();
+        port.ethernet.bsd_name = "en" + std::to_string(unit);
+        port.ethernet.unit = unit;
+        s.ports.push_back(port);
+    }
+    Entry root = make_root(ids);
+    user_resources(root)->children.push_back(make_driver_service(s));
+    model_retain_counts(root, {s.id, s.ports[0].id, s.ports[1].id});
+    IoregOptions options;
+    options.state = false;
+    EXPECT_EQ(format_text(root, options),
+              "+-o Root  <class IORegistryEntry>\n"
+              "  +-o IOResources  <class IOResources>\n"
+              "  +-o IOUserResources  <class IOUserResources>\n"
+              "    +-o TwoPortCable  <class IOUserService>\n"
+              "      +-o TwoPortCablePort  <class IOUserNetworkEthernet>\n"
+              "      | +-o IOSkywalkLegacyEthernet  <class IOSkywalkLegacyEthernet>\n"
+              "      |   +-o en4  <class IOSkywalkLegacyEthernetInterface>\n"
+              "      +-o TwoPortCablePort  <class IOUserNetworkEthernet>\n"
+              "        +-o IOSkywalkLegacyEthernet  <class IOSkywalkLegacyEthernet>\n"
+              "          +-o en5  <class IOSkywalkLegacyEthernetInterface>\n");
+    const Entry &port = root.children.at(1).children.at(0).children.at(1);
+    EXPECT_EQ(port.id, s.ports[1].id);
+    EXPECT_EQ(port.retain_count, 5u) << "the object's own count is kept";
+    EXPECT_TRUE(port.registered() && port.matched());
+    EXPECT_EQ(format_value(*port.properties.find("CablePortIndex")), "1");
+    EXPECT_EQ(port.children.at(0).retain_count, 3u) << "registry + parent + one child";
+    EXPECT_EQ(format_value(*port.children.at(0).children.at(0).properties.find("BSD Name")),
+              "\"en5\"");
+}
+
 TEST(NetworkEntries, LinkSpeeds) {
     EXPECT_EQ(link_speed_of_medium(0x23), 10000000u);
     EXPECT_EQ(link_speed_of_medium(0x26 | 0x00100000), 100000000u);

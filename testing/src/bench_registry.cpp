@@ -1,6 +1,7 @@
 // The driver test bench's I/O Registry view: DriverBench::registry() and ioreg(), and the fake
-// family's description of its interface (docs/registry.md). The tree has the shape netdextd
-// serves: Root → IOResources, IOUserResources → the service → IOSkywalkLegacyEthernet → en0.
+// family's description of its interfaces (docs/registry.md). The tree has the shape netdextd
+// serves: Root → IOResources, IOUserResources → the service → IOSkywalkLegacyEthernet → en0; an
+// interface a port service registered hangs below that port, which hangs below the service.
 
 #include <netdext/registry/network.h>
 #include <netdext/registry/os_value.h>
@@ -42,11 +43,17 @@ void FakeFamily::set_entitlements(std::optional<entitlements::Entitlements> gran
     m_who = std::move(who);
 }
 
-std::optional<registry::EthernetDescription> FakeFamily::describe_interface(size_t index) const {
+std::optional<registry::EthernetDescription>
+FakeFamily::describe_interface(size_t index, IOUserNetworkEthernet **driver) const {
     std::lock_guard lock(mutex);
     if (index >= m_interfaces.size())
         return std::nullopt;
     const Interface &iface = *m_interfaces[index];
+    if (driver != nullptr) {
+        *driver = iface.driver;
+        if (iface.driver != nullptr)
+            iface.driver->retain();
+    }
     registry::EthernetDescription out;
     out.bsd_name = iface.name;
     out.unit = iface.unit;
@@ -98,33 +105,65 @@ registry::Entry DriverBench::registry() {
         service.busy_time_ns = m_busy_time_ns;
         service.started = true;
 
-        std::optional<registry::EthernetDescription> nic = m_family->describe_interface();
-        if (nic) {
-            if (m_controller_id == 0) { // the entries of this registration keep their IDs
-                m_controller_id = allocate_registry_id();
-                m_interface_id = allocate_registry_id();
+        // Every interface: the service's own below it, each port service's (IOService::Create)
+        // below that port. The bench drives the first interface (enable, MTU, modes); the others
+        // show what their drivers registered and reported.
+        std::map<std::string, std::pair<uint64_t, uint64_t>> ids; // kept per interface name
+        for (size_t index = 0;; ++index) {
+            IOUserNetworkEthernet *driver = nullptr;
+            std::optional<registry::EthernetDescription> nic =
+                m_family->describe_interface(index, &driver);
+            if (!nic)
+                break;
+            auto [controller_id, interface_id] = m_entry_ids[nic->bsd_name];
+            if (controller_id == 0) { // the entries of this registration keep their IDs
+                controller_id = allocate_registry_id();
+                interface_id = allocate_registry_id();
             }
-            if (m_max_mtu == 0)
-                if (IOUserNetworkEthernet *eth = ethernet()) // asked once, not recorded as a call
-                    (void)call_on_method_queue(eth, IOUserNetworkEthernet_GetMaxTransferUnit_ID,
-                                               [eth, this] {
-                                                   return eth->GetMaxTransferUnit(&m_max_mtu);
-                                               });
-            nic->controller_id = m_controller_id;
-            nic->interface_id = m_interface_id;
-            nic->mtu = m_mtu;
-            nic->max_mtu = m_max_mtu != 0 ? m_max_mtu : m_mtu;
-            nic->enabled = m_enabled;
-            nic->promiscuous = m_promiscuous;
-            nic->all_multicast = m_all_multicast;
-            nic->hardware_assists = m_hardware_assists;
-            for (const auto &[reason, count] : drops())
-                if (count != 0)
-                    nic->drops[reason] = count;
-            service.ethernet = std::move(nic);
-        } else {
-            m_controller_id = m_interface_id = 0;
+            ids[nic->bsd_name] = {controller_id, interface_id};
+            nic->controller_id = controller_id;
+            nic->interface_id = interface_id;
+            if (index == 0) {
+                if (m_max_mtu == 0)
+                    if (IOUserNetworkEthernet *eth = ethernet()) // asked once, not a call
+                        (void)call_on_method_queue(
+                            eth, IOUserNetworkEthernet_GetMaxTransferUnit_ID,
+                            [eth, this] { return eth->GetMaxTransferUnit(&m_max_mtu); });
+                nic->mtu = m_mtu;
+                nic->max_mtu = m_max_mtu != 0 ? m_max_mtu : m_mtu;
+                nic->enabled = m_enabled;
+                nic->promiscuous = m_promiscuous;
+                nic->all_multicast = m_all_multicast;
+                nic->hardware_assists = m_hardware_assists;
+                for (const auto &[reason, count] : drops())
+                    if (count != 0)
+                        nic->drops[reason] = count;
+            } else {
+                nic->max_mtu = nic->mtu;
+                nic->enabled = m_others_enabled[index];
+            }
+            if (driver == nullptr || driver == m_service) {
+                if (!service.ethernet)
+                    service.ethernet = std::move(nic);
+            } else {
+                registry::PortServiceDescription port;
+                port.id = registry_id(driver);
+                real.push_back(port.id);
+                port.user_class = driver->GetClassName();
+                OSDictionary *port_properties = nullptr;
+                if (driver->CopyProperties(&port_properties) == kIOReturnSuccess) {
+                    port.properties = registry::from_os_object(port_properties);
+                    OSSafeReleaseNULL(port_properties);
+                }
+                port.io_class = io_class_of(driver, port.properties);
+                port.ethernet = std::move(*nic);
+                // Without the reference describe_interface() gave.
+                port.retain_count = uint32_t(driver->getRetainCount()) - 1;
+                service.ports.push_back(std::move(port));
+            }
+            OSSafeReleaseNULL(driver);
         }
+        m_entry_ids = std::move(ids);
         // Last, so that the count is the object's own, not one a copy above still held.
         service.retain_count = uint32_t(m_service->getRetainCount());
         resources->children.push_back(registry::make_driver_service(service));

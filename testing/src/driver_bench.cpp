@@ -234,8 +234,8 @@ kern_return_t DriverBench::set_interface_enable(bool enable, size_t interface) {
     kern_return_t kr = call_driver(eth, IOUserNetworkEthernet_SetInterfaceEnable_ID,
                                    enable ? "SetInterfaceEnable(true)" : "SetInterfaceEnable(false)",
                                    [eth, enable] { return eth->SetInterfaceEnable(enable); });
-    if (kr == kIOReturnSuccess && interface == 0)
-        m_enabled = enable;
+    if (kr == kIOReturnSuccess)
+        (interface == 0 ? m_enabled : m_others_enabled[interface]) = enable;
     return kr;
 }
 

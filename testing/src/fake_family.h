@@ -87,7 +87,10 @@ public:
     void set_entitlements(std::optional<entitlements::Entitlements> granted, std::string who);
     // A registered interface as the registry shows it (bench_registry.cpp); nullopt if none.
     // Fills the queue, counter and declaration fields; the caller adds what the bench knows.
-    std::optional<registry::EthernetDescription> describe_interface(size_t index = 0) const;
+    // The interface at `index` as the registry shows it; `driver` (if given) gets the object
+    // that registered it, retained.
+    std::optional<registry::EthernetDescription>
+    describe_interface(size_t index = 0, IOUserNetworkEthernet **driver = nullptr) const;
 
     // ---- observations ----
     mutable std::mutex mutex;

@@ -285,6 +285,31 @@ TEST_F(TwoPortCable, CreatesTwoPortsEachWithItsOwnInterface) {
     EXPECT_EQ(bench->ethernet(), bench->ethernet(0));
     EXPECT_NE(bench->ethernet(0), bench->ethernet(1));
     EXPECT_TRUE(has_line(bench->logs(), "plugged in: en0 <-> en1"));
+
+    // The I/O Registry: each port below the service that made it, its interface below it.
+    ASSERT_KERN_SUCCESS(bench->set_interface_enable(true, 1));
+    netdext::registry::Entry root = bench->registry();
+    const netdext::registry::Entry *cable = root.find_by_name("TwoPortCable");
+    ASSERT_NE(cable, nullptr);
+    EXPECT_EQ(cable->class_name, "IOUserService");
+    ASSERT_EQ(cable->children.size(), 2u);
+    for (size_t i = 0; i < 2; ++i) {
+        const netdext::registry::Entry &port = cable->children[i];
+        EXPECT_EQ(port.name, "TwoPortCablePort");
+        EXPECT_EQ(port.class_name, "IOUserNetworkEthernet");
+        uint64_t id = 0;
+        ASSERT_KERN_SUCCESS(bench->ethernet(i)->GetRegistryEntryID(&id));
+        EXPECT_EQ(port.id, id);
+        const netdext::registry::Value *index = port.properties.find("CablePortIndex");
+        ASSERT_NE(index, nullptr);
+        EXPECT_EQ(index->number_value(), i);
+        ASSERT_EQ(port.children.size(), 1u);
+        ASSERT_EQ(port.children[0].children.size(), 1u);
+        const netdext::registry::Entry &iface = port.children[0].children[0];
+        EXPECT_EQ(iface.name, "en" + std::to_string(i));
+        EXPECT_EQ(iface.properties.find("IOControllerEnabled")->boolean_value(), i == 1)
+            << "en1 was enabled, en0 not";
+    }
 }
 
 TEST_F(TwoPortCable, AFrameSentOnOneEndIsReceivedOnTheOther) {

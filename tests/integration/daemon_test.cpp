@@ -21,6 +21,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <sstream>
+#include <string>
+#include <vector>
 
 using namespace std::chrono_literals;
 using netdext::testing::DaemonFixture;
@@ -443,6 +446,41 @@ TEST(CableDaemon, TwoInterfacesFromOneDextEachCarryFramesToTheOther) {
         EXPECT_EQ(iface["counters"].value("ring_faults", 1), 0u);
     }
     EXPECT_EQ(daemon.dext().value("protocol_errors", 1), 0);
+
+    // ioreg: each port is the service TwoPortCable made (IOService::Create), below it, with its
+    // own controller and interface; the status's queues are each interface's own.
+    const std::string ioreg =
+        netdext::testing::netdextctl_path() + " --socket " + daemon.socket_path() + " ioreg";
+    auto tree = daemon.sh(ioreg + " -w0");
+    ASSERT_TRUE(tree.ok()) << tree.output;
+    const std::string expected = "    +-o TwoPortCable  <class IOUserService, id 0x";
+    const size_t at = tree.output.find(expected);
+    ASSERT_NE(at, std::string::npos) << tree.output;
+    std::vector<std::string> shape;
+    std::stringstream lines(tree.output.substr(at));
+    for (std::string line; std::getline(lines, line);)
+        shape.push_back(
+            line.substr(0, line.find("  <")) + " " +
+            line.substr(line.find("<class ") + 7,
+                        line.find_first_of(",>", line.find("<class ")) - line.find("<class ") - 7));
+    EXPECT_EQ(shape, (std::vector<std::string>{
+                         "    +-o TwoPortCable IOUserService",
+                         "      +-o TwoPortCablePort IOUserNetworkEthernet",
+                         "      | +-o IOSkywalkLegacyEthernet IOSkywalkLegacyEthernet",
+                         "      |   +-o en0 IOSkywalkLegacyEthernetInterface",
+                         "      +-o TwoPortCablePort IOUserNetworkEthernet",
+                         "        +-o IOSkywalkLegacyEthernet IOSkywalkLegacyEthernet",
+                         "          +-o en1 IOSkywalkLegacyEthernetInterface"}))
+        << tree.output;
+    auto controllers = daemon.sh(ioreg + " -l -w0 -c IOSkywalkLegacyEthernet");
+    EXPECT_NE(controllers.output.find("\"IOMACAddress\" = <024341424c0a>"), std::string::npos)
+        << controllers.output;
+    EXPECT_NE(controllers.output.find("\"IOMACAddress\" = <024341424c0b>"), std::string::npos)
+        << controllers.output;
+    auto ports = daemon.sh(ioreg + " -l -w0 -c TwoPortCablePort");
+    EXPECT_NE(ports.output.find("\"CablePortIndex\" = 1"), std::string::npos) << ports.output;
+    for (const auto &iface : daemon.dext()["interfaces"])
+        EXPECT_EQ(iface["queues"].size(), 4u) << iface.dump();
 }
 
 TEST(MultiQueueDaemon, SeparatePoolsAndTwoQueuesPerDirectionEchoFrames) {

@@ -159,9 +159,10 @@ struct Session : public ::testing::Test {
 
     // A registration of interface `id`: one lane, one queue of each kind on `pool`.
     RegisterInterface registration(const Pool &pool, const uint8_t (&mac)[6] = kMac,
-                                   uint32_t id = 0) {
+                                   uint32_t id = 0, uint64_t registry_id = 0) {
         RegisterInterface request{};
         request.interface_id = id;
+        request.registry_id = registry_id;
         request.lane_count = 1;
         request.lanes[0].pool_id = pool.id;
         for (uint32_t &count : request.lanes[0].queue_counts)
@@ -174,8 +175,9 @@ struct Session : public ::testing::Test {
     // Registers two TX queues on one pool and three RX queues on another; the daemon's reply,
     // a successful InterfaceRegistered (else nullopt, the failure reported).
     std::optional<ipc::ReceivedMessage> register_two_pools_three_sets();
-    Registered register_interface(Pool &pool, const uint8_t (&mac)[6] = kMac, uint32_t id = 0) {
-        host_sends(registration(pool, mac, id));
+    Registered register_interface(Pool &pool, const uint8_t (&mac)[6] = kMac, uint32_t id = 0,
+                                  uint64_t registry_id = 0) {
+        host_sends(registration(pool, mac, id, registry_id));
         Registered out;
         auto message = host_receives();
         EXPECT_TRUE(message && message->type() == InterfaceRegistered::kType);
@@ -331,6 +333,24 @@ TEST_F(Session, OneDextRegistersTwoInterfacesEachWithItsOwnDeviceAndCalls) {
     EXPECT_NE(session->interface(0), nullptr);
     EXPECT_EQ(slot->interface_names(), (std::vector<std::string>{"en0"}));
     EXPECT_EQ(session->protocol_errors(), 0u);
+}
+
+// Deleting one of a dext's links stops the dext; the other interface keeps its TAP until the
+// session lets it go (its mover may still be using it), as a kept interface for the next driver.
+TEST_F(Session, DeletingOneLinkLeavesTheOthersTap) {
+    start();
+    Pool pool_a = create_pool(), pool_b = create_pool();
+    const uint8_t mac_b[6] = {0x10, 0x22, 0x33, 0x44, 0x55, 0x67};
+    ASSERT_EQ(register_interface(pool_a).reply.status, 0);
+    ASSERT_TRUE(driver_call(0, 1500));
+    const int first = network->device->ifindex();
+    ASSERT_EQ(register_interface(pool_b, mac_b, 1).reply.status, 0);
+    ASSERT_TRUE(driver_call(0, 1500));
+    session->on_link_event({first, netlink::LinkDeleted{}});
+    EXPECT_TRUE(host_receives_a<Terminate>());
+    EXPECT_EQ(slot->interface_names(), (std::vector<std::string>{"en1"}));
+    ASSERT_NE(session->interface(1), nullptr);
+    EXPECT_EQ(session->interface(1)->name(), "en1");
 }
 
 TEST_F(Session, InterfacesOfOneDextNeedTheirOwnPoolsMacsAndValidIds) {
@@ -909,7 +929,8 @@ namespace {
 
 // The service's entry in the registry's wire form, cut into RegistrySnapshot chunks of `size`.
 std::vector<RegistrySnapshot> snapshot_chunks(uint64_t id, uint32_t retain, uint64_t request,
-                                              size_t size = RegistrySnapshot::kMaxData) {
+                                              size_t size = RegistrySnapshot::kMaxData,
+                                              std::vector<netdext::registry::Entry> ports = {}) {
     netdext::registry::Entry e;
     e.name = "TestNic";
     e.class_name = "TestNic";
@@ -918,6 +939,7 @@ std::vector<RegistrySnapshot> snapshot_chunks(uint64_t id, uint32_t retain, uint
     e.properties.set("IOUserServiceProperties",
                      netdext::registry::Value::dictionary(
                          {{"Answer", netdext::registry::Value::number(42, 32)}}));
+    e.children = std::move(ports);
     const std::string document = netdext::registry::to_json(e);
     std::vector<RegistrySnapshot> out;
     protocol::send_snapshot_chunks(
@@ -988,6 +1010,61 @@ TEST_F(Session, TheHostsSnapshotBecomesTheServicesEntry) {
     host->exit(0);
     session->on_host_exit();
     EXPECT_TRUE(done);
+}
+
+// A service that makes its ports (IOService::Create): each interface hangs below the port
+// that registered it, named and described by the host's snapshot; a registration naming an
+// object outside the host's block is not believed.
+TEST_F(Session, InterfacesHangBelowThePortServicesThatRegisteredThem) {
+    options.service.user_class = "TestCable";
+    options.service.ids = {0x100020000, 1u << 16};
+    start();
+    host_sends(StartResult{0, 0});
+    std::vector<netdext::registry::Entry> ports(2);
+    for (size_t i = 0; i < 2; ++i) {
+        ports[i].name = ports[i].class_name = "TestCablePort";
+        ports[i].id = 0x100020001 + i;
+        ports[i].retain_count = 4;
+        ports[i].properties.set("IOClass",
+                                netdext::registry::Value::string("IOUserNetworkEthernet"));
+        ports[i].properties.set("PortIndex", netdext::registry::Value::number(i, 32));
+    }
+    ports[1].properties.set("IOClass", netdext::registry::Value::string("Two\nLines"));
+    for (const RegistrySnapshot &c : snapshot_chunks(0x100020000, 3, 0, 500, ports))
+        host_sends(c);
+    Pool pool_a = create_pool(), pool_b = create_pool(), pool_c = create_pool();
+    const uint8_t mac_b[6] = {0x10, 0x22, 0x33, 0x44, 0x55, 0x67};
+    const uint8_t mac_c[6] = {0x10, 0x22, 0x33, 0x44, 0x55, 0x68};
+    ASSERT_EQ(register_interface(pool_a, kMac, 0, 0x100020001).reply.status, 0);
+    ASSERT_TRUE(driver_call(0, 1500)); // GetMaxTransferUnit
+    ASSERT_EQ(register_interface(pool_b, mac_b, 1, 0x100020002).reply.status, 0);
+    ASSERT_TRUE(driver_call(0, 1500));
+    ASSERT_EQ(register_interface(pool_c, mac_c, 2, 0x5).reply.status, 0); // not its object
+    ASSERT_TRUE(driver_call(0, 1500));
+    host_sends(LinkStatus{0x3, 0, 1});
+    EXPECT_EQ(session->protocol_errors(), 0u);
+
+    auto service = session->describe_service();
+    ASSERT_EQ(service.ports.size(), 2u);
+    for (size_t i = 0; i < 2; ++i) {
+        const auto &port = service.ports[i];
+        EXPECT_EQ(port.id, 0x100020001 + i);
+        EXPECT_EQ(port.user_class, "TestCablePort");
+        EXPECT_EQ(port.retain_count, 4u);
+        EXPECT_EQ(port.properties.find("PortIndex")->number_value(), i);
+        EXPECT_EQ(port.ethernet.bsd_name, "en" + std::to_string(i));
+        EXPECT_EQ(port.ethernet.link_status, i == 1 ? 0x3u : 0u) << "each its own link";
+    }
+    EXPECT_EQ(service.ports[1].io_class, "IOUserNetworkEthernet") << "not a class name: default";
+    ASSERT_TRUE(service.ethernet) << "outside the block: shown as the service's own";
+    EXPECT_EQ(service.ethernet->bsd_name, "en2");
+    // Gone from the registry with its registration. The first interface given up leaves the
+    // others' TAPs alone (they once went with it, under their running movers).
+    host_sends(UnregisterInterface{0});
+    EXPECT_EQ(slot->interface_names(), (std::vector<std::string>{"en1", "en2"}));
+    service = session->describe_service();
+    ASSERT_EQ(service.ports.size(), 1u);
+    EXPECT_EQ(service.ports[0].ethernet.bsd_name, "en1");
 }
 
 TEST_F(Session, AHostThatNeverAnswersIsAskedOnlySoOften) {

@@ -111,6 +111,23 @@ TEST(ServiceSnapshot, KeepsWhatTheHostSaysWhenItFollowsTheRules) {
     EXPECT_EQ(snapshot->properties, service_entry().properties);
 }
 
+// A service that made its ports (IOService::Create) sends them as its children.
+TEST(ServiceSnapshot, KeepsThePortServicesTheServiceMade) {
+    reg::Entry service = service_entry();
+    for (uint64_t i = 1; i <= kMaxPorts; ++i) {
+        service.children.push_back(service_entry(kBlock.first + i, uint32_t(i)));
+        service.children.back().name = "Port" + std::to_string(i);
+    }
+    std::string error;
+    auto snapshot = parse_service_snapshot(reg::to_json(service), kBlock, error);
+    ASSERT_TRUE(snapshot) << error;
+    ASSERT_EQ(snapshot->ports.size(), kMaxPorts);
+    EXPECT_EQ(snapshot->ports[2].id, kBlock.first + 3);
+    EXPECT_EQ(snapshot->ports[2].class_name, "Port3");
+    EXPECT_EQ(snapshot->ports[2].retain_count, 3u);
+    EXPECT_EQ(snapshot->ports[2].properties, service_entry().properties);
+}
+
 TEST(ServiceSnapshot, RefusesWhatBreaksTheRules) {
     std::string error;
     auto refused = [&](const reg::Entry &entry, const char *why) {
@@ -123,9 +140,23 @@ TEST(ServiceSnapshot, RefusesWhatBreaksTheRules) {
     EXPECT_TRUE(refused(service_entry(kBlock.first + kBlock.count), "outside the host's block"));
     EXPECT_TRUE(refused(service_entry(kBlock.first, 0), "retain count 0"));
     EXPECT_TRUE(refused(service_entry(kBlock.first, kMaxRetainCount + 1), "retain count"));
-    reg::Entry child = service_entry();
-    child.children.push_back(service_entry());
-    EXPECT_TRUE(refused(child, "children"));
+    reg::Entry same = service_entry();
+    same.children.push_back(service_entry());
+    EXPECT_TRUE(refused(same, "the service's own registry ID"));
+    reg::Entry twins = service_entry();
+    twins.children = {service_entry(kBlock.first + 1), service_entry(kBlock.first + 1)};
+    EXPECT_TRUE(refused(twins, "two port services have registry ID"));
+    reg::Entry nested = service_entry();
+    nested.children.push_back(service_entry(kBlock.first + 1));
+    nested.children[0].children.push_back(service_entry(kBlock.first + 2));
+    EXPECT_TRUE(refused(nested, "has children"));
+    reg::Entry outside = service_entry();
+    outside.children.push_back(service_entry(kBlock.first + kBlock.count));
+    EXPECT_TRUE(refused(outside, "a port service: registry ID"));
+    reg::Entry crowd = service_entry();
+    for (uint64_t i = 1; i <= kMaxPorts + 1; ++i)
+        crowd.children.push_back(service_entry(kBlock.first + i));
+    EXPECT_TRUE(refused(crowd, "port services (at most"));
     reg::Entry named = service_entry();
     named.name = "Evil\nLine";
     EXPECT_TRUE(refused(named, "not printable"));

@@ -38,7 +38,7 @@
 
 namespace netdext::protocol {
 
-inline constexpr uint16_t kProtocolVersion = 3;
+inline constexpr uint16_t kProtocolVersion = 4;
 
 inline constexpr uint32_t kMaxInterfaces = 8; // per dext (netdext::kMaxInterfacesPerDext)
 inline constexpr uint32_t kMaxLanes = 2;      // netdext::kMaxInterfaceLanes
@@ -121,6 +121,9 @@ struct RegisterInterface {
     // its largest TSO segment (getTSOOptions; 0: none given): the TAP's offloads.
     uint32_t hardware_assists;
     uint32_t tso_max_bytes;
+    // The registry ID of the object that registered it (GetRegistryEntryID): the driver's
+    // service itself, or a service it made (IOService::Create), which ioreg shows as a port.
+    uint64_t registry_id;
 };
 
 // Reply to RegisterInterface; on success lane_count rings memfds (by lane), then `doorbells`
@@ -266,7 +269,7 @@ struct Terminate { // the host stops its driver (as DriverCall Stop) and exits; 
 static_assert(sizeof(Hello) == 264);
 static_assert(sizeof(PoolCreated) == 40);
 static_assert(sizeof(InterfaceLane) == 168);
-static_assert(sizeof(RegisterInterface) == 368);
+static_assert(sizeof(RegisterInterface) == 376);
 static_assert(sizeof(InterfaceRegistered) == 56);
 static_assert(sizeof(MediaTypes) == 264);
 static_assert(sizeof(DataBandwidths) == 40);

@@ -63,7 +63,20 @@ struct EthernetDescription {
     std::map<std::string, uint64_t> drops;    // packets refused by validation, by reason
 };
 
-// A driver's service (an IOUserNetworkEthernet subclass) and what hangs below it.
+// A service the driver's service made (IOService::Create, e.g. one per port) that registered
+// an interface: an entry of its own below the driver's service, with the controller and
+// interface below it.
+struct PortServiceDescription {
+    uint64_t id = 0;
+    std::string user_class; // IOUserClass: the entry's name
+    std::string io_class = "IOUserNetworkEthernet";
+    Value properties = Value::dictionary(); // its own (from Create's dictionary and the driver)
+    uint32_t retain_count = 0;              // the object's real retain count
+    EthernetDescription ethernet;
+};
+
+// A driver's service (an IOUserNetworkEthernet subclass, or an IOService that makes the ports)
+// and what hangs below it.
 struct DriverServiceDescription {
     uint64_t id = 0;
     std::string user_class;                     // IOUserClass: the entry's name
@@ -75,15 +88,21 @@ struct DriverServiceDescription {
     uint64_t busy_time_ns = 0;                  // time spent matching and starting
     uint32_t busy_count = 0;                    // 1 while Start runs
     bool started = false;                       // Start succeeded: registered, matched
-    std::optional<EthernetDescription> ethernet;
+    std::optional<EthernetDescription> ethernet; // the interface the service registered itself
+    std::vector<PortServiceDescription> ports;   // interfaces its own services registered
 };
+
+// The interface named `bsd_name` ("en0") of the service or of one of its ports; nullptr if none.
+const EthernetDescription *find_interface(const DriverServiceDescription &service,
+                                          const std::string &bsd_name);
 
 // The root with IOResources and IOUserResources below it (IDs from `ids`, in that order).
 Entry make_root(IdAllocator &ids);
 // IOUserResources in a tree make_root() made; nullptr if it is not there.
 Entry *user_resources(Entry &root);
 
-// The service entry with the controller and interface below it (when `ethernet` is set).
+// The service entry with the controller and interface below it (when `ethernet` is set), then
+// an entry per port service, each with its controller and interface below it.
 Entry make_driver_service(const DriverServiceDescription &service);
 
 // The IOService class chain netdext reports for a class (known IOKit classes; otherwise

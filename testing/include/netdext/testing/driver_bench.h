@@ -219,6 +219,7 @@ private:
     void *m_image = nullptr;
     IOService *m_service = nullptr;
     bool m_enabled = false;
+    std::map<size_t, bool> m_others_enabled; // interfaces after the first (the registry's view)
     uint32_t m_mtu = 1500;
     uint64_t m_sync_onto_self_start = 0;
     std::unique_ptr<BenchDevices> m_devices; // the loaded bundle and the attached device
@@ -231,7 +232,9 @@ private:
     bool m_all_multicast = false;
     uint32_t m_hardware_assists = 0;
     uint32_t m_max_mtu = 0;      // GetMaxTransferUnit, once asked
-    uint64_t m_root_id = 0, m_resources_id = 0, m_controller_id = 0, m_interface_id = 0;
+    uint64_t m_root_id = 0, m_resources_id = 0;
+    // Registry IDs of each registered interface's controller and interface entries, by name.
+    std::map<std::string, std::pair<uint64_t, uint64_t>> m_entry_ids;
 };
 
 } // namespace netdext::testing
