@@ -735,15 +735,24 @@ void DextSession::replay_link_state(Port &port) {
 void DextSession::drop_interface(Port &port) {
     if (!port.interface)
         return;
-    m_network->unwatch_link(port.interface->ifindex());
     log("netdextd: interface %s unregistered", port.interface->name().c_str());
-    m_registry.interface_gone(port.id);
     set_carrier(port, false); // a kept interface has no carrier until a driver reports its link
-    port.interface.reset(); // stops the mover
+    forget_interface(port);
     // A driver that gives its interface up while it keeps running gives up the slot too; one that
     // is being stopped (replacement, restart) leaves it for the next.
     if (m_state != State::stopping)
         port.slot->release_own(); // the others' stay with their drivers
+}
+
+void DextSession::forget_interface(Port &port) {
+    m_network->unwatch_link(port.interface->ifindex());
+    m_registry.interface_gone(port.id);
+    // netdext-host gives the id to the next driver object that asks (DESIGN.md §6): its
+    // interface starts afresh, with nothing of this one's link, media, MTU or assists.
+    Port fresh;
+    fresh.id = port.id;
+    fresh.slot = port.slot;
+    port = std::move(fresh); // stops the mover
 }
 
 void DextSession::on_fault() {
@@ -852,9 +861,7 @@ void DextSession::on_port_link_event(Port &port, const netlink::LinkEvent &event
             } else if constexpr (std::is_same_v<T, netlink::LinkDeleted>) {
                 log("netdextd: %s was deleted; stopping the dext", iface->name().c_str());
                 terminate();
-                m_network->unwatch_link(iface->ifindex());
-                port.interface->stop();
-                port.interface.reset();
+                forget_interface(port);
                 port.slot->release_own(); // the kernel already removed it
             }
         },

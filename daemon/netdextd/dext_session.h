@@ -221,6 +221,9 @@ private:
     void refuse_interface(const shm::ipc::ReceivedMessage &message, uint32_t interface_id,
                           int32_t status);
     void drop_interface(Port &port);
+    // Ends `port`'s registration (it has an interface): no longer watched nor in the registry,
+    // the Port as new. Its slot keeps the TAP.
+    void forget_interface(Port &port);
     void set_carrier(Port &port, bool on);
     void set_all_carriers(bool on);
     void stop_movers();

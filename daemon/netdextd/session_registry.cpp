@@ -100,10 +100,8 @@ void SessionRegistry::interface_registered(uint32_t interface_id, const Register
 }
 
 void SessionRegistry::interface_gone(uint32_t interface_id) {
-    if (auto found = m_ports.find(interface_id); found != m_ports.end()) {
-        found->second.registration.reset();
-        found->second.controller_id = found->second.interface_id = 0;
-    }
+    // What its driver reported goes too: the next driver object with this id reports its own.
+    m_ports.erase(interface_id);
 }
 
 void SessionRegistry::set_hardware_assists(uint32_t interface_id, uint32_t assists) {

@@ -103,8 +103,8 @@ private:
     bool m_started = false;
 
     // Per interface id: what the driver reported of it (kept while it is not registered, as
-    // a driver may report before it registers) and, while registered, its registration and
-    // the registry IDs of its controller and interface entries.
+    // a driver may report before it registers; forgotten when a registration ends) and, while
+    // registered, its registration and the registry IDs of its controller and interface entries.
     struct PortRecord {
         uint32_t link_status = 0;
         uint32_t active_medium = 0;

@@ -90,7 +90,8 @@ struct Session : public ::testing::Test {
         network = fake_network.get();
         host = fake_host.get();
         host_end.emplace(std::move(host_side));
-        slot = std::make_shared<InterfaceSlot>("en%d", "", "");
+        if (!slot || !keep_slot)
+            slot = std::make_shared<InterfaceSlot>("en%d", "", "");
         return DextSession::attach(options, bundle, std::move(fake_network), std::move(fake_host),
                                    std::move(daemon_side), slot, error);
     }
@@ -99,6 +100,17 @@ struct Session : public ::testing::Test {
         session = attach(bundle, error);
         ASSERT_TRUE(session) << error;
     }
+    // The next session of the same extension (a relaunch, a replacement): the old one gone, a
+    // new host in the same slot, whose kept interfaces it finds there.
+    void relaunch() {
+        const size_t created = network->devices_created;
+        session.reset();
+        keep_slot = true;
+        start();
+        keep_slot = false;
+        network->devices_created = created; // the kernel's next free unit and ifindex
+    }
+    bool keep_slot = false;
 
     // host → daemon, then the daemon's main loop handles it.
     template <class M> void host_sends(const M &message, uint32_t flags = 0, uint64_t reply_to = 0) {
@@ -228,9 +240,23 @@ struct Session : public ::testing::Test {
         EXPECT_EQ(session->max_mtu(), 9000u);
         return r;
     }
-    void enable_queues() {
+    void enable_queues(uint32_t interface_id = 0) {
         for (uint8_t kind = 0; kind < 4; ++kind)
-            host_sends(QueueEnable{kind, 1, 0, 0});
+            host_sends(QueueEnable{kind, 1, 0, interface_id});
+    }
+    // A frame the stack sends out of `device` reaches the driver of `r` (its queues enabled).
+    bool frame_reaches_driver(Registered &r, FakeFrameDevice &device, uint32_t seed) {
+        if (!r.driver)
+            return false;
+        const Bytes frame = test_frame(seed, 80);
+        device.send(frame);
+        std::vector<Bytes> got;
+        return wait_until([&] {
+                   for (Bytes &f : r.driver->take_tx())
+                       got.push_back(std::move(f));
+                   return !got.empty();
+               }) &&
+               got.size() == 1 && got[0] == frame;
     }
     bool fault_signalled() {
         struct pollfd fd = {session->fault_fd(), POLLIN, 0};
@@ -371,6 +397,61 @@ TEST_F(Session, InterfacesOfOneDextNeedTheirOwnPoolsMacsAndValidIds) {
     host_sends(QueueEnable{0, 1, 0, 99});
     EXPECT_EQ(session->protocol_errors(), 4u);
     EXPECT_EQ(network->devices_created, 1u);
+}
+
+// ---- the multi-interface lifecycle, as a hostile host drives it --------------------------------
+
+constexpr uint8_t kMacB[6] = {0x10, 0x22, 0x33, 0x44, 0x55, 0x67};
+constexpr uint8_t kMacC[6] = {0x10, 0x22, 0x33, 0x44, 0x55, 0x68};
+
+// netdext-host gives a freed id to the next driver object that registers (a new port service):
+// that interface starts as a new one, with nothing of the MTU the stack and the old driver agreed.
+TEST_F(Session, AnIdRegisteredAgainDoesNotInheritTheGoneInterfacesMtu) {
+    start();
+    Pool first = create_pool(), second = create_pool();
+    ASSERT_EQ(register_interface(first, kMacB, 1).reply.status, 0);
+    ASSERT_TRUE(driver_call(0, 9000)); // GetMaxTransferUnit
+    session->on_link_event({network->device->ifindex(), netlink::MtuChanged{1500, 9000}});
+    ASSERT_TRUE(driver_call(0)); // SetMTU(9000) accepted
+    ASSERT_EQ(session->driver_mtu(1), 9000u);
+    host_sends(UnregisterInterface{1});
+    ASSERT_EQ(register_interface(second, kMacC, 1).reply.status, 0);
+    ASSERT_TRUE(driver_call(kIOReturnBadArgument)); // this driver names no maximum
+    EXPECT_EQ(session->driver_mtu(1), 1500u);
+    EXPECT_EQ(session->max_mtu(1), 0u);
+    // The stack raises the new link's MTU: the new driver is asked.
+    session->on_link_event({network->device->ifindex(), netlink::MtuChanged{1500, 9000}});
+    auto call = driver_call(0);
+    ASSERT_TRUE(call);
+    EXPECT_EQ(call->call, uint32_t(Call::SetMTU));
+    EXPECT_EQ(call->interface_id, 1u);
+    EXPECT_EQ(session->driver_mtu(1), 9000u);
+}
+
+// Nor the link the gone one reported: no speed for ethtool, no active link in the registry,
+// until the new driver reports its own.
+TEST_F(Session, AnIdRegisteredAgainDoesNotInheritTheGoneInterfacesLink) {
+    start();
+    Pool first = create_pool(), second = create_pool();
+    ASSERT_EQ(register_interface(first, kMacB, 1).reply.status, 0);
+    ASSERT_TRUE(driver_call(0, 1500));
+    const uint32_t kGigabitFull = 0x20 | 0x10 | 0x100000; // Ethernet | 1000BaseT | FullDuplex
+    host_sends(MediaTypes{1, 1, {kGigabitFull}});
+    host_sends(LinkStatus{0x3, kGigabitFull, 1});
+    ASSERT_EQ(network->device->link_settings()->first, 1000u);
+    host_sends(UnregisterInterface{1});
+    ASSERT_EQ(register_interface(second, kMacC, 1).reply.status, 0);
+    ASSERT_TRUE(driver_call(0, 1500));
+    EXPECT_EQ(network->device->carrier(), false);
+    ASSERT_TRUE(network->device->link_settings());
+    EXPECT_EQ(network->device->link_settings()->first, 0u);
+    EXPECT_EQ(network->device->link_settings()->second, std::nullopt);
+    auto service = session->describe_service();
+    ASSERT_TRUE(service.ethernet);
+    EXPECT_EQ(service.ethernet->link_status, 0u);
+    EXPECT_EQ(service.ethernet->active_medium, 0u);
+    EXPECT_TRUE(service.ethernet->media.empty());
+    EXPECT_EQ(session->protocol_errors(), 0u);
 }
 
 // Two TX queues on one pool, three RX queues on another.
