@@ -236,8 +236,15 @@ void DextSession::call(Port &port, Call which, uint32_t arg, ReplyHandler on_rep
         log("netdextd: sending a driver call failed: %s", sent.error().describe().c_str());
         return;
     }
+    // The reply is for this registration of the id only: one that crosses an
+    // UnregisterInterface is not applied to the interface registered with the id next.
     if (on_reply)
-        m_pending[sent.value()] = std::move(on_reply);
+        m_pending[sent.value()] = [this, id = port.id, registration = port.registration,
+                                   on_reply = std::move(on_reply)](int32_t status, uint32_t value) {
+            const Port *now = find_port(id);
+            if (now != nullptr && now->interface && now->registration == registration)
+                on_reply(status, value);
+        };
     note_call_sent(sent.value());
 }
 
@@ -615,6 +622,7 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
         return refuse_interface(message, target.id, int32_t(0xE00002BE)); // NoResources
     }
     target.interface = iface.release_value();
+    target.registration = ++m_registrations;
     target.pool_ids.clear();
     for (uint32_t lane = 0; lane < r.lane_count; ++lane)
         target.pool_ids.push_back(r.lanes[lane].pool_id);

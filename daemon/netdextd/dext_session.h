@@ -204,6 +204,7 @@ private:
         // SetHardwareAssists after `ethtool -K`).
         uint32_t declared_assists = 0;
         uint32_t assists = 0;
+        uint64_t registration = 0; // which registration of the session it is (0: none)
     };
     // The port of `interface_id`, made on first use; nullptr (a protocol error) when out of
     // range.
@@ -212,6 +213,7 @@ private:
     Port *port_of_ifindex(int ifindex);
 
     using ReplyHandler = std::function<void(int32_t status, uint32_t value)>;
+    // `on_reply` runs only while the interface `port` had when asked is still registered.
     void call(Port &port, protocol::Call call, uint32_t arg, ReplyHandler on_reply = {});
     void note_call_sent(uint64_t sequence); // for oldest_unanswered_call()
     template <class M> void send(const M &message, std::span<const int> fds = {},
@@ -255,6 +257,7 @@ private:
     uint64_t m_next_pool_id = 1;
     std::shared_ptr<InterfaceSlot> m_slot; // interface 0's; the others are its siblings
     std::map<uint32_t, Port> m_ports;      // by interface id
+    uint64_t m_registrations = 0;          // interfaces registered so far
     std::map<uint64_t, ReplyHandler> m_pending; // by request sequence
     // Every call awaiting its DriverCallReply, by sequence: when it was sent (at most 1024).
     std::map<uint64_t, std::chrono::steady_clock::time_point> m_calls_sent;

@@ -454,6 +454,29 @@ TEST_F(Session, AnIdRegisteredAgainDoesNotInheritTheGoneInterfacesLink) {
     EXPECT_EQ(session->protocol_errors(), 0u);
 }
 
+// A reply may cross an UnregisterInterface (the host answers a call on the gone driver object,
+// or a hostile one answers late): it is not applied to the next interface on the id.
+TEST_F(Session, AReplyForAGoneInterfaceDoesNotReachTheNextOnItsId) {
+    start();
+    Pool first = create_pool(), second = create_pool();
+    ASSERT_EQ(register_interface(first, kMacB, 1).reply.status, 0);
+    ASSERT_TRUE(driver_call(0, 9000));
+    session->on_link_event({network->device->ifindex(), netlink::MtuChanged{1500, 4000}});
+    uint64_t set_mtu = 0;
+    ASSERT_TRUE(host_receives_a<DriverCall>(&set_mtu)); // SetMTU(4000), not answered yet
+    host_sends(UnregisterInterface{1});
+    ASSERT_EQ(register_interface(second, kMacC, 1).reply.status, 0);
+    uint64_t get_mtu = 0;
+    ASSERT_TRUE(host_receives_a<DriverCall>(&get_mtu)); // the new one's GetMaxTransferUnit
+    // Refused by the gone one: the new link's MTU is not "put back".
+    host_sends(DriverCallReply{kIOReturnBadArgument, 0}, ipc::kMessageFlagReply, set_mtu);
+    EXPECT_TRUE(network->mtu_puts.empty());
+    EXPECT_EQ(session->driver_mtu(1), 1500u);
+    host_sends(DriverCallReply{0, 1500}, ipc::kMessageFlagReply, get_mtu);
+    EXPECT_EQ(session->max_mtu(1), 1500u);
+    EXPECT_FALSE(session->oldest_unanswered_call());
+}
+
 // Two TX queues on one pool, three RX queues on another.
 RegisterInterface two_pools_three_sets(const RegisterInterface &one_lane, const Pool &rx) {
     RegisterInterface request = one_lane;
