@@ -531,9 +531,10 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
     MacAddress mac;
     std::memcpy(mac.bytes.data(), r.mac, 6);
     std::string owner = m_options.mac_owner ? m_options.mac_owner(mac) : "";
-    for (const auto &[id, other] : m_ports)
-        if (id != target.id && other.interface && other.slot->mac() == mac)
-            owner = other.interface->name() + " of this dext";
+    // Its other interfaces: those registered now, and those a previous driver of the extension
+    // registered, kept in their slots (SessionOptions::mac_owner asks only about other dexts).
+    if (std::string name; m_slot->owns_mac(mac, &name, target.slot.get()))
+        owner = name + " of this dext";
     // Every field from the host is bounded before use: lanes, pools, queue counts.
     InterfaceConfig config;
     std::string invalid;

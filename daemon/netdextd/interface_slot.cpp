@@ -66,14 +66,15 @@ std::shared_ptr<InterfaceSlot> InterfaceSlot::sibling(uint32_t interface_id) {
     return slot;
 }
 
-bool InterfaceSlot::owns_mac(const MacAddress &mac, std::string *name) const {
-    if (m_tap && m_mac == mac) {
+bool InterfaceSlot::owns_mac(const MacAddress &mac, std::string *name,
+                             const InterfaceSlot *except) const {
+    if (this != except && m_tap && m_mac == mac) {
         if (name)
             *name = m_name;
         return true;
     }
     for (const auto &[id, sibling] : m_siblings)
-        if (sibling->owns_mac(mac, name))
+        if (sibling->owns_mac(mac, name, except))
             return true;
     return false;
 }

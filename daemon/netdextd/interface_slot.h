@@ -49,8 +49,10 @@ public:
     void release_own();
     // The slot of interface `interface_id` of the same dext (0: this one), made on first use.
     std::shared_ptr<InterfaceSlot> sibling(uint32_t interface_id);
-    // Whether this slot or a sibling has an interface with `mac`; its name in `name`.
-    [[nodiscard]] bool owns_mac(const MacAddress &mac, std::string *name = nullptr) const;
+    // Whether this slot or a sibling (other than `except`) has an interface with `mac`; its name
+    // in `name`.
+    [[nodiscard]] bool owns_mac(const MacAddress &mac, std::string *name = nullptr,
+                                const InterfaceSlot *except = nullptr) const;
     // The names of this slot's interface and its siblings' (those that have one).
     [[nodiscard]] std::vector<std::string> interface_names() const;
 

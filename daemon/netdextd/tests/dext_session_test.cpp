@@ -477,6 +477,28 @@ TEST_F(Session, AReplyForAGoneInterfaceDoesNotReachTheNextOnItsId) {
     EXPECT_FALSE(session->oldest_unanswered_call());
 }
 
+// A relaunched driver finds the interfaces the last one registered kept, with their MACs: another
+// of its interfaces does not get one of those (two interfaces never share a MAC).
+TEST_F(Session, AKeptInterfacesMacIsNotGivenToAnotherInterfaceOfTheDext) {
+    start();
+    Pool first = create_pool(), second = create_pool();
+    ASSERT_EQ(register_interface(first, kMac, 0).reply.status, 0);
+    ASSERT_TRUE(driver_call(0, 1500));
+    ASSERT_EQ(register_interface(second, kMacB, 1).reply.status, 0);
+    ASSERT_TRUE(driver_call(0, 1500));
+    FakeFrameDevice *en1 = network->device;
+    host->exit(SIGSEGV);
+    session->on_host_exit();
+    relaunch();
+    Pool pool = create_pool();
+    EXPECT_EQ(register_interface(pool, kMacB, 0).reply.status, kIOReturnExclusiveAccess);
+    EXPECT_EQ(en1->mac(), (MacAddress{{0x10, 0x22, 0x33, 0x44, 0x55, 0x67}}));
+    EXPECT_EQ(slot->mac(), (MacAddress{{0x10, 0x22, 0x33, 0x44, 0x55, 0x66}}));
+    // Its own MAC back, or a new one, is fine.
+    EXPECT_EQ(register_interface(pool, kMacC, 0).reply.status, 0);
+    EXPECT_EQ(slot->interface_names(), (std::vector<std::string>{"en0", "en1"}));
+}
+
 // Two TX queues on one pool, three RX queues on another.
 RegisterInterface two_pools_three_sets(const RegisterInterface &one_lane, const Pool &rx) {
     RegisterInterface request = one_lane;
