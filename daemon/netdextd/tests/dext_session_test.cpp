@@ -499,6 +499,130 @@ TEST_F(Session, AKeptInterfacesMacIsNotGivenToAnotherInterfaceOfTheDext) {
     EXPECT_EQ(slot->interface_names(), (std::vector<std::string>{"en0", "en1"}));
 }
 
+// A deleted link's driver object may register again while its dext stops: a new TAP, without
+// the carrier the deleted one had until the driver reports its link.
+TEST_F(Session, AnIdRegisteredAgainAfterItsLinkWasDeletedHasNoCarrierUntilReported) {
+    start();
+    Pool pool;
+    up_and_running(pool);
+    host_sends(LinkStatus{0x3, 0, 0});
+    session->on_link_event({network->device->ifindex(), netlink::LinkDeleted{}});
+    ASSERT_TRUE(host_receives_a<Terminate>());
+    EXPECT_FALSE(slot->has_interface());
+    Pool other = create_pool();
+    ASSERT_EQ(register_interface(other).reply.status, 0);
+    ASSERT_TRUE(driver_call(0, 1500));
+    EXPECT_EQ(network->devices_created, 2u);
+    EXPECT_EQ(network->device->carrier(), false);
+    EXPECT_FALSE(session->carrier());
+    host_sends(LinkStatus{0x3, 0, 0});
+    EXPECT_EQ(network->device->carrier(), true);
+}
+
+// Ids in any order, ids never registered, an UnregisterInterface twice: the others' movers never
+// notice, and a given-up id registers again.
+TEST_F(Session, IdsInAnyOrderOrGivenUpTwiceLeaveTheOtherInterfacesMovingFrames) {
+    start();
+    Pool pool_0 = create_pool(), pool_3 = create_pool();
+    host_sends(UnregisterInterface{5});
+    Registered third = register_interface(pool_3, kMacB, 3);
+    ASSERT_EQ(third.reply.status, 0);
+    ASSERT_TRUE(driver_call(0, 1500));
+    FakeFrameDevice *en0 = network->device;
+    enable_queues(3);
+    ASSERT_EQ(register_interface(pool_0, kMac, 0).reply.status, 0);
+    ASSERT_TRUE(driver_call(0, 1500));
+    host_sends(UnregisterInterface{0});
+    host_sends(UnregisterInterface{0});
+    host_sends(UnregisterInterface{7});
+    EXPECT_EQ(session->interface_ids(), (std::vector<uint32_t>{3}));
+    EXPECT_EQ(slot->interface_names(), (std::vector<std::string>{"en0"}));
+    EXPECT_TRUE(frame_reaches_driver(third, *en0, 1));
+    ASSERT_EQ(register_interface(pool_0, kMacC, 0).reply.status, 0);
+    ASSERT_TRUE(driver_call(0, 1500));
+    EXPECT_EQ(session->interface_ids(), (std::vector<uint32_t>{0, 3}));
+    EXPECT_TRUE(frame_reaches_driver(third, *en0, 2));
+    EXPECT_EQ(session->protocol_errors(), 0u);
+}
+
+TEST_F(Session, AllEightIdsRegisterAndANinthIsRefused) {
+    start();
+    std::vector<Pool> pools;
+    for (uint32_t id = 0; id <= kMaxInterfaces; ++id)
+        pools.push_back(create_pool());
+    for (uint32_t id = 0; id <= kMaxInterfaces; ++id) {
+        const uint8_t mac[6] = {0x10, 0x22, 0x33, 0x44, 0x56, uint8_t(id)};
+        Registered r = register_interface(pools[id], mac, id);
+        if (id == kMaxInterfaces) {
+            EXPECT_EQ(r.reply.status, kIOReturnBadArgument);
+            break;
+        }
+        ASSERT_EQ(r.reply.status, 0);
+        ASSERT_TRUE(driver_call(0, 1500));
+    }
+    EXPECT_EQ(session->interface_ids().size(), size_t(kMaxInterfaces));
+    EXPECT_EQ(slot->interface_names().size(), size_t(kMaxInterfaces));
+    EXPECT_EQ(network->devices_created, size_t(kMaxInterfaces));
+}
+
+// ReleasePool of a pool an interface uses: the pool is gone for new registrations, its memory
+// stays mapped for the interface's mover until that interface goes.
+TEST_F(Session, APoolReleasedWhileItsInterfaceRunsStaysMappedForIt) {
+    start();
+    Pool pool;
+    Registered r = up_and_running(pool);
+    enable_queues();
+    host_sends(ReleasePool{pool.id});
+    EXPECT_TRUE(frame_reaches_driver(r, *network->device, 3));
+    Pool other = create_pool();
+    EXPECT_EQ(register_interface(pool, kMacB, 1).reply.status, kIOReturnBadArgument);
+    host_sends(UnregisterInterface{0});
+    EXPECT_EQ(register_interface(other, kMacB, 1).reply.status, 0);
+}
+
+// A relaunched driver registering some of the last one's ids gets their kept interfaces back; a
+// link the administrator deleted is made anew; the ids it does not register stay kept.
+TEST_F(Session, ARelaunchedDriverGetsTheKeptInterfacesOfItsIdsAndADeletedOneAnew) {
+    start();
+    Pool pools[3] = {create_pool(), create_pool(), create_pool()};
+    constexpr uint8_t macs[3][6] = {{0x10, 0x22, 0x33, 0x44, 0x55, 0x66},
+                                    {0x10, 0x22, 0x33, 0x44, 0x55, 0x67},
+                                    {0x10, 0x22, 0x33, 0x44, 0x55, 0x68}};
+    for (uint32_t id = 0; id < 3; ++id) {
+        ASSERT_EQ(register_interface(pools[id], macs[id], id).reply.status, 0);
+        ASSERT_TRUE(driver_call(0, 1500));
+        host_sends(LinkStatus{0x3, 0, id});
+    }
+    const int en1 = session->interface(1)->ifindex();
+    session->on_link_event({en1, netlink::LinkDeleted{}});
+    EXPECT_TRUE(host_receives_a<Terminate>());
+    // The others' events still reach their drivers while it stops; the deleted one's none.
+    session->on_link_event({session->interface(0)->ifindex(), netlink::AdminStateChanged{true}});
+    auto enable = driver_call();
+    ASSERT_TRUE(enable);
+    EXPECT_EQ(enable->interface_id, 0u);
+    session->on_link_event({en1, netlink::AdminStateChanged{true}});
+    EXPECT_TRUE(nothing_sent());
+    for (uint32_t id : {1u, 2u, 0u})
+        host_sends(UnregisterInterface{id}); // the driver's Stop
+    host->exit(0);
+    session->on_host_exit();
+    EXPECT_EQ(slot->interface_names(), (std::vector<std::string>{"en0", "en2"}));
+    const size_t devices = network->devices_created;
+    relaunch();
+    Pool fresh[2] = {create_pool(), create_pool()};
+    ASSERT_EQ(register_interface(fresh[0], kMacB, 1).reply.status, 0);
+    ASSERT_TRUE(driver_call(0, 1500));
+    EXPECT_EQ(network->devices_created, devices + 1) << "en1 was deleted";
+    EXPECT_EQ(network->device->carrier(), false) << "no link reported by this driver yet";
+    ASSERT_EQ(register_interface(fresh[1], kMac, 0).reply.status, 0);
+    ASSERT_TRUE(driver_call(0, 1500));
+    EXPECT_EQ(network->devices_created, devices + 1) << "en0 was kept";
+    EXPECT_EQ(session->interface(0)->name(), "en0");
+    EXPECT_EQ(session->interface_ids(), (std::vector<uint32_t>{0, 1}));
+    EXPECT_EQ(slot->interface_names(), (std::vector<std::string>{"en0", "en1", "en2"}));
+}
+
 // Two TX queues on one pool, three RX queues on another.
 RegisterInterface two_pools_three_sets(const RegisterInterface &one_lane, const Pool &rx) {
     RegisterInterface request = one_lane;
