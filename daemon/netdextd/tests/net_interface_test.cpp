@@ -382,20 +382,27 @@ TEST_F(SilentDriverMover, IsServedByTheSafetyNetAndCounted) {
     enable();
     iface->start([this](const std::string &reason) { faults.push_back(reason); }, kDropLimit);
     using netdext::testing::wait_until;
-    std::vector<uint32_t> rx;
-    ASSERT_TRUE(wait_until([&] {
-        rx = driver->take_rx_buffers(1);
-        return !rx.empty();
-    }));
-    // Once the mover has asked to be woken for RX completions it is asleep (or about to be).
     shm::RingControl *control =
         iface->rings_layout().view(iface->rings_region().bytes(), RingId::RxCompletion).control;
-    ASSERT_TRUE(wait_until(
-        [&] { return std::atomic_ref<uint32_t>(control->consumer_wants_wakeup).load() != 0; }));
-    ASSERT_EQ(driver->receive({{rx[0], test_frame(7, 80)}}), 1u);
-    ASSERT_TRUE(wait_until([&] { return device->received().size() == 1; }));
+    // A frame published once the mover has asked to be woken for RX completions is found by the
+    // safety net, unless the mover's last look before it slept caught it (a narrow race): then
+    // the next frame is tried. Every frame arrives either way.
+    uint32_t sent = 0;
+    while (counter("safety_net_wakeups") == 0 && sent < 5) {
+        std::vector<uint32_t> rx;
+        ASSERT_TRUE(wait_until([&] {
+            rx = driver->take_rx_buffers(1);
+            return !rx.empty();
+        }));
+        ASSERT_TRUE(wait_until(
+            [&] { return std::atomic_ref<uint32_t>(control->consumer_wants_wakeup).load() != 0; }));
+        ASSERT_EQ(driver->receive({{rx[0], test_frame(7 + sent, 80)}}), 1u);
+        ++sent;
+        ASSERT_TRUE(wait_until([&] { return device->received().size() == sent; }));
+    }
     iface->stop();
-    EXPECT_EQ(counter("safety_net_wakeups"), 1u);
+    EXPECT_GE(counter("safety_net_wakeups"), 1u);
+    EXPECT_LE(counter("safety_net_wakeups"), uint64_t(sent)) << "counted once per find";
 }
 
 // With a whole batch of free packets left, the sleeping mover does not ask the driver to ring for
