@@ -607,13 +607,21 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
     if (m_options.max_movers != 0)
         queue_sets = std::min(queue_sets, m_options.max_movers);
     tap::FrameDevice *tap = target.slot->attach(*m_network, mac, queue_sets, fresh, error);
+    if (tap != nullptr && !fresh) {
+        // A kept interface deleted while no driver ran it (nobody watched its link then):
+        // the TAP is dead, so the driver gets a new one.
+        if (auto link = m_network->query_link(tap->ifindex()); !link && link.error().is(ENODEV)) {
+            log("netdextd: %s was deleted while no driver ran it; making a new interface",
+                target.slot->name().c_str());
+            target.slot->release_own();
+            tap = target.slot->attach(*m_network, mac, queue_sets, fresh, error);
+        } else if (link) {
+            config.kept_mtu = link.value().mtu;
+        }
+    }
     config.capture = target.slot->capture();
     config.hardware_assists = r.hardware_assists;
     config.tso_max_bytes = r.tso_max_bytes;
-    if (tap != nullptr && !fresh) {
-        if (auto link = m_network->query_link(tap->ifindex()); link)
-            config.kept_mtu = link.value().mtu;
-    }
     auto iface = tap ? NetInterface::create(config, *tap, error)
                      : Result<std::unique_ptr<NetInterface>>(Error::from_errno(ENODEV, "tap"));
     if (!iface) {

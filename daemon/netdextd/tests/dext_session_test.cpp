@@ -499,6 +499,25 @@ TEST_F(Session, AKeptInterfacesMacIsNotGivenToAnotherInterfaceOfTheDext) {
     EXPECT_EQ(slot->interface_names(), (std::vector<std::string>{"en0", "en1"}));
 }
 
+// A kept interface deleted while no driver ran it (crashed, waiting to relaunch: nobody watched
+// its link) is made anew for the next driver, not handed over dead.
+TEST_F(Session, AKeptInterfaceDeletedWhileNoDriverRanItIsMadeAnew) {
+    start();
+    Pool pool;
+    up_and_running(pool);
+    const int old_ifindex = network->device->ifindex();
+    host->exit(SIGSEGV);
+    session->on_host_exit();
+    relaunch();
+    network->deleted.insert(old_ifindex); // `ip link del en0` before the driver registers
+    Pool again = create_pool();
+    ASSERT_EQ(register_interface(again).reply.status, 0);
+    ASSERT_NE(network->device, nullptr) << "the dead TAP was handed over";
+    EXPECT_NE(network->device->ifindex(), old_ifindex);
+    EXPECT_EQ(slot->ifindex(), network->device->ifindex());
+    EXPECT_EQ(session->interface()->ifindex(), network->device->ifindex());
+}
+
 // A deleted link's driver object may register again while its dext stops: a new TAP, without
 // the carrier the deleted one had until the driver reports its link.
 TEST_F(Session, AnIdRegisteredAgainAfterItsLinkWasDeletedHasNoCarrierUntilReported) {

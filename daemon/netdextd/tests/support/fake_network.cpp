@@ -259,9 +259,14 @@ bool FakeHost::try_reap(int &status) {
 }
 
 Result<netlink::LinkState> FakeNetwork::query_link(int ifindex) {
-    auto link = links.find(ifindex);
-    if (link == links.end())
+    if (deleted.count(ifindex) != 0)
         return Error::from_errno(ENODEV, "RTM_GETLINK");
+    auto link = links.find(ifindex);
+    if (link == links.end()) {
+        netlink::LinkState unknown;
+        unknown.ifindex = ifindex;
+        return unknown;
+    }
     return link->second;
 }
 

@@ -20,6 +20,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -131,8 +132,9 @@ public:
     std::vector<MacAddress> multicast_addresses(int ifindex) const override;
 
     // What the kernel and the link watcher say of a link (query_link, link_state); unset links
-    // are unknown.
+    // are unknown (query_link: no MTU known), deleted ones gone (query_link: ENODEV).
     std::map<int, netlink::LinkState> links;
+    std::set<int> deleted;
     std::map<int, std::vector<MacAddress>> groups;
     // The last device created (owned by the session's InterfaceSlot; valid while it exists).
     FakeFrameDevice *device = nullptr;
