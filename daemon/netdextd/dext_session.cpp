@@ -531,6 +531,18 @@ void DextSession::register_interface(const ipc::ReceivedMessage &message) {
     MacAddress mac;
     std::memcpy(mac.bytes.data(), r.mac, 6);
     std::string owner = m_options.mac_owner ? m_options.mac_owner(mac) : "";
+    // macOS keeps an interface's name with its MAC: a driver whose ports register in another
+    // order than its predecessor's gets the kept interface with the MAC it registers, whatever
+    // its id (the two ids' kept interfaces trade places), unless a port registered now has it.
+    if (InterfaceSlot *kept = m_slot->slot_with_mac(mac);
+        kept != nullptr && kept != target.slot.get() && !target.interface &&
+        std::none_of(m_ports.begin(), m_ports.end(), [kept](const auto &entry) {
+            return entry.second.slot.get() == kept && entry.second.interface;
+        })) {
+        log("netdextd: interface %u takes the kept interface %s (MAC %s)", target.id,
+            kept->name().c_str(), mac.to_string().c_str());
+        target.slot->swap_interface(*kept);
+    }
     // Its other interfaces: those registered now, and those a previous driver of the extension
     // registered, kept in their slots (SessionOptions::mac_owner asks only about other dexts).
     if (std::string name; m_slot->owns_mac(mac, &name, target.slot.get()))

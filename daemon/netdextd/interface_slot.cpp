@@ -79,6 +79,24 @@ bool InterfaceSlot::owns_mac(const MacAddress &mac, std::string *name,
     return false;
 }
 
+InterfaceSlot *InterfaceSlot::slot_with_mac(const MacAddress &mac) {
+    if (m_tap && m_mac == mac)
+        return this;
+    for (auto &[id, sibling] : m_siblings)
+        if (InterfaceSlot *found = sibling->slot_with_mac(mac))
+            return found;
+    return nullptr;
+}
+
+void InterfaceSlot::swap_interface(InterfaceSlot &other) {
+    std::swap(m_tap, other.m_tap);
+    std::swap(m_mac, other.m_mac);
+    std::swap(m_name, other.m_name);
+    std::swap(m_preferred, other.m_preferred);
+    std::swap(m_capture, other.m_capture);
+    std::swap(m_offloads_off, other.m_offloads_off);
+}
+
 std::vector<std::string> InterfaceSlot::interface_names() const {
     std::vector<std::string> names;
     if (m_tap)

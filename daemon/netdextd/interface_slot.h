@@ -49,6 +49,11 @@ public:
     void release_own();
     // The slot of interface `interface_id` of the same dext (0: this one), made on first use.
     std::shared_ptr<InterfaceSlot> sibling(uint32_t interface_id);
+    // The slot of this tree (this one or a sibling) whose interface has `mac`; nullptr if none.
+    InterfaceSlot *slot_with_mac(const MacAddress &mac);
+    // Trades interfaces (TAP, MAC, name, capture, offloads switched off) with `other`: a kept
+    // interface follows its MAC to the interface id that registers it now.
+    void swap_interface(InterfaceSlot &other);
     // Whether this slot or a sibling (other than `except`) has an interface with `mac`; its name
     // in `name`.
     [[nodiscard]] bool owns_mac(const MacAddress &mac, std::string *name = nullptr,

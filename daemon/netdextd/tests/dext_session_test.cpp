@@ -490,13 +490,47 @@ TEST_F(Session, AKeptInterfacesMacIsNotGivenToAnotherInterfaceOfTheDext) {
     host->exit(SIGSEGV);
     session->on_host_exit();
     relaunch();
-    Pool pool = create_pool();
-    EXPECT_EQ(register_interface(pool, kMacB, 0).reply.status, kIOReturnExclusiveAccess);
+    // en1 is registered again first; another port taking its MAC is refused.
+    Pool pool = create_pool(), other = create_pool();
+    ASSERT_EQ(register_interface(pool, kMacB, 1).reply.status, 0);
+    ASSERT_TRUE(driver_call(0, 1500));
+    EXPECT_EQ(register_interface(other, kMacB, 0).reply.status, kIOReturnExclusiveAccess);
     EXPECT_EQ(en1->mac(), (MacAddress{{0x10, 0x22, 0x33, 0x44, 0x55, 0x67}}));
     EXPECT_EQ(slot->mac(), (MacAddress{{0x10, 0x22, 0x33, 0x44, 0x55, 0x66}}));
     // Its own MAC back, or a new one, is fine.
-    EXPECT_EQ(register_interface(pool, kMacC, 0).reply.status, 0);
+    EXPECT_EQ(register_interface(other, kMacC, 0).reply.status, 0);
     EXPECT_EQ(slot->interface_names(), (std::vector<std::string>{"en0", "en1"}));
+}
+
+// A relaunched multi-port driver whose ports register in the other order: each kept interface
+// follows its MAC (as macOS keeps a NIC's BSD name with its MAC), none is made anew.
+TEST_F(Session, KeptInterfacesFollowTheirMacsWhenPortsRegisterInAnotherOrder) {
+    start();
+    Pool first = create_pool(), second = create_pool();
+    ASSERT_EQ(register_interface(first, kMac, 0).reply.status, 0);
+    ASSERT_TRUE(driver_call(0, 1500));
+    FakeFrameDevice *en0 = network->device;
+    ASSERT_EQ(register_interface(second, kMacB, 1).reply.status, 0);
+    ASSERT_TRUE(driver_call(0, 1500));
+    FakeFrameDevice *en1 = network->device;
+    host->exit(SIGSEGV);
+    session->on_host_exit();
+    relaunch();
+    Pool a = create_pool(), b = create_pool();
+    ASSERT_EQ(register_interface(a, kMacB, 0).reply.status, 0); // port B first now
+    ASSERT_TRUE(driver_call(0, 1500));
+    ASSERT_EQ(register_interface(b, kMac, 1).reply.status, 0);
+    ASSERT_TRUE(driver_call(0, 1500));
+    ASSERT_NE(session->interface(0), nullptr);
+    ASSERT_NE(session->interface(1), nullptr);
+    EXPECT_EQ(session->interface(0)->name(), "en1");
+    EXPECT_EQ(session->interface(0)->ifindex(), en1->ifindex());
+    EXPECT_EQ(session->interface(1)->name(), "en0");
+    EXPECT_EQ(session->interface(1)->ifindex(), en0->ifindex());
+    EXPECT_EQ(en0->mac(), (MacAddress{{0x10, 0x22, 0x33, 0x44, 0x55, 0x66}}));
+    EXPECT_EQ(en1->mac(), (MacAddress{{0x10, 0x22, 0x33, 0x44, 0x55, 0x67}}));
+    EXPECT_EQ(slot->interface_names(), (std::vector<std::string>{"en1", "en0"}));
+    EXPECT_EQ(session->protocol_errors(), 0u);
 }
 
 // A kept interface deleted while no driver ran it (crashed, waiting to relaunch: nobody watched
