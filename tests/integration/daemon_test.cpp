@@ -479,7 +479,8 @@ TEST(CableDaemon, TwoInterfacesFromOneDextEachCarryFramesToTheOther) {
         << controllers.output;
     auto ports = daemon.sh(ioreg + " -l -w0 -c TwoPortCablePort");
     EXPECT_NE(ports.output.find("\"CablePortIndex\" = 1"), std::string::npos) << ports.output;
-    for (const auto &iface : daemon.dext()["interfaces"])
+    const nlohmann::json listed = daemon.dext()["interfaces"];
+    for (const auto &iface : listed)
         EXPECT_EQ(iface["queues"].size(), 4u) << iface.dump();
 }
 
