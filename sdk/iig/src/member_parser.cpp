@@ -430,9 +430,14 @@ Status MemberParser::parse_tail(size_t begin, size_t end, Method &method, bool &
         const Token &t = at(i);
         if (t.is_identifier("const")) {
             m_is_const = true;
-        } else if (t.is_identifier("volatile") || t.is_punct("&") || t.is_punct("&&") ||
-                   t.is_identifier("final")) {
+        } else if (t.is_identifier("volatile") || t.is_punct("&") || t.is_punct("&&")) {
             // kept as written
+        } else if (t.is_identifier("final")) {
+            // Kept as written. A `final` virtual in an .iig overrides its base's (Apple's iig
+            // sees that through Clang; a new method made final at once has no use), so it is an
+            // override: `virtual kern_return_t Start(IOService *) final;` gets Start_Impl, not a
+            // new Start entry point that hides IOService's.
+            method.is_override = true;
         } else if (t.is_identifier("noexcept") || t.is_identifier("throw")) {
             if (at(i + 1).is_punct("(")) {
                 size_t close = matching_close(i + 1, end);

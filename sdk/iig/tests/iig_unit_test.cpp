@@ -312,6 +312,27 @@ TEST(Methods, AnExternalMethodOverrideIsLocalOnly) {
     EXPECT_TRUE(c.methods[1].is_dispatchable());
 }
 
+// `final` instead of `override` still overrides the base's method: Start gets Start_Impl (no new
+// entry point hiding IOService::Start) and an ExternalMethod declared final is LOCALONLY.
+TEST(Methods, AFinalMethodIsAnOverride) {
+    ClassDecl c = parse_class(
+        "virtual bool init() final;\n"
+        "virtual kern_return_t Start(IOService * provider) final;\n"
+        "virtual kern_return_t ExternalMethod(uint64_t selector, IOUserClientMethodArguments * "
+        "arguments, const IOUserClientMethodDispatch * dispatch, OSObject * target, void * "
+        "reference) final;\n"
+        "virtual kern_return_t Fresh(uint32_t x);\n");
+    ASSERT_EQ(c.methods.size(), 4u);
+    EXPECT_TRUE(c.methods[0].is_override);
+    EXPECT_TRUE(c.methods[0].is_local_only);
+    EXPECT_EQ(c.methods[0].plain_declaration, "virtual bool init() final");
+    EXPECT_TRUE(c.methods[1].is_override);
+    EXPECT_TRUE(c.methods[1].is_dispatchable());
+    EXPECT_TRUE(c.methods[2].is_override);
+    EXPECT_TRUE(c.methods[2].is_local_only);
+    EXPECT_FALSE(c.methods[3].is_override);
+}
+
 TEST(Methods, KindsAndAnnotations) {
     ClassDecl c = parse_class(
         "virtual bool init() override;\n"

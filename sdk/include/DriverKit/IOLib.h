@@ -22,6 +22,10 @@
 #include <libkern/OSByteOrder.h>
 #include <netdext/darwin_time.h>
 #include <netdext/format_check.h>
+/* Drivers call os_log with only DriverKit headers included (tinygrad's TinyGPU dext includes
+ * IOLib.h, PCIDriverKit.h and its generated headers), so a DriverKit header brings <os/log.h>;
+ * which one is inferred, not confirmed. */
+#include <os/log.h>
 
 #ifdef __cplusplus
 extern "C" {

@@ -16,8 +16,9 @@
 #ifndef _DRIVERKIT_IOUSERCLIENT_H
 #define _DRIVERKIT_IOUSERCLIENT_H
 
-#include <DriverKit/IOService.h>
+#include <DriverKit/IOBufferMemoryDescriptor.h> /* as Apple's IOUserClient.h */
 #include <DriverKit/IOMemoryDescriptor.h>
+#include <DriverKit/IOService.h>
 #include <DriverKit/OSAction.h>
 #include <DriverKit/OSData.h>
 #include <netdext/block.h>
