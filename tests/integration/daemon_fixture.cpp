@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -109,8 +110,13 @@ bool DaemonFixture::spawn(const std::vector<std::string> &daemon_args,
     argv.push_back(nullptr);
     std::string log_path = m_dir + "/netdextd.log";
     m_exit_status.reset();
+    const pid_t test = getpid();
     m_pid = fork();
     if (m_pid == 0) {
+        // A test process that dies without its destructors (an ASan report, a crash) takes the
+        // daemon with it, and the daemon its drivers, cgroups and TAPs.
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != test)
+            _exit(127);
         int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
         dup2(fd, 1);
         dup2(fd, 2);
