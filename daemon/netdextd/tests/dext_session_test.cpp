@@ -53,6 +53,8 @@ constexpr int32_t kIOReturnBusy = int32_t(0xE00002D5);
 constexpr int32_t kIOReturnNoResources = int32_t(0xE00002BE);
 constexpr int32_t kIOReturnExclusiveAccess = int32_t(0xE00002C5);
 constexpr uint8_t kMac[6] = {0x10, 0x22, 0x33, 0x44, 0x55, 0x66};
+constexpr uint8_t kMacB[6] = {0x10, 0x22, 0x33, 0x44, 0x55, 0x67}; // a dext's other interfaces
+constexpr uint8_t kMacC[6] = {0x10, 0x22, 0x33, 0x44, 0x55, 0x68};
 
 struct Pool {
     uint64_t id = 0;
@@ -111,6 +113,12 @@ struct Session : public ::testing::Test {
         network->devices_created = created; // the kernel's next free unit and ifindex
     }
     bool keep_slot = false;
+    // The host crashes (SIGSEGV) and the extension is launched again in the same slot.
+    void crash_and_relaunch() {
+        host->exit(SIGSEGV);
+        session->on_host_exit();
+        relaunch();
+    }
 
     // host → daemon, then the daemon's main loop handles it.
     template <class M> void host_sends(const M &message, uint32_t flags = 0, uint64_t reply_to = 0) {
@@ -366,11 +374,10 @@ TEST_F(Session, OneDextRegistersTwoInterfacesEachWithItsOwnDeviceAndCalls) {
 TEST_F(Session, DeletingOneLinkLeavesTheOthersTap) {
     start();
     Pool pool_a = create_pool(), pool_b = create_pool();
-    const uint8_t mac_b[6] = {0x10, 0x22, 0x33, 0x44, 0x55, 0x67};
     ASSERT_EQ(register_interface(pool_a).reply.status, 0);
     ASSERT_TRUE(driver_call(0, 1500));
     const int first = network->device->ifindex();
-    ASSERT_EQ(register_interface(pool_b, mac_b, 1).reply.status, 0);
+    ASSERT_EQ(register_interface(pool_b, kMacB, 1).reply.status, 0);
     ASSERT_TRUE(driver_call(0, 1500));
     session->on_link_event({first, netlink::LinkDeleted{}});
     EXPECT_TRUE(host_receives_a<Terminate>());
@@ -400,9 +407,6 @@ TEST_F(Session, InterfacesOfOneDextNeedTheirOwnPoolsMacsAndValidIds) {
 }
 
 // ---- the multi-interface lifecycle, as a hostile host drives it --------------------------------
-
-constexpr uint8_t kMacB[6] = {0x10, 0x22, 0x33, 0x44, 0x55, 0x67};
-constexpr uint8_t kMacC[6] = {0x10, 0x22, 0x33, 0x44, 0x55, 0x68};
 
 // netdext-host gives a freed id to the next driver object that registers (a new port service):
 // that interface starts as a new one, with nothing of the MTU the stack and the old driver agreed.
@@ -487,9 +491,7 @@ TEST_F(Session, AKeptInterfacesMacIsNotGivenToAnotherInterfaceOfTheDext) {
     ASSERT_EQ(register_interface(second, kMacB, 1).reply.status, 0);
     ASSERT_TRUE(driver_call(0, 1500));
     FakeFrameDevice *en1 = network->device;
-    host->exit(SIGSEGV);
-    session->on_host_exit();
-    relaunch();
+    crash_and_relaunch();
     // en1 is registered again first; another port taking its MAC is refused.
     Pool pool = create_pool(), other = create_pool();
     ASSERT_EQ(register_interface(pool, kMacB, 1).reply.status, 0);
@@ -513,9 +515,7 @@ TEST_F(Session, KeptInterfacesFollowTheirMacsWhenPortsRegisterInAnotherOrder) {
     ASSERT_EQ(register_interface(second, kMacB, 1).reply.status, 0);
     ASSERT_TRUE(driver_call(0, 1500));
     FakeFrameDevice *en1 = network->device;
-    host->exit(SIGSEGV);
-    session->on_host_exit();
-    relaunch();
+    crash_and_relaunch();
     Pool a = create_pool(), b = create_pool();
     ASSERT_EQ(register_interface(a, kMacB, 0).reply.status, 0); // port B first now
     ASSERT_TRUE(driver_call(0, 1500));
@@ -540,9 +540,7 @@ TEST_F(Session, AKeptInterfaceDeletedWhileNoDriverRanItIsMadeAnew) {
     Pool pool;
     up_and_running(pool);
     const int old_ifindex = network->device->ifindex();
-    host->exit(SIGSEGV);
-    session->on_host_exit();
-    relaunch();
+    crash_and_relaunch();
     network->deleted.insert(old_ifindex); // `ip link del en0` before the driver registers
     Pool again = create_pool();
     ASSERT_EQ(register_interface(again).reply.status, 0);
@@ -1336,13 +1334,11 @@ TEST_F(Session, InterfacesHangBelowThePortServicesThatRegisteredThem) {
     for (const RegistrySnapshot &c : snapshot_chunks(0x100020000, 3, 0, 500, ports))
         host_sends(c);
     Pool pool_a = create_pool(), pool_b = create_pool(), pool_c = create_pool();
-    const uint8_t mac_b[6] = {0x10, 0x22, 0x33, 0x44, 0x55, 0x67};
-    const uint8_t mac_c[6] = {0x10, 0x22, 0x33, 0x44, 0x55, 0x68};
     ASSERT_EQ(register_interface(pool_a, kMac, 0, 0x100020001).reply.status, 0);
     ASSERT_TRUE(driver_call(0, 1500)); // GetMaxTransferUnit
-    ASSERT_EQ(register_interface(pool_b, mac_b, 1, 0x100020002).reply.status, 0);
+    ASSERT_EQ(register_interface(pool_b, kMacB, 1, 0x100020002).reply.status, 0);
     ASSERT_TRUE(driver_call(0, 1500));
-    ASSERT_EQ(register_interface(pool_c, mac_c, 2, 0x5).reply.status, 0); // not its object
+    ASSERT_EQ(register_interface(pool_c, kMacC, 2, 0x5).reply.status, 0); // not its object
     ASSERT_TRUE(driver_call(0, 1500));
     host_sends(LinkStatus{0x3, 0, 1});
     EXPECT_EQ(session->protocol_errors(), 0u);
