@@ -14,44 +14,9 @@ namespace netdext::host {
 
 using protocol::RegistrySnapshot;
 
-std::string RegistryReporter::properties_of(IOService *service) {
-    OSDictionary *properties = nullptr;
-    registry::Value value = registry::Value::dictionary();
-    if (service->CopyProperties(&properties) == kIOReturnSuccess) {
-        value = registry::from_os_object(properties);
-        OSSafeReleaseNULL(properties);
-    }
-    return registry::to_json(value);
-}
-
-std::string RegistryReporter::state_of(IOService *service, const std::vector<IOService *> &ports) {
-    std::string state = properties_of(service);
-    for (IOService *port : ports) {
-        uint64_t id = 0;
-        (void)port->GetRegistryEntryID(&id);
-        state += "\n" + std::to_string(id) + " " + properties_of(port);
-    }
-    return state;
-}
-
-void RegistryReporter::send(IOService *service, const std::string &user_class,
-                            const std::vector<IOService *> &ports, uint64_t request) {
-    if (service == nullptr)
-        return;
-    send_document(service, user_class, ports, state_of(service, ports), request);
-}
-
-void RegistryReporter::send_if_changed(IOService *service, const std::string &user_class,
-                                       const std::vector<IOService *> &ports) {
-    if (service == nullptr)
-        return;
-    std::string state = state_of(service, ports);
-    if (state != m_last_state)
-        send_document(service, user_class, ports, std::move(state), 0);
-}
-
 namespace {
 
+// An entry's name, class, ID and properties (its retain count is filled in last, when sent).
 registry::Entry entry_of(IOService *service, std::string name) {
     registry::Entry entry;
     entry.name = std::move(name);
@@ -67,16 +32,39 @@ registry::Entry entry_of(IOService *service, std::string name) {
 
 } // namespace
 
-void RegistryReporter::send_document(IOService *service, const std::string &user_class,
-                                     const std::vector<IOService *> &ports, std::string state,
-                                     uint64_t request) {
+registry::Entry RegistryReporter::tree_of(IOService *service, const std::string &user_class,
+                                          const std::vector<IOService *> &ports) {
     registry::Entry entry = entry_of(service, user_class);
-    for (IOService *port : ports) {
-        registry::Entry child = entry_of(port, port->GetClassName());
+    for (IOService *port : ports)
+        entry.children.push_back(entry_of(port, port->GetClassName()));
+    return entry;
+}
+
+void RegistryReporter::send(IOService *service, const std::string &user_class,
+                            const std::vector<IOService *> &ports, uint64_t request) {
+    if (service == nullptr)
+        return;
+    registry::Entry tree = tree_of(service, user_class, ports);
+    std::string state = registry::to_json(tree);
+    send_document(service, ports, std::move(tree), std::move(state), request);
+}
+
+void RegistryReporter::send_if_changed(IOService *service, const std::string &user_class,
+                                       const std::vector<IOService *> &ports) {
+    if (service == nullptr)
+        return;
+    registry::Entry tree = tree_of(service, user_class, ports);
+    std::string state = registry::to_json(tree);
+    if (state != m_last_state)
+        send_document(service, ports, std::move(tree), std::move(state), 0);
+}
+
+void RegistryReporter::send_document(IOService *service, const std::vector<IOService *> &ports,
+                                     registry::Entry entry, std::string state, uint64_t request) {
+    for (size_t i = 0; i < ports.size(); ++i) {
         // Without the reference the caller holds to hand it here.
-        const uint32_t count = uint32_t(port->getRetainCount());
-        child.retain_count = count > 1 ? count - 1 : count;
-        entry.children.push_back(std::move(child));
+        const uint32_t count = uint32_t(ports[i]->getRetainCount());
+        entry.children[i].retain_count = count > 1 ? count - 1 : count;
     }
     // Last, so that the count is the object's own, not one a copy above still held.
     entry.retain_count = uint32_t(service->getRetainCount());

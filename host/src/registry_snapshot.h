@@ -9,6 +9,8 @@
 
 #include "control_link.h"
 
+#include <netdext/registry/entry.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -33,13 +35,16 @@ public:
                          const std::vector<IOService *> &ports);
 
 private:
-    static std::string properties_of(IOService *service);
-    static std::string state_of(IOService *service, const std::vector<IOService *> &ports);
-    void send_document(IOService *service, const std::string &user_class,
-                       const std::vector<IOService *> &ports, std::string state, uint64_t request);
+    // The service's entry with its ports' as children, without retain counts (they change with
+    // every reference taken, so they are left out of what send_if_changed compares).
+    static registry::Entry tree_of(IOService *service, const std::string &user_class,
+                                   const std::vector<IOService *> &ports);
+    // Sends `entry` (tree_of's, whose typed JSON is `state`) with the retain counts filled in.
+    void send_document(IOService *service, const std::vector<IOService *> &ports,
+                       registry::Entry entry, std::string state, uint64_t request);
 
     ControlLink &m_link;
-    std::string m_last_state; // the properties (typed JSON) and port IDs last sent
+    std::string m_last_state; // the typed JSON of tree_of() last sent
 };
 
 } // namespace netdext::host
