@@ -12,17 +12,6 @@ namespace netdext::daemon {
 using namespace netdext::protocol;
 namespace reg = netdext::registry;
 
-namespace {
-
-// As the snapshot reader takes a class name: 1 to 128 printable ASCII characters, no space.
-bool is_class_name(const std::string &name) {
-    return !name.empty() && name.size() <= 128 &&
-           std::all_of(name.begin(), name.end(),
-                       [](unsigned char c) { return c > 0x20 && c < 0x7f; });
-}
-
-} // namespace
-
 SessionRegistry::SessionRegistry(ServiceIdentity identity) : m_identity(std::move(identity)) {}
 
 bool SessionRegistry::observe(const shm::ipc::ReceivedMessage &message, std::string &error) {
@@ -161,7 +150,7 @@ reg::DriverServiceDescription SessionRegistry::describe(const std::vector<PortVi
                     // Its IOClass (Create's dictionary names it), when it is a name.
                     if (const reg::Value *io_class = made.properties.find("IOClass");
                         io_class != nullptr && io_class->is(reg::Value::Type::string) &&
-                        is_class_name(io_class->text()))
+                        registry::is_class_name(io_class->text()))
                         port.io_class = io_class->text();
                 }
         port.ethernet = std::move(eth);

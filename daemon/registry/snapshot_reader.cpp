@@ -4,6 +4,7 @@
 
 #include <netdext/registry/wire.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace netdext::daemon::registry {
@@ -61,6 +62,12 @@ std::string SnapshotAssembler::take() {
     return document;
 }
 
+bool is_class_name(std::string_view name) {
+    return !name.empty() && name.size() <= kMaxClassNameBytes &&
+           std::all_of(name.begin(), name.end(),
+                       [](unsigned char c) { return c >= 0x21 && c <= 0x7e; });
+}
+
 namespace {
 
 // One entry's own fields (not its children); nullopt with `why` set when it breaks a rule.
@@ -75,15 +82,14 @@ std::optional<ServiceSnapshot> check_entry(netdext::registry::Entry &entry, cons
         why = "retain count " + std::to_string(entry.retain_count);
         return std::nullopt;
     }
-    if (entry.name.empty() || entry.name.size() > 128) {
+    if (entry.name.empty() || entry.name.size() > kMaxClassNameBytes) {
         why = "a class name of " + std::to_string(entry.name.size()) + " bytes";
         return std::nullopt;
     }
-    for (unsigned char c : entry.name)
-        if (c < 0x21 || c > 0x7e) {
-            why = "the class name holds a character that is not printable ASCII";
-            return std::nullopt;
-        }
+    if (!is_class_name(entry.name)) {
+        why = "the class name holds a character that is not printable ASCII";
+        return std::nullopt;
+    }
     if (!entry.properties.is(netdext::registry::Value::Type::dictionary)) {
         why = "properties are not a dictionary";
         return std::nullopt;

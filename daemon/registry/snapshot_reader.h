@@ -32,6 +32,11 @@ namespace netdext::daemon::registry {
 inline constexpr uint32_t kMaxRetainCount = 1u << 24;
 inline constexpr size_t kMaxProperties = 1024; // top-level keys of the service's properties
 inline constexpr size_t kMaxPorts = protocol::kMaxInterfaces; // one per interface at most
+inline constexpr size_t kMaxClassNameBytes = 128;
+
+// A class name as a snapshot may give one: 1 to kMaxClassNameBytes printable ASCII characters,
+// no space (ioreg prints it on the entry's line).
+bool is_class_name(std::string_view name);
 
 // What a host may say about its service, after the checks.
 struct ServiceSnapshot {
