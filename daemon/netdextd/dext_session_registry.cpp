@@ -16,9 +16,9 @@ void DextSession::request_registry(std::function<void()> done) {
         return done(); // nothing to ask (or it does not answer): the last snapshot stands
     // The hardware assists each driver has now (NetDextHardwareAssists); the host answers in
     // order, so the replies are in before the snapshot that follows.
-    for (uint32_t id : interface_ids())
-        if (Port *p = port(id); p != nullptr && p->interface)
-            call(*p, Call::GetHardwareAssists, 0, [this, id](int32_t status, uint32_t value) {
+    for (auto &[id, p] : m_ports)
+        if (p.interface)
+            call(p, Call::GetHardwareAssists, 0, [this, id = id](int32_t status, uint32_t value) {
                 if (status == 0)
                     m_registry.set_hardware_assists(id, value);
             });
@@ -30,13 +30,12 @@ void DextSession::request_registry(std::function<void()> done) {
 
 netdext::registry::DriverServiceDescription DextSession::describe_service() const {
     std::vector<PortView> views;
-    for (uint32_t id : interface_ids()) {
-        const Port *p = find_port(id);
-        if (p == nullptr || !p->interface)
+    for (const auto &[id, p] : m_ports) {
+        if (!p.interface)
             continue;
         PortView view;
         view.interface_id = id;
-        view.iface = p->interface.get();
+        view.iface = p.interface.get();
         LinkView &link = view.link;
         link.name = view.iface->name();
         link.unit = view.iface->unit();
@@ -44,8 +43,8 @@ netdext::registry::DriverServiceDescription DextSession::describe_service() cons
         link.up = state && state->admin_up() && !finished();
         link.promiscuous = state && state->promiscuous();
         link.all_multicast = state && state->all_multicast();
-        link.mtu = p->driver_mtu;
-        link.max_mtu = p->max_mtu;
+        link.mtu = p.driver_mtu;
+        link.max_mtu = p.max_mtu;
         views.push_back(std::move(view));
     }
     return m_registry.describe(views);

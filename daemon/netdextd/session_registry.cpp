@@ -160,9 +160,8 @@ reg::DriverServiceDescription SessionRegistry::describe(const std::vector<PortVi
 }
 
 reg::EthernetDescription SessionRegistry::describe_interface(const PortRecord &port,
-                                                             const NetInterface &interface,
+                                                             const NetInterface &iface,
                                                              const LinkView &link) const {
-    const NetInterface *iface = &interface;
     const RegisterInterface &r = *port.registration;
     reg::EthernetDescription eth;
     eth.controller_id = port.controller_id;
@@ -182,19 +181,19 @@ reg::EthernetDescription SessionRegistry::describe_interface(const PortRecord &p
     eth.hardware_assists = port.hardware_assists;
     eth.tx_headroom = r.tx_headroom;
     eth.tx_tailroom = r.tx_tailroom;
-    const InterfaceCounters &c = iface->counters();
+    const InterfaceCounters &c = iface.counters();
     auto load = [](const std::atomic<uint64_t> &v) { return v.load(std::memory_order_relaxed); };
     // Packets through each queue, as the daemon's end of the rings counts them.
     const uint64_t packets[4] = {load(c.tx_submitted), load(c.tx_completed), load(c.rx_restocked),
                                  load(c.rx_completed)};
     for (size_t q = 0; q < 4; ++q) {
         // Every queue of the kind, on its lane (TX on the first pool's, RX on the last's).
-        const size_t lane = q >= 2 ? iface->lane_count() - 1 : 0;
+        const size_t lane = q >= 2 ? iface.lane_count() - 1 : 0;
         uint32_t capacity = 0;
-        for (uint32_t set = 0; set < iface->queue_count(q); ++set)
-            capacity += iface->rings_layout(lane).capacity(shm::queue_ring(shm::RingId(q), set));
-        eth.queues[q] = reg::QueueDescription{capacity, iface->queue_enabled(q), packets[q],
-                                              iface->queue_batches(q)};
+        for (uint32_t set = 0; set < iface.queue_count(q); ++set)
+            capacity += iface.rings_layout(lane).capacity(shm::queue_ring(shm::RingId(q), set));
+        eth.queues[q] = reg::QueueDescription{capacity, iface.queue_enabled(q), packets[q],
+                                              iface.queue_batches(q)};
     }
     c.for_each([&](const char *name, uint64_t value) {
         if (value != 0 && std::strncmp(name, "drop_", 5) == 0)
