@@ -22,11 +22,7 @@ registry::Entry entry_of(IOService *service, std::string name) {
     entry.name = std::move(name);
     entry.class_name = service->GetClassName();
     (void)service->GetRegistryEntryID(&entry.id);
-    OSDictionary *properties = nullptr;
-    if (service->CopyProperties(&properties) == kIOReturnSuccess) {
-        entry.properties = registry::from_os_object(properties);
-        OSSafeReleaseNULL(properties);
-    }
+    entry.properties = registry::properties_of(service);
     return entry;
 }
 

@@ -3,6 +3,7 @@
 #include <netdext/registry/os_value.h>
 #include <netdext/registry/wire.h>
 
+#include <DriverKit/IOService.h>
 #include <DriverKit/OSCollections.h>
 
 namespace netdext::registry {
@@ -49,5 +50,14 @@ Value convert(const OSObject *object, int depth) {
 } // namespace
 
 Value from_os_object(const OSObject *object) { return convert(object, 0); }
+
+Value properties_of(IOService *service) {
+    OSDictionary *properties = nullptr;
+    if (service->CopyProperties(&properties) != kIOReturnSuccess)
+        return Value::dictionary();
+    Value value = from_os_object(properties);
+    OSSafeReleaseNULL(properties);
+    return value;
+}
 
 } // namespace netdext::registry

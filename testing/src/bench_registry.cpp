@@ -93,11 +93,7 @@ registry::Entry DriverBench::registry() {
         service.id = registry_id(m_service);
         real.push_back(service.id);
         service.user_class = m_class_name;
-        OSDictionary *properties = nullptr;
-        if (m_service->CopyProperties(&properties) == kIOReturnSuccess) {
-            service.properties = registry::from_os_object(properties);
-            OSSafeReleaseNULL(properties);
-        }
+        service.properties = registry::properties_of(m_service);
         service.io_class = io_class_of(m_service, service.properties);
         if (m_properties != nullptr)
             service.matched_personality = registry::from_os_object(m_properties);
@@ -150,11 +146,7 @@ registry::Entry DriverBench::registry() {
                 port.id = registry_id(driver);
                 real.push_back(port.id);
                 port.user_class = driver->GetClassName();
-                OSDictionary *port_properties = nullptr;
-                if (driver->CopyProperties(&port_properties) == kIOReturnSuccess) {
-                    port.properties = registry::from_os_object(port_properties);
-                    OSSafeReleaseNULL(port_properties);
-                }
+                port.properties = registry::properties_of(driver);
                 port.io_class = io_class_of(driver, port.properties);
                 port.ethernet = std::move(*nic);
                 // Without the reference describe_interface() gave.

@@ -4,6 +4,7 @@
 
 #include <netdext/registry/value.h>
 
+class IOService;
 class OSObject;
 
 namespace netdext::registry {
@@ -13,5 +14,9 @@ namespace netdext::registry {
 // dictionary; any other object becomes the string "<Class> is not serializable", as IOKit
 // reports it. Nesting deeper than kMaxNesting (wire.h) is cut off the same way.
 Value from_os_object(const OSObject *object);
+
+// A service's properties (IOService::CopyProperties) as a dictionary; an empty one when it has
+// none to give.
+Value properties_of(IOService *service);
 
 } // namespace netdext::registry
